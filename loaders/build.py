@@ -1,0 +1,185 @@
+"""The build: sources → RDF (one named graph per source) → SHACL → atomic publish.
+
+Nothing is published unless every source maps cleanly and the union of the graphs
+conforms to the shapes; on failure the previously published build stays current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from rdflib import Graph, URIRef
+
+from loaders.cci_table import load_cci_table
+from loaders.country_table import load_country_table
+from loaders.curated.load import load_curated
+from loaders.curated.mapper import Context
+from loaders.errors import BuildError, SourceProblem
+from loaders.iris import IriMinter
+from loaders.provenance import LoadRecord, describe_load
+from loaders.store import BuildInfo, PublishedStore
+from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_KINDS = ("country-table", "cci-table", "curated")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    data_dir: Path = PROJECT_ROOT / "data"
+    sources_file: Path = PROJECT_ROOT / "data" / "sources.yaml"
+    store_dir: Path = PROJECT_ROOT / "var" / "store"
+    report_dir: Path = PROJECT_ROOT / "var" / "reports"
+    base_iri: str = "https://w3id.org/s3kg/id/"
+    ontology_file: Path = PROJECT_ROOT / "ontology" / "s3kg.ttl"
+    shapes_dir: Path = PROJECT_ROOT / "shapes"
+
+
+@dataclass
+class Assembled:
+    """All source graphs of one build, before validation."""
+
+    graphs: dict[str, Graph] = field(default_factory=dict)  # graph id → triples
+    origins: dict[URIRef, Origin] = field(default_factory=dict)
+    loads: list[LoadRecord] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+    def union(self) -> Graph:
+        data = Graph()
+        for graph in self.graphs.values():
+            data += graph
+        return data
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], list[SourceProblem]]:
+    """The configured sources as (kind, files); problems name the entry at fault."""
+    name = str(config.sources_file)
+    try:
+        document = yaml.safe_load(config.sources_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        return [], [SourceProblem(name, f"cannot be read: {err}.", fix="restore data/sources.yaml.")]
+    entries = document.get("sources") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return [], [SourceProblem(name, "has no `sources:` list.", fix="list the sources under `sources:`.")]
+    sources: list[tuple[str, list[Path]]] = []
+    problems: list[SourceProblem] = []
+    for number, entry in enumerate(entries, start=1):
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        pattern = entry.get("path") if isinstance(entry, dict) else None
+        if kind not in SOURCE_KINDS or not isinstance(pattern, str):
+            fix = f"give each entry `kind` (one of {', '.join(SOURCE_KINDS)}) and `path`."
+            problems.append(
+                SourceProblem(name, f"entry {number} is incomplete or of an unknown kind.", record=str(number), fix=fix)
+            )
+            continue
+        files = sorted(config.data_dir.glob(pattern))
+        if not files:
+            problems.append(
+                SourceProblem(
+                    name,
+                    f"entry {number}: no file matches '{pattern}' under {config.data_dir}.",
+                    record=str(number),
+                    fix="correct the path.",
+                )
+            )
+            continue
+        sources.append((kind, files))
+    return sources, problems
+
+
+def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: list[Path] | None = None) -> Assembled:
+    """Read and map every configured source (or the given curated files) into graphs."""
+    minter = IriMinter(config.base_iri)
+    result = Assembled()
+    sources, problems = read_sources(config)
+    result.problems.extend(problems)
+    if curated_only is not None:
+        sources = [(kind, files) for kind, files in sources if kind != "curated"] + [("curated", curated_only)]
+    display = {kind: [(_display(p, config), p) for p in files] for kind, files in sources}
+    source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
+    countries = cci = None
+    for kind, _files in sources:
+        for name, path in display[kind] if kind != "curated" else []:
+            started = datetime.now(UTC)
+            progress(f"loading {name}")
+            source_iri = minter.entity("source", source_doc[kind])
+            if kind == "country-table":
+                countries, found = load_country_table(path, name, source_iri)
+                graph_id, graph = "countries", countries.graph
+            else:
+                if countries is None:
+                    raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
+                cci, found = load_cci_table(path, name, minter, countries, source_iri)
+                graph_id, graph = "cci-codes", cci.graph
+                result.origins.update(cci.origins)
+            result.problems.extend(found)
+            result.graphs[graph_id] = graph
+            result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+    curated = [path for kind, files in sources if kind == "curated" for path in files]
+    if curated:
+        started = datetime.now(UTC)
+        progress(f"loading {len(curated)} curated files")
+        ctx = Context(
+            minter,
+            config.data_dir,
+            countries.codes if countries else frozenset(),
+            cci.codes if cci else frozenset(),
+        )
+        graphs, registry, found = load_curated(curated, ctx)
+        result.problems.extend(found)
+        ended = datetime.now(UTC)
+        for path, graph in graphs.items():
+            graph_id = f"curated-{path.stem}"
+            result.graphs[graph_id] = graph
+            result.loads.append(LoadRecord(graph_id, "curated", ((_display(path, config), path),), started, ended))
+        for entry in registry.values():
+            result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
+    return result
+
+
+def _display(path: Path, config: BuildConfig) -> str:
+    try:
+        return str(path.resolve().relative_to(config.data_dir.resolve().parent))
+    except ValueError:
+        return str(path)
+
+
+def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> ValidationOutcome:
+    """Validate; on violations write the full report and raise BuildError."""
+    if assembled.problems:
+        raise BuildError(f"{len(assembled.problems)} problem(s) in the sources; nothing was published.", assembled.problems)
+    progress("validating with SHACL")
+    outcome = validate_graph(assembled.union(), load_shapes(config.shapes_dir), assembled.origins)
+    if not outcome.conforms:
+        config.report_dir.mkdir(parents=True, exist_ok=True)
+        report = config.report_dir / "validation-report.ttl"
+        outcome.report.serialize(report, format="turtle")
+        summary = f"{len(outcome.violations)} SHACL violation(s); nothing was published."
+        raise BuildError(summary, outcome.violations, report)
+    return outcome
+
+
+def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo, ValidationOutcome]:
+    """Build every configured source into a new published store, or raise BuildError."""
+    assembled = assemble(config, progress)
+    outcome = check(config, assembled, progress)
+    minter = IriMinter(config.base_iri)
+    provenance = Graph()
+    for load in assembled.loads:
+        describe_load(load, minter, provenance)
+    named: dict[URIRef, Graph] = {minter.graph(gid): g for gid, g in assembled.graphs.items()}
+    named[minter.graph("provenance")] = provenance
+    named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
+    named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
+    progress("publishing")
+    info = PublishedStore(config.store_dir).publish(named)
+    return info, outcome

@@ -1,0 +1,90 @@
+"""Loader for the table of 2014-2020 cohesion programmes and their CCI codes (CSV).
+
+Columns: country_code, cci, programme_title. Interreg programmes have country code TC.
+Each row becomes an s3:Programme whose IRI is minted from its CCI code, so that curated
+records and real exports that name the same code describe the same programme.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+
+from loaders.country_table import CountryTable
+from loaders.errors import SourceProblem
+from loaders.iris import IriMinter
+from loaders.validation import Origin
+from loaders.vocab import COUNTRY, S3
+
+COLUMNS = ["country_code", "cci", "programme_title"]
+CCI = re.compile(r"^(?P<year>20\d\d)(?P<country>[A-Z]{2})\d\d[A-Z0-9]{2}(?P<kind>[A-Z]{2})\d{3}$")
+STRANDS = {"CB": "cross-border", "TN": "transnational", "IR": "interregional"}
+
+
+@dataclass(frozen=True)
+class CciTable:
+    graph: Graph
+    codes: frozenset[str]
+    origins: dict[URIRef, Origin]
+
+
+def load_cci_table(
+    path: Path, display_name: str, minter: IriMinter, countries: CountryTable, source: URIRef
+) -> tuple[CciTable, list[SourceProblem]]:
+    graph = Graph()
+    codes: set[str] = set()
+    problems: list[SourceProblem] = []
+    origins: dict[URIRef, Origin] = {}
+    period = minter.entity("concept", "programming-periods", "2014-2020")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != COLUMNS:
+            fix = f"the header must be exactly: {','.join(COLUMNS)}."
+            return CciTable(graph, frozenset(), {}), [
+                SourceProblem(display_name, f"has the header {reader.fieldnames}.", line=1, fix=fix)
+            ]
+        for row in reader:
+            line = reader.line_num
+
+            def fail(field: str, message: str, fix: str, line: int = line, row: dict[str, str] = row) -> None:
+                problems.append(SourceProblem(display_name, message, line=line, record=row.get("cci"), field=field, fix=fix))
+
+            cci, title, country = (row.get(c) or "" for c in COLUMNS[1:] + COLUMNS[:1])
+            match = CCI.match(cci)
+            if match is None:
+                fail("cci", f"'{cci}' is not a CCI code.", "write a code like 2014TC16RFCB044.")
+                continue
+            if cci in codes:
+                fail("cci", f"the CCI code '{cci}' appears twice.", "keep one row per programme.")
+                continue
+            if not title.strip():
+                fail("programme_title", "the title is empty.", "give the programme's title.")
+                continue
+            codes.add(cci)
+            programme = minter.entity("programme", cci)
+            origins[programme] = Origin(display_name, line, cci)
+            graph.add((programme, RDF.type, S3.Programme))
+            graph.add((programme, S3.cciCode, Literal(cci)))
+            graph.add((programme, RDFS.label, Literal(title.strip(), lang="en")))
+            graph.add((programme, S3.programmingPeriod, period))
+            graph.add((programme, DCTERMS.source, source))
+            if country == "TC":
+                strand = STRANDS.get(match["kind"])
+                if strand is not None:
+                    graph.add((programme, S3.cooperationStrand, minter.entity("concept", "interreg-strands", strand)))
+            else:
+                alpha3 = countries.from_alpha2(country)
+                if alpha3 is None:
+                    fail(
+                        "country_code",
+                        f"unknown country code '{country}'.",
+                        "use an EU two-letter country code, or TC for Interreg.",
+                    )
+                    continue
+                graph.add((programme, S3.country, COUNTRY[alpha3]))
+    return CciTable(graph, frozenset(codes), origins), problems

@@ -1,0 +1,100 @@
+"""The published store: an embedded pyoxigraph database per build, switched atomically.
+
+Layout under the store directory:
+    builds/<build-id>/        one complete pyoxigraph database per build
+    builds/<build-id>.json    what went into it (graphs, triple counts, sources)
+    current -> builds/<id>    symbolic link, replaced atomically with rename(2)
+
+A build is written to a staging directory, closed, then made current by renaming a new
+link over the old one: a reader opens either the old build or the new one, never half.
+Older builds are pruned, keeping a few so that readers that still hold one keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+KEEP_BUILDS = 3
+
+
+class NoPublishedStore(Exception):
+    """There is no published build yet: run `s3kg build`."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    build_id: str
+    path: Path
+    graphs: dict[str, int]  # named graph IRI → triples
+    created: str
+
+    @property
+    def triples(self) -> int:
+        return sum(self.graphs.values())
+
+
+class PublishedStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.builds = root / "builds"
+        self.current_link = root / "current"
+
+    # -- reading -------------------------------------------------------------------
+    def current(self) -> BuildInfo:
+        if not self.current_link.is_symlink():
+            raise NoPublishedStore(f"no published build in {self.root}; run `s3kg build` first.")
+        path = self.current_link.resolve()
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        return BuildInfo(meta["build_id"], path, meta["graphs"], meta["created"])
+
+    def open(self) -> ox.Store:
+        """Open the current build read-only; many processes may do so at once."""
+        return ox.Store.read_only(str(self.current().path))
+
+    # -- publishing ----------------------------------------------------------------
+    def publish(self, graphs: Mapping[URIRef, Graph], build_id: str | None = None) -> BuildInfo:
+        self.builds.mkdir(parents=True, exist_ok=True)
+        build_id = build_id or self._new_build_id()
+        staging = self.builds / f".{build_id}.staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        counts: dict[str, int] = {}
+        store = ox.Store(str(staging))
+        for graph_iri, graph in graphs.items():
+            data = graph.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_iri)))
+            counts[str(graph_iri)] = len(graph)
+        store.flush()
+        store.optimize()
+        del store  # closes the database before it becomes visible
+        final = self.builds / build_id
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        meta = {"build_id": build_id, "created": created, "graphs": counts}
+        final.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        os.rename(staging, final)
+        link = self.root / f".current.{build_id}"
+        os.symlink(Path("builds") / build_id, link)
+        os.replace(link, self.current_link)  # the atomic switch
+        self._prune(keep=build_id)
+        return BuildInfo(build_id, final, counts, created)
+
+    def _new_build_id(self) -> str:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return stamp
+
+    def _prune(self, keep: str) -> None:
+        builds = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for old in builds[:-KEEP_BUILDS]:
+            if old.name != keep:
+                shutil.rmtree(old, ignore_errors=True)
+                old.with_suffix(".json").unlink(missing_ok=True)
+        for stale in self.builds.glob(".*.staging"):
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""SHACL validation of the graph about to be published, with findings an editor can act on.
+
+Each result is traced back to the curated record it concerns (file, line, id) and the
+field that holds the offending property, and the full report is kept as Turtle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyshacl import validate
+from pyshacl.errors import ValidationFailure
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
+from rdflib.term import Node as Term
+
+from loaders.curated.schema import RECORD_TYPES, RecordType
+from loaders.errors import BuildError, SourceProblem
+
+SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an entity was stated: the file, line and record id."""
+
+    file: str
+    line: int | None
+    record: str | None
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    conforms: bool
+    violations: list[SourceProblem]
+    warnings: list[SourceProblem]
+    report: Graph
+
+
+def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:
+    shapes = Graph()
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    return shapes
+
+
+def _field_names() -> dict[URIRef, str]:
+    """Map a property back to the curated field that produces it."""
+    names: dict[URIRef, str] = {RDFS.label: "label", SKOS.prefLabel: "label", DCTERMS.source: "source"}
+
+    def walk(rtype: RecordType) -> None:
+        for field in rtype.fields:
+            if field.predicate is not None:
+                names.setdefault(field.predicate, field.name)
+            if field.sub is not None:
+                walk(field.sub)
+
+    for rtype in RECORD_TYPES.values():
+        walk(rtype)
+    return names
+
+
+def _origin_of(focus: Term, origins: Mapping[URIRef, Origin]) -> Origin | None:
+    """The record stating `focus`, or the record holding it when it is a sub-record."""
+    iri = str(focus)
+    while iri:
+        origin = origins.get(URIRef(iri))
+        if origin is not None:
+            return origin
+        iri = iri.rsplit("/", 1)[0] if "/" in iri.split("://", 1)[-1] else ""
+    return None
+
+
+def validate_graph(data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin]) -> ValidationOutcome:
+    conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    if isinstance(report, ValidationFailure):  # the shapes themselves are broken
+        raise BuildError(f"the SHACL shapes cannot be applied: {report}", [])
+    fields = _field_names()
+    violations: list[SourceProblem] = []
+    warnings: list[SourceProblem] = []
+    for result in sorted(report.subjects(SH.resultSeverity, None), key=str):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        message = str(report.value(result, SH.resultMessage) or "violates a shape.")
+        severity = report.value(result, SH.resultSeverity)
+        text, _, fix = message.partition(" Fix: ")
+        origin = _origin_of(focus, origins) if focus is not None else None
+        field = fields.get(path) if isinstance(path, URIRef) else None
+        problem = SourceProblem(
+            file=origin.file if origin else "(generated)",
+            line=origin.line if origin else None,
+            record=origin.record if origin else str(focus),
+            field=field or (str(path) if path is not None else None),
+            message=f"{text} [{focus}]",
+            fix=fix or None,
+        )
+        (violations if severity == SH.Violation else warnings).append(problem)
+    return ValidationOutcome(bool(conforms) or not violations, violations, warnings, report)

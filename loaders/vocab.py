@@ -1,0 +1,103 @@
+"""Vocabularies as closed namespaces: a misspelled term raises AttributeError.
+
+`S3` mirrors ontology/s3kg.ttl (tests/test_ontology.py keeps the two in sync).
+The EU Publications Office authority tables are open namespaces of codes.
+"""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+ONTOLOGY_IRI = URIRef("https://w3id.org/s3kg/ontology")
+SHAPES_IRI = URIRef("https://w3id.org/s3kg/shapes")
+
+
+class S3(DefinedNamespace):
+    """The s3kg ontology, https://w3id.org/s3kg/ontology#"""
+
+    _NS = Namespace("https://w3id.org/s3kg/ontology#")
+    _fail = True
+
+    ActionExample: URIRef
+    ActivityType: URIRef
+    AxisContribution: URIRef
+    CooperationStrand: URIRef
+    Event: URIRef
+    Fund: URIRef
+    GlossaryTerm: URIRef
+    Method: URIRef
+    MethodElement: URIRef
+    MonetaryAmount: URIRef
+    Objective: URIRef
+    Organisation: URIRef
+    OrganisationType: URIRef
+    Participation: URIRef
+    PartnerRole: URIRef
+    Person: URIRef
+    Place: URIRef
+    PolicyObjective: URIRef
+    Portfolio: URIRef
+    PriorityAxis: URIRef
+    Programme: URIRef
+    ProgrammingPeriod: URIRef
+    Project: URIRef
+    Publication: URIRef
+    S3Domain: URIRef
+    Sector: URIRef
+    SourceDocument: URIRef
+    SpecificObjective: URIRef
+    TargetGroup: URIRef
+    acronym: URIRef
+    activityType: URIRef
+    aim: URIRef
+    attendingOrganisation: URIRef
+    broaderObjective: URIRef
+    cciCode: URIRef
+    cooperationStrand: URIRef
+    country: URIRef
+    countryCount: URIRef
+    currency: URIRef
+    develops: URIRef
+    euContribution: URIRef
+    exampleAction: URIRef
+    expectedResult: URIRef
+    featuredPerson: URIRef
+    fileName: URIRef
+    followsUp: URIRef
+    fund: URIRef
+    hasAxisContribution: URIRef
+    hasElement: URIRef
+    hasEvent: URIRef
+    hasObjective: URIRef
+    hasParticipation: URIRef
+    implements: URIRef
+    interregGeneration: URIRef
+    isApproximate: URIRef
+    machineTranslated: URIRef
+    organisationType: URIRef
+    participant: URIRef
+    partnerBudget: URIRef
+    partnerCount: URIRef
+    partnerCountry: URIRef
+    partnerOrganisationType: URIRef
+    partnerRole: URIRef
+    priorityAxis: URIRef
+    prioritySector: URIRef
+    programme: URIRef
+    programmingPeriod: URIRef
+    projectCount: URIRef
+    publication: URIRef
+    region: URIRef
+    s3Domain: URIRef
+    sha256: URIRef
+    specificObjective: URIRef
+    stepCount: URIRef
+    subject: URIRef
+    targetGroup: URIRef
+    totalBudget: URIRef
+
+
+COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
+LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+CURRENCY = Namespace("http://publications.europa.eu/resource/authority/currency/")
+NUTS = Namespace("http://data.europa.eu/nuts/code/")
