@@ -101,3 +101,18 @@ COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/countr
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 CURRENCY = Namespace("http://publications.europa.eu/resource/authority/currency/")
 NUTS = Namespace("http://data.europa.eu/nuts/code/")
+
+# Prefixes known to every query and used when writing Turtle and JSON-LD.
+PREFIXES = {
+    "s3": str(S3._NS),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "schema": "https://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "country": str(COUNTRY),
+}

@@ -1,0 +1,175 @@
+"""The `s3kg` command: build, validate, query, dump and inspect the knowledge graph."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from loaders.build import assemble, build, check
+from loaders.dump import write_dumps
+from loaders.errors import BuildError
+from loaders.iris import IriMinter
+from loaders.stats import entities_per_class
+from loaders.store import NoPublishedStore, PublishedStore
+from loaders.vocab import PREFIXES
+from s3kg.output import OutputFormat, write_results
+from s3kg.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="s3kg: the linked open data graph of EU Smart Specialisation Strategies.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+BaseIri = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of minted entity IRIs (ends in '/').")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder with sources.yaml and the source files.")]
+StoreDir = Annotated[Path | None, typer.Option("--store-dir", help="Folder of the published store.")]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"[red]setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}[/red]")
+        raise typer.Exit(2) from error
+
+
+@contextmanager
+def _published(settings: Settings) -> Iterator[PublishedStore]:
+    store = PublishedStore(settings.store_dir)
+    try:
+        store.current()
+    except NoPublishedStore as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    yield store
+
+
+def _report_failure(error: BuildError) -> None:
+    err.print(f"[red bold]{error.summary}[/red bold]")
+    for problem in error.problems:
+        err.print(f"  - {problem}", markup=False, highlight=False)
+    if error.report is not None:
+        err.print(f"Full validation report: {error.report}")
+
+
+@app.command("build")
+def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir: StoreDir = None) -> None:
+    """Load every source in data/sources.yaml, validate with SHACL, and publish atomically.
+
+    On any problem nothing is published: the previous build stays current, the problems
+    are listed with file, line, record, field and fix, and the SHACL report is written.
+    """
+    settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir)
+    try:
+        with err.status("building") as status:
+            info, outcome = build(settings.build_config(), lambda step: status.update(step))
+    except BuildError as error:
+        _report_failure(error)
+        raise typer.Exit(1) from error
+    for warning in outcome.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    table = Table("named graph", "triples", title=f"Published build {info.build_id}")
+    for graph, triples in info.graphs.items():
+        table.add_row(graph, f"{triples:,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
+    out.print(table)
+
+
+@app.command("validate")
+def validate_command(
+    files: Annotated[list[Path] | None, typer.Argument(help="Curated YAML files to check instead of those in sources.yaml.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Check sources without publishing: mapping errors and SHACL violations, exit 1 if any."""
+    settings = _settings(data_dir=data_dir)
+    config = settings.build_config()
+    missing = [f for f in files or [] if not f.is_file()]
+    if missing:
+        err.print(f"[red]no such file: {', '.join(map(str, missing))}[/red]")
+        raise typer.Exit(2)
+    try:
+        outcome = check(config, assemble(config, curated_only=files or None))
+    except BuildError as error:
+        _report_failure(error)
+        raise typer.Exit(1) from error
+    for warning in outcome.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print(f"[green]valid[/green]: the sources conform to the shapes ({len(outcome.warnings)} warning(s)).")
+
+
+@app.command("query")
+def query_command(
+    query: Annotated[str, typer.Argument(help="A SPARQL query, '@file.rq' to read one from a file, or '-' for stdin.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv, or json (SPARQL 1.1 JSON results).")] = (
+        OutputFormat.table
+    ),
+    store_dir: StoreDir = None,
+) -> None:
+    """Run a read-only SPARQL query against the published store (all named graphs as default graph).
+
+    The prefixes s3, rdf, rdfs, owl, xsd, skos, dcterms, schema, prov, org and country are predefined.
+    """
+    settings = _settings(store_dir=store_dir)
+    if query == "-":
+        query = sys.stdin.read()
+    elif query.startswith("@"):
+        query = Path(query[1:]).read_text(encoding="utf-8")
+    with _published(settings) as published:
+        store = published.open()
+        try:
+            result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+        except SyntaxError as error:
+            err.print(f"[red]SPARQL syntax error: {error}[/red] (line:column in the query)")
+            raise typer.Exit(2) from error
+        write_results(result, fmt, sys.stdout.buffer)
+        sys.stdout.flush()
+
+
+@app.command("dump")
+def dump_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the dumps into.")] = Path("var/dumps"),
+    store_dir: StoreDir = None,
+) -> None:
+    """Write N-Triples (gzip), N-Quads (gzip, with named graphs), Turtle and JSON-LD dumps."""
+    settings = _settings(store_dir=store_dir)
+    with _published(settings) as published, err.status("writing dumps"):
+        written = write_dumps(published.open(), out_dir)
+    table = Table("file", "media type", "bytes", "triples", "sha256", title=f"Dumps in {out_dir}")
+    for dump in written:
+        table.add_row(dump.name, dump.media_type, f"{dump.size:,}", f"{dump.triples:,}", dump.sha256[:16] + "…")
+    out.print(table)
+
+
+@app.command("stats")
+def stats_command(store_dir: StoreDir = None, base_iri: BaseIri = None) -> None:
+    """Show triples per source graph and entities per class of the published build."""
+    settings = _settings(store_dir=store_dir, base_iri=base_iri)
+    minter = IriMinter(settings.base_iri)
+    with _published(settings) as published:
+        info = published.current()
+        graphs = Table("named graph", "triples", title=f"Build {info.build_id} ({info.created})")
+        for graph, triples in sorted(info.graphs.items()):
+            graphs.add_row(graph, f"{triples:,}")
+        graphs.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
+        out.print(graphs)
+        classes = Table("class", "entities", title="Entities per class")
+        rows = entities_per_class(published.open(), str(minter.graph("ontology")), str(minter.graph("shapes")))
+        for cls, count in rows:
+            classes.add_row(cls, f"{count:,}")
+        out.print(classes)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,62 @@
+"""Settings for the command line and the server, read when asked for (never at import).
+
+Precedence: command-line option > environment variable (S3KG_*) > settings file > default.
+The settings file is TOML, `s3kg.toml` in the working directory or the file named by
+S3KG_SETTINGS_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from loaders.build import PROJECT_ROOT, BuildConfig
+from loaders.iris import DEFAULT_BASE_IRI, IriMinter
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="S3KG_", extra="forbid")
+
+    base_iri: str = DEFAULT_BASE_IRI
+    data_dir: Path = PROJECT_ROOT / "data"
+    store_dir: Path = PROJECT_ROOT / "var" / "store"
+    report_dir: Path = PROJECT_ROOT / "var" / "reports"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    query_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("base_iri")
+    @classmethod
+    def _base_iri_is_valid(cls, value: str) -> str:
+        IriMinter(value)  # raises ValueError with the fix
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("S3KG_SETTINGS_FILE", "s3kg.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    def build_config(self) -> BuildConfig:
+        return BuildConfig(
+            data_dir=self.data_dir,
+            sources_file=self.data_dir / "sources.yaml",
+            store_dir=self.store_dir,
+            report_dir=self.report_dir,
+            base_iri=self.base_iri,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with the given command-line values on top (None means 'not given')."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
