@@ -61,7 +61,7 @@ def write_dumps(store: ox.Store, out_dir: Path) -> list[DumpFile]:
         with partial.open("wb") as raw:
             if gzipped:
                 with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped:
-                    count = _write(store, zipped, fmt, quads)  # type: ignore[arg-type]
+                    count = _write(store, zipped, fmt, quads)
             else:
                 count = _write(store, raw, fmt, quads)
         partial.replace(path)

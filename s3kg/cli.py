@@ -89,7 +89,7 @@ def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir:
 
 @app.command("validate")
 def validate_command(
-    files: Annotated[list[Path] | None, typer.Argument(help="Curated YAML files to check instead of those in sources.yaml.")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Curated YAML files to check instead of sources.yaml's.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Check sources without publishing: mapping errors and SHACL violations, exit 1 if any."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from enum import Enum
+import io
+from enum import StrEnum
 from typing import IO
 
 import pyoxigraph as ox
@@ -12,7 +13,7 @@ from rich.table import Table
 from loaders.vocab import PREFIXES
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -56,21 +57,9 @@ def write_results(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
     for solution in result:
         table.add_row(*(_cell(solution[v]) for v in variables))
         count += 1
-    console = Console(file=_TextOut(out), width=200)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200)
     console.print(table)
     console.print(f"{count} row(s)")
+    out.write(buffer.getvalue().encode("utf-8"))
     return count
-
-
-class _TextOut:
-    """A text view over a binary stream, for rich."""
-
-    def __init__(self, out: IO[bytes]):
-        self.out = out
-
-    def write(self, text: str) -> int:
-        self.out.write(text.encode("utf-8"))
-        return len(text)
-
-    def flush(self) -> None:
-        self.out.flush()
