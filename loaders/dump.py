@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -40,10 +40,10 @@ FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
 def _union_triples(store: ox.Store) -> Iterator[ox.Triple]:
     query = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
     for row in store.query(query):  # type: ignore[union-attr]
-        yield ox.Triple(row["s"], row["p"], row["o"])  # type: ignore[arg-type]
+        yield ox.Triple(row["s"], row["p"], row["o"])
 
 
-def _write(store: ox.Store, handle: IO[bytes], fmt: ox.RdfFormat, quads: bool) -> int:
+def _write(store: ox.Store, handle: BinaryIO | gzip.GzipFile, fmt: ox.RdfFormat, quads: bool) -> int:
     items: list[ox.Quad] | list[ox.Triple]
     items = list(store.quads_for_pattern(None, None, None, None)) if quads else list(_union_triples(store))
     prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
