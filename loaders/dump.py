@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -43,7 +43,7 @@ def _union_triples(store: ox.Store) -> Iterator[ox.Triple]:
         yield ox.Triple(row["s"], row["p"], row["o"])
 
 
-def _write(store: ox.Store, handle: BinaryIO | gzip.GzipFile, fmt: ox.RdfFormat, quads: bool) -> int:
+def _write(store: ox.Store, handle: IO[bytes], fmt: ox.RdfFormat, quads: bool) -> int:
     items: list[ox.Quad] | list[ox.Triple]
     items = list(store.quads_for_pattern(None, None, None, None)) if quads else list(_union_triples(store))
     prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
@@ -61,7 +61,7 @@ def write_dumps(store: ox.Store, out_dir: Path) -> list[DumpFile]:
         with partial.open("wb") as raw:
             if gzipped:
                 with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped:
-                    count = _write(store, zipped, fmt, quads)
+                    count = _write(store, cast(IO[bytes], zipped), fmt, quads)
             else:
                 count = _write(store, raw, fmt, quads)
         partial.replace(path)
