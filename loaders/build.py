@@ -21,6 +21,7 @@ from loaders.curated.mapper import Context
 from loaders.errors import BuildError, SourceProblem
 from loaders.iris import IriMinter
 from loaders.provenance import LoadRecord, describe_load
+from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
 
@@ -38,6 +39,7 @@ class BuildConfig:
     base_iri: str = "https://w3id.org/s3kg/id/"
     ontology_file: Path = PROJECT_ROOT / "ontology" / "s3kg.ttl"
     shapes_dir: Path = PROJECT_ROOT / "shapes"
+    shacl_engine: str = DEFAULT_ENGINE
 
 
 @dataclass
@@ -157,8 +159,8 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silen
     """Validate; on violations write the full report and raise BuildError."""
     if assembled.problems:
         raise BuildError(f"{len(assembled.problems)} problem(s) in the sources; nothing was published.", assembled.problems)
-    progress("validating with SHACL")
-    outcome = validate_graph(assembled.union(), load_shapes(config.shapes_dir), assembled.origins)
+    progress(f"validating with SHACL ({config.shacl_engine})")
+    outcome = validate_graph(assembled.union(), load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine)
     if not outcome.conforms:
         config.report_dir.mkdir(parents=True, exist_ok=True)
         report = config.report_dir / "validation-report.ttl"

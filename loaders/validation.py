@@ -10,14 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyshacl import validate
-from pyshacl.errors import ValidationFailure
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
-from rdflib.term import Node as Term
+from rdflib.namespace import DCTERMS, RDFS, SKOS
 
 from loaders.curated.schema import RECORD_TYPES, RecordType
-from loaders.errors import BuildError, SourceProblem
+from loaders.errors import SourceProblem
+from loaders.shacl_engines import DEFAULT_ENGINE, Severity, report_graph, run_engine
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
@@ -62,7 +60,7 @@ def _field_names() -> dict[URIRef, str]:
     return names
 
 
-def _origin_of(focus: Term, origins: Mapping[URIRef, Origin]) -> Origin | None:
+def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> Origin | None:
     """The record stating `focus`, or the record holding it when it is a sub-record."""
     iri = str(focus)
     while iri:
@@ -73,28 +71,24 @@ def _origin_of(focus: Term, origins: Mapping[URIRef, Origin]) -> Origin | None:
     return None
 
 
-def validate_graph(data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin]) -> ValidationOutcome:
-    conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
-    if isinstance(report, ValidationFailure):  # the shapes themselves are broken
-        raise BuildError(f"the SHACL shapes cannot be applied: {report}", [])
+def validate_graph(
+    data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin], engine: str = DEFAULT_ENGINE
+) -> ValidationOutcome:
+    findings = run_engine(engine, data, shapes)
     fields = _field_names()
     violations: list[SourceProblem] = []
     warnings: list[SourceProblem] = []
-    for result in sorted(report.subjects(SH.resultSeverity, None), key=str):
-        focus = report.value(result, SH.focusNode)
-        path = report.value(result, SH.resultPath)
-        message = str(report.value(result, SH.resultMessage) or "violates a shape.")
-        severity = report.value(result, SH.resultSeverity)
-        text, _, fix = message.partition(" Fix: ")
-        origin = _origin_of(focus, origins) if focus is not None else None
-        field = fields.get(path) if isinstance(path, URIRef) else None
+    for finding in findings:
+        text, _, fix = finding.message.partition(" Fix: ")
+        origin = _origin_of(URIRef(finding.focus), origins)
+        path = URIRef(finding.path) if finding.path else None
         problem = SourceProblem(
             file=origin.file if origin else "(generated)",
             line=origin.line if origin else None,
-            record=origin.record if origin else str(focus),
-            field=field or (str(path) if path is not None else None),
-            message=f"{text} [{focus}]",
+            record=origin.record if origin else finding.focus,
+            field=(fields.get(path) or str(path)) if path is not None else None,
+            message=f"{text} [{finding.focus}]",
             fix=fix or None,
         )
-        (violations if severity == SH.Violation else warnings).append(problem)
-    return ValidationOutcome(bool(conforms) or not violations, violations, warnings, report)
+        (violations if finding.severity is Severity.VIOLATION else warnings).append(problem)
+    return ValidationOutcome(not violations, violations, warnings, report_graph(findings))

@@ -33,6 +33,7 @@ err = Console(stderr=True)
 
 BaseIri = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of minted entity IRIs (ends in '/').")]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder with sources.yaml and the source files.")]
+Engine = Annotated[str | None, typer.Option("--engine", help="SHACL engine: rudof (fast, default) or pyshacl (reference).")]
 StoreDir = Annotated[Path | None, typer.Option("--store-dir", help="Folder of the published store.")]
 
 
@@ -59,19 +60,19 @@ def _published(settings: Settings) -> Iterator[PublishedStore]:
 def _report_failure(error: BuildError) -> None:
     err.print(f"[red bold]{error.summary}[/red bold]")
     for problem in error.problems:
-        err.print(f"  - {problem}", markup=False, highlight=False)
+        err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
     if error.report is not None:
         err.print(f"Full validation report: {error.report}")
 
 
 @app.command("build")
-def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir: StoreDir = None) -> None:
+def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir: StoreDir = None, engine: Engine = None) -> None:
     """Load every source in data/sources.yaml, validate with SHACL, and publish atomically.
 
     On any problem nothing is published: the previous build stays current, the problems
     are listed with file, line, record, field and fix, and the SHACL report is written.
     """
-    settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir)
+    settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine)
     try:
         with err.status("building") as status:
             info, outcome = build(settings.build_config(), lambda step: status.update(step))
@@ -79,7 +80,8 @@ def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir:
         _report_failure(error)
         raise typer.Exit(1) from error
     for warning in outcome.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print("[yellow]warning:[/yellow] ", end="")
+        err.print(str(warning), markup=False, highlight=False)
     table = Table("named graph", "triples", title=f"Published build {info.build_id}")
     for graph, triples in info.graphs.items():
         table.add_row(graph, f"{triples:,}")
@@ -91,9 +93,10 @@ def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir:
 def validate_command(
     files: Annotated[list[Path] | None, typer.Argument(help="Curated YAML files to check instead of sources.yaml's.")] = None,
     data_dir: DataDir = None,
+    engine: Engine = None,
 ) -> None:
     """Check sources without publishing: mapping errors and SHACL violations, exit 1 if any."""
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(data_dir=data_dir, shacl_engine=engine)
     config = settings.build_config()
     missing = [f for f in files or [] if not f.is_file()]
     if missing:
@@ -105,7 +108,8 @@ def validate_command(
         _report_failure(error)
         raise typer.Exit(1) from error
     for warning in outcome.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print("[yellow]warning:[/yellow] ", end="")
+        err.print(str(warning), markup=False, highlight=False)
     out.print(f"[green]valid[/green]: the sources conform to the shapes ({len(outcome.warnings)} warning(s)).")
 
 

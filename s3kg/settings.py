@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)
+    shacl_engine: Literal["rudof", "pyshacl"] = "rudof"  # see loaders.shacl_engines
 
     @field_validator("base_iri")
     @classmethod
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
             store_dir=self.store_dir,
             report_dir=self.report_dir,
             base_iri=self.base_iri,
+            shacl_engine=self.shacl_engine,
         )
 
 
