@@ -183,5 +183,5 @@ def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo,
     named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
     progress("publishing")
-    info = PublishedStore(config.store_dir).publish(named)
+    info = PublishedStore(config.store_dir).publish(named, outside_default=frozenset({minter.graph("shapes")}))
     return info, outcome

@@ -1,7 +1,7 @@
 """Dumps of the published store in the usual RDF formats, each with size, triples and SHA-256.
 
 N-Quads keeps the named graphs (one per source, plus provenance, ontology and shapes);
-the triple formats hold their union, without duplicates.
+the triple formats hold the default graph, the merge of all but the shapes.
 """
 
 from __future__ import annotations
@@ -37,15 +37,19 @@ FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
 )
 
 
-def _union_triples(store: ox.Store) -> Iterator[ox.Triple]:
-    query = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-    for row in store.query(query):  # type: ignore[union-attr]
-        yield ox.Triple(row["s"], row["p"], row["o"])
+def _default_graph_triples(store: ox.Store) -> Iterator[ox.Triple]:
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        yield quad.triple
+
+
+def _named_graph_quads(store: ox.Store) -> Iterator[ox.Quad]:
+    for graph in store.named_graphs():
+        yield from store.quads_for_pattern(None, None, None, graph)
 
 
 def _write(store: ox.Store, handle: IO[bytes], fmt: ox.RdfFormat, quads: bool) -> int:
     items: list[ox.Quad] | list[ox.Triple]
-    items = list(store.quads_for_pattern(None, None, None, None)) if quads else list(_union_triples(store))
+    items = list(_named_graph_quads(store)) if quads else list(_default_graph_triples(store))
     prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
     ox.serialize(items, handle, fmt, prefixes=prefixes)
     return len(items)

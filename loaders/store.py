@@ -1,5 +1,8 @@
 """The published store: an embedded pyoxigraph database per build, switched atomically.
 
+Every named graph is also merged into the default graph (the shapes excepted), so that
+plain queries see each fact once.
+
 Layout under the store directory:
     builds/<build-id>/        one complete pyoxigraph database per build
     builds/<build-id>.json    what went into it (graphs, triple counts, sources)
@@ -61,7 +64,12 @@ class PublishedStore:
         return ox.Store.read_only(str(self.current().path))
 
     # -- publishing ----------------------------------------------------------------
-    def publish(self, graphs: Mapping[URIRef, Graph], build_id: str | None = None) -> BuildInfo:
+    def publish(
+        self, graphs: Mapping[URIRef, Graph], build_id: str | None = None, outside_default: frozenset[URIRef] = frozenset()
+    ) -> BuildInfo:
+        """Write every graph as a named graph and, except those in `outside_default`, into the
+        default graph too: the default graph is then their RDF merge, where a fact two sources
+        state counts once (pyoxigraph's union-default-graph mode would repeat it)."""
         self.builds.mkdir(parents=True, exist_ok=True)
         build_id = build_id or self._new_build_id()
         staging = self.builds / f".{build_id}.staging"
@@ -71,6 +79,8 @@ class PublishedStore:
         for graph_iri, graph in graphs.items():
             data = graph.serialize(format="nt", encoding="utf-8")
             store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_iri)))
+            if graph_iri not in outside_default:
+                store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
             counts[str(graph_iri)] = len(graph)
         store.flush()
         store.optimize()

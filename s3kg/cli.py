@@ -121,7 +121,10 @@ def query_command(
     ),
     store_dir: StoreDir = None,
 ) -> None:
-    """Run a read-only SPARQL query against the published store (all named graphs as default graph).
+    """Run a read-only SPARQL query against the published store.
+
+    The default graph merges every source graph; GRAPH <…> reaches one source, its provenance,
+    the ontology or the shapes.
 
     The prefixes s3, rdf, rdfs, owl, xsd, skos, dcterms, schema, prov, org and country are predefined.
     """
@@ -133,7 +136,7 @@ def query_command(
     with _published(settings) as published:
         store = published.open()
         try:
-            result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+            result = store.query(query, prefixes=PREFIXES)
         except SyntaxError as error:
             err.print(f"[red]SPARQL syntax error: {error}[/red] (line:column in the query)")
             raise typer.Exit(2) from error
