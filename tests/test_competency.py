@@ -1,0 +1,44 @@
+"""The competency questions (tests/competency/questions.yaml) answered by the built store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import yaml
+
+from loaders.vocab import PREFIXES
+
+QUESTIONS = yaml.safe_load((Path(__file__).parent / "competency" / "questions.yaml").read_text(encoding="utf-8"))
+
+
+def _answer(store: ox.Store, query: str) -> bool | list[list[str | None]]:
+    result = store.query(query, prefixes=PREFIXES)
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    assert isinstance(result, ox.QuerySolutions)
+    variables = [v.value for v in result.variables]
+    return [[None if row[v] is None else row[v].value for v in variables] for row in result]  # type: ignore[union-attr]
+
+
+def test_there_are_at_least_40_questions_covering_every_seed() -> None:
+    assert len(QUESTIONS) >= 40
+    assert {q["seed"] for q in QUESTIONS} >= {"seed-000", "seed-001", "seed-002", "seed-003", "seed-004"}
+    assert len({q["id"] for q in QUESTIONS}) == len(QUESTIONS)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+def test_competency_question_is_answered_as_the_seed_states(built: Any, question: dict[str, Any]) -> None:
+    got = _answer(built.store, question["query"])
+    expected = question["expected"]
+    if isinstance(expected, bool):
+        assert got is expected, question["question"]
+        return
+    assert isinstance(got, list), question["question"]
+    expected_rows = [[str(v) for v in row] for row in expected]
+    if question.get("ordered"):
+        assert got == expected_rows, question["question"]
+    else:
+        assert sorted(map(tuple, got), key=str) == sorted(map(tuple, expected_rows), key=str), question["question"]
