@@ -17,8 +17,8 @@ from enum import StrEnum
 import pyrudof
 from pyshacl import validate
 from pyshacl.errors import ValidationFailure
-from rdflib import Graph
-from rdflib.namespace import SH
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
 
 from loaders.errors import BuildError
 
@@ -76,8 +76,11 @@ def _rudof(data: Graph, shapes: Graph) -> list[Finding]:
         raise BuildError(f"the SHACL shapes cannot be applied: {error}", []) from error
     findings = []
     for entry in report:
-        messages = _MESSAGE.findall(entry.message or "")  # our sh:message comes last, in English
-        message = messages[-1].replace('\\"', '"') if messages else (entry.message or "violates a shape.")
+        # rudof puts its own text first, then the values, then our sh:message (which names the fix)
+        messages = [m.replace('\\"', '"') for m in _MESSAGE.findall(entry.message or "")]
+        ours = [m for m in messages if " Fix: " in m]
+        message = ours[-1] if ours else _message_in_shapes(shapes, entry.path, entry.constraint_component)
+        message = message or entry.message or "violates a shape."
         findings.append(
             Finding(
                 focus=str(entry.focus_node),
@@ -89,6 +92,21 @@ def _rudof(data: Graph, shapes: Graph) -> list[Finding]:
             )
         )
     return sorted(findings, key=_order)
+
+
+def _message_in_shapes(shapes: Graph, path: str | None, component: str | None) -> str | None:
+    """Our sh:message for a result whose engine left it out: the property shape on `path`
+    that sets the parameter of `component` (sh:uniqueLang for UniqueLangConstraintComponent…)."""
+    if not path or not component or not component.endswith("ConstraintComponent"):
+        return None
+    local = component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    parameter = SH[local[0].lower() + local[1:]]
+    for shape in sorted(shapes.subjects(SH.path, URIRef(path)), key=str):
+        if (shape, parameter, None) in shapes:
+            message = shapes.value(shape, SH.message)
+            if message is not None:
+                return str(message)
+    return None
 
 
 def _order(finding: Finding) -> tuple[str, str, str]:
@@ -108,9 +126,6 @@ def run_engine(name: str, data: Graph, shapes: Graph) -> list[Finding]:
 
 def report_graph(findings: list[Finding]) -> Graph:
     """The findings as a standard sh:ValidationReport, for the Turtle report file."""
-    from rdflib import BNode, Literal, URIRef
-    from rdflib.namespace import RDF
-
     graph = Graph()
     graph.bind("sh", SH)
     report = BNode()

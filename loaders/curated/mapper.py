@@ -240,7 +240,7 @@ class _RecordMapper:
         if not text.isdigit():
             self.fail(node, f, f"'{text}' is not a non-negative whole number.", "write digits only, e.g. 17.")
             return []
-        return [Literal(int(text), datatype=XSD.nonNegativeInteger)]
+        return [Literal(int(text), datatype=XSD.integer)]
 
     def boolean(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
         text = self.scalar(node, f, "true or false")
