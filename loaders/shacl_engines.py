@@ -100,7 +100,7 @@ def _message_in_shapes(shapes: Graph, path: str | None, component: str | None) -
     if not path or not component or not component.endswith("ConstraintComponent"):
         return None
     local = component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
-    parameter = SH[local[0].lower() + local[1:]]
+    parameter = URIRef(str(SH) + local[0].lower() + local[1:])
     for shape in sorted(shapes.subjects(SH.path, URIRef(path)), key=str):
         if (shape, parameter, None) in shapes:
             message = shapes.value(shape, SH.message)
