@@ -56,6 +56,16 @@ def _problem(rec: Record, node: Node | None, field: str | None, message: str, fi
     return SourceProblem(rec.file, message, line=line, record=rec.id, field=field, fix=fix)
 
 
+def canonical_decimal(value: Decimal) -> str:
+    """The canonical xsd:decimal form (2500000 → "2500000.0", 0.50 → "0.5"), so that a
+    value reads the same in every store and serialisation."""
+    text = format(value, "f")
+    if "." not in text:
+        return text + ".0"
+    text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 def _text(node: Node | None) -> str | None:
     return node.data if node is not None and isinstance(node.data, str) else None
 
@@ -353,7 +363,7 @@ class _RecordMapper:
             return []
         money = URIRef(f"{subject}/{f.name.replace('_', '-')}")
         self.graph.add((money, RDF.type, S3.MonetaryAmount))
-        self.graph.add((money, SDO.value, Literal(value, datatype=XSD.decimal)))
+        self.graph.add((money, SDO.value, Literal(canonical_decimal(value), datatype=XSD.decimal)))
         self.graph.add((money, S3.currency, CURRENCY[currency]))
         self.graph.add((money, S3.isApproximate, Literal(approximate == "true")))
         return [money]
