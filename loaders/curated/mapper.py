@@ -57,13 +57,12 @@ def _problem(rec: Record, node: Node | None, field: str | None, message: str, fi
 
 
 def canonical_decimal(value: Decimal) -> str:
-    """The canonical xsd:decimal form (2500000 → "2500000.0", 0.50 → "0.5"), so that a
-    value reads the same in every store and serialisation."""
+    """The XSD 1.1 canonical xsd:decimal form (2500000.00 → "2500000", 0.50 → "0.5"), which
+    is also how Oxigraph stores decimals: what is validated is what is published."""
     text = format(value, "f")
-    if "." not in text:
-        return text + ".0"
-    text = text.rstrip("0")
-    return text + "0" if text.endswith(".") else text
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _text(node: Node | None) -> str | None:
