@@ -109,6 +109,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
     display = {kind: [(_display(p, config), p) for p in files] for kind, files in sources}
     source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
     countries = cci = None
+    cci_loaded = False
     for kind, _files in sources:
         for name, path in display[kind] if kind != "curated" else []:
             started = datetime.now(UTC)
@@ -121,6 +122,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
                 if countries is None:
                     raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
                 cci, found = load_cci_table(path, name, minter, countries, source_iri)
+                cci_loaded = not found
                 graph_id, graph = "cci-codes", cci.graph
                 result.origins.update(cci.origins)
             result.problems.extend(found)
@@ -134,7 +136,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
             minter,
             config.data_dir,
             countries.codes if countries else frozenset(),
-            cci.codes if cci else frozenset(),
+            cci.codes if cci and cci_loaded else None,
         )
         graphs, registry, found = load_curated(curated, ctx)
         result.problems.extend(found)

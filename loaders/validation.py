@@ -13,7 +13,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
-from loaders.curated.schema import RECORD_TYPES, RecordType
+from loaders.curated.schema import RECORD_TYPES, Kind, RecordType
 from loaders.errors import SourceProblem
 from loaders.shacl_engines import DEFAULT_ENGINE, Severity, report_graph, run_engine
 
@@ -44,49 +44,56 @@ def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:
     return shapes
 
 
-def _field_names() -> dict[URIRef, str]:
-    """Map a property back to the curated field that produces it."""
-    names: dict[URIRef, str] = {RDFS.label: "label", SKOS.prefLabel: "label", DCTERMS.source: "source"}
+def _field_names() -> tuple[dict[URIRef, str], dict[str, str]]:
+    """Map a property, and a sub-record's IRI segment, back to the curated field behind it."""
+    by_predicate: dict[URIRef, str] = {RDFS.label: "label", SKOS.prefLabel: "label", DCTERMS.source: "source"}
+    by_segment: dict[str, str] = {}
 
     def walk(rtype: RecordType) -> None:
         for field in rtype.fields:
             if field.predicate is not None:
-                names.setdefault(field.predicate, field.name)
+                by_predicate.setdefault(field.predicate, field.name)
             if field.sub is not None:
+                by_segment[field.sub.collection] = field.name
                 walk(field.sub)
+            if field.kind is Kind.AMOUNT:
+                by_segment[field.name.replace("_", "-")] = field.name
 
     for rtype in RECORD_TYPES.values():
         walk(rtype)
-    return names
+    return by_predicate, by_segment
 
 
-def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> Origin | None:
-    """The record stating `focus`, or the record holding it when it is a sub-record."""
+def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> tuple[Origin | None, str]:
+    """The record stating `focus` (or holding it, for a sub-record) and the IRI path below it."""
     iri = str(focus)
     while iri:
         origin = origins.get(URIRef(iri))
         if origin is not None:
-            return origin
+            return origin, str(focus)[len(iri) :].strip("/")
         iri = iri.rsplit("/", 1)[0] if "/" in iri.split("://", 1)[-1] else ""
-    return None
+    return None, ""
 
 
 def validate_graph(
     data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin], engine: str = DEFAULT_ENGINE
 ) -> ValidationOutcome:
     findings = run_engine(engine, data, shapes)
-    fields = _field_names()
+    by_predicate, by_segment = _field_names()
     violations: list[SourceProblem] = []
     warnings: list[SourceProblem] = []
     for finding in findings:
         text, _, fix = finding.message.partition(" Fix: ")
-        origin = _origin_of(URIRef(finding.focus), origins)
+        origin, below = _origin_of(URIRef(finding.focus), origins)
         path = URIRef(finding.path) if finding.path else None
+        field = by_segment.get(below.split("/", 1)[0]) if below else None
+        if field is None and path is not None:
+            field = by_predicate.get(path, str(path))
         problem = SourceProblem(
             file=origin.file if origin else "(generated)",
             line=origin.line if origin else None,
             record=origin.record if origin else finding.focus,
-            field=(fields.get(path) or str(path)) if path is not None else None,
+            field=field,
             message=f"{text} [{finding.focus}]",
             fix=fix or None,
         )
