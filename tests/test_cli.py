@@ -1,0 +1,128 @@
+"""The `s3kg` command, run as a real process against a real store."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import PROJECT
+
+COMMANDS = ["build", "validate", "query", "dump", "stats"]
+
+
+def s3kg(*args: str, store: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_REPORT_DIR": str(store.parent / "reports"), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "s3kg.cli", *args], capture_output=True, text=True, env=env, cwd=PROJECT, input=stdin, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "store"
+    result = s3kg("build", store=path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_build_reports_the_published_graphs(store: Path) -> None:
+    result = s3kg("build", store=store)
+    assert result.returncode == 0, result.stderr
+    assert "Published build" in result.stdout and "curated-projects" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
+    result = s3kg(command, "--help", store=tmp_path)
+    assert result.returncode == 0
+    assert "Usage" in result.stdout and len(result.stdout) > 200
+
+
+def test_query_json_is_sparql_results_json(store: Path) -> None:
+    result = s3kg("query", "--format", "json", 'SELECT ?p WHERE { ?p s3:acronym "GoToS3" }', store=store)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["head"]["vars"] == ["p"]
+    assert answer["results"]["bindings"] == [{"p": {"type": "uri", "value": "https://w3id.org/s3kg/id/project/gotos3"}}]
+
+
+def test_query_csv_and_table(store: Path) -> None:
+    query = "SELECT ?acronym WHERE { ?p s3:acronym ?acronym } ORDER BY ?acronym"
+    rows = list(csv.reader(io.StringIO(s3kg("query", "-f", "csv", query, store=store).stdout)))
+    assert rows == [["acronym"], ["GoSmart & Excel BSR"], ["GoSmart BSR"], ["GoToS3"], ["S3-4AlpClusters"]]
+    table = s3kg("query", query, store=store).stdout
+    assert "GoSmart & Excel BSR" in table and "4 row(s)" in table
+
+
+def test_query_from_a_file_and_from_stdin(store: Path, tmp_path: Path) -> None:
+    (tmp_path / "q.rq").write_text("ASK { ?p s3:acronym 'GoToS3' }", encoding="utf-8")
+    assert json.loads(s3kg("query", "-f", "json", f"@{tmp_path / 'q.rq'}", store=store).stdout)["boolean"] is True
+    piped = s3kg("query", "-f", "json", "-", store=store, stdin="ASK { ?p s3:acronym 'Nope' }")
+    assert json.loads(piped.stdout)["boolean"] is False
+
+
+def test_construct_query_gives_rdf(store: Path) -> None:
+    result = s3kg("query", "-f", "csv", "CONSTRUCT { ?p s3:acronym ?a } WHERE { ?p s3:acronym ?a }", store=store)
+    assert len(list(ox.parse(result.stdout.encode(), format=ox.RdfFormat.N_TRIPLES))) == 4
+
+
+def test_query_syntax_error_names_line_and_column(store: Path) -> None:
+    result = s3kg("query", "SELECT * WHERE {\n  ?s ?p }", store=store)
+    assert result.returncode == 2
+    assert "SPARQL syntax error" in result.stderr and "2:" in result.stderr
+
+
+def test_query_before_any_build_says_to_build(tmp_path: Path) -> None:
+    result = s3kg("query", "ASK {}", store=tmp_path / "empty")
+    assert result.returncode == 1
+    assert "s3kg build" in result.stderr
+
+
+def test_dump_writes_every_format_with_checksums(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dumps"
+    assert s3kg("dump", "--out", str(out), store=store).returncode == 0
+    manifest = {d["name"]: d for d in json.loads((out / "manifest.json").read_text(encoding="utf-8"))}
+    assert set(manifest) == {"s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", "s3kg.jsonld"}
+    for name, info in manifest.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
+        assert (out / name).stat().st_size == info["size"]
+    quads = list(ox.parse(gzip.decompress((out / "s3kg.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == manifest["s3kg.nq.gz"]["triples"]
+    assert {q.graph_name.value.rsplit("/", 1)[-1] for q in quads} >= {"curated-projects", "provenance", "countries"}
+    triples = len(list(ox.parse(gzip.decompress((out / "s3kg.nt.gz").read_bytes()), format=ox.RdfFormat.N_TRIPLES)))
+    for name, fmt in (("s3kg.ttl", ox.RdfFormat.TURTLE), ("s3kg.jsonld", ox.RdfFormat.JSON_LD)):
+        assert len(list(ox.parse(path=str(out / name), format=fmt))) == triples == manifest[name]["triples"]
+
+
+def test_stats_show_graphs_and_entities_per_class(store: Path) -> None:
+    result = s3kg("stats", store=store)
+    assert result.returncode == 0, result.stderr
+    assert "curated-projects" in result.stdout
+    assert "https://w3id.org/s3kg/ontology#Project" in result.stdout
+
+
+def test_validate_accepts_the_sources_and_rejects_a_broken_file(store: Path, tmp_path: Path) -> None:
+    ok = s3kg("validate", store=store)
+    assert ok.returncode == 0, ok.stderr
+    assert "valid" in ok.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- {type: organisation, id: x, label: {en: X}, country: ZZZ, source: [seed-000]}\n", encoding="utf-8")
+    curated = sorted(str(p) for p in (PROJECT / "data" / "curated").glob("*.yaml"))
+    bad = s3kg("validate", *curated, str(broken), store=store)
+    assert bad.returncode == 1
+    assert "broken.yaml:1" in bad.stderr and "unknown country code 'ZZZ'" in bad.stderr
+
+
+def test_a_bad_setting_is_refused_by_name(tmp_path: Path) -> None:
+    result = s3kg("build", "--base-iri", "not-an-iri", store=tmp_path)
+    assert result.returncode == 2
+    assert "base_iri" in result.stderr
