@@ -20,7 +20,7 @@ def _answer(store: ox.Store, query: str) -> bool | list[list[str | None]]:
         return bool(result)
     assert isinstance(result, ox.QuerySolutions)
     variables = [v.value for v in result.variables]
-    return [[None if row[v] is None else row[v].value for v in variables] for row in result]  # type: ignore[union-attr]
+    return [[None if row[v] is None else row[v].value for v in variables] for row in result]
 
 
 def test_there_are_at_least_40_questions_covering_every_seed() -> None:
