@@ -157,17 +157,27 @@ def _display(path: Path, config: BuildConfig) -> str:
         return str(path)
 
 
+def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
+    config.report_dir.mkdir(parents=True, exist_ok=True)
+    listing = config.report_dir / "problems.txt"
+    listing.write_text("".join(f"{p}\n" for p in problems), encoding="utf-8")
+    return listing
+
+
 def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> ValidationOutcome:
     """Validate; on violations write the full report and raise BuildError."""
     if assembled.problems:
-        raise BuildError(f"{len(assembled.problems)} problem(s) in the sources; nothing was published.", assembled.problems)
+        listing = _write_problems(config, assembled.problems)
+        summary = f"{len(assembled.problems)} problem(s) in the sources; nothing was published. All of them: {listing}"
+        raise BuildError(summary, assembled.problems)
     progress(f"validating with SHACL ({config.shacl_engine})")
     outcome = validate_graph(assembled.union(), load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine)
     if not outcome.conforms:
         config.report_dir.mkdir(parents=True, exist_ok=True)
         report = config.report_dir / "validation-report.ttl"
         outcome.report.serialize(report, format="turtle")
-        summary = f"{len(outcome.violations)} SHACL violation(s); nothing was published."
+        listing = _write_problems(config, outcome.violations)
+        summary = f"{len(outcome.violations)} SHACL violation(s); nothing was published. All of them: {listing}"
         raise BuildError(summary, outcome.violations, report)
     return outcome
 

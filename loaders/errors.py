@@ -28,6 +28,9 @@ class SourceProblem:
         return f"{text} Fix: {self.fix}" if self.fix else text
 
 
+SHOWN_PROBLEMS = 50  # in messages; the full list goes to the problems file
+
+
 class BuildError(Exception):
     """The build stopped; nothing was published. Carries every problem found."""
 
@@ -38,7 +41,10 @@ class BuildError(Exception):
         super().__init__(summary)
 
     def __str__(self) -> str:
-        lines = [self.summary, *(f"  - {p}" for p in self.problems)]
+        shown = self.problems[:SHOWN_PROBLEMS]
+        lines = [self.summary, *(f"  - {p}" for p in shown)]
+        if len(self.problems) > len(shown):
+            lines.append(f"  … and {len(self.problems) - len(shown)} more")
         if self.report is not None:
             lines.append(f"Full validation report: {self.report}")
         return "\n".join(lines)

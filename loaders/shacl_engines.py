@@ -1,44 +1,29 @@
-"""Two SHACL engines behind one small interface, so they can be compared and swapped.
+"""Three SHACL engines behind one small interface, so they can be compared and swapped.
 
-- `pyshacl`: the reference Python implementation (SHACL Core and SHACL-SPARQL).
-- `rudof`: the Rust implementation from pyrudof, also Core and SHACL-SPARQL; much faster
-  on large graphs (figures in docs/benchmarks.md), hence the default.
+- `oxigraph` (default): our compiler of each constraint to one SPARQL query over Oxigraph
+  (loaders/shacl_sparql.py); the fastest and leanest on large graphs.
+- `rudof`: the Rust implementation from pyrudof (Core and SHACL-SPARQL); fast, but its
+  memory grows by about 10 KB per triple.
+- `pyshacl`: the reference Python implementation; complete, slow on large graphs.
 
-Both return the same `Finding`s; tests/test_shapes.py runs every shape case through both.
+Figures in docs/benchmarks.md. All return the same `Finding`s, and tests/test_shapes.py runs
+every shape case through all three.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
 import pyrudof
 from pyshacl import validate
 from pyshacl.errors import ValidationFailure
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 from loaders.errors import BuildError
-
-
-class Severity(StrEnum):
-    VIOLATION = "Violation"
-    WARNING = "Warning"
-    INFO = "Info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One validation result: which node, which property, what is wrong."""
-
-    focus: str
-    path: str | None
-    message: str
-    severity: Severity
-    shape: str | None = None
-    value: str | None = None
+from loaders.findings import Finding, Severity
+from loaders.shacl_sparql import validate_with_oxigraph
 
 
 def _pyshacl(data: Graph, shapes: Graph) -> list[Finding]:
@@ -113,8 +98,12 @@ def _order(finding: Finding) -> tuple[str, str, str]:
     return (finding.focus, finding.path or "", finding.message)
 
 
-ENGINES: dict[str, Callable[[Graph, Graph], list[Finding]]] = {"rudof": _rudof, "pyshacl": _pyshacl}
-DEFAULT_ENGINE = "rudof"
+def _oxigraph(data: Graph, shapes: Graph) -> list[Finding]:
+    return sorted(validate_with_oxigraph(data, shapes), key=_order)
+
+
+ENGINES: dict[str, Callable[[Graph, Graph], list[Finding]]] = {"oxigraph": _oxigraph, "rudof": _rudof, "pyshacl": _pyshacl}
+DEFAULT_ENGINE = "oxigraph"
 
 
 def run_engine(name: str, data: Graph, shapes: Graph) -> list[Finding]:
@@ -122,27 +111,3 @@ def run_engine(name: str, data: Graph, shapes: Graph) -> list[Finding]:
     if engine is None:
         raise ValueError(f"unknown SHACL engine {name!r}; use one of: {', '.join(ENGINES)}")
     return engine(data, shapes)
-
-
-def report_graph(findings: list[Finding]) -> Graph:
-    """The findings as a standard sh:ValidationReport, for the Turtle report file."""
-    graph = Graph()
-    graph.bind("sh", SH)
-    report = BNode()
-    graph.add((report, RDF.type, SH.ValidationReport))
-    conforms = not any(f.severity is Severity.VIOLATION for f in findings)
-    graph.add((report, SH.conforms, Literal(conforms)))
-    for finding in findings:
-        result = BNode()
-        graph.add((report, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.focusNode, URIRef(finding.focus)))
-        graph.add((result, SH.resultSeverity, SH[finding.severity.value]))
-        graph.add((result, SH.resultMessage, Literal(finding.message, lang="en")))
-        if finding.path:
-            graph.add((result, SH.resultPath, URIRef(finding.path)))
-        if finding.shape:
-            graph.add((result, SH.sourceShape, URIRef(finding.shape)))
-        if finding.value is not None:
-            graph.add((result, SH.value, Literal(finding.value)))
-    return graph

@@ -15,7 +15,8 @@ from rdflib.namespace import DCTERMS, RDFS, SKOS
 
 from loaders.curated.schema import RECORD_TYPES, Kind, RecordType
 from loaders.errors import SourceProblem
-from loaders.shacl_engines import DEFAULT_ENGINE, Severity, report_graph, run_engine
+from loaders.findings import Severity, report_graph
+from loaders.shacl_engines import DEFAULT_ENGINE, run_engine
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 

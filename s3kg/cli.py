@@ -15,7 +15,7 @@ from rich.table import Table
 
 from loaders.build import assemble, build, check
 from loaders.dump import write_dumps
-from loaders.errors import BuildError
+from loaders.errors import SHOWN_PROBLEMS, BuildError
 from loaders.iris import IriMinter
 from loaders.stats import entities_per_class
 from loaders.store import NoPublishedStore, PublishedStore
@@ -33,7 +33,9 @@ err = Console(stderr=True)
 
 BaseIri = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of minted entity IRIs (ends in '/').")]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder with sources.yaml and the source files.")]
-Engine = Annotated[str | None, typer.Option("--engine", help="SHACL engine: rudof (fast, default) or pyshacl (reference).")]
+Engine = Annotated[
+    str | None, typer.Option("--engine", help="SHACL engine: oxigraph (default, fastest), rudof, or pyshacl (reference).")
+]
 StoreDir = Annotated[Path | None, typer.Option("--store-dir", help="Folder of the published store.")]
 
 
@@ -59,8 +61,10 @@ def _published(settings: Settings) -> Iterator[PublishedStore]:
 
 def _report_failure(error: BuildError) -> None:
     err.print(f"[red bold]{error.summary}[/red bold]")
-    for problem in error.problems:
+    for problem in error.problems[:SHOWN_PROBLEMS]:
         err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+    if len(error.problems) > SHOWN_PROBLEMS:
+        err.print(f"  … and {len(error.problems) - SHOWN_PROBLEMS} more")
     if error.report is not None:
         err.print(f"Full validation report: {error.report}")
 

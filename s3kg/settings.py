@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)
-    shacl_engine: Literal["rudof", "pyshacl"] = "rudof"  # see loaders.shacl_engines
+    shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
 
     @field_validator("base_iri")
     @classmethod

@@ -11,7 +11,8 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from loaders.shacl_engines import ENGINES, Finding, run_engine
+from loaders.findings import Finding
+from loaders.shacl_engines import ENGINES, run_engine
 from loaders.validation import load_shapes
 
 HERE = Path(__file__).parent / "shapes"

@@ -284,6 +284,8 @@ class _RecordMapper:
         if text is None:
             return []
         entry = self.registry.get((f.target, text))
+        if entry is None and f.target == "programme" and text in (self.ctx.cci_codes or ()):
+            return [self.ctx.minter.entity("programme", text)]  # a programme known from the CCI table
         if entry is None:
             self.fail(node, f, f"no {f.target} has the id '{text}'.", f"use the id of a {f.target} record, or add one.")
             return []
