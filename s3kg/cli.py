@@ -21,7 +21,7 @@ from loaders.stats import entities_per_class
 from loaders.store import NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from s3kg.output import OutputFormat, write_results
-from s3kg.settings import Settings, load_settings
+from s3kg.settings import Settings, load_settings, server_config
 
 app = typer.Typer(
     help="s3kg: the linked open data graph of EU Smart Specialisation Strategies.",
@@ -180,6 +180,38 @@ def stats_command(store_dir: StoreDir = None, base_iri: BaseIri = None) -> None:
         for cls, count in rows:
             classes.add_row(cls, f"{count:,}")
         out.print(classes)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option("--host", help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 8000).")] = None,
+    base_iri: BaseIri = None,
+    query_timeout: Annotated[float | None, typer.Option("--query-timeout", help="Seconds before a query is stopped.")] = None,
+    public_url: Annotated[str | None, typer.Option("--public-url", help="The endpoint's public address.")] = None,
+    store_dir: StoreDir = None,
+) -> None:
+    """Serve the published store over the SPARQL 1.1 Protocol at /sparql (building it first if there is none).
+
+    Read-only; SERVICE only to hosts on the service_allow_list setting (empty by default);
+    every query has a time limit and a row limit.
+    """
+    import uvicorn
+
+    from server.app import create_app
+    from server.backends import EmbeddedBackend
+
+    settings = _settings(
+        host=host, port=port, base_iri=base_iri, query_timeout=query_timeout, public_url=public_url, store_dir=store_dir
+    )
+    try:
+        PublishedStore(settings.store_dir).current()
+    except NoPublishedStore:
+        err.print("No published build yet: building first.")
+        build_command(base_iri=base_iri, store_dir=store_dir)
+    config = server_config(settings)
+    out.print(f"Serving {settings.store_dir} at {config.public_url}sparql")
+    uvicorn.run(create_app(config, EmbeddedBackend(settings.store_dir)), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

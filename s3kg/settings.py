@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from loaders.build import PROJECT_ROOT, BuildConfig
 from loaders.iris import DEFAULT_BASE_IRI, IriMinter
+from server.app import ServerConfig
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)
+    public_url: str | None = None  # the server's own public address; default http://host:port/
+    workers: int = Field(default=2, ge=1)
+    max_rows: int = Field(default=1_000_000, ge=1)
+    max_query_bytes: int = Field(default=100_000, ge=100)
+    service_allow_list: list[str] = Field(default_factory=list)
+    client_seconds_per_minute: float = Field(default=120.0, gt=0)
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
 
     @field_validator("base_iri")
@@ -62,3 +69,16 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings with the given command-line values on top (None means 'not given')."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def server_config(settings: Settings) -> ServerConfig:
+    public = settings.public_url or f"http://{settings.host}:{settings.port}/"
+    return ServerConfig(
+        public_url=public if public.endswith("/") else public + "/",
+        query_timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        max_query_bytes=settings.max_query_bytes,
+        workers=settings.workers,
+        service_allow_list=tuple(settings.service_allow_list),
+        client_seconds_per_minute=settings.client_seconds_per_minute,
+    )

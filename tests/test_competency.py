@@ -1,17 +1,17 @@
-"""The competency questions (tests/competency/questions.yaml) answered by the built store."""
+"""The competency questions (data/examples/competency-questions.yaml) answered by the built store."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import pytest
 import yaml
+from conftest import PROJECT
 
 from loaders.vocab import PREFIXES
 
-QUESTIONS = yaml.safe_load((Path(__file__).parent / "competency" / "questions.yaml").read_text(encoding="utf-8"))
+QUESTIONS = yaml.safe_load((PROJECT / "data" / "examples" / "competency-questions.yaml").read_text(encoding="utf-8"))
 
 
 def _answer(store: ox.Store, query: str) -> bool | list[list[str | None]]:

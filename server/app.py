@@ -1,0 +1,157 @@
+"""The FastAPI application: an app factory over settings and a backend.
+
+Domain errors are mapped to HTTP in one place (`_errors`); routes only translate requests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from loaders.vocab import PREFIXES
+from server.backends import Backend
+from server.guard import ForbiddenQuery, check_query
+from server.negotiation import NotAcceptable, choose
+from server.protocol import ProtocolError, parse_request
+from server.results import SHORT_NAMES
+from server.service_description import SD_TYPES, describe_service
+from server.worker import QueryFailed, QueryJob, QueryPool
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    public_url: str = "http://127.0.0.1:8000/"  # the endpoint's own address, never taken from Host
+    query_timeout: float = 30.0
+    max_rows: int = 1_000_000
+    max_query_bytes: int = 100_000
+    workers: int = 2
+    service_allow_list: tuple[str, ...] = ()
+    client_seconds_per_minute: float = 120.0
+
+
+class TooManyRequests(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"This client used more than its share of query time in the last minute. Retry in {retry_after} s.")
+
+
+class ClientBudget:
+    """Query seconds each client spent in the last minute; over budget means 429."""
+
+    def __init__(self, seconds_per_minute: float):
+        self.limit = seconds_per_minute
+        self.spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        spent = self.spent[client]
+        while spent and spent[0][0] < now - 60:
+            spent.popleft()
+        if sum(s for _, s in spent) > self.limit:
+            raise TooManyRequests(max(1, int(spent[0][0] + 60 - now) + 1))
+
+    def record(self, client: str, seconds: float) -> None:
+        self.spent[client].append((time.monotonic(), seconds))
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> PlainTextResponse:
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
+    budget = ClientBudget(config.client_seconds_per_minute)
+    state: dict[str, QueryPool] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["pool"] = QueryPool(backend, config.workers, config.query_timeout)
+        yield
+        state["pool"].close()
+
+    app = FastAPI(title="s3kg", description="SPARQL endpoint of the S3 knowledge graph", lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+        expose_headers=["X-S3KG-Row-Limit", "Retry-After"],
+    )
+    _errors(app)
+    examples = _examples()
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/examples.json")
+    async def example_queries() -> Response:
+        return Response(examples, media_type="application/json")
+
+    @app.api_route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    async def sparql(request: Request) -> Response:
+        body = await request.body()
+        parsed = parse_request(
+            request.method,
+            request.headers.get("content-type"),
+            list(request.query_params.multi_items()),
+            body,
+            config.max_query_bytes,
+        )
+        accept = SHORT_NAMES.get(parsed.format or "", request.headers.get("accept"))
+        if parsed.format and parsed.format not in SHORT_NAMES:
+            raise ProtocolError(400, f"Unknown format '{parsed.format}'; use one of: {', '.join(SHORT_NAMES)}.")
+        if parsed.query is None:
+            media = choose(accept, [*SD_TYPES, "text/html"])
+            if media == "text/html":
+                return HTMLResponse((HERE / "editor.html").read_text(encoding="utf-8"))
+            return Response(describe_service(config.public_url, media), media_type=media)
+        check_query(parsed.query, config.service_allow_list)
+        client = request.client.host if request.client else "unknown"
+        budget.check(client)
+        job = QueryJob(parsed.query, parsed.default_graphs, parsed.named_graphs, accept, config.max_rows, PREFIXES)
+        answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
+        headers = {"X-S3KG-Row-Limit": str(answer.max_rows), "Vary": "Accept"}
+        return StreamingResponse(answer.body, media_type=answer.media_type, headers=headers)
+
+    return app
+
+
+def _examples() -> bytes:
+    """The competency questions, offered as ready examples in the query editor."""
+    questions = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
+    return json.dumps([{k: q[k] for k in ("id", "question", "query")} for q in questions], ensure_ascii=False).encode()
+
+
+def _errors(app: FastAPI) -> None:
+    """Every domain error becomes a plain-text HTTP answer that says what to do."""
+
+    @app.exception_handler(ProtocolError)
+    async def protocol(_: Request, error: ProtocolError) -> Response:
+        return _text(error.status, error.message)
+
+    @app.exception_handler(QueryFailed)
+    async def failed(_: Request, error: QueryFailed) -> Response:
+        return _text(error.status, error.message)
+
+    @app.exception_handler(ForbiddenQuery)
+    async def forbidden(_: Request, error: ForbiddenQuery) -> Response:
+        return _text(403, str(error))
+
+    @app.exception_handler(NotAcceptable)
+    async def not_acceptable(_: Request, error: NotAcceptable) -> Response:
+        return _text(406, str(error))
+
+    @app.exception_handler(TooManyRequests)
+    async def too_many(_: Request, error: TooManyRequests) -> Response:
+        return _text(429, str(error), {"Retry-After": str(error.retry_after)})

@@ -1,0 +1,50 @@
+"""Where the server's data lives, behind one small interface.
+
+A backend must be picklable: each query worker process receives it and opens its own
+read-only store. `EmbeddedBackend` serves the published pyoxigraph build (several server
+processes can serve one build: each opens it read-only); `MemoryBackend` serves a fixed
+dataset, for tests and conformance suites. A remote SPARQL 1.1 backend fits the same shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from loaders.store import PublishedStore
+
+
+class Backend(Protocol):
+    def build_id(self) -> str:
+        """Identifies the published data; changes exactly when the data does."""
+
+    def open(self) -> ox.Store:
+        """A read-only view of the data, opened in the calling process."""
+
+
+@dataclass(frozen=True)
+class EmbeddedBackend:
+    store_dir: Path
+
+    def build_id(self) -> str:
+        return PublishedStore(self.store_dir).current().build_id
+
+    def open(self) -> ox.Store:
+        return PublishedStore(self.store_dir).open()
+
+
+@dataclass(frozen=True)
+class MemoryBackend:
+    nquads: bytes
+    label: str = "memory"
+
+    def build_id(self) -> str:
+        return self.label
+
+    def open(self) -> ox.Store:
+        store = ox.Store()
+        store.load(self.nquads, format=ox.RdfFormat.N_QUADS)
+        return store

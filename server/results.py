@@ -1,0 +1,169 @@
+"""Streaming writers for SPARQL results: each yields bytes as rows arrive, never the whole result.
+
+SELECT: SPARQL 1.1 JSON, XML, CSV and TSV. ASK: JSON and XML. CONSTRUCT/DESCRIBE: any RDF
+format pyoxigraph writes. A result cut at the row limit says so in-band where the format
+allows it (a `truncated` member in JSON, a comment in XML) and in the X-S3KG-Row-Limit header.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+SELECT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+BOOLEAN_TYPES = {k: v for k, v in SELECT_TYPES.items() if v in ("json", "xml")}
+GRAPH_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+# ?format= values for links, mapped to media types
+SHORT_NAMES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "ttl": "text/turtle",
+    "turtle": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "nq": "application/n-quads",
+    "trig": "application/trig",
+}
+CHUNK = 1 << 16
+
+
+def _json_term(term: object) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": str(term)}
+
+
+def _xml_term(term: object) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def _csv_cell(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        text = term.value
+    else:
+        text = f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+class RowLimit:
+    """Counts rows written and remembers whether the result was cut."""
+
+    def __init__(self, max_rows: int):
+        self.max_rows, self.rows, self.truncated = max_rows, 0, False
+
+    def take(self, rows: Iterable[ox.QuerySolution]) -> Iterator[ox.QuerySolution]:
+        for row in rows:
+            if self.rows >= self.max_rows:
+                self.truncated = True
+                return
+            self.rows += 1
+            yield row
+
+
+def _chunked(parts: Iterable[str]) -> Iterator[bytes]:
+    buffer: list[str] = []
+    size = 0
+    for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= CHUNK:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
+
+
+def select_parts(kind: str, solutions: ox.QuerySolutions, limit: RowLimit) -> Iterator[str]:
+    variables = [v.value for v in solutions.variables]
+    rows = limit.take(solutions)
+    if kind == "json":
+        yield json.dumps({"head": {"vars": variables}})[:-1] + ', "results": {"bindings": ['
+        for n, row in enumerate(rows):
+            binding = {v: _json_term(row[v]) for v in variables if row[v] is not None}
+            yield ("," if n else "") + json.dumps(binding, ensure_ascii=False)
+        yield "]}" + (f', "truncated": true, "rowLimit": {limit.max_rows}' if limit.truncated else "") + "}\n"
+    elif kind == "xml":
+        yield '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+        yield "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head><results>"
+        for row in rows:
+            bound = [v for v in variables if row[v] is not None]
+            cells = "".join(f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>" for v in bound)
+            yield f"<result>{cells}</result>\n"
+        note = f"<!-- truncated at the row limit of {limit.max_rows} -->" if limit.truncated else ""
+        yield f"{note}</results></sparql>\n"
+    elif kind == "csv":
+        yield ",".join(variables) + "\r\n"
+        for row in rows:
+            yield ",".join(_csv_cell(row[v]) for v in variables) + "\r\n"
+    else:  # tsv: terms in N-Triples syntax
+        yield "\t".join(f"?{v}" for v in variables) + "\n"
+        for row in rows:
+            yield "\t".join("" if row[v] is None else str(row[v]) for v in variables) + "\n"
+
+
+def write_select(kind: str, solutions: ox.QuerySolutions, limit: RowLimit) -> Iterator[bytes]:
+    return _chunked(select_parts(kind, solutions, limit))
+
+
+def write_boolean(kind: str, value: bool) -> bytes:
+    if kind == "json":
+        return (json.dumps({"head": {}, "boolean": value}) + "\n").encode()
+    text = "true" if value else "false"
+    return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>{text}</boolean></sparql>\n'.encode()
+
+
+def write_graph(fmt: ox.RdfFormat, triples: ox.QueryTriples, limit: RowLimit, prefixes: dict[str, str]) -> Iterator[bytes]:
+    """Serialise CONSTRUCT/DESCRIBE output (up to the row limit, held in memory: graph results
+    are rarely large, and Turtle or JSON-LD cannot be cut into independent parts)."""
+    batch: list[ox.Triple] = []
+    for triple in triples:
+        if limit.rows >= limit.max_rows:
+            limit.truncated = True
+            break
+        limit.rows += 1
+        batch.append(triple)
+    quad_format = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+    items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in batch] if quad_format else batch
+    data = ox.serialize(items, None, fmt, prefixes=prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+    yield data or b""

@@ -1,0 +1,186 @@
+"""Query execution in worker processes, so that a query past its time limit can be stopped.
+
+pyoxigraph cannot cancel a running query. Each query therefore runs in one of a few
+long-lived worker processes, each holding the published store open read-only; results
+stream back over a pipe in chunks. When a query passes its deadline the worker is killed
+(its memory and file handles go with it) and a fresh one takes its place, while the other
+workers keep serving. A worker reopens the store when a new build has been published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+
+from server.backends import Backend
+from server.negotiation import NotAcceptable, choose
+from server.results import BOOLEAN_TYPES, GRAPH_TYPES, SELECT_TYPES, RowLimit, write_boolean, write_graph, write_select
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    query: str
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    accept: str | None = None
+    max_rows: int = 1_000_000
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+class QueryFailed(Exception):
+    """The query could not be answered; `status` is the HTTP status to give."""
+
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+# -- inside the worker process -------------------------------------------------------
+def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
+    kwargs: dict[str, Any] = {"prefixes": job.prefixes}
+    if job.default_graphs:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+    if job.named_graphs:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    try:
+        result = store.query(job.query, **kwargs)
+    except SyntaxError as error:
+        yield "error", (400, f"SPARQL syntax error: {error}")
+        return
+    except (OSError, ValueError) as error:
+        yield "error", (400, f"The query cannot be evaluated: {error}")
+        return
+    limit = RowLimit(job.max_rows)
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            media = choose(job.accept, list(BOOLEAN_TYPES))
+            yield "start", media
+            yield "data", write_boolean(BOOLEAN_TYPES[media], bool(result))
+        elif isinstance(result, ox.QuerySolutions):
+            media = choose(job.accept, list(SELECT_TYPES))
+            yield "start", media
+            for chunk in write_select(SELECT_TYPES[media], result, limit):
+                yield "data", chunk
+        else:
+            media = choose(job.accept, list(GRAPH_TYPES))
+            yield "start", media
+            for chunk in write_graph(GRAPH_TYPES[media], result, limit, job.prefixes):
+                yield "data", chunk
+    except NotAcceptable as error:
+        yield "error", (406, str(error))
+        return
+    except (OSError, ValueError) as error:  # evaluation errors surface while iterating
+        yield "error", (500, f"The query failed while producing results: {error}")
+        return
+    yield "end", (limit.rows, limit.truncated)
+
+
+def _worker_main(conn: Connection, backend: Backend) -> None:
+    build_id, store = backend.build_id(), backend.open()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if backend.build_id() != build_id:  # a new build was published: switch to it
+            build_id, store = backend.build_id(), backend.open()
+        for message in _execute(store, job):
+            conn.send(message)
+
+
+# -- in the server process ----------------------------------------------------------
+class _Worker:
+    def __init__(self, backend: Backend):
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, backend), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+@dataclass
+class Answer:
+    media_type: str
+    body: AsyncIterator[bytes]
+    max_rows: int
+
+
+class QueryPool:
+    """A fixed number of worker processes; a query waits for a free one."""
+
+    def __init__(self, backend: Backend, workers: int, timeout: float):
+        self.backend, self.timeout = backend, timeout
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        for _ in range(workers):
+            self._idle.put_nowait(_Worker(backend))
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._idle.get_nowait().kill()
+
+    async def _recv(self, worker: _Worker, deadline: float) -> tuple[str, Any]:
+        remaining = deadline - time.monotonic()
+        ready = remaining > 0 and await asyncio.to_thread(worker.conn.poll, remaining)
+        if not ready:
+            raise TimeoutError
+        message: tuple[str, Any] = await asyncio.to_thread(worker.conn.recv)
+        return message
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._idle.put_nowait(_Worker(self.backend))
+
+    async def run(self, job: QueryJob, on_done: Callable[[float], None] | None = None) -> Answer:
+        """Start the job; return once the media type is known, with the body still streaming."""
+        started = time.monotonic()
+        deadline = started + self.timeout
+        worker = await self._idle.get()
+        try:
+            worker.conn.send(job)
+            kind, payload = await self._recv(worker, deadline)
+        except TimeoutError:
+            self._replace(worker)
+            message = f"The query did not finish within the time limit of {self.timeout:g} s and was stopped."
+            raise QueryFailed(503, message) from None
+        except (OSError, EOFError):
+            self._replace(worker)
+            raise QueryFailed(500, "The query worker stopped unexpectedly; the query was not answered.") from None
+        if kind == "error":
+            self._idle.put_nowait(worker)
+            if on_done:
+                on_done(time.monotonic() - started)
+            raise QueryFailed(*payload)
+
+        async def body() -> AsyncIterator[bytes]:
+            finished = False
+            try:
+                while True:
+                    kind, payload = await self._recv(worker, deadline)
+                    if kind == "data":
+                        yield payload
+                    else:
+                        finished = True
+                        return
+            except TimeoutError:
+                return  # the stream simply ends; the worker is replaced below
+            finally:
+                if finished:
+                    self._idle.put_nowait(worker)
+                else:
+                    self._replace(worker)
+                if on_done:
+                    on_done(time.monotonic() - started)
+
+        return Answer(payload, body(), job.max_rows)
