@@ -119,7 +119,15 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         check_query(parsed.query, config.service_allow_list)
         client = request.client.host if request.client else "unknown"
         budget.check(client)
-        job = QueryJob(parsed.query, parsed.default_graphs, parsed.named_graphs, accept, config.max_rows, PREFIXES)
+        job = QueryJob(
+            parsed.query,
+            parsed.default_graphs,
+            parsed.named_graphs,
+            accept,
+            config.max_rows,
+            PREFIXES,
+            config.public_url + "sparql",
+        )
         answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
         headers = {"X-S3KG-Row-Limit": str(answer.max_rows), "Vary": "Accept"}
         return StreamingResponse(answer.body, media_type=answer.media_type, headers=headers)

@@ -32,6 +32,7 @@ class QueryJob:
     accept: str | None = None
     max_rows: int = 1_000_000
     prefixes: dict[str, str] = field(default_factory=dict)
+    base_iri: str | None = None  # relative IRIs in the query resolve against the endpoint's URL
 
 
 class QueryFailed(Exception):
@@ -44,7 +45,7 @@ class QueryFailed(Exception):
 
 # -- inside the worker process -------------------------------------------------------
 def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
-    kwargs: dict[str, Any] = {"prefixes": job.prefixes}
+    kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
     if job.default_graphs:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
     if job.named_graphs:

@@ -1,0 +1,42 @@
+"""A real server on a free local port, in a background thread, for tests with real clients."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from server.app import ServerConfig, create_app
+from server.backends import Backend
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(backend: Backend, **settings: object) -> Iterator[str]:
+    """Serve `backend` on 127.0.0.1; yields the base URL (ending in '/')."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    config = ServerConfig(**{"public_url": base, **settings})  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(create_app(config, backend), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
