@@ -24,7 +24,6 @@ from server.backends import Backend
 from server.guard import ForbiddenQuery, check_query
 from server.negotiation import NotAcceptable, choose
 from server.protocol import ProtocolError, parse_request
-from server.results import SHORT_NAMES
 from server.service_description import SD_TYPES, describe_service
 from server.worker import QueryFailed, QueryJob, QueryPool
 
@@ -108,9 +107,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             body,
             config.max_query_bytes,
         )
-        accept = SHORT_NAMES.get(parsed.format or "", request.headers.get("accept"))
-        if parsed.format and parsed.format not in SHORT_NAMES:
-            raise ProtocolError(400, f"Unknown format '{parsed.format}'; use one of: {', '.join(SHORT_NAMES)}.")
+        accept = parsed.format or request.headers.get("accept")
         if parsed.query is None:
             media = choose(accept, [*SD_TYPES, "text/html"])
             if media == "text/html":

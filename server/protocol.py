@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from server.results import SHORT_NAMES
+
 
 class ProtocolError(Exception):
     """A request the protocol does not allow; `status` is the HTTP status to answer with."""
@@ -19,7 +21,7 @@ class SparqlRequest:
     query: str | None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
-    format: str | None = None  # the ?format= shortcut for links
+    format: str | None = None  # media type asked for by ?format= (for links)
 
 
 READ_ONLY = "This is a read-only public endpoint: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not accepted."
@@ -79,4 +81,16 @@ def parse_request(
         raise ProtocolError(405, f"{method} is not a SPARQL Protocol method; use GET or POST.")
     defaults = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
-    return SparqlRequest(query, defaults, named, _single(params, "format"))
+    return SparqlRequest(query, defaults, named, _format(params))
+
+
+def _format(params: list[tuple[str, str]]) -> str | None:
+    """The media type the ?format= parameter asks for (a short name such as csv, or a media type).
+    Some clients (SPARQLWrapper) send it twice, once of each kind."""
+    wanted = {SHORT_NAMES.get(v, v) for k, v in params if k == "format"}
+    unknown = [w for w in wanted if "/" not in w]
+    if unknown:
+        raise ProtocolError(400, f"Unknown format '{unknown[0]}'; use one of: {', '.join(SHORT_NAMES)}, or a media type.")
+    if len(wanted) > 1:
+        raise ProtocolError(400, f"The 'format' parameter has conflicting values: {', '.join(sorted(wanted))}.")
+    return wanted.pop() if wanted else None
