@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ class ServerConfig:
     workers: int = 2
     service_allow_list: tuple[str, ...] = ()
     client_seconds_per_minute: float = 120.0
+    cache_bytes: int = 64 << 20  # answers kept per published build; data only changes at a build
 
 
 class TooManyRequests(Exception):
@@ -67,12 +68,46 @@ class ClientBudget:
         self.spent[client].append((time.monotonic(), seconds))
 
 
+class ResultCache:
+    """Complete answers of small results, keyed by build id and request, least recently used out.
+    The build id in the key means a new build never serves an old answer."""
+
+    def __init__(self, capacity: int, largest: int = 1 << 20):
+        self.capacity, self.largest, self.size = capacity, largest, 0
+        self.entries: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+
+    def get(self, key: Hashable) -> tuple[str, bytes] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    async def keep(self, key: Hashable, media_type: str, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """Pass the body through; remember it if it completes and is small enough."""
+        kept: list[bytes] | None = []
+        size = 0
+        async for chunk in body:
+            yield chunk
+            size += len(chunk)
+            if kept is not None and size <= self.largest:
+                kept.append(chunk)
+            else:
+                kept = None
+        if kept is not None and self.capacity:
+            self.entries[key] = (media_type, b"".join(kept))
+            self.size += size
+            while self.size > self.capacity and self.entries:
+                _, (_, dropped) = self.entries.popitem(last=False)
+                self.size -= len(dropped)
+
+
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> PlainTextResponse:
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 
 def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     budget = ClientBudget(config.client_seconds_per_minute)
+    cache = ResultCache(config.cache_bytes)
     state: dict[str, QueryPool] = {}
 
     @asynccontextmanager
@@ -125,9 +160,13 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             PREFIXES,
             config.public_url + "sparql",
         )
+        headers = {"X-S3KG-Row-Limit": str(config.max_rows), "Vary": "Accept"}
+        key = (backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
+        cached = cache.get(key)
+        if cached is not None:
+            return Response(cached[1], media_type=cached[0], headers={**headers, "X-S3KG-Cache": "hit"})
         answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
-        headers = {"X-S3KG-Row-Limit": str(answer.max_rows), "Vary": "Accept"}
-        return StreamingResponse(answer.body, media_type=answer.media_type, headers=headers)
+        return StreamingResponse(cache.keep(key, answer.media_type, answer.body), media_type=answer.media_type, headers=headers)
 
     return app
 

@@ -175,7 +175,8 @@ class QueryPool:
                         finished = True
                         return
             except TimeoutError:
-                return  # the stream simply ends; the worker is replaced below
+                # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
+                raise QueryFailed(503, f"The query passed the time limit of {self.timeout:g} s while sending results.") from None
             finally:
                 if finished:
                     self._idle.put_nowait(worker)

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from live_server import free_port, live_server
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
+from loaders.store import PublishedStore
 from server.backends import EmbeddedBackend
 
 PROJECTS = "SELECT ?acronym WHERE { ?p s3:acronym ?acronym } ORDER BY ?acronym"
@@ -277,3 +278,20 @@ def test_browsers_get_the_query_editor_with_examples_and_local_assets(endpoint: 
     examples = httpx.get(base + "/examples.json").json()
     assert len(examples) >= 40 and examples[0]["id"] == "cq01"
     assert httpx.get(base + "/static/editor.js").status_code == 200
+
+
+def test_answers_are_cached_per_build_and_a_new_build_is_served_at_once(tmp_path: Any) -> None:
+    store = PublishedStore(tmp_path / "store")
+    old, new = Graph(), Graph()
+    old.add((URIRef("http://example.org/a"), URIRef("http://example.org/version"), URIRef("http://example.org/old")))
+    new.add((URIRef("http://example.org/a"), URIRef("http://example.org/version"), URIRef("http://example.org/new")))
+    store.publish({URIRef("http://example.org/g"): old})
+    query = {"query": "SELECT ?v WHERE { <http://example.org/a> <http://example.org/version> ?v }", "format": "csv"}
+    with live_server(EmbeddedBackend(tmp_path / "store"), workers=1) as base:
+        first = httpx.get(base + "sparql", params=query)
+        second = httpx.get(base + "sparql", params=query)
+        store.publish({URIRef("http://example.org/g"): new})
+        third = httpx.get(base + "sparql", params=query)
+    assert first.text.splitlines()[1] == "http://example.org/old" and "x-s3kg-cache" not in first.headers
+    assert second.text == first.text and second.headers["x-s3kg-cache"] == "hit"
+    assert third.text.splitlines()[1] == "http://example.org/new" and "x-s3kg-cache" not in third.headers
