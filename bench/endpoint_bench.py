@@ -1,0 +1,168 @@
+"""Endpoint benchmark: this endpoint beside Oxigraph's server and rdflib-endpoint, one run, one store.
+
+The peers run from their own virtual environment (bench/.venv-peers, made by bench/peers.sh):
+`oxigraph serve-read-only` on the very same store directory, and rdflib-endpoint on an
+N-Triples dump of that store's default graph. Eight client threads send each query for a
+fixed time; we report throughput and p50/p99 latency, and ratios between the servers.
+
+    python bench/endpoint_bench.py --store bench/out/work-0.25-oxigraph/store --seconds 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+
+PROJECT = Path(__file__).resolve().parent.parent
+PEERS = PROJECT / "bench" / ".venv-peers" / "bin"
+PREFIX = "PREFIX s3: <https://w3id.org/s3kg/ontology#>\n"
+BASE = "https://w3id.org/s3kg/id/"
+
+
+def queries(n_projects: int) -> dict[str, tuple[str, str]]:
+    """name → (query template with {i}, Accept)."""
+    json_results = "application/sparql-results+json"
+    return {
+        "point lookup": (PREFIX + f"SELECT ?p ?o WHERE {{ <{BASE}project/p-{{i}}> ?p ?o }}", json_results),
+        "aggregate": (
+            PREFIX + "SELECT ?prog (COUNT(?p) AS ?n) WHERE { ?p a s3:Project ; s3:programme ?prog } GROUP BY ?prog",
+            json_results,
+        ),
+        "10,000 rows": (PREFIX + "SELECT ?p ?a WHERE { ?p s3:acronym ?a } LIMIT 10000", json_results),
+        "describe": (f"DESCRIBE <{BASE}project/p-{{i}}>", "application/n-triples"),
+    }
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            if httpx.get(url, params={"query": "ASK {}"}, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def load(url: str, template: str, accept: str, n_projects: int, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        with httpx.Client(timeout=120) as http:
+            while time.monotonic() < stop:
+                query = template.replace("{i}", str(rng.randrange(min(n_projects, 1000))))
+                started = time.perf_counter()
+                try:
+                    response = http.post(url, data={"query": query}, headers={"Accept": accept})
+                    ok = response.status_code == 200 and len(response.content) > 0
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = time.perf_counter() - started
+                with lock:
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    ordered = sorted(latencies) or [float("nan")]
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, required=True, help="a published store directory (has current/)")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--servers", nargs="+", default=["s3kg", "oxigraph", "rdflib-endpoint"])
+    args = parser.parse_args()
+    store = args.store.resolve()
+    current = (store / "current").resolve()
+    dump = store.parent / "default-graph.nt"
+    processes: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
+    reader = ox.Store.read_only(str(current))
+    n_projects = len(list(reader.query(PREFIX + "SELECT ?p WHERE { ?p a s3:Project }")))  # type: ignore[arg-type]
+    if "rdflib-endpoint" in args.servers and not dump.exists():
+        ox.serialize(
+            (q.triple for q in reader.quads_for_pattern(None, None, None, ox.DefaultGraph())), str(dump), ox.RdfFormat.N_TRIPLES
+        )
+    del reader
+    commands = {
+        "s3kg": (
+            [sys.executable, "-m", "s3kg.cli", "serve", "--port", "7001", "--query-timeout", "120"],
+            "http://127.0.0.1:7001/sparql",
+        ),
+        "oxigraph": (
+            [str(PEERS / "oxigraph"), "serve-read-only", "--location", str(current), "--bind", "127.0.0.1:7002"],
+            "http://127.0.0.1:7002/query",
+        ),
+        "rdflib-endpoint": (
+            [str(PEERS / "rdflib-endpoint"), "serve", str(dump), "--host", "127.0.0.1", "--port", "7003"],
+            "http://127.0.0.1:7003/",
+        ),
+    }
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    try:
+        for name in args.servers:
+            command, url = commands[name]
+            process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            processes[name] = (url, process)
+            wait_until_up(url, process)
+            results[name] = {}
+            for query_name, (template, accept) in queries(n_projects).items():
+                results[name][query_name] = load(url, template, accept, n_projects, args.clients, args.seconds)
+                print(name, query_name, json.dumps(results[name][query_name]), file=sys.stderr)
+            process.terminate()
+            process.wait(timeout=30)
+    finally:
+        for _, process in processes.values():
+            if process.poll() is None:
+                process.kill()
+    out = PROJECT / "bench" / "out" / "endpoint.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"projects": n_projects, "clients": args.clients, "results": results}, indent=2), encoding="utf-8")
+    print("| query | server | req/s | p50 ms | p99 ms | errors | s3kg ÷ server (throughput) |")
+    print("|---|---|---|---|---|---|---|")
+    for query_name in queries(n_projects):
+        ours = results.get("s3kg", {}).get(query_name, {}).get("throughput")
+        for name in args.servers:
+            r = results[name][query_name]
+            ratio = f"{ours / r['throughput']:.2f}×" if ours and r["throughput"] else "–"
+            cells = [query_name, name, f"{r['throughput']:.1f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["errors"]), ratio]
+            print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
