@@ -295,3 +295,12 @@ def test_answers_are_cached_per_build_and_a_new_build_is_served_at_once(tmp_path
     assert first.text.splitlines()[1] == "http://example.org/old" and "x-s3kg-cache" not in first.headers
     assert second.text == first.text and second.headers["x-s3kg-cache"] == "hit"
     assert third.text.splitlines()[1] == "http://example.org/new" and "x-s3kg-cache" not in third.headers
+
+
+def test_two_server_processes_serve_one_published_build(built: Any) -> None:
+    with (
+        live_server(EmbeddedBackend(built.config.store_dir), workers=1) as first,
+        live_server(EmbeddedBackend(built.config.store_dir), workers=1) as second,
+    ):
+        answers = [httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"}).text for base in (first, second)]
+    assert answers[0] == answers[1] and "GoToS3" in answers[0]
