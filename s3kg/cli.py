@@ -15,10 +15,10 @@ from rich.table import Table
 
 from loaders.build import assemble, build, check
 from loaders.dump import write_dumps
-from loaders.errors import SHOWN_PROBLEMS, BuildError
+from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
 from loaders.iris import IriMinter
 from loaders.stats import entities_per_class
-from loaders.store import NoPublishedStore, PublishedStore
+from loaders.store import BuildInfo, NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from s3kg.output import OutputFormat, write_results
 from s3kg.settings import Settings, load_settings, server_config
@@ -59,6 +59,30 @@ def _published(settings: Settings) -> Iterator[PublishedStore]:
     yield store
 
 
+@contextmanager
+def _build_errors() -> Iterator[None]:
+    """A failed build or validation: list its problems and exit 1."""
+    try:
+        yield
+    except BuildError as error:
+        _report_failure(error)
+        raise typer.Exit(1) from error
+
+
+def _report_warnings(warnings: list[SourceProblem]) -> None:
+    for warning in warnings:
+        err.print("[yellow]warning:[/yellow] ", end="")
+        err.print(str(warning), markup=False, highlight=False)
+
+
+def _graphs_table(info: BuildInfo, title: str) -> Table:
+    table = Table("named graph", "triples", title=title)
+    for graph, triples in sorted(info.graphs.items()):
+        table.add_row(graph, f"{triples:,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
+    return table
+
+
 def _report_failure(error: BuildError) -> None:
     err.print(f"[red bold]{error.summary}[/red bold]")
     for problem in error.problems[:SHOWN_PROBLEMS]:
@@ -77,20 +101,10 @@ def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir:
     are listed with file, line, record, field and fix, and the SHACL report is written.
     """
     settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine)
-    try:
-        with err.status("building") as status:
-            info, outcome = build(settings.build_config(), lambda step: status.update(step))
-    except BuildError as error:
-        _report_failure(error)
-        raise typer.Exit(1) from error
-    for warning in outcome.warnings:
-        err.print("[yellow]warning:[/yellow] ", end="")
-        err.print(str(warning), markup=False, highlight=False)
-    table = Table("named graph", "triples", title=f"Published build {info.build_id}")
-    for graph, triples in info.graphs.items():
-        table.add_row(graph, f"{triples:,}")
-    table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
-    out.print(table)
+    with _build_errors(), err.status("building") as status:
+        info, outcome = build(settings.build_config(), lambda step: status.update(step))
+    _report_warnings(outcome.warnings)
+    out.print(_graphs_table(info, f"Published build {info.build_id}"))
 
 
 @app.command("validate")
@@ -106,14 +120,9 @@ def validate_command(
     if missing:
         err.print(f"[red]no such file: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(2)
-    try:
+    with _build_errors():
         outcome = check(config, assemble(config, curated_only=files or None))
-    except BuildError as error:
-        _report_failure(error)
-        raise typer.Exit(1) from error
-    for warning in outcome.warnings:
-        err.print("[yellow]warning:[/yellow] ", end="")
-        err.print(str(warning), markup=False, highlight=False)
+    _report_warnings(outcome.warnings)
     out.print(f"[green]valid[/green]: the sources conform to the shapes ({len(outcome.warnings)} warning(s)).")
 
 
@@ -170,11 +179,7 @@ def stats_command(store_dir: StoreDir = None, base_iri: BaseIri = None) -> None:
     minter = IriMinter(settings.base_iri)
     with _published(settings) as published:
         info = published.current()
-        graphs = Table("named graph", "triples", title=f"Build {info.build_id} ({info.created})")
-        for graph, triples in sorted(info.graphs.items()):
-            graphs.add_row(graph, f"{triples:,}")
-        graphs.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
-        out.print(graphs)
+        out.print(_graphs_table(info, f"Build {info.build_id} ({info.created})"))
         classes = Table("class", "entities", title="Entities per class")
         rows = entities_per_class(published.open(), str(minter.graph("ontology")), str(minter.graph("shapes")))
         for cls, count in rows:
