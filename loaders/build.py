@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
-from loaders.curated.mapper import Context
+from loaders.curated.registry import Context
 from loaders.errors import BuildError, SourceProblem
 from loaders.iris import IriMinter
 from loaders.provenance import LoadRecord, describe_load

@@ -19,7 +19,8 @@ from rdflib.compare import graph_diff, to_isomorphic
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
-from loaders.curated.mapper import Context, canonical_decimal
+from loaders.curated.mapper import canonical_decimal
+from loaders.curated.registry import Context
 from loaders.iris import IriMinter
 from loaders.vocab import PREFIXES
 

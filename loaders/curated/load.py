@@ -6,8 +6,9 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from loaders.curated.mapper import Context, Registry, index, map_record
+from loaders.curated.mapper import map_record
 from loaders.curated.reader import Record, read_records
+from loaders.curated.registry import Context, Registry, index
 from loaders.errors import SourceProblem
 
 

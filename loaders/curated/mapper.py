@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import ClassVar
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
@@ -21,39 +19,14 @@ from rdflib.namespace import DCTERMS, SDO, SKOS
 from rdflib.term import Node as Term
 
 from loaders.curated.reader import Node, Record
-from loaders.curated.schema import RECORD_TYPES, Field, Kind, RecordType
+from loaders.curated.registry import Context, Entry, Registry, problem, text_of
+from loaders.curated.schema import Field, Kind, RecordType
 from loaders.errors import SourceProblem
-from loaders.iris import IriMinter, is_valid_id, slug
+from loaders.iris import is_valid_id, slug
 from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, S3
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 CURRENCIES = frozenset(["EUR", "PLN", "SEK", "DKK", "CZK", "HUF", "RON", "BGN", "CHF", "NOK", "GBP", "ISK", "USD"])
-
-
-@dataclass(frozen=True)
-class Context:
-    """What mapping needs to know beyond the records themselves."""
-
-    minter: IriMinter
-    data_dir: Path
-    countries: frozenset[str]
-    cci_codes: frozenset[str] | None  # None: the CCI table did not load, so codes are not checked
-
-
-@dataclass(frozen=True)
-class Entry:
-    rtype: RecordType
-    iri: URIRef
-    classes: tuple[URIRef, ...]
-    record: Record
-
-
-Registry = dict[tuple[str, str], Entry]
-
-
-def _problem(rec: Record, node: Node | None, field: str | None, message: str, fix: str) -> SourceProblem:
-    line = node.line if node is not None else rec.line
-    return SourceProblem(rec.file, message, line=line, record=rec.id, field=field, fix=fix)
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -65,82 +38,6 @@ def canonical_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _text(node: Node | None) -> str | None:
-    return node.data if node is not None and isinstance(node.data, str) else None
-
-
-def index(records: Iterable[Record], ctx: Context) -> tuple[Registry, list[SourceProblem]]:
-    """Give each record its IRI and classes; report unknown types, bad and duplicate ids."""
-    registry: Registry = {}
-    problems: list[SourceProblem] = []
-    pending_concepts: list[tuple[Record, RecordType, str]] = []
-    for rec in records:
-        rtype = RECORD_TYPES.get(rec.type or "")
-        if rtype is None:
-            known = ", ".join(sorted(RECORD_TYPES))
-            problems.append(
-                _problem(rec, rec.fields.get("type"), "type", f"unknown record type {rec.type!r}.", f"use one of: {known}.")
-            )
-            continue
-        ident = rec.id
-        if ident is None or not is_valid_id(ident):
-            problems.append(
-                _problem(
-                    rec,
-                    rec.fields.get("id"),
-                    "id",
-                    f"missing or invalid id {ident!r}.",
-                    "give an id of letters, digits, '.', '_' or '-'.",
-                )
-            )
-            continue
-        previous = registry.get((rtype.name, ident))
-        if previous is not None:
-            where = f"{previous.record.file}:{previous.record.line}"
-            problems.append(
-                _problem(
-                    rec,
-                    rec.fields.get("id"),
-                    "id",
-                    f"duplicate {rtype.name} id '{ident}', first used at {where}.",
-                    "give each record its own id.",
-                )
-            )
-            continue
-        classes = list(rtype.classes)
-        for f in rtype.fields:
-            if f.kind is Kind.CLASS:
-                choice = _text(rec.fields.get(f.name))
-                if choice not in f.choices:
-                    problems.append(
-                        _problem(
-                            rec,
-                            rec.fields.get(f.name),
-                            f.name,
-                            f"unknown value {choice!r}.",
-                            f"use one of: {', '.join(f.choices)}.",
-                        )
-                    )
-                    continue
-                classes.extend(f.choices[choice or ""])
-        if rtype.name == "concept":
-            scheme = _text(rec.fields.get("scheme")) or ""
-            pending_concepts.append((rec, rtype, scheme))
-            iri = ctx.minter.entity("concept", scheme or "_", ident)
-        else:
-            iri = ctx.minter.entity(rtype.collection, ident)
-        registry[(rtype.name, ident)] = Entry(rtype, iri, tuple(classes), rec)
-    for rec, rtype, scheme in pending_concepts:  # a concept takes its scheme's member class
-        scheme_entry = registry.get(("concept-scheme", scheme))
-        member = _text(scheme_entry.record.fields.get("member_class")) if scheme_entry else None
-        member_field = RECORD_TYPES["concept-scheme"].field("member_class")
-        assert member_field is not None
-        entry = registry[("concept", rec.id or "")]
-        extra = member_field.choices.get(member or "", ())
-        registry[("concept", rec.id or "")] = Entry(rtype, entry.iri, entry.classes + extra, rec)
-    return registry, problems
-
-
 class _RecordMapper:
     """Maps the fields of one record (and its sub-records) into a graph."""
 
@@ -148,7 +45,7 @@ class _RecordMapper:
         self.ctx, self.registry, self.graph, self.problems, self.rec = ctx, registry, graph, problems, rec
 
     def fail(self, node: Node | None, field: Field, message: str, fix: str) -> None:
-        self.problems.append(_problem(self.rec, node, field.name, message, fix))
+        self.problems.append(problem(self.rec, node, field.name, message, fix))
 
     # -- entry point -------------------------------------------------------------
     def map(
@@ -160,7 +57,7 @@ class _RecordMapper:
         for name, node in fields.items():
             if name not in known:
                 self.problems.append(
-                    _problem(
+                    problem(
                         self.rec, node, name, f"unknown field for a {rtype.name}.", f"use one of: {', '.join(sorted(known))}."
                     )
                 )
@@ -202,7 +99,7 @@ class _RecordMapper:
             return []
         values: list[Term] = []
         for lang, text_node in node.data.items():
-            text = _text(text_node)
+            text = text_of(text_node)
             if not LANG_TAG.match(lang):
                 self.fail(
                     text_node, f, f"'{lang}' is not a language tag.", "use a lower-case BCP 47 tag such as en, nl, fr, sv, pl."
@@ -220,7 +117,7 @@ class _RecordMapper:
         return [value for item in node.data for value in self.langtext(item, f)]
 
     def scalar(self, node: Node, f: Field, what: str) -> str | None:
-        text = _text(node)
+        text = text_of(node)
         if text is None:
             self.fail(
                 node, f, f"expects {what}, found a {'list' if isinstance(node.data, list) else 'mapping'}.", f"write {what}."
@@ -341,8 +238,8 @@ class _RecordMapper:
         if not isinstance(node.data, dict):
             self.fail(node, f, "expects {amount: ..., currency: ...}.", "write e.g. '{amount: 2500000, currency: EUR}'.")
             return []
-        amount, currency = _text(node.data.get("amount")), _text(node.data.get("currency"))
-        approximate = _text(node.data.get("approximate")) or "false"
+        amount, currency = text_of(node.data.get("amount")), text_of(node.data.get("currency"))
+        approximate = text_of(node.data.get("approximate")) or "false"
         unknown = set(node.data) - {"amount", "currency", "approximate"}
         try:
             value = Decimal(amount or "")
@@ -390,7 +287,7 @@ class _RecordMapper:
         else:
             self.fail(node, f, f"expects a mapping for each {sub.name}.", "write 'field: value' pairs.")
             return []
-        key = _text(fields.get(f.key)) if f.key else str(index)
+        key = text_of(fields.get(f.key)) if f.key else str(index)
         if key is None or not is_valid_id(key):
             self.fail(node, f, f"{f.key} is missing.", f"give the {sub.name} its {f.key}.")
             return []
