@@ -2,7 +2,7 @@
 
 Writes a copy of data/ plus `curated/synthetic-*.yaml`: programmes are the 76 real
 Interreg 2014-2020 programmes (CCI table); projects (33,000 at scale 1), organisations
-(60,000) and partnerships (about 150,000, 1 lead partner and 1-8 partners each) are
+(60,000) and partnerships (about 181,000: 1 lead partner and 1-8 partners each) are
 random but reproducible (fixed seed), with budgets, dates, domains and countries.
 
     python bench/generate.py --scale 1.0 --out bench/out/data-1.0
