@@ -14,9 +14,12 @@ import argparse
 import json
 import os
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -100,12 +103,54 @@ def load(url: str, template: str, accept: str, n_projects: int, clients: int, se
     }
 
 
+WRK_SCRIPT = """
+local template = [==[%s]==]
+local accept = "%s"
+local n = %d
+local counter = 0
+local function encode(text)
+  text = string.gsub(text, "([^%%w%%-%%.%%_%%~ ])", function(c) return string.format("%%%%%%02X", string.byte(c)) end)
+  return (string.gsub(text, " ", "+"))
+end
+request = function()
+  counter = counter + 1
+  local query = string.gsub(template, "{i}", tostring((counter * 7919) %% n))
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = accept}
+  return wrk.format("POST", nil, headers, "query=" .. encode(query))
+end
+"""
+
+
+def _milliseconds(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def load_wrk(url: str, template: str, accept: str, n_projects: int, clients: int, seconds: float) -> dict[str, float]:
+    """The same load from wrk (C, two threads), so the client is never the bottleneck."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % (template, accept, max(1, min(n_projects, 1000))))
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "120s", "-s", script.name, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    failed = int(errors.group(1)) if errors else 0
+    return {
+        "requests": requests - failed,
+        "errors": failed,
+        "throughput": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)) * (1 - failed / max(requests, 1)),  # type: ignore[union-attr]
+        "p50_ms": _milliseconds(latency.get("50", "nan")) if "50" in latency else float("nan"),
+        "p99_ms": _milliseconds(latency.get("99", "nan")) if "99" in latency else float("nan"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, required=True, help="a published store directory (has current/)")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--servers", nargs="+", default=["s3kg", "oxigraph", "rdflib-endpoint"])
+    parser.add_argument("--servers", nargs="+", default=["s3kg", "s3kg-nocache", "oxigraph", "rdflib-endpoint"])
     args = parser.parse_args()
     store = args.store.resolve()
     current = (store / "current").resolve()
@@ -119,11 +164,10 @@ def main() -> None:
             (q.triple for q in reader.quads_for_pattern(None, None, None, ox.DefaultGraph())), str(dump), ox.RdfFormat.N_TRIPLES
         )
     del reader
+    ours = [sys.executable, "-m", "s3kg.cli", "serve", "--query-timeout", "120", "--port"]
     commands = {
-        "s3kg": (
-            [sys.executable, "-m", "s3kg.cli", "serve", "--port", "7001", "--query-timeout", "120"],
-            "http://127.0.0.1:7001/sparql",
-        ),
+        "s3kg": ([*ours, "7001"], "http://127.0.0.1:7001/sparql"),
+        "s3kg-nocache": ([*ours, "7004"], "http://127.0.0.1:7004/sparql"),
         "oxigraph": (
             [str(PEERS / "oxigraph"), "serve-read-only", "--location", str(current), "--bind", "127.0.0.1:7002"],
             "http://127.0.0.1:7002/query",
@@ -137,12 +181,14 @@ def main() -> None:
     try:
         for name in args.servers:
             command, url = commands[name]
-            process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server_env = {**env, "S3KG_CACHE_BYTES": "0"} if name == "s3kg-nocache" else env
+            process = subprocess.Popen(command, cwd=PROJECT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes[name] = (url, process)
             wait_until_up(url, process)
             results[name] = {}
             for query_name, (template, accept) in queries(n_projects).items():
-                results[name][query_name] = load(url, template, accept, n_projects, args.clients, args.seconds)
+                run = load_wrk if shutil.which("wrk") else load
+                results[name][query_name] = run(url, template, accept, n_projects, args.clients, args.seconds)
                 print(name, query_name, json.dumps(results[name][query_name]), file=sys.stderr)
             process.terminate()
             process.wait(timeout=30)

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(default=100_000, ge=100)
     service_allow_list: list[str] = Field(default_factory=list)
     client_seconds_per_minute: float = Field(default=120.0, gt=0)
+    cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
 
     @field_validator("base_iri")
@@ -81,4 +82,5 @@ def server_config(settings: Settings) -> ServerConfig:
         workers=settings.workers,
         service_allow_list=tuple(settings.service_allow_list),
         client_seconds_per_minute=settings.client_seconds_per_minute,
+        cache_bytes=settings.cache_bytes,
     )

@@ -162,7 +162,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         )
         headers = {"X-S3KG-Row-Limit": str(config.max_rows), "Vary": "Accept"}
         key = (backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
-        cached = cache.get(key)
+        cached = cache.get(key) if config.cache_bytes else None
         if cached is not None:
             return Response(cached[1], media_type=cached[0], headers={**headers, "X-S3KG-Cache": "hit"})
         answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
