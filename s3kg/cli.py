@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,6 +195,7 @@ def serve_command(
     base_iri: BaseIri = None,
     query_timeout: Annotated[float | None, typer.Option("--query-timeout", help="Seconds before a query is stopped.")] = None,
     public_url: Annotated[str | None, typer.Option("--public-url", help="The endpoint's public address.")] = None,
+    processes: Annotated[int | None, typer.Option("--processes", help="Server processes (default 2).")] = None,
     store_dir: StoreDir = None,
 ) -> None:
     """Serve the published store over the SPARQL 1.1 Protocol at /sparql (building it first if there is none).
@@ -203,20 +205,27 @@ def serve_command(
     """
     import uvicorn
 
-    from server.app import create_app
-    from server.backends import EmbeddedBackend
-
-    settings = _settings(
-        host=host, port=port, base_iri=base_iri, query_timeout=query_timeout, public_url=public_url, store_dir=store_dir
-    )
+    overrides = {
+        "host": host,
+        "port": port,
+        "base_iri": base_iri,
+        "query_timeout": query_timeout,
+        "public_url": public_url,
+        "store_dir": store_dir,
+        "processes": processes,
+    }
+    settings = _settings(**overrides)
     try:
         PublishedStore(settings.store_dir).current()
     except NoPublishedStore:
         err.print("No published build yet: building first.")
         build_command(base_iri=base_iri, store_dir=store_dir)
     config = server_config(settings)
-    out.print(f"Serving {settings.store_dir} at {config.public_url}sparql")
-    uvicorn.run(create_app(config, EmbeddedBackend(settings.store_dir)), host=settings.host, port=settings.port)
+    for key, value in overrides.items():  # each server process reads its settings afresh
+        if value is not None:
+            os.environ[f"S3KG_{key.upper()}"] = str(value)
+    out.print(f"Serving {settings.store_dir} at {config.public_url}sparql with {settings.processes} process(es)")
+    uvicorn.run("server.main:app_from_settings", factory=True, host=settings.host, port=settings.port, workers=settings.processes)
 
 
 if __name__ == "__main__":

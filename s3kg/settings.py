@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)
     public_url: str | None = None  # the server's own public address; default http://host:port/
-    workers: int = Field(default=2, ge=1)
+    processes: int = Field(default=2, ge=1)  # server processes, each with its own query workers
+    workers: int = Field(default=2, ge=1)  # query worker processes per server process
     max_rows: int = Field(default=1_000_000, ge=1)
     max_query_bytes: int = Field(default=100_000, ge=100)
     service_allow_list: list[str] = Field(default_factory=list)

@@ -10,11 +10,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
+from live_server import free_port
 
 COMMANDS = ["build", "validate", "query", "dump", "stats"]
 
@@ -126,3 +129,24 @@ def test_a_bad_setting_is_refused_by_name(tmp_path: Path) -> None:
     result = s3kg("build", "--base-iri", "not-an-iri", store=tmp_path)
     assert result.returncode == 2
     assert "base_iri" in result.stderr
+
+
+def test_serve_answers_queries_and_stops_cleanly(store: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"],
+        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        answer = None
+        for _ in range(200):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?p s3:acronym 'GoToS3' }"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert answer is not None and answer.json()["boolean"] is True
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
