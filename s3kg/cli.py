@@ -203,7 +203,7 @@ def serve_command(
     Read-only; SERVICE only to hosts on the service_allow_list setting (empty by default);
     every query has a time limit and a row limit.
     """
-    import uvicorn
+    from server.main import serve
 
     overrides = {
         "host": host,
@@ -225,7 +225,7 @@ def serve_command(
         if value is not None:
             os.environ[f"S3KG_{key.upper()}"] = str(value)
     out.print(f"Serving {settings.store_dir} at {config.public_url}sparql with {settings.processes} process(es)")
-    uvicorn.run("server.main:app_from_settings", factory=True, host=settings.host, port=settings.port, workers=settings.processes)
+    serve(settings)
 
 
 if __name__ == "__main__":

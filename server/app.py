@@ -55,17 +55,19 @@ class ClientBudget:
     def __init__(self, seconds_per_minute: float):
         self.limit = seconds_per_minute
         self.spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+        self.totals: dict[str, float] = defaultdict(float)
 
     def check(self, client: str) -> None:
         now = time.monotonic()
         spent = self.spent[client]
         while spent and spent[0][0] < now - 60:
-            spent.popleft()
-        if sum(s for _, s in spent) > self.limit:
+            self.totals[client] -= spent.popleft()[1]
+        if self.totals[client] > self.limit:
             raise TooManyRequests(max(1, int(spent[0][0] + 60 - now) + 1))
 
     def record(self, client: str, seconds: float) -> None:
         self.spent[client].append((time.monotonic(), seconds))
+        self.totals[client] += seconds
 
 
 class ResultCache:

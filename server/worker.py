@@ -21,7 +21,16 @@ import pyoxigraph as ox
 
 from server.backends import Backend
 from server.negotiation import NotAcceptable, choose
-from server.results import BOOLEAN_TYPES, GRAPH_TYPES, SELECT_TYPES, RowLimit, write_boolean, write_graph, write_select
+from server.results import (
+    BOOLEAN_TYPES,
+    CHUNK,
+    GRAPH_TYPES,
+    SELECT_TYPES,
+    RowLimit,
+    write_boolean,
+    write_graph,
+    write_select,
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,28 @@ def _worker_main(conn: Connection, backend: Backend) -> None:
             return
         if backend.build_id() != build_id:  # a new build was published: switch to it
             build_id, store = backend.build_id(), backend.open()
-        for message in _execute(store, job):
-            conn.send(message)
+        _send_batched(conn, _execute(store, job))
+
+
+def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
+    """Send ("start", media, chunks, done) then ("data", chunks, done) messages of about CHUNK
+    bytes each, so that a small answer crosses the pipe as one message; or ("error", …)."""
+    media: str | None = None
+    chunks: list[bytes] = []
+    size = 0
+    for kind, payload in events:
+        if kind == "error":
+            conn.send(("error", payload))
+            return
+        if kind == "start":
+            media = payload
+        elif kind == "data":
+            chunks.append(payload)
+            size += len(payload)
+        if size >= CHUNK or kind == "end":
+            done = kind == "end"
+            conn.send(("start", media, chunks, done) if media is not None else ("data", chunks, done))
+            media, chunks, size = None, [], 0
 
 
 # -- in the server process ----------------------------------------------------------
@@ -131,12 +160,16 @@ class QueryPool:
         while not self._idle.empty():
             self._idle.get_nowait().kill()
 
-    async def _recv(self, worker: _Worker, deadline: float) -> tuple[str, Any]:
-        remaining = deadline - time.monotonic()
-        ready = remaining > 0 and await asyncio.to_thread(worker.conn.poll, remaining)
-        if not ready:
+    async def _recv(self, worker: _Worker, deadline: float) -> tuple[Any, ...]:
+        """The worker's next message, waiting at most until `deadline` (one thread hop)."""
+
+        def wait() -> tuple[Any, ...] | None:
+            remaining = deadline - time.monotonic()
+            return worker.conn.recv() if remaining > 0 and worker.conn.poll(remaining) else None
+
+        message = await asyncio.to_thread(wait)
+        if message is None:
             raise TimeoutError
-        message: tuple[str, Any] = await asyncio.to_thread(worker.conn.recv)
         return message
 
     def _replace(self, worker: _Worker) -> None:
@@ -150,7 +183,7 @@ class QueryPool:
         worker = await self._idle.get()
         try:
             worker.conn.send(job)
-            kind, payload = await self._recv(worker, deadline)
+            first = await self._recv(worker, deadline)
         except TimeoutError:
             self._replace(worker)
             message = f"The query did not finish within the time limit of {self.timeout:g} s and was stopped."
@@ -158,22 +191,24 @@ class QueryPool:
         except (OSError, EOFError):
             self._replace(worker)
             raise QueryFailed(500, "The query worker stopped unexpectedly; the query was not answered.") from None
-        if kind == "error":
+        if first[0] == "error":
             self._idle.put_nowait(worker)
             if on_done:
                 on_done(time.monotonic() - started)
-            raise QueryFailed(*payload)
+            raise QueryFailed(*first[1])
+        _, media, chunks, done = first
 
         async def body() -> AsyncIterator[bytes]:
+            nonlocal chunks, done
             finished = False
             try:
                 while True:
-                    kind, payload = await self._recv(worker, deadline)
-                    if kind == "data":
-                        yield payload
-                    else:
+                    for chunk in chunks:
+                        yield chunk
+                    if done:
                         finished = True
                         return
+                    _, chunks, done = await self._recv(worker, deadline)
             except TimeoutError:
                 # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
                 raise QueryFailed(503, f"The query passed the time limit of {self.timeout:g} s while sending results.") from None
@@ -185,4 +220,4 @@ class QueryPool:
                 if on_done:
                     on_done(time.monotonic() - started)
 
-        return Answer(payload, body(), job.max_rows)
+        return Answer(media, body(), job.max_rows)
