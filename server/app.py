@@ -25,7 +25,7 @@ from server.guard import ForbiddenQuery, check_query
 from server.negotiation import NotAcceptable, choose
 from server.protocol import ProtocolError, parse_request
 from server.service_description import SD_TYPES, describe_service
-from server.worker import QueryFailed, QueryJob, QueryPool
+from server.worker import Answer, QueryFailed, QueryJob, QueryPool
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
@@ -76,19 +76,19 @@ class ResultCache:
 
     def __init__(self, capacity: int, largest: int = 1 << 20):
         self.capacity, self.largest, self.size = capacity, largest, 0
-        self.entries: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+        self.entries: OrderedDict[Hashable, tuple[str, bytes, bool | None]] = OrderedDict()
 
-    def get(self, key: Hashable) -> tuple[str, bytes] | None:
+    def get(self, key: Hashable) -> tuple[str, bytes, bool | None] | None:
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
         return entry
 
-    async def keep(self, key: Hashable, media_type: str, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async def keep(self, key: Hashable, answer: Answer) -> AsyncIterator[bytes]:
         """Pass the body through; remember it if it completes and is small enough."""
         kept: list[bytes] | None = []
         size = 0
-        async for chunk in body:
+        async for chunk in answer.body:
             yield chunk
             size += len(chunk)
             if kept is not None and size <= self.largest:
@@ -96,10 +96,10 @@ class ResultCache:
             else:
                 kept = None
         if kept is not None and self.capacity:
-            self.entries[key] = (media_type, b"".join(kept))
+            self.entries[key] = (answer.media_type, b"".join(kept), answer.truncated)
             self.size += size
             while self.size > self.capacity and self.entries:
-                _, (_, dropped) = self.entries.popitem(last=False)
+                _, (_, dropped, _) = self.entries.popitem(last=False)
                 self.size -= len(dropped)
 
 
@@ -124,7 +124,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
         allow_headers=["*"],
-        expose_headers=["X-S3KG-Row-Limit", "Retry-After"],
+        expose_headers=["X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After"],
     )
     _errors(app)
     examples = _examples()
@@ -166,9 +166,15 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         key = (backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
         cached = cache.get(key) if config.cache_bytes else None
         if cached is not None:
-            return Response(cached[1], media_type=cached[0], headers={**headers, "X-S3KG-Cache": "hit"})
+            media, content, truncated = cached
+            headers["X-S3KG-Cache"] = "hit"
+            if truncated is not None:
+                headers["X-S3KG-Truncated"] = "true" if truncated else "false"
+            return Response(content, media_type=media, headers=headers)
         answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
-        return StreamingResponse(cache.keep(key, answer.media_type, answer.body), media_type=answer.media_type, headers=headers)
+        if answer.truncated is not None:
+            headers["X-S3KG-Truncated"] = "true" if answer.truncated else "false"
+        return StreamingResponse(cache.keep(key, answer), media_type=answer.media_type, headers=headers)
 
     return app
 

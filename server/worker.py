@@ -105,8 +105,9 @@ def _worker_main(conn: Connection, backend: Backend) -> None:
 
 
 def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
-    """Send ("start", media, chunks, done) then ("data", chunks, done) messages of about CHUNK
-    bytes each, so that a small answer crosses the pipe as one message; or ("error", …)."""
+    """Send ("start", media, chunks, ending) then ("data", chunks, ending) messages of about CHUNK
+    bytes each, so that a small answer crosses the pipe as one message; `ending` is (rows,
+    truncated) in the last message and None before it. Or one ("error", (status, message))."""
     media: str | None = None
     chunks: list[bytes] = []
     size = 0
@@ -120,8 +121,8 @@ def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
             chunks.append(payload)
             size += len(payload)
         if size >= CHUNK or kind == "end":
-            done = kind == "end"
-            conn.send(("start", media, chunks, done) if media is not None else ("data", chunks, done))
+            ending = payload if kind == "end" else None  # (rows, truncated) once the answer is complete
+            conn.send(("start", media, chunks, ending) if media is not None else ("data", chunks, ending))
             media, chunks, size = None, [], 0
 
 
@@ -145,6 +146,7 @@ class Answer:
     media_type: str
     body: AsyncIterator[bytes]
     max_rows: int
+    truncated: bool | None  # known before streaming when the whole answer came in the first message
 
 
 class QueryPool:
@@ -196,19 +198,19 @@ class QueryPool:
             if on_done:
                 on_done(time.monotonic() - started)
             raise QueryFailed(*first[1])
-        _, media, chunks, done = first
+        _, media, chunks, ending = first
 
         async def body() -> AsyncIterator[bytes]:
-            nonlocal chunks, done
+            nonlocal chunks, ending
             finished = False
             try:
                 while True:
                     for chunk in chunks:
                         yield chunk
-                    if done:
+                    if ending is not None:
                         finished = True
                         return
-                    _, chunks, done = await self._recv(worker, deadline)
+                    _, chunks, ending = await self._recv(worker, deadline)
             except TimeoutError:
                 # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
                 raise QueryFailed(503, f"The query passed the time limit of {self.timeout:g} s while sending results.") from None
@@ -220,4 +222,5 @@ class QueryPool:
                 if on_done:
                     on_done(time.monotonic() - started)
 
-        return Answer(media, body(), job.max_rows)
+        truncated = None if ending is None else bool(ending[1])
+        return Answer(media, body(), job.max_rows, truncated)

@@ -304,3 +304,13 @@ def test_two_server_processes_serve_one_published_build(built: Any) -> None:
     ):
         answers = [httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"}).text for base in (first, second)]
     assert answers[0] == answers[1] and "GoToS3" in answers[0]
+
+
+def test_a_small_answer_says_in_a_header_whether_it_was_cut(built: Any) -> None:
+    with live_server(EmbeddedBackend(built.config.store_dir), max_rows=2, workers=1) as base:
+        cut = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
+        whole = httpx.get(base + "sparql", params={"query": "SELECT ?a WHERE { ?p s3:acronym 'GoToS3' }", "format": "csv"})
+        cut_again = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
+    assert cut.headers["x-s3kg-truncated"] == "true" and len(cut.text.splitlines()) == 3
+    assert whole.headers["x-s3kg-truncated"] == "false"
+    assert cut_again.headers["x-s3kg-cache"] == "hit" and cut_again.headers["x-s3kg-truncated"] == "true"
