@@ -77,6 +77,7 @@ def server_config(settings: Settings) -> ServerConfig:
     public = settings.public_url or f"http://{settings.host}:{settings.port}/"
     return ServerConfig(
         public_url=public if public.endswith("/") else public + "/",
+        base_iri=settings.base_iri,
         query_timeout=settings.query_timeout,
         max_rows=settings.max_rows,
         max_query_bytes=settings.max_query_bytes,

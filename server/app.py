@@ -21,7 +21,9 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.vocab import PREFIXES
 from server.backends import Backend
+from server.entities import EntityReader
 from server.guard import ForbiddenQuery, check_query
+from server.linked_data import Addresses, add_routes
 from server.negotiation import NotAcceptable, choose
 from server.protocol import ProtocolError, parse_request
 from server.service_description import SD_TYPES, describe_service
@@ -34,6 +36,7 @@ EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
 @dataclass(frozen=True)
 class ServerConfig:
     public_url: str = "http://127.0.0.1:8000/"  # the endpoint's own address, never taken from Host
+    base_iri: str = "https://w3id.org/s3kg/id/"  # entity IRIs, answered for under /id/
     query_timeout: float = 30.0
     max_rows: int = 1_000_000
     max_query_bytes: int = 100_000
@@ -128,6 +131,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     )
     _errors(app)
     examples = _examples()
+    add_routes(app, EntityReader(backend), Addresses(config.base_iri, config.public_url))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/examples.json")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,9 @@ class Backend(Protocol):
     def open(self) -> ox.Store:
         """A read-only view of the data, opened in the calling process."""
 
+    def created(self) -> float | None:
+        """When the data was published (POSIX time), for Last-Modified; None if unknown."""
+
 
 @dataclass(frozen=True)
 class EmbeddedBackend:
@@ -37,6 +41,9 @@ class EmbeddedBackend:
     def open(self) -> ox.Store:
         return PublishedStore(self.store_dir).open()
 
+    def created(self) -> float | None:
+        return datetime.fromisoformat(PublishedStore(self.store_dir).current().created).timestamp()
+
 
 @dataclass(frozen=True)
 class MemoryBackend:
@@ -45,6 +52,9 @@ class MemoryBackend:
 
     def build_id(self) -> str:
         return self.label
+
+    def created(self) -> float | None:
+        return None
 
     def open(self) -> ox.Store:
         store = ox.Store()

@@ -1,0 +1,90 @@
+"""Entity descriptions for dereferencing: an entity's own triples, where each comes from,
+labels of what it links to, and its incoming links (bounded)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from server.backends import Backend
+
+LABELS = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "https://schema.org/name",
+)
+SHAPES_GRAPH_SUFFIX = "/graph/shapes"
+INCOMING_LIMIT = 100
+
+
+@dataclass
+class Description:
+    iri: str
+    triples: list[ox.Triple]  # the entity's own statements
+    graphs: dict[tuple[str, str, str], set[str]]  # (p, o, kind) → named graphs stating it
+    labels: dict[str, list[ox.Literal]]  # labels of the entity and of everything it touches
+    incoming: list[ox.Triple] = field(default_factory=list)
+    incoming_total: int = 0
+
+    def graph(self) -> list[ox.Triple]:
+        """The RDF document: own triples, incoming links, and the labels of both ends."""
+        label_triples = [
+            ox.Triple(ox.NamedNode(iri), ox.NamedNode(LABELS[0]), label)
+            for iri, labels in self.labels.items()
+            if iri != self.iri
+            for label in labels
+        ]
+        return self.triples + self.incoming + label_triples
+
+
+class EntityReader:
+    """Reads descriptions from the published build, reopening it when a new one is published."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self._build: str | None = None
+        self._store: ox.Store | None = None
+
+    def store(self) -> tuple[str, ox.Store]:
+        build = self.backend.build_id()
+        if build != self._build or self._store is None:
+            self._store, self._build = self.backend.open(), build
+        return build, self._store
+
+    def _labels(self, store: ox.Store, iri: str) -> list[ox.Literal]:
+        found = []
+        for predicate in LABELS:
+            for quad in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None, ox.DefaultGraph()):
+                if isinstance(quad.object, ox.Literal) and quad.object not in found:
+                    found.append(quad.object)
+        return found
+
+    def describe(self, iri: str) -> Description | None:
+        _, store = self.store()
+        try:
+            subject = ox.NamedNode(iri)
+        except ValueError:  # not even an IRI (a request path with '<', spaces …): nothing is known about it
+            return None
+        triples: list[ox.Triple] = []
+        graphs: dict[tuple[str, str, str], set[str]] = {}
+        for quad in store.quads_for_pattern(subject, None, None, None):
+            graph = quad.graph_name
+            if isinstance(graph, ox.DefaultGraph):
+                triples.append(quad.triple)
+            elif isinstance(graph, ox.NamedNode) and not graph.value.endswith(SHAPES_GRAPH_SUFFIX):
+                graphs.setdefault((quad.predicate.value, str(quad.object), "out"), set()).add(graph.value)
+        if not triples:
+            return None
+        incoming_quads = store.quads_for_pattern(None, None, subject, ox.DefaultGraph())
+        incoming: list[ox.Triple] = []
+        total = 0
+        for quad in incoming_quads:
+            total += 1
+            if len(incoming) < INCOMING_LIMIT:
+                incoming.append(quad.triple)
+        touched = {iri} | {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
+        touched |= {t.subject.value for t in incoming if isinstance(t.subject, ox.NamedNode)}
+        touched |= {t.predicate.value for t in triples + incoming}
+        labels = {other: found for other in sorted(touched) if (found := self._labels(store, other))}
+        return Description(iri, triples, graphs, labels, incoming, total)

@@ -1,0 +1,212 @@
+"""Dereferenceable entity IRIs: one URI per entity, content negotiation with `Vary: Accept`.
+
+We chose negotiation at the entity IRI (Cool URIs, section 4.3, "hash-less with conneg")
+rather than 303 redirects: one round trip, and every document is also reachable by an
+explicit extension (`.html .ttl .jsonld .rdf .nt`) or `?format=`. The base IRI is a setting;
+this server answers for it under `/id/`, and every link it writes points to itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from loaders.vocab import PREFIXES
+from server.entities import Description, EntityReader
+from server.negotiation import choose
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+DOCUMENT_TYPES = {
+    "text/html": ("html", "HTML page"),
+    "text/turtle": ("ttl", "Turtle"),
+    "application/ld+json": ("jsonld", "JSON-LD"),
+    "application/rdf+xml": ("rdf", "RDF/XML"),
+    "application/n-triples": ("nt", "N-Triples"),
+}
+RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+}
+EXTENSIONS = {ext: media for media, (ext, _) in DOCUMENT_TYPES.items()}
+SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
+
+
+def preferred_languages(lang: str | None, accept_language: str | None) -> list[str]:
+    """The reader's languages, best first: ?lang=, then Accept-Language by q-value, then English."""
+    ranked: list[tuple[float, int, str]] = []
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, order, tag.split("-")[0].lower()))
+    languages = ([lang.lower()] if lang else []) + [tag for _, _, tag in sorted(ranked)] + ["en"]
+    return list(dict.fromkeys(languages))
+
+
+def best_label(labels: list[ox.Literal], languages: list[str]) -> str | None:
+    for language in languages:
+        for label in labels:
+            if (label.language or "").split("-")[0] == language:
+                return label.value
+    return labels[0].value if labels else None
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Maps IRIs under the base IRI to this server's /id/ addresses, and back."""
+
+    base_iri: str
+    public_url: str
+
+    def local(self, iri: str) -> str | None:
+        if iri.startswith(self.base_iri):
+            return self.public_url + "id/" + iri[len(self.base_iri) :]
+        return iri if iri.startswith(("http://", "https://")) else None
+
+    def iri(self, path: str) -> str:
+        return self.base_iri + path
+
+
+def _text(term: object) -> str:
+    return term.value if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal) else str(term)
+
+
+def _local_name(iri: str) -> str:
+    return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _json_ld(description: Description, addresses: Addresses, languages: list[str]) -> str:
+    """A schema.org summary for search engines, safe inside a <script> element."""
+    types = [_text(t.object) for t in description.triples if t.predicate.value.endswith("22-rdf-syntax-ns#type")]
+    kind = next((SCHEMA_TYPES[_local_name(t)] for t in types if _local_name(t) in SCHEMA_TYPES), "Thing")
+    # an inline @vocab context: parseable offline, where "https://schema.org/" would have to be fetched
+    data: dict[str, object] = {"@context": {"@vocab": "https://schema.org/"}, "@type": kind, "@id": description.iri}
+    name = best_label(description.labels.get(description.iri, []), languages)
+    if name:
+        data["name"] = name
+    for triple in description.triples:
+        key = {"startDate": "startDate", "endDate": "endDate", "description": "description", "sameAs": "sameAs"}.get(
+            _local_name(triple.predicate.value)
+        )
+        if key and key not in data:
+            data[key] = _text(triple.object)
+    data["url"] = addresses.local(description.iri)
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def render_html(description: Description, addresses: Addresses, languages: list[str], path: str) -> str:
+    def link(iri: str) -> dict[str, str | None]:
+        return {"href": addresses.local(iri), "label": best_label(description.labels.get(iri, []), languages) or _local_name(iri)}
+
+    rows = []
+    types = []
+    for triple in sorted(description.triples, key=lambda t: (t.predicate.value, str(t.object))):
+        graphs = description.graphs.get((triple.predicate.value, str(triple.object), "out"), set())
+        obj = triple.object
+        if triple.predicate.value.endswith("22-rdf-syntax-ns#type") and isinstance(obj, ox.NamedNode):
+            types.append(link(obj.value))
+            continue
+        value = link(obj.value) if isinstance(obj, ox.NamedNode) else {"label": _text(obj), "href": None}
+        if isinstance(obj, ox.Literal):
+            value["lang"] = obj.language
+        stated_in = sorted(_local_name(g) for g in graphs)
+        rows.append({"property": link(triple.predicate.value), "value": value, "graphs": stated_in})
+    incoming = [{"subject": link(_text(t.subject)), "property": link(t.predicate.value)} for t in description.incoming]
+    more = "SELECT ?s ?p WHERE { ?s ?p <" + description.iri + "> }"
+    alternates = [
+        {"media": media, "name": name, "href": f"{addresses.public_url}id/{path}.{ext}"}
+        for media, (ext, name) in DOCUMENT_TYPES.items()
+    ]
+    title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
+    return TEMPLATES.get_template("entity.html").render(
+        lang=languages[0],
+        title=title,
+        iri=description.iri,
+        types=types,
+        rows=rows,
+        incoming=incoming,
+        incoming_total=description.incoming_total,
+        more_href=f"/sparql?format=json&query={quote(more)}",
+        alternates=alternates,
+        json_ld=_json_ld(description, addresses, languages),
+    )
+
+
+def _not_modified(request: Request, etag: str, created: float | None) -> bool:
+    """Conditional GET: If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since and created is not None:
+        try:
+            return int(created) <= int(parsedate_to_datetime(since).timestamp())
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None:
+    @app.api_route("/id/{path:path}", methods=["GET", "HEAD"])
+    async def entity(path: str, request: Request) -> Response:
+        stem, dot, extension = path.rpartition(".")
+        forced = EXTENSIONS.get(extension) if dot and "/" not in extension else None
+        path = stem if forced else path
+        languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+        requested = request.query_params.get("format")
+        media = forced or (EXTENSIONS.get(requested or "") or choose(request.headers.get("accept"), list(DOCUMENT_TYPES)))
+        build, _ = reader.store()
+        etag = f'"{build}-{DOCUMENT_TYPES[media][0]}-{languages[0]}"'
+        created = reader.backend.created()
+        headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": languages[0]}
+        if created is not None:
+            headers["Last-Modified"] = formatdate(created, usegmt=True)
+        links = ", ".join(
+            f'<{addresses.public_url}id/{path}.{ext}>; rel="alternate"; type="{m}"' for m, (ext, _) in DOCUMENT_TYPES.items()
+        )
+        headers["Link"] = links
+        if _not_modified(request, etag, created):
+            return Response(status_code=304, headers=headers)
+        description = reader.describe(addresses.iri(path))
+        if description is None:
+            term = _local_name(path).replace("-", " ")
+            search = (
+                'SELECT ?entity ?label WHERE { ?entity rdfs:label ?label FILTER (CONTAINS(LCASE(STR(?label)), LCASE("'
+                + term.replace('"', "")
+                + '"))) } LIMIT 50'
+            )
+            if media == "text/html":
+                page = TEMPLATES.get_template("not_found.html").render(
+                    lang=languages[0], iri=addresses.iri(path), term=term, search_query=search
+                )
+                return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
+            return Response(
+                f"No entity {addresses.iri(path)} in the published graph.\n", status_code=404, media_type="text/plain"
+            )
+        if media == "text/html":
+            body = render_html(description, addresses, languages, path).encode()
+        else:
+            body = (
+                ox.serialize(
+                    description.graph(), format=RDF_FORMATS[media], prefixes=PREFIXES if media == "text/turtle" else None
+                )
+                or b""
+            )
+        if request.method == "HEAD":
+            return Response(status_code=200, headers={**headers, "Content-Length": str(len(body))}, media_type=media)
+        return Response(body, media_type=media, headers=headers)
