@@ -40,7 +40,16 @@ def test_entity_iri_gives_its_description_in_every_rdf_format(base: str, media: 
     assert (URIRef(GOTOS3), URIRef("https://w3id.org/s3kg/ontology#acronym"), None) in graph
 
 
-@pytest.mark.parametrize(("suffix", "media"), [(".ttl", "text/turtle"), (".jsonld", "application/ld+json"), (".rdf", "application/rdf+xml"), (".nt", "application/n-triples"), (".html", "text/html")])  # fmt: skip
+EXTENSIONS = [
+    (".ttl", "text/turtle"),
+    (".jsonld", "application/ld+json"),
+    (".rdf", "application/rdf+xml"),
+    (".nt", "application/n-triples"),
+    (".html", "text/html"),
+]
+
+
+@pytest.mark.parametrize(("suffix", "media"), EXTENSIONS)
 def test_each_document_has_its_own_extension(base: str, suffix: str, media: str) -> None:
     response = httpx.get(base + "id/project/gotos3" + suffix, headers={"Accept": "image/png"})
     assert response.status_code == 200 and response.headers["content-type"].startswith(media)
