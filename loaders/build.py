@@ -18,6 +18,7 @@ from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
 from loaders.curated.registry import Context
+from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem
 from loaders.iris import IriMinter
 from loaders.provenance import LoadRecord, describe_load
@@ -195,5 +196,7 @@ def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo,
     named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
     progress("publishing")
-    info = PublishedStore(config.store_dir).publish(named, outside_default=frozenset({minter.graph("shapes")}))
+    info = PublishedStore(config.store_dir).publish(
+        named, outside_default=frozenset({minter.graph("shapes")}), extras=write_dumps
+    )
     return info, outcome

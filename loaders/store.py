@@ -6,6 +6,7 @@ plain queries see each fact once.
 Layout under the store directory:
     builds/<build-id>/        one complete pyoxigraph database per build
     builds/<build-id>.json    what went into it (graphs, triple counts, sources)
+    builds/<build-id>.dumps/  its downloadable dumps, written before it is made current
     current -> builds/<id>    symbolic link, replaced atomically with rename(2)
 
 A build is written to a staging directory, closed, then made current by renaming a new
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,8 +65,16 @@ class PublishedStore:
         return ox.Store.read_only(str(self.current().path))
 
     # -- publishing ----------------------------------------------------------------
+    def dumps_dir(self, build_id: str) -> Path:
+        """Where a build's downloadable dumps live; they come and go with the build."""
+        return self.builds / f"{build_id}.dumps"
+
     def publish(
-        self, graphs: Mapping[URIRef, Graph], build_id: str | None = None, outside_default: frozenset[URIRef] = frozenset()
+        self,
+        graphs: Mapping[URIRef, Graph],
+        build_id: str | None = None,
+        outside_default: frozenset[URIRef] = frozenset(),
+        extras: Callable[[ox.Store, Path], object] | None = None,
     ) -> BuildInfo:
         """Write every graph as a named graph and, except those in `outside_default`, into the
         default graph too: the default graph is then their RDF merge, where a fact two sources
@@ -84,6 +93,8 @@ class PublishedStore:
             counts[str(graph_iri)] = len(graph)
         store.flush()
         store.optimize()
+        if extras is not None:  # e.g. the dumps: written before the build becomes visible
+            extras(store, self.dumps_dir(build_id))
         del store  # closes the database before it becomes visible
         final = self.builds / build_id
         created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -101,10 +112,11 @@ class PublishedStore:
         return stamp
 
     def _prune(self, keep: str) -> None:
-        builds = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+        builds = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".") and p.suffix != ".dumps")
         for old in builds[:-KEEP_BUILDS]:
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
+                shutil.rmtree(self.dumps_dir(old.name), ignore_errors=True)
                 old.with_suffix(".json").unlink(missing_ok=True)
         for stale in self.builds.glob(".*.staging"):
             shutil.rmtree(stale, ignore_errors=True)

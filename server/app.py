@@ -19,8 +19,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
+from loaders.store import PublishedStore
 from loaders.vocab import PREFIXES
-from server.backends import Backend
+from server import publication
+from server.backends import Backend, EmbeddedBackend
+from server.catalog import Site
 from server.entities import EntityReader
 from server.guard import ForbiddenQuery, check_query
 from server.linked_data import Addresses, add_routes
@@ -131,7 +134,10 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     )
     _errors(app)
     examples = _examples()
-    add_routes(app, EntityReader(backend), Addresses(config.base_iri, config.public_url))
+    reader = EntityReader(backend)
+    add_routes(app, reader, Addresses(config.base_iri, config.public_url))
+    if isinstance(backend, EmbeddedBackend):  # dumps and catalogue come with a published build
+        publication.add_routes(app, PublishedStore(backend.store_dir), Site(config.public_url, config.base_iri), reader)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/examples.json")

@@ -1,0 +1,88 @@
+"""Dataset-level publication: /dumps/ (with Range), the DCAT-AP catalogue record at /catalog,
+VoID at /.well-known/void, and /sitemap.xml."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from rdflib import Graph
+
+from loaders.store import BuildInfo, PublishedStore
+from server.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
+from server.entities import EntityReader
+from server.negotiation import choose
+
+RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml", "application/n-triples": "nt"}
+SITEMAP_LIMIT = 50_000
+
+
+def _rdf(graph: Graph, accept: str | None) -> Response:
+    media = choose(accept, list(RDF_OUT))
+    body = graph.serialize(format=RDF_OUT[media], encoding="utf-8")
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
+
+
+def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: EntityReader) -> None:
+    def current() -> tuple[BuildInfo, list[dict[str, object]]]:
+        build = published.current()
+        return build, read_manifest(published.dumps_dir(build.build_id))
+
+    @app.get("/dumps/")
+    async def dumps(request: Request) -> Response:
+        build, manifest = current()
+        if choose(request.headers.get("accept"), ["text/html", "application/json"]) == "application/json":
+            return JSONResponse({"build": build.build_id, "licence": ATTRIBUTION, "files": manifest})
+        rows = "".join(
+            "<tr>"
+            f'<td><a href="/dumps/{escape(str(d["name"]))}">{escape(str(d["name"]))}</a></td>'
+            f"<td>{escape(str(d['media_type']))}</td><td>{int(str(d['size'])):,}</td><td>{int(str(d['triples'])):,}</td>"
+            f"<td><code>{escape(str(d['sha256']))}</code></td></tr>"
+            for d in manifest
+        )
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dumps — s3kg</title>'
+            '<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>Dumps of the published build</h1>'
+            f"<p>Build {escape(build.build_id)}. {escape(ATTRIBUTION)}</p>"
+            "<table><thead><tr><th>file</th><th>media type</th><th>bytes</th><th>triples</th><th>SHA-256</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></main></body></html>"
+        )
+        return HTMLResponse(page)
+
+    @app.get("/dumps/{name}")
+    async def dump(name: str) -> Response:
+        build, manifest = current()
+        entry = next((d for d in manifest if d["name"] == name), None)  # only listed files: no path tricks
+        if entry is None:
+            return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
+        path = published.dumps_dir(build.build_id) / name
+        headers = {"ETag": f'"{entry["sha256"]}"', "X-License": "CC-BY-4.0"}
+        return FileResponse(path, media_type=str(entry["media_type"]), headers=headers)
+
+    @app.get("/catalog")
+    async def catalog(request: Request) -> Response:
+        build, manifest = current()
+        return _rdf(catalog_record(site, build, manifest), request.headers.get("accept"))
+
+    @app.get("/.well-known/void")
+    async def void(request: Request) -> Response:
+        build, manifest = current()
+        example = site.base_iri + "project/gotos3"
+        return _rdf(void_description(site, build, manifest, example), request.headers.get("accept"))
+
+    @app.get("/sitemap.xml")
+    async def sitemap() -> Response:
+        _, store = reader.store()
+        query = f'SELECT DISTINCT ?s WHERE {{ ?s a ?type FILTER (STRSTARTS(STR(?s), "{site.base_iri}")) }} LIMIT {SITEMAP_LIMIT}'
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        pages = [site.public_url, site.public_url + "sparql", site.public_url + "dumps/", site.public_url + "catalog"]
+        for row in solutions:
+            subject = row["s"]
+            if isinstance(subject, ox.NamedNode):
+                pages.append(site.public_url + "id/" + subject.value[len(site.base_iri) :])
+        urls = "".join(f"<url><loc>{escape(page)}</loc></url>" for page in pages)
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+        return Response(body, media_type="application/xml")

@@ -1,0 +1,88 @@
+"""Dumps, the DCAT-AP catalogue record, VoID and the sitemap on a live server."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pyshacl import validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, RDF, SH, VOID
+
+from conftest import PROJECT
+from live_server import live_server
+from server.backends import EmbeddedBackend
+
+REFERENCE = PROJECT / "data" / "reference"
+
+
+@pytest.fixture(scope="module")
+def base(built: Any) -> Iterator[str]:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+        yield url
+
+
+def _dcat_ap_shapes() -> tuple[Graph, int]:
+    """The official shapes. The 3.0.1 release's files refer to a few property shapes that neither
+    file defines (pyshacl refuses dangling references); those references are dropped and counted."""
+    shapes = Graph().parse(REFERENCE / "dcat-ap-3.0.1-SHACL.ttl").parse(REFERENCE / "dcat-ap-3.0.1-ranges.ttl")
+    dangling = [(s, o) for s, o in shapes.subject_objects(SH.property) if (o, SH.path, None) not in shapes]
+    for pair in dangling:
+        shapes.remove((pair[0], SH.property, pair[1]))
+    return shapes, len(dangling)
+
+
+def test_catalogue_record_conforms_to_dcat_ap_3(base: str) -> None:
+    record = Graph().parse(data=httpx.get(base + "catalog", headers={"Accept": "text/turtle"}).text, format="turtle")
+    shapes, dangling = _dcat_ap_shapes()
+    assert dangling <= 5
+    conforms, _, text = validate(record, shacl_graph=shapes, inference="none", allow_warnings=True)
+    assert conforms, text
+    datasets = list(record.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == 1
+    assert len(list(record.objects(datasets[0], DCAT.distribution))) == 4
+    assert (None, DCAT.endpointURL, URIRef(base + "sparql")) in record
+
+
+def test_dcat_ap_check_can_fail(base: str) -> None:
+    record = Graph().parse(data=httpx.get(base + "catalog", headers={"Accept": "text/turtle"}).text, format="turtle")
+    record.remove((None, URIRef("http://purl.org/dc/terms/title"), None))
+    shapes, _ = _dcat_ap_shapes()
+    conforms, _, _ = validate(record, shacl_graph=shapes, inference="none", allow_warnings=True)
+    assert not conforms
+
+
+def test_dumps_are_listed_with_checksums_and_served_with_ranges(base: str) -> None:
+    listing = httpx.get(base + "dumps/", headers={"Accept": "application/json"}).json()
+    assert "CC BY 4.0" in listing["licence"]
+    files = {f["name"]: f for f in listing["files"]}
+    assert set(files) == {"s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", "s3kg.jsonld"}
+    turtle = httpx.get(base + "dumps/s3kg.ttl")
+    assert turtle.status_code == 200 and hashlib.sha256(turtle.content).hexdigest() == files["s3kg.ttl"]["sha256"]
+    part = httpx.get(base + "dumps/s3kg.ttl", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == turtle.content[:100]
+    assert httpx.get(base + "dumps/../../etc/passwd").status_code == 404
+    page = httpx.get(base + "dumps/", headers={"Accept": "text/html"}).text
+    assert "s3kg.nq.gz" in page and "CC BY 4.0" in page
+
+
+def test_void_names_endpoint_dumps_and_graphs(base: str) -> None:
+    void = Graph().parse(data=httpx.get(base + ".well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle")
+    dataset = next(void.subjects(VOID.sparqlEndpoint, URIRef(base + "sparql")))
+    assert len(list(void.objects(dataset, VOID.dataDump))) == 4
+    assert len(list(void.objects(dataset, VOID.subset))) >= 8
+
+
+def test_sitemap_lists_entity_pages(base: str) -> None:
+    sitemap = httpx.get(base + "sitemap.xml").text
+    assert f"<loc>{base}id/project/gotos3</loc>" in sitemap
+    assert sitemap.count("<url>") > 100
+
+
+def test_dumps_are_written_by_every_build(built: Any) -> None:
+    folder = Path(built.config.store_dir) / "builds" / f"{built.info.build_id}.dumps"
+    assert {p.name for p in folder.iterdir()} >= {"s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", "s3kg.jsonld", "manifest.json"}
