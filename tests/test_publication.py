@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import PROJECT
+from live_server import live_server
 from pyshacl import validate
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF, SH, VOID
 
-from conftest import PROJECT
-from live_server import live_server
 from server.backends import EmbeddedBackend
 
 REFERENCE = PROJECT / "data" / "reference"
