@@ -60,6 +60,14 @@ class PublishedStore:
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         return BuildInfo(meta["build_id"], path, meta["graphs"], meta["created"])
 
+    def recent(self, limit: int = 5) -> list[BuildInfo]:
+        """The builds still on disk, newest first."""
+        found = []
+        for meta in sorted(self.builds.glob("*.json"), reverse=True)[:limit]:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            found.append(BuildInfo(data["build_id"], meta.with_suffix(""), data["graphs"], data["created"]))
+        return found
+
     def open(self) -> ox.Store:
         """Open the current build read-only; many processes may do so at once."""
         return ox.Store.read_only(str(self.current().path))

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.store import PublishedStore
 from loaders.vocab import PREFIXES
-from server import publication
+from server import pages, publication
 from server.backends import Backend, EmbeddedBackend
 from server.catalog import Site
 from server.entities import EntityReader
@@ -135,9 +135,12 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     _errors(app)
     examples = _examples()
     reader = EntityReader(backend)
-    add_routes(app, reader, Addresses(config.base_iri, config.public_url))
-    if isinstance(backend, EmbeddedBackend):  # dumps and catalogue come with a published build
-        publication.add_routes(app, PublishedStore(backend.store_dir), Site(config.public_url, config.base_iri), reader)
+    addresses = Addresses(config.base_iri, config.public_url)
+    add_routes(app, reader, addresses)
+    published = PublishedStore(backend.store_dir) if isinstance(backend, EmbeddedBackend) else None
+    pages.add_routes(app, reader, addresses, published)
+    if published is not None:  # dumps and catalogue come with a published build
+        publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/examples.json")

@@ -38,6 +38,7 @@ RDF_FORMATS = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
 }
 EXTENSIONS = {ext: media for media, (ext, _) in DOCUMENT_TYPES.items()}
+ONTOLOGY_NAMESPACE = "https://w3id.org/s3kg/ontology#"
 SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
 
 
@@ -76,6 +77,8 @@ class Addresses:
     def local(self, iri: str) -> str | None:
         if iri.startswith(self.base_iri):
             return self.public_url + "id/" + iri[len(self.base_iri) :]
+        if iri.startswith(ONTOLOGY_NAMESPACE):
+            return self.public_url + "ontology#" + iri[len(ONTOLOGY_NAMESPACE) :]
         return iri if iri.startswith(("http://", "https://")) else None
 
     def iri(self, path: str) -> str:

@@ -1,0 +1,190 @@
+"""Pages for people: the home page, browsing by class, label search, and the ontology and
+shapes at their namespace addresses (HTML in the reader's language, or RDF)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+
+from loaders.store import PublishedStore
+from loaders.vocab import PREFIXES
+from server.entities import EntityReader
+from server.linked_data import TEMPLATES, Addresses, best_label, preferred_languages
+from server.negotiation import choose
+
+S3 = PREFIXES["s3"]
+BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
+PAGE_SIZE = 50
+SEARCH_LIMIT = 100
+RDF_DOCS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "rdf": "application/rdf+xml", "html": "text/html"}
+
+
+def _rows(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    solutions = store.query(query, prefixes=PREFIXES)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return list(solutions)
+
+
+def _value(term: object) -> str:
+    return term.value if isinstance(term, ox.NamedNode | ox.Literal | ox.BlankNode) else ""
+
+
+def _labels(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
+    if not iris:
+        return {}
+    values = " ".join(f"<{iri}>" for iri in iris)
+    found: dict[str, list[ox.Literal]] = defaultdict(list)
+    for row in _rows(store, f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s rdfs:label|skos:prefLabel ?l }}"):
+        label = row["l"]
+        if isinstance(label, ox.Literal) and label not in found[_value(row["s"])]:
+            found[_value(row["s"])].append(label)
+    return found
+
+
+def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
+    def languages(request: Request) -> list[str]:
+        return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+    def link(iri: str, labels: dict[str, list[ox.Literal]], langs: list[str]) -> dict[str, str | None]:
+        return {"href": addresses.local(iri), "label": best_label(labels.get(iri, []), langs) or iri.rsplit("/", 1)[-1]}
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request) -> str:
+        langs = languages(request)
+        _, store = reader.store()
+        counts = {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
+        class_labels = _labels(store, [S3 + name for name in BROWSABLE])
+        classes = [
+            {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
+            for name in BROWSABLE
+        ]
+        per_programme = _rows(store, PER_PROGRAMME)
+        labels = _labels(store, [_value(r["prog"]) for r in per_programme])
+        programmes = [{**link(_value(r["prog"]), labels, langs), "count": int(_value(r["n"]))} for r in per_programme]
+        budget_rows = _rows(store, BUDGETS)
+        domain_labels = _labels(store, [_value(r["domain"]) for r in budget_rows])
+        largest = max((float(_value(r["total"])) for r in budget_rows), default=1.0) or 1.0
+        budgets = [
+            {
+                "label": best_label(domain_labels.get(_value(r["domain"]), []), langs),
+                "amount": float(_value(r["total"])),
+                "width": round(260 * float(_value(r["total"])) / largest),
+            }
+            for r in budget_rows
+        ]
+        builds = published.recent() if published is not None else []
+        return TEMPLATES.get_template("home.html").render(
+            lang=langs[0], classes=classes, programmes=programmes, budgets=budgets, builds=builds
+        )
+
+    @app.get("/browse/{name}", response_class=HTMLResponse)
+    async def browse(request: Request, name: str, page: int = 1, sort: str = "label", order: str = "asc") -> Response:
+        if name not in BROWSABLE:
+            return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
+        langs = languages(request)
+        _, store = reader.store()
+        members = [_value(r["s"]) for r in _rows(store, f"SELECT DISTINCT ?s WHERE {{ ?s a s3:{name} }}")]
+        labels = _labels(store, members)
+        items = [link(iri, labels, langs) for iri in members]
+        key = (lambda item: str(item["label"]).casefold()) if sort == "label" else (lambda item: str(item["href"]))
+        items.sort(key=key, reverse=order == "desc")
+        pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        class_label = best_label(_labels(store, [S3 + name]).get(S3 + name, []), langs) or name
+        page_html = TEMPLATES.get_template("browse.html").render(
+            lang=langs[0],
+            class_label=class_label,
+            items=shown,
+            total=len(items),
+            page=page,
+            pages=pages,
+            first=(page - 1) * PAGE_SIZE + 1,
+            sort="label" if sort == "label" else "iri",
+            order="desc" if order == "desc" else "asc",
+        )
+        return HTMLResponse(page_html)
+
+    @app.get("/search", response_class=HTMLResponse)
+    async def search(request: Request, q: str = "") -> str:
+        langs = languages(request)
+        items: list[dict[str, str | None]] = []
+        if len(q.strip()) >= 2:
+            _, store = reader.store()
+            needle = ox.Literal(q.strip().casefold())
+            query = (  # the term enters as an escaped N-Triples literal, never as query text
+                f"SELECT DISTINCT ?s ?l WHERE {{ VALUES ?needle {{ {needle} }} ?s rdfs:label|skos:prefLabel|skos:altLabel ?l "
+                f"FILTER (CONTAINS(LCASE(STR(?l)), ?needle)) }} LIMIT {SEARCH_LIMIT}"
+            )
+            solutions = store.query(query, prefixes=PREFIXES)
+            assert isinstance(solutions, ox.QuerySolutions)
+            for row in solutions:
+                label = row["l"]
+                items.append(
+                    {**link(_value(row["s"]), {}, langs), "label": _value(label), "lang": getattr(label, "language", None)}
+                )
+        return TEMPLATES.get_template("search.html").render(lang=langs[0], q=q, items=items, limit=SEARCH_LIMIT)
+
+    @app.get("/ontology{suffix:path}")
+    async def ontology(request: Request, suffix: str) -> Response:
+        requested = EXTENSIONS.get(suffix.lstrip(".")) if suffix else None
+        if suffix and requested is None:
+            return Response("No such document; try /ontology, /ontology.ttl, .jsonld or .rdf.\n", status_code=404)
+        media = requested or choose(request.headers.get("accept"), ["text/html", *RDF_DOCS])
+        _, store = reader.store()
+        graph = ox.NamedNode(addresses.base_iri + "graph/ontology")
+        triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+        if media != "text/html":
+            body = ox.serialize(triples, format=RDF_DOCS[media], prefixes=PREFIXES) or b""
+            return Response(body, media_type=media, headers={"Vary": "Accept"})
+        return HTMLResponse(_ontology_page(triples, languages(request)), headers={"Vary": "Accept, Accept-Language"})
+
+
+def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:
+    by_subject: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
+    kinds: dict[str, str] = {}
+    for t in triples:
+        subject = _value(t.subject)
+        if isinstance(t.object, ox.Literal):
+            by_subject[subject][t.predicate.value].append(t.object)
+        elif t.predicate.value.endswith("#type"):
+            kinds[subject] = t.object.value if isinstance(t.object, ox.NamedNode) else ""
+
+    def term(iri: str) -> dict[str, str | None]:
+        props = by_subject[iri]
+        return {
+            "name": iri[len(S3) :],
+            "label": best_label(props[PREFIXES["rdfs"] + "label"], langs),
+            "definition": best_label(props[PREFIXES["skos"] + "definition"], langs),
+        }
+
+    ours = sorted(iri for iri in kinds if iri.startswith(S3))
+    ontology = "https://w3id.org/s3kg/ontology"
+    header = by_subject[ontology]
+    return TEMPLATES.get_template("ontology.html").render(
+        lang=langs[0],
+        title=best_label(header[PREFIXES["dcterms"] + "title"], langs),
+        description=best_label(header[PREFIXES["dcterms"] + "description"], langs),
+        namespace=S3,
+        languages=["en", "nl", "fr"],
+        classes=[term(i) for i in ours if kinds[i].endswith("#Class")],
+        properties=[term(i) for i in ours if not kinds[i].endswith("#Class")],
+    )
+
+
+COUNTS = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER STRSTARTS(STR(?c), STR(s3:)) } GROUP BY ?c"
+PER_PROGRAMME = (
+    "SELECT ?prog (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p s3:programme ?prog } GROUP BY ?prog ORDER BY DESC(?n) LIMIT 20"
+)
+BUDGETS = """SELECT ?domain (SUM(?v) AS ?total) WHERE {
+    ?p s3:s3Domain ?domain ; s3:totalBudget ?b . ?b schema:value ?v ; s3:currency <http://publications.europa.eu/resource/authority/currency/EUR>
+} GROUP BY ?domain ORDER BY DESC(?total)"""

@@ -1,0 +1,70 @@
+"""Pages for people on a live server: home, browsing, search, the ontology's documentation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from live_server import live_server
+from rdflib import Graph, URIRef
+
+from server.backends import EmbeddedBackend
+
+
+@pytest.fixture(scope="module")
+def base(built: Any) -> Iterator[str]:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+        yield url
+
+
+def _items(page: str) -> list[str]:
+    return re.findall(r"<li><a href=\"[^\"]+\">([^<]+)</a>", page)
+
+
+def test_home_page_shows_the_dataset_at_a_glance(base: str) -> None:
+    page = httpx.get(base).text
+    assert re.search(r"/browse/Project\">Project</a></th><td>4</td>", page)
+    assert "Interreg V-B - Baltic Sea" in page and "<svg" in page and "42,000,000" in page
+    assert "Recent builds" in page and re.search(r"\d{8}T\d+Z", page)
+
+
+def test_home_page_speaks_dutch_when_asked(base: str) -> None:
+    page = httpx.get(base, headers={"Accept-Language": "nl"}).text
+    assert '<html lang="nl">' in page and ">Organisatie</a>" in page
+
+
+def test_browse_pages_and_sorts(base: str) -> None:
+    first = httpx.get(base + "browse/Programme").text
+    assert "page 1 of 8" in first and len(_items(first)) == 50
+    last = httpx.get(base + "browse/Programme", params={"page": 8}).text
+    assert len(_items(last)) == 389 - 7 * 50
+    ascending = _items(httpx.get(base + "browse/Organisation", params={"sort": "label", "order": "asc"}).text)
+    descending = _items(httpx.get(base + "browse/Organisation", params={"sort": "label", "order": "desc"}).text)
+    assert ascending == sorted(ascending, key=str.casefold) and descending == list(reversed(ascending))
+    assert httpx.get(base + "browse/Nonsense").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("term", "found"), [("hoofdpartner", "Hoofdpartner"), ("politechnika", "Politechnika Białostocka"), ("VENEZIA", "Venezia")]
+)
+def test_search_finds_labels_in_every_language(base: str, term: str, found: str) -> None:
+    assert found in _items(httpx.get(base + "search", params={"q": term}).text)
+
+
+def test_search_text_is_escaped_and_cannot_change_the_query(base: str) -> None:
+    page = httpx.get(base + "search", params={"q": '"} <script>alert(1)</script>'})
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_ontology_is_documented_in_the_readers_language_and_as_rdf(base: str) -> None:
+    dutch = httpx.get(base + "ontology", params={"lang": "nl"}, headers={"Accept": "text/html"}).text
+    assert "Projectenportefeuille" in dutch and 'id="Portfolio"' in dutch
+    french = httpx.get(base + "ontology", headers={"Accept": "text/html", "Accept-Language": "fr"}).text
+    assert "Portefeuille de projets" in french
+    turtle = Graph().parse(data=httpx.get(base + "ontology", headers={"Accept": "text/turtle"}).text, format="turtle")
+    assert (URIRef("https://w3id.org/s3kg/ontology#Portfolio"), None, None) in turtle
+    assert httpx.get(base + "ontology.jsonld").headers["content-type"].startswith("application/ld+json")
