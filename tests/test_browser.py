@@ -1,0 +1,72 @@
+"""What a person sees, in a real headless Chromium (Debian's, installed by .ci/run).
+
+Opens the home page, a project page and the query editor; runs an example query by
+clicking, and reads the table the page shows.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from live_server import live_server
+from playwright.sync_api import Browser, sync_playwright
+
+from server.backends import EmbeddedBackend
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # ./test.sh installs it where it can
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def base(built: Any) -> Iterator[str]:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+        yield url
+
+
+def test_home_page_shows_counts_and_a_chart(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(base)
+    assert page.title().startswith("The S3 knowledge graph")
+    row = page.get_by_role("row", name="Project 4")
+    assert row.count() == 1
+    assert page.locator("svg[role=img]").is_visible()
+    page.close()
+
+
+def test_project_page_reads_like_a_description(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="nl-BE")
+    page.goto(base + "id/project/gotos3")
+    assert page.locator("h1").inner_text() == "GoToS3"
+    assert page.get_by_text("Op weg naar een slimme specialisatie strategie").is_visible()
+    page.get_by_role("link", name="Interreg V France-Wallonie-Vlaanderen").first.click()
+    page.wait_for_url("**/id/programme/2014TC16RFCB044")
+    assert "2014TC16RFCB044" in page.content()
+    page.close()
+
+
+def test_query_editor_runs_an_example_and_shows_the_table(browser: Browser, base: str) -> None:
+    page = browser.new_page()
+    page.goto(base + "sparql")
+    page.wait_for_function("document.querySelectorAll('#examples option').length > 40")
+    page.select_option("#examples", label="cq01: Which S3 domains does the GoToS3 portfolio cover?")
+    assert page.locator("#highlight .kw").first.is_visible(), "the query is highlighted"
+    page.get_by_role("button", name="Run query").click()
+    page.wait_for_selector("#results table")
+    cells = sorted(page.locator("#results td").all_inner_texts())
+    domains = ["Culturele en Creative Industrieën", "Gezondheid en zorg", "Landbouw en voeding",
+               "Mechatronica en werktuigbouwkunde", "Nieuwe materialen en chemie", "Textiel"]  # fmt: skip
+    assert cells == [f"{d}@nl" for d in domains]
+    assert "6 row(s)" in page.locator("#status").inner_text()
+    page.close()
