@@ -37,6 +37,14 @@ class Description:
         ]
         return self.triples + self.incoming + label_triples
 
+    def quads(self) -> list[ox.Quad]:
+        """The entity's own statements, each in the named graph of every source stating it."""
+        return [
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+            for t in self.triples
+            for graph in sorted(self.graphs.get((t.predicate.value, str(t.object), "out"), set()))
+        ]
+
 
 class EntityReader:
     """Reads descriptions from the published build, reopening it when a new one is published."""

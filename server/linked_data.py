@@ -30,7 +30,10 @@ DOCUMENT_TYPES = {
     "application/ld+json": ("jsonld", "JSON-LD"),
     "application/rdf+xml": ("rdf", "RDF/XML"),
     "application/n-triples": ("nt", "N-Triples"),
+    "application/trig": ("trig", "TriG (each statement in the graph of its source)"),
+    "application/n-quads": ("nq", "N-Quads (each statement in the graph of its source)"),
 }
+QUAD_FORMATS = {"application/trig": ox.RdfFormat.TRIG, "application/n-quads": ox.RdfFormat.N_QUADS}
 RDF_FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/ld+json": ox.RdfFormat.JSON_LD,
@@ -203,6 +206,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
             )
         if media == "text/html":
             body = render_html(description, addresses, languages, path).encode()
+        elif media in QUAD_FORMATS:
+            prefixes = PREFIXES if media == "application/trig" else None
+            body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
         else:
             body = (
                 ox.serialize(

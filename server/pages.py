@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -134,19 +135,49 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
                 )
         return TEMPLATES.get_template("search.html").render(lang=langs[0], q=q, items=items, limit=SEARCH_LIMIT)
 
-    @app.get("/ontology{suffix:path}")
-    async def ontology(request: Request, suffix: str) -> Response:
+    def graph_document(request: Request, suffix: str, name: str, page: Callable[[list[ox.Triple], list[str]], str]) -> Response:
+        """A named graph of the store at its namespace address: HTML documentation or RDF."""
         requested = EXTENSIONS.get(suffix.lstrip(".")) if suffix else None
         if suffix and requested is None:
-            return Response("No such document; try /ontology, /ontology.ttl, .jsonld or .rdf.\n", status_code=404)
+            return Response(f"No such document; try /{name}, /{name}.ttl, .jsonld or .rdf.\n", status_code=404)
         media = requested or choose(request.headers.get("accept"), ["text/html", *RDF_DOCS])
         _, store = reader.store()
-        graph = ox.NamedNode(addresses.base_iri + "graph/ontology")
+        graph = ox.NamedNode(addresses.base_iri + "graph/" + name)
         triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
         if media != "text/html":
             body = ox.serialize(triples, format=RDF_DOCS[media], prefixes=PREFIXES) or b""
             return Response(body, media_type=media, headers={"Vary": "Accept"})
-        return HTMLResponse(_ontology_page(triples, languages(request)), headers={"Vary": "Accept, Accept-Language"})
+        return HTMLResponse(page(triples, languages(request)), headers={"Vary": "Accept, Accept-Language"})
+
+    @app.get("/ontology{suffix:path}")
+    async def ontology(request: Request, suffix: str) -> Response:
+        return graph_document(request, suffix, "ontology", _ontology_page)
+
+    @app.get("/shapes{suffix:path}")
+    async def shapes(request: Request, suffix: str) -> Response:
+        return graph_document(request, suffix, "shapes", _shapes_page)
+
+
+def _shapes_page(triples: list[ox.Triple], langs: list[str]) -> str:
+    """Each shape with its label and the messages it gives, in the order of the files."""
+    shapes: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    parents: dict[str, str] = {}
+    sh = "http://www.w3.org/ns/shacl#"
+    for t in triples:
+        subject, predicate = _value(t.subject), t.predicate.value
+        if predicate in (sh + "property", sh + "sparql"):
+            parents[_value(t.object)] = subject
+        if predicate == PREFIXES["rdfs"] + "label" or predicate == sh + "message":
+            shapes[subject][predicate.rsplit("#", 1)[-1]].append(_value(t.object))
+    rules: dict[str, list[str]] = defaultdict(list)
+    for node, fields in shapes.items():
+        owner = parents.get(node, node)
+        rules[owner].extend(fields.get("message", []))
+    rows = []
+    for node in sorted(n for n in shapes if n.startswith("https://w3id.org/s3kg/shapes#")):
+        label = (shapes[node].get("label") or [node.rsplit("#", 1)[-1]])[0]
+        rows.append({"name": node.rsplit("#", 1)[-1], "label": label, "messages": sorted(set(rules.get(node, [])))})
+    return TEMPLATES.get_template("shapes.html").render(lang=langs[0], shapes=rows)
 
 
 def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:

@@ -126,3 +126,12 @@ def test_user_supplied_text_is_escaped_and_incoming_links_are_bounded() -> None:
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>" not in search.split("</head>")[1]
     assert "100 of 150 shown" in page
+
+
+def test_quad_formats_put_each_statement_in_the_graph_of_its_source(base: str) -> None:
+    response = httpx.get(base + "id/programme/2014TC16RFCB044", headers={"Accept": "application/n-quads"})
+    quads = list(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value.rsplit("/", 1)[-1] for q in quads if q.predicate.value.endswith("#cciCode")}
+    assert graphs == {"cci-codes", "curated-programmes"}, "both sources state the CCI code"
+    trig = httpx.get(base + "id/programme/2014TC16RFCB044.trig")
+    assert trig.headers["content-type"].startswith("application/trig")

@@ -68,3 +68,10 @@ def test_ontology_is_documented_in_the_readers_language_and_as_rdf(base: str) ->
     turtle = Graph().parse(data=httpx.get(base + "ontology", headers={"Accept": "text/turtle"}).text, format="turtle")
     assert (URIRef("https://w3id.org/s3kg/ontology#Portfolio"), None, None) in turtle
     assert httpx.get(base + "ontology.jsonld").headers["content-type"].startswith("application/ld+json")
+
+
+def test_shapes_are_published_with_their_messages(base: str) -> None:
+    page = httpx.get(base + "shapes", headers={"Accept": "text/html"}).text
+    assert 'id="DatesInOrder"' in page and "start ≤ end" in page
+    turtle = Graph().parse(data=httpx.get(base + "shapes.ttl").text, format="turtle")
+    assert (URIRef("https://w3id.org/s3kg/shapes#DatesInOrder"), None, None) in turtle
