@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
@@ -40,7 +39,3 @@ def describe_service(public_url: str, media_type: str) -> bytes:
     graph.add((default, RDFS.comment, Literal("The merge of every source graph (the shapes excepted).", lang="en")))
     data = graph.serialize(format=SD_TYPES[media_type], encoding="utf-8")
     return data if isinstance(data, bytes) else bytes(data)
-
-
-def named_graphs(store: ox.Store) -> list[str]:
-    return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
