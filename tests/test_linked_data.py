@@ -101,6 +101,7 @@ def test_conditional_requests_give_304(base: str) -> None:
 def test_page_speaks_the_readers_language_and_links_locally(base: str) -> None:
     dutch = httpx.get(base + "id/project/gotos3", headers={"Accept": "text/html", "Accept-Language": "nl, en;q=0.5"}).text
     assert '<html lang="nl">' in dutch and "Projectenportefeuille" in dutch
+    assert ">beschrijving</a>" in dutch and ">bron</a>" in dutch, "borrowed properties are named in Dutch too"
     french = httpx.get(base + "id/project/gotos3", params={"lang": "fr"}, headers={"Accept": "text/html"}).text
     assert "Portefeuille de projets" in french
     assert f'href="{base}id/programme/2014TC16RFCB044"' in dutch, "links to entities point at this server"
