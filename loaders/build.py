@@ -6,6 +6,7 @@ conforms to the shapes; on failure the previously published build stays current.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,8 +15,9 @@ from pathlib import Path
 import yaml
 from rdflib import Graph, URIRef
 
+from loaders import cordis
 from loaders.cci_table import load_cci_table
-from loaders.country_table import load_country_table
+from loaders.country_table import CountryTable, load_country_table
 from loaders.curated.load import load_curated
 from loaders.curated.registry import Context
 from loaders.dump import write_dumps
@@ -24,10 +26,11 @@ from loaders.iris import IriMinter
 from loaders.provenance import LoadRecord, describe_load
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
+from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "cci-table", "curated")
+SOURCE_KINDS = ("country-table", "cci-table", "curated", "cordis-projects", "cordis-organisations")
 Progress = Callable[[str], None]
 
 
@@ -41,6 +44,7 @@ class BuildConfig:
     ontology_file: Path = PROJECT_ROOT / "ontology" / "s3kg.ttl"
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     shacl_engine: str = DEFAULT_ENGINE
+    strict: bool = False  # a rejected row of a real export fails the build instead of being reported
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Assembled:
     origins: dict[URIRef, Origin] = field(default_factory=dict)
     loads: list[LoadRecord] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)  # row accounts of the real exports
 
     def union(self) -> Graph:
         data = Graph()
@@ -109,10 +114,11 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
         sources = [(kind, files) for kind, files in sources if kind != "curated"] + [("curated", curated_only)]
     display = {kind: [(_display(p, config), p) for p in files] for kind, files in sources}
     source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
+    tables = ("country-table", "cci-table")
     countries = cci = None
     cci_loaded = False
     for kind, _files in sources:
-        for name, path in display[kind] if kind != "curated" else []:
+        for name, path in display[kind] if kind in tables else []:
             started = datetime.now(UTC)
             progress(f"loading {name}")
             source_iri = minter.entity("source", source_doc[kind])
@@ -129,6 +135,8 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
             result.problems.extend(found)
             result.graphs[graph_id] = graph
             result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+    if countries is not None:
+        _load_exports(sources, display, minter, countries, result, progress)
     curated = [path for kind, files in sources if kind == "curated" for path in files]
     if curated:
         started = datetime.now(UTC)
@@ -151,6 +159,33 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
     return result
 
 
+def _load_exports(
+    sources: list[tuple[str, list[Path]]],
+    display: dict[str, list[tuple[str, Path]]],
+    minter: IriMinter,
+    countries: CountryTable,
+    result: Assembled,
+    progress: Progress,
+) -> None:
+    """The real exports (CORDIS for now), each file into its own graph, with its row account."""
+    projects: set[str] = set()
+    for kind in ("cordis-projects", "cordis-organisations"):
+        for name, path in display.get(kind, []):
+            started = datetime.now(UTC)
+            progress(f"loading {name}")
+            if kind == "cordis-projects":
+                load, problems = cordis.load_projects(path, name, minter)
+                projects |= load.projects
+            else:
+                load, problems = cordis.load_organisations(path, name, minter, countries, projects)
+            graph_id = f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            result.graphs[graph_id] = load.graph
+            result.origins.update(load.origins)
+            result.problems.extend(problems)
+            result.summaries.append(load.summary)
+            result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+
+
 def _display(path: Path, config: BuildConfig) -> str:
     try:
         return str(path.resolve().relative_to(config.data_dir.resolve().parent))
@@ -167,6 +202,15 @@ def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
 
 def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> ValidationOutcome:
     """Validate; on violations write the full report and raise BuildError."""
+    rejects = [r for s in assembled.summaries for r in s.rejects]
+    if assembled.summaries:
+        write_rejects(assembled.summaries, config.report_dir / "rejects.csv")
+    if config.strict and rejects:
+        problems = [
+            SourceProblem(r.file, f"column '{r.column}' = {r.value!r}: {r.reason}", line=r.row, fix="correct the row.")
+            for r in rejects
+        ]
+        raise BuildError(f"{len(rejects)} rejected row(s) and --strict; nothing was published.", problems)
     if assembled.problems:
         listing = _write_problems(config, assembled.problems)
         summary = f"{len(assembled.problems)} problem(s) in the sources; nothing was published. All of them: {listing}"
@@ -180,6 +224,7 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silen
         listing = _write_problems(config, outcome.violations)
         summary = f"{len(outcome.violations)} SHACL violation(s); nothing was published. All of them: {listing}"
         raise BuildError(summary, outcome.violations, report)
+    outcome.summaries.extend(assembled.summaries)
     return outcome
 
 

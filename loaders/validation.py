@@ -6,6 +6,7 @@ field that holds the offending property, and the full report is kept as Turtle.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from loaders.curated.schema import RECORD_TYPES, Kind, RecordType
 from loaders.errors import SourceProblem
 from loaders.findings import Severity, report_graph
 from loaders.shacl_engines import DEFAULT_ENGINE, run_engine
+from loaders.tabular import Summary
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
@@ -36,6 +38,7 @@ class ValidationOutcome:
     violations: list[SourceProblem]
     warnings: list[SourceProblem]
     report: Graph
+    summaries: list[Summary] = dataclasses.field(default_factory=list)  # row accounts of the real exports checked
 
 
 def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:

@@ -95,16 +95,26 @@ def _report_failure(error: BuildError) -> None:
 
 
 @app.command("build")
-def build_command(base_iri: BaseIri = None, data_dir: DataDir = None, store_dir: StoreDir = None, engine: Engine = None) -> None:
+def build_command(
+    base_iri: BaseIri = None,
+    data_dir: DataDir = None,
+    store_dir: StoreDir = None,
+    engine: Engine = None,
+    strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row of a real export.")] = None,
+) -> None:
     """Load every source in data/sources.yaml, validate with SHACL, and publish atomically.
 
     On any problem nothing is published: the previous build stays current, the problems
     are listed with file, line, record, field and fix, and the SHACL report is written.
     """
-    settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine)
+    settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine, strict=strict)
     with _build_errors(), err.status("building") as status:
         info, outcome = build(settings.build_config(), lambda step: status.update(step))
     _report_warnings(outcome.warnings)
+    for summary in outcome.summaries:
+        err.print(str(summary), markup=False, highlight=False)
+    if any(s.rejects for s in outcome.summaries):
+        err.print(f"Rejected rows, with row, column and reason: {settings.report_dir / 'rejects.csv'}")
     out.print(_graphs_table(info, f"Published build {info.build_id}"))
 
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     service_allow_list: list[str] = Field(default_factory=list)
     client_seconds_per_minute: float = Field(default=120.0, gt=0)
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
+    strict: bool = False  # a rejected row of a real export fails the build
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
 
     @field_validator("base_iri")
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
             report_dir=self.report_dir,
             base_iri=self.base_iri,
             shacl_engine=self.shacl_engine,
+            strict=self.strict,
         )
 
 

@@ -16,6 +16,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
+from loaders import cordis
+from loaders.build import PROJECT_ROOT
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
@@ -33,7 +35,8 @@ CURATED_CASES = sorted(p for p in (GOLDEN / "curated").iterdir() if p.is_dir())
 def _compare(actual: Graph, case: Path) -> None:
     expected_file = case / "expected.ttl"
     if os.environ.get("S3KG_UPDATE_GOLDEN") == "1":  # pyoxigraph keeps lexical forms as they are
-        triples = ox.parse(actual.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        parsed = ox.parse(actual.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        triples = sorted(parsed, key=str)  # grouped by subject, so the file reads entity by entity
         ox.serialize(triples, str(expected_file), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     expected = Graph().parse(expected_file, format="turtle")
     if to_isomorphic(actual) != to_isomorphic(expected):
@@ -79,3 +82,40 @@ def test_cci_table_loader_output_matches_golden() -> None:
 )
 def test_amounts_are_written_in_canonical_decimal_form(written: str, canonical: str) -> None:
     assert canonical_decimal(Decimal(written)) == canonical
+
+
+CORDIS = GOLDEN / "cordis-projects" / "project.csv", GOLDEN / "cordis-organisations" / "organization.csv"
+
+
+def test_cordis_projects_load_as_golden_and_bad_rows_are_rejected_with_reasons() -> None:
+    load, problems = cordis.load_projects(CORDIS[0], "project.csv", MINTER)
+    assert problems == []
+    assert (load.summary.read, load.summary.loaded, load.summary.merged, load.summary.rejected) == (5, 2, 0, 3)
+    assert [(r.row, r.column) for r in load.summary.rejects] == [(4, "startDate"), (5, "totalCost"), (6, "id")]
+    _compare(load.graph, GOLDEN / "cordis-projects")
+
+
+def test_cordis_organisations_merge_repeats_map_eu_country_codes_and_reject_bad_rows() -> None:
+    countries, _ = load_country_table(PROJECT_ROOT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
+    projects, _ = cordis.load_projects(CORDIS[0], "project.csv", MINTER)
+    load, problems = cordis.load_organisations(CORDIS[1], "organization.csv", MINTER, countries, projects.projects)
+    assert problems == []
+    assert (load.summary.read, load.summary.loaded, load.summary.merged, load.summary.rejected) == (6, 3, 1, 2)
+    assert [(r.row, r.column) for r in load.summary.rejects] == [(5, "country"), (6, "projectID")]
+    _compare(load.graph, GOLDEN / "cordis-organisations")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b'"projectID";"name"\n"1";"x"\n', "does not have the expected header"),
+        ("\ufeff".encode() + b"\xff\xfe\x00", "is not UTF-8"),
+    ],
+)
+def test_a_cordis_file_of_the_wrong_kind_is_refused_whole(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "project.csv"
+    path.write_bytes(content)
+    load, problems = cordis.load_projects(path, "project.csv", MINTER)
+    assert len(problems) == 1 and message in problems[0].message and problems[0].fix
+    assert len(load.graph) == 0

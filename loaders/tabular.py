@@ -1,0 +1,124 @@
+"""Shared pieces of the loaders for real exports (CSV/TSV): reading with a header check, row
+rejects that name file, row, column and reason, and a summary that accounts for every row.
+
+A bad row is rejected and the others still load (unless the build is strict); a file of the
+wrong kind, a wrong header or an empty file is refused as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from loaders.errors import SourceProblem
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    row: int  # line where the record starts (the header is line 1)
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}, column '{self.column}' = {self.value!r}: {self.reason}"
+
+
+@dataclass
+class Summary:
+    """Every input row ends up loaded, merged into an entity already loaded, or rejected."""
+
+    file: str
+    read: int = 0
+    loaded: int = 0
+    merged: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return self.read - self.loaded - self.merged
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
+
+
+class RowRejected(Exception):
+    def __init__(self, column: str, value: str, reason: str):
+        self.column, self.value, self.reason = column, value, reason
+        super().__init__(reason)
+
+
+def read_rows(
+    path: Path, display: str, columns: list[str], delimiter: str
+) -> tuple[Iterator[tuple[int, dict[str, str]]] | None, SourceProblem | None]:
+    """Check the header, then yield (line, row) for each record. Rows broken beyond what the CSV
+    reader can parse end the file with a problem at that line."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        header = next(reader, None)
+    except UnicodeDecodeError:
+        return None, SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
+    if header is None:
+        return None, SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
+    if header != columns:
+        missing = [c for c in columns if c not in header]
+        fix = f"use the export with the columns {';'.join(columns)}."
+        what = f"lacks the columns {', '.join(missing)}" if missing else "has its columns in another order or extra ones"
+        return None, SourceProblem(display, f"does not have the expected header: it {what}.", line=1, fix=fix)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        with handle:
+            line = reader.line_num + 1
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
+                if len(record) != len(columns):
+                    yield line, {"__width__": str(len(record))}
+                else:
+                    yield line, dict(zip(columns, record, strict=True))
+                line = reader.line_num + 1
+
+    return rows(), None
+
+
+_AMOUNT = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def parse_amount(column: str, text: str) -> Decimal:
+    """Amounts with a dot or a single decimal comma ("960619,95"); anything else is rejected."""
+    cleaned = text.strip()
+    if not _AMOUNT.match(cleaned):
+        raise RowRejected(column, text, "not an amount: use digits with at most one decimal separator (no thousands separators).")
+    try:
+        return Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as error:
+        raise RowRejected(column, text, "not an amount.") from error
+
+
+def parse_date(column: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError as error:
+        raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
+
+
+def write_rejects(summaries: list[Summary], path: Path) -> None:
+    """All rejected rows as CSV: file, row, column, value, reason."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "column", "value", "reason"])
+        for summary in summaries:
+            for reject in summary.rejects:
+                writer.writerow([reject.file, reject.row, reject.column, reject.value, reject.reason])

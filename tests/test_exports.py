@@ -1,0 +1,65 @@
+"""Real exports in the build: bad rows are reported and skipped, or fail the build with --strict."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT
+
+from loaders.build import BuildConfig, build
+from loaders.errors import BuildError
+from loaders.store import PublishedStore
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _data_with_cordis(root: Path) -> Path:
+    data = root / "data"
+    shutil.copytree(PROJECT / "data", data)
+    (data / "exports").mkdir()
+    shutil.copy(GOLDEN / "cordis-projects" / "project.csv", data / "exports" / "project.csv")
+    shutil.copy(GOLDEN / "cordis-organisations" / "organization.csv", data / "exports" / "organization.csv")
+    with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
+        sources.write("  - {kind: cordis-projects, path: exports/project.csv}\n")
+        sources.write("  - {kind: cordis-organisations, path: exports/organization.csv}\n")
+    return data
+
+
+def _config(data: Path, root: Path, strict: bool = False) -> BuildConfig:
+    return BuildConfig(
+        data_dir=data, sources_file=data / "sources.yaml", store_dir=root / "store", report_dir=root / "reports", strict=strict
+    )
+
+
+def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Path) -> None:
+    data = _data_with_cordis(tmp_path)
+    info, outcome = build(_config(data, tmp_path))
+    accounts = {s.file: (s.read, s.loaded, s.merged, s.rejected) for s in outcome.summaries}
+    assert accounts == {"data/exports/project.csv": (5, 2, 0, 3), "data/exports/organization.csv": (6, 3, 1, 2)}
+    with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
+        rejects = list(csv.DictReader(handle))
+    assert [(r["file"], r["row"], r["column"]) for r in rejects] == [
+        ("data/exports/project.csv", "4", "startDate"),
+        ("data/exports/project.csv", "5", "totalCost"),
+        ("data/exports/project.csv", "6", "id"),
+        ("data/exports/organization.csv", "5", "country"),
+        ("data/exports/organization.csv", "6", "projectID"),
+    ]
+    store = PublishedStore(tmp_path / "store").open()
+    ask = "ASK { <https://w3id.org/s3kg/id/project/cordis-101000001> <https://w3id.org/s3kg/ontology#hasParticipation> ?p }"
+    assert store.query(ask)
+    assert any(g.endswith("/graph/cordis-projects-" + g.rsplit("-", 1)[-1]) for g in info.graphs)
+
+
+def test_strict_build_fails_on_a_rejected_row_and_publishes_nothing(tmp_path: Path) -> None:
+    good = _config(PROJECT / "data", tmp_path)
+    before = build(good)[0]
+    data = _data_with_cordis(tmp_path)
+    with pytest.raises(BuildError) as failure:
+        build(_config(data, tmp_path, strict=True))
+    assert "--strict" in failure.value.summary
+    assert any(p.file == "data/exports/project.csv" and p.line == 4 for p in failure.value.problems)
+    assert PublishedStore(tmp_path / "store").current().build_id == before.build_id
