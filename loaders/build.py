@@ -7,13 +7,13 @@ conforms to the shapes; on failure the previously published build stays current.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from rdflib import Graph, URIRef
+from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 
 from loaders import cordis
 from loaders.cci_table import load_cci_table
@@ -23,14 +23,17 @@ from loaders.curated.registry import Context
 from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem
 from loaders.iris import IriMinter
+from loaders.keep_eu import load_keep_eu, normalise
 from loaders.provenance import LoadRecord, describe_load
+from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
 from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
+from loaders.vocab import S3
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "cci-table", "curated", "cordis-projects", "cordis-organisations")
+SOURCE_KINDS = ("country-table", "cci-table", "curated", "keep-eu", "cordis-projects", "cordis-organisations")
 Progress = Callable[[str], None]
 
 
@@ -135,8 +138,6 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
             result.problems.extend(found)
             result.graphs[graph_id] = graph
             result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
-    if countries is not None:
-        _load_exports(sources, display, minter, countries, result, progress)
     curated = [path for kind, files in sources if kind == "curated" for path in files]
     if curated:
         started = datetime.now(UTC)
@@ -156,7 +157,20 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
             result.loads.append(LoadRecord(graph_id, "curated", ((_display(path, config), path),), started, ended))
         for entry in registry.values():
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
+    if countries is not None:  # real exports last: they match programmes known from the tables and curated data
+        _load_exports(sources, display, minter, countries, result, progress)
     return result
+
+
+def _programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
+    """Every known programme by its names (labels and alt labels), letters and digits only."""
+    names: dict[str, URIRef] = {}
+    for graph in graphs:
+        for programme in graph.subjects(RDF.type, S3.Programme):
+            for predicate in (RDFS.label, SKOS.altLabel):
+                for name in graph.objects(programme, predicate):
+                    names.setdefault(normalise(str(name)), programme)  # type: ignore[arg-type]
+    return names
 
 
 def _load_exports(
@@ -167,7 +181,17 @@ def _load_exports(
     result: Assembled,
     progress: Progress,
 ) -> None:
-    """The real exports (CORDIS for now), each file into its own graph, with its row account."""
+    """The real exports, each file into its own graph, with its row account."""
+    for name, path in display.get("keep-eu", []):
+        started = datetime.now(UTC)
+        progress(f"loading {name}")
+        keep, problems = load_keep_eu(path, name, minter, _programme_names(result.graphs.values()), countries)
+        graph_id = f"keep-eu-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        result.graphs[graph_id] = keep.graph
+        result.origins.update(keep.origins)
+        result.problems.extend(problems)
+        result.summaries.extend(keep.summaries)
+        result.loads.append(LoadRecord(graph_id, "keep-eu", ((name, path),), started, datetime.now(UTC)))
     projects: set[str] = set()
     for kind in ("cordis-projects", "cordis-organisations"):
         for name, path in display.get(kind, []):
@@ -236,7 +260,10 @@ def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo,
     provenance = Graph()
     for load in assembled.loads:
         describe_load(load, minter, provenance)
+    describe_rules(minter, provenance)
     named: dict[URIRef, Graph] = {minter.graph(gid): g for gid, g in assembled.graphs.items()}
+    for rule, links in reconcile(assembled.graphs.values()).items():
+        named[minter.graph(f"reconciliation-{rule}")] = links
     named[minter.graph("provenance")] = provenance
     named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     named[minter.graph("shapes")] = load_shapes(config.shapes_dir)

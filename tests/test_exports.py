@@ -12,6 +12,7 @@ from conftest import PROJECT
 from loaders.build import BuildConfig, build
 from loaders.errors import BuildError
 from loaders.store import PublishedStore
+from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,7 +23,9 @@ def _data_with_cordis(root: Path) -> Path:
     (data / "exports").mkdir()
     shutil.copy(GOLDEN / "cordis-projects" / "project.csv", data / "exports" / "project.csv")
     shutil.copy(GOLDEN / "cordis-organisations" / "organization.csv", data / "exports" / "organization.csv")
+    shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
     with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
+        sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n")
         sources.write("  - {kind: cordis-projects, path: exports/project.csv}\n")
         sources.write("  - {kind: cordis-organisations, path: exports/organization.csv}\n")
     return data
@@ -38,10 +41,19 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
     data = _data_with_cordis(tmp_path)
     info, outcome = build(_config(data, tmp_path))
     accounts = {s.file: (s.read, s.loaded, s.merged, s.rejected) for s in outcome.summaries}
-    assert accounts == {"data/exports/project.csv": (5, 2, 0, 3), "data/exports/organization.csv": (6, 3, 1, 2)}
+    assert accounts == {
+        "data/exports/project.csv": (5, 2, 0, 3),
+        "data/exports/organization.csv": (6, 3, 1, 2),
+        "data/exports/keep-eu.xlsx [Search results, projects]": (5, 3, 0, 2),
+        "data/exports/keep-eu.xlsx [Search results, partners]": (5, 3, 0, 2),
+    }
     with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
     assert [(r["file"], r["row"], r["column"]) for r in rejects] == [
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "5", "Project start"),
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "6", "Project acronym"),
+        ("data/exports/keep-eu.xlsx [Search results, partners]", "5", "Project acronym"),
+        ("data/exports/keep-eu.xlsx [Search results, partners]", "6", "Country code"),
         ("data/exports/project.csv", "4", "startDate"),
         ("data/exports/project.csv", "5", "totalCost"),
         ("data/exports/project.csv", "6", "id"),
@@ -63,3 +75,23 @@ def test_strict_build_fails_on_a_rejected_row_and_publishes_nothing(tmp_path: Pa
     assert "--strict" in failure.value.summary
     assert any(p.file == "data/exports/project.csv" and p.line == 4 for p in failure.value.problems)
     assert PublishedStore(tmp_path / "store").current().build_id == before.build_id
+
+
+def test_seed_projects_and_organisations_connect_to_their_rows_with_the_rule_that_linked_them(tmp_path: Path) -> None:
+    data = _data_with_cordis(tmp_path)
+    build(_config(data, tmp_path))
+    store = PublishedStore(tmp_path / "store").open()
+    query = """
+        SELECT ?rule ?a ?b WHERE {
+            GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }
+            GRAPH <https://w3id.org/s3kg/id/graph/provenance> { ?g prov:wasGeneratedBy/rdfs:comment ?rule }
+        }"""
+    links = {
+        (frozenset((r["a"].value.rsplit("/", 1)[-1], r["b"].value.rsplit("/", 1)[-1])), r["rule"].value.split()[0])
+        for r in store.query(query, prefixes=PREFIXES)  # type: ignore[union-attr]
+    }
+    assert links == {
+        (frozenset(("gosmart-bsr", "keep-interreg-v-b-baltic-sea-2014-2020-gosmart-bsr")), "Projects"),
+        (frozenset(("s3-4alpclusters", "keep-interreg-v-b-alpine-space-2014-2020-s3-4alpclusters")), "Projects"),
+        (frozenset(("cordis-999990001", "keep-pic-999990001")), "Organisations"),
+    }

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
+from openpyxl import load_workbook
+from rdflib import RDFS, Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
 from loaders import cordis
@@ -24,6 +26,7 @@ from loaders.curated.load import load_curated
 from loaders.curated.mapper import canonical_decimal
 from loaders.curated.registry import Context
 from loaders.iris import IriMinter
+from loaders.keep_eu import load_keep_eu, normalise
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -118,4 +121,36 @@ def test_a_cordis_file_of_the_wrong_kind_is_refused_whole(tmp_path: Path, conten
     path.write_bytes(content)
     load, problems = cordis.load_projects(path, "project.csv", MINTER)
     assert len(problems) == 1 and message in problems[0].message and problems[0].fix
+    assert len(load.graph) == 0
+
+
+def _keep_inputs() -> tuple[dict[str, URIRef], Any]:
+    countries, _ = load_country_table(PROJECT_ROOT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
+    cci, _ = load_cci_table(PROJECT_ROOT / "data" / "reference" / "cci_codes_2014-2020.csv", "cci.csv", MINTER, countries, SOURCE)
+    names = {normalise(str(label)): programme for programme, label in cci.graph.subject_objects(RDFS.label)}
+    return names, countries  # type: ignore[return-value]
+
+
+def test_keep_eu_workbook_loads_as_golden_with_programmes_matched_by_name() -> None:
+    names, countries = _keep_inputs()
+    load, problems = load_keep_eu(GOLDEN / "keep-eu" / "keep-eu.xlsx", "keep-eu.xlsx", MINTER, names, countries)
+    assert problems == []
+    accounts = [(s.read, s.loaded, s.merged, s.rejected) for s in load.summaries]
+    assert accounts == [(5, 3, 0, 2), (5, 3, 0, 2)]
+    _compare(load.graph, GOLDEN / "keep-eu")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no partners sheet"])
+def test_a_damaged_workbook_is_refused_whole(tmp_path: Path, damage: str) -> None:
+    names, countries = _keep_inputs()
+    path = tmp_path / "keep.xlsx"
+    original = (GOLDEN / "keep-eu" / "keep-eu.xlsx").read_bytes()
+    if damage == "truncated":
+        path.write_bytes(original[: len(original) // 2])
+    else:
+        book = load_workbook(GOLDEN / "keep-eu" / "keep-eu.xlsx")
+        del book["Search results, partners"]
+        book.save(path)
+    load, problems = load_keep_eu(path, "keep.xlsx", MINTER, names, countries)
+    assert len(problems) == 1 and "cannot be read as a keep.eu workbook" in problems[0].message
     assert len(load.graph) == 0

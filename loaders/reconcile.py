@@ -1,0 +1,68 @@
+"""Reconciliation: the same organisation or project seen by several sources is linked with
+owl:sameAs, on evidence. Each rule writes its links into its own named graph, and the
+provenance graph says what the rule is, so every link says which rule made it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV
+
+from loaders.iris import IriMinter
+from loaders.vocab import S3
+
+RULES = {
+    "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
+    "programme-acronym": "Projects of the same programme with the same acronym (letter case aside) are the same project.",
+}
+
+
+def _links(groups: Iterable[list[URIRef]]) -> Graph:
+    graph = Graph()
+    for members in groups:
+        ordered = sorted(set(members), key=str)
+        for other in ordered[1:]:
+            graph.add((ordered[0], OWL.sameAs, other))
+    return graph
+
+
+def reconcile(graphs: Iterable[Graph]) -> dict[str, Graph]:
+    """rule id → the owl:sameAs links it makes across the given graphs."""
+    organisations: set[URIRef] = set()
+    projects: set[URIRef] = set()
+    identifiers: dict[URIRef, str] = {}
+    programme: dict[URIRef, URIRef] = {}
+    acronym: dict[URIRef, str] = {}
+    for graph in graphs:
+        organisations.update(s for s in graph.subjects(RDF.type, S3.Organisation) if isinstance(s, URIRef))
+        projects.update(s for s in graph.subjects(RDF.type, S3.Project) if isinstance(s, URIRef))
+        for s, o in graph.subject_objects(DCTERMS.identifier):
+            identifiers[s] = str(o)  # type: ignore[index]
+        for s, o in graph.subject_objects(S3.programme):
+            programme[s] = o  # type: ignore[index,assignment]
+        for s, o in graph.subject_objects(S3.acronym):
+            acronym[s] = str(o).casefold()  # type: ignore[index]
+    by_pic: dict[str, list[URIRef]] = defaultdict(list)
+    for organisation in organisations:
+        if organisation in identifiers:
+            by_pic[identifiers[organisation]].append(organisation)
+    by_name: dict[tuple[URIRef, str], list[URIRef]] = defaultdict(list)
+    for project in projects:
+        if project in programme and project in acronym:
+            by_name[(programme[project], acronym[project])].append(project)
+    return {
+        "same-pic": _links(g for g in by_pic.values() if len(g) > 1),
+        "programme-acronym": _links(g for g in by_name.values() if len(g) > 1),
+    }
+
+
+def describe_rules(minter: IriMinter, provenance: Graph) -> None:
+    for rule, text in RULES.items():
+        graph, activity = minter.graph(f"reconciliation-{rule}"), minter.entity("load", f"reconciliation-{rule}")
+        provenance.add((graph, RDF.type, PROV.Entity))
+        provenance.add((graph, PROV.wasGeneratedBy, activity))
+        provenance.add((activity, RDF.type, PROV.Activity))
+        provenance.add((activity, RDFS.label, Literal(f"Reconciliation rule '{rule}'", lang="en")))
+        provenance.add((activity, RDFS.comment, Literal(text, lang="en")))
