@@ -24,6 +24,7 @@ from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem
 from loaders.iris import IriMinter
 from loaders.keep_eu import load_keep_eu, normalise
+from loaders.kohesio import load_kohesio_projects
 from loaders.provenance import LoadRecord, describe_load
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
@@ -33,7 +34,7 @@ from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_
 from loaders.vocab import S3
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "cci-table", "curated", "keep-eu", "cordis-projects", "cordis-organisations")
+SOURCE_KINDS = ("country-table", "cci-table", "curated", "keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
 Progress = Callable[[str], None]
 
 
@@ -192,6 +193,17 @@ def _load_exports(
         result.problems.extend(problems)
         result.summaries.extend(keep.summaries)
         result.loads.append(LoadRecord(graph_id, "keep-eu", ((name, path),), started, datetime.now(UTC)))
+    cci_codes = frozenset(str(c) for g in result.graphs.values() for c in g.objects(None, S3.cciCode))
+    for name, path in display.get("kohesio-projects", []):
+        started = datetime.now(UTC)
+        progress(f"loading {name}")
+        kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes)
+        graph_id = f"kohesio-projects-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        result.graphs[graph_id] = kohesio.graph
+        result.origins.update(kohesio.origins)
+        result.problems.extend(problems)
+        result.summaries.append(kohesio.summary)
+        result.loads.append(LoadRecord(graph_id, "kohesio-projects", ((name, path),), started, datetime.now(UTC)))
     projects: set[str] = set()
     for kind in ("cordis-projects", "cordis-organisations"):
         for name, path in display.get(kind, []):

@@ -7,6 +7,7 @@ yields the same graph. No entity is ever a blank node.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -22,8 +23,10 @@ def is_valid_id(identifier: str) -> bool:
 
 
 def slug(text: str) -> str:
-    """A lower-case, dash-separated path segment for free text (names, labels)."""
-    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """A lower-case, dash-separated path segment for free text (names, labels); accents are
+    dropped from their letters ("Université" → "universite")."""
+    ascii_text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return cleaned or quote(text, safe="")
 
 

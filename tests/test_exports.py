@@ -15,6 +15,13 @@ from loaders.store import PublishedStore
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
+KOHESIO_REJECTS = [
+    (5, "Operation_Start_Date"),
+    (6, "Operation_End_Date"),
+    (7, "NUTS2_Code"),
+    (8, "Total_Eligible_Expenditure_Currency"),
+    (9, "Operation_Unique_Identifier"),
+]
 
 
 def _data_with_cordis(root: Path) -> Path:
@@ -24,8 +31,10 @@ def _data_with_cordis(root: Path) -> Path:
     shutil.copy(GOLDEN / "cordis-projects" / "project.csv", data / "exports" / "project.csv")
     shutil.copy(GOLDEN / "cordis-organisations" / "organization.csv", data / "exports" / "organization.csv")
     shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
+    shutil.copy(GOLDEN / "kohesio" / "BE-pp14-20-test.csv", data / "exports" / "BE-pp14-20-test.csv")
     with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
         sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n")
+        sources.write("  - {kind: kohesio-projects, path: exports/BE-pp14-20-test.csv}\n")
         sources.write("  - {kind: cordis-projects, path: exports/project.csv}\n")
         sources.write("  - {kind: cordis-organisations, path: exports/organization.csv}\n")
     return data
@@ -46,6 +55,7 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
         "data/exports/organization.csv": (6, 3, 1, 2),
         "data/exports/keep-eu.xlsx [Search results, projects]": (5, 3, 0, 2),
         "data/exports/keep-eu.xlsx [Search results, partners]": (5, 3, 0, 2),
+        "data/exports/BE-pp14-20-test.csv": (7, 2, 0, 5),
     }
     with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
@@ -54,6 +64,7 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
         ("data/exports/keep-eu.xlsx [Search results, projects]", "6", "Project acronym"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "5", "Project acronym"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "6", "Country code"),
+        *[("data/exports/BE-pp14-20-test.csv", str(line), column) for line, column in KOHESIO_REJECTS],
         ("data/exports/project.csv", "4", "startDate"),
         ("data/exports/project.csv", "5", "totalCost"),
         ("data/exports/project.csv", "6", "id"),

@@ -27,6 +27,7 @@ from loaders.curated.mapper import canonical_decimal
 from loaders.curated.registry import Context
 from loaders.iris import IriMinter
 from loaders.keep_eu import load_keep_eu, normalise
+from loaders.kohesio import load_kohesio_projects
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -154,3 +155,26 @@ def test_a_damaged_workbook_is_refused_whole(tmp_path: Path, damage: str) -> Non
     load, problems = load_keep_eu(path, "keep.xlsx", MINTER, names, countries)
     assert len(problems) == 1 and "cannot be read as a keep.eu workbook" in problems[0].message
     assert len(load.graph) == 0
+
+
+def test_kohesio_projects_load_as_golden_and_the_eu_rules_reject_rows() -> None:
+    names, countries = _keep_inputs()
+    cci = frozenset(str(iri).rsplit("/", 1)[-1] for iri in names.values())
+    load, problems = load_kohesio_projects(GOLDEN / "kohesio" / "BE-pp14-20-test.csv", "kohesio.csv", MINTER, countries, cci)
+    assert problems == []
+    assert (load.summary.read, load.summary.loaded, load.summary.rejected) == (7, 2, 5)
+    reasons = [r.reason.split(" (")[0].split(":")[0] for r in load.summary.rejects]
+    assert reasons == [
+        "not a date",
+        "ends before it starts",
+        "no location",
+        "not EUR, and the export has no exchange rate.",
+        "duplicate operation; the first row was loaded.",
+    ]
+    _compare(load.graph, GOLDEN / "kohesio")
+
+
+def test_a_csv_that_is_not_a_kohesio_export_is_refused(tmp_path: Path) -> None:
+    _, countries = _keep_inputs()
+    _, problems = load_kohesio_projects(GOLDEN / "cci" / "input.csv", "cci.csv", MINTER, countries, frozenset())
+    assert len(problems) == 1 and "is not a Kohesio project export" in problems[0].message and problems[0].line == 1

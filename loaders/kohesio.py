@@ -1,0 +1,212 @@
+"""Loader for Kohesio's project exports (one CSV per country and period; both periods' column
+sets): UTF-8 with or without BOM, commas, quoted fields with newlines, dates DD/MM/YYYY,
+several values in one cell joined with '|'.
+
+Each operation becomes an s3:Project linked (owl:sameAs) to its Kohesio item, under its
+programme (by CCI code), with its fund, NUTS region, country, budget and beneficiaries. The
+EU's own validation rules reject a row: start ≤ end, at least one location, EUR amounts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SDO
+
+from loaders.country_table import CountryTable
+from loaders.curated.mapper import canonical_decimal
+from loaders.errors import SourceProblem
+from loaders.iris import IriMinter, slug
+from loaders.tabular import Reject, RowRejected, Summary, parse_amount, read_rows
+from loaders.validation import Origin
+from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, NUTS, S3
+
+REQUIRED = [
+    "Operation_Unique_Identifier", "Operation_Name_English", "Operation_Start_Date", "Operation_End_Date",
+    "Total_Eligible_Expenditure_amount", "Total_Eligible_Expenditure_Currency", "Project_EU_Budget", "Beneficiary_Name",
+    "Fund_Code", "Fund_Name", "Programme_Code", "Programme_Name", "CountryCode", "Postal_Code", "NUTS2_Code", "NUTS3_Code",
+    "Programming_Period",
+]  # fmt: skip
+KOHESIO_ITEM = re.compile(r"^https://linkedopendata\.eu/entity/(Q\d+)$")
+
+
+@dataclass
+class KohesioLoad:
+    graph: Graph = field(default_factory=Graph)
+    summary: Summary = field(default_factory=lambda: Summary(""))
+    origins: dict[URIRef, Origin] = field(default_factory=dict)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(",")]
+
+
+def _date(column: str, text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError as error:
+        raise RowRejected(column, text, "not a date (DD/MM/YYYY).") from error
+
+
+class _Mapper:
+    def __init__(self, minter: IriMinter, countries: CountryTable, cci_codes: frozenset[str], source: URIRef):
+        self.minter, self.countries, self.cci_codes, self.source = minter, countries, cci_codes, source
+        self.seen: set[str] = set()
+
+    def money(self, g: Graph, owner: URIRef, name: str, predicate: URIRef, column: str, text: str, currency: str) -> None:
+        node = URIRef(f"{owner}/{name}")
+        g.add((node, RDF.type, S3.MonetaryAmount))
+        g.add((node, SDO.value, Literal(canonical_decimal(parse_amount(column, text)), datatype=XSD.decimal)))
+        g.add((node, S3.currency, CURRENCY[currency]))
+        g.add((node, S3.isApproximate, Literal(False)))
+        g.add((owner, predicate, node))
+
+    def row(self, row: dict[str, str]) -> tuple[URIRef, Graph]:
+        if "__width__" in row:
+            raise RowRejected("(row)", row["__width__"], "has another number of fields than the header.")
+        item = KOHESIO_ITEM.match(row["Operation_Unique_Identifier"].strip())
+        if item is None:
+            raise RowRejected("Operation_Unique_Identifier", row["Operation_Unique_Identifier"], "not a Kohesio item IRI.")
+        if item.group(1) in self.seen:
+            raise RowRejected("Operation_Unique_Identifier", item.group(1), "duplicate operation; the first row was loaded.")
+        start, end = (
+            _date("Operation_Start_Date", row["Operation_Start_Date"]),
+            _date("Operation_End_Date", row["Operation_End_Date"]),
+        )
+        if start > end:
+            raise RowRejected(
+                "Operation_End_Date", row["Operation_End_Date"], "ends before it starts (the EU rule is start ≤ end)."
+            )
+        nuts = (row.get("NUTS3_Code") or row.get("NUTS2_Code") or "").strip()
+        location = row.get("Coordinates") or row.get("Location_Indicator_latitude_longitude") or ""
+        if not (nuts or row["Postal_Code"].strip() or location.strip()):
+            raise RowRejected("NUTS2_Code", "", "no location: a postcode, NUTS code or coordinates is required.")
+        currency = row["Total_Eligible_Expenditure_Currency"].strip() or "EUR"
+        if currency != "EUR":
+            raise RowRejected("Total_Eligible_Expenditure_Currency", currency, "not EUR, and the export has no exchange rate.")
+        alpha3 = self.countries.from_alpha2(row["CountryCode"].strip())
+        if alpha3 is None:
+            raise RowRejected("CountryCode", row["CountryCode"], "not a country code of the EU country table.")
+        period = row["Programming_Period"].strip()
+        if period not in ("2014-2020", "2021-2027"):
+            raise RowRejected("Programming_Period", period, "only 2014-2020 and 2021-2027 are covered.")
+        project = self.minter.entity("project", "kohesio-" + item.group(1))
+        g = Graph()
+        g.add((project, RDF.type, S3.Project))
+        name = row["Operation_Name_English"].strip() or item.group(1)
+        g.add((project, RDFS.label, Literal(name, lang="en")))
+        g.add((project, DCTERMS.title, Literal(name, lang="en")))
+        g.add((project, DCTERMS.identifier, Literal(row.get("Operation_Local_Identifier", "").strip() or item.group(1))))
+        g.add((project, OWL.sameAs, URIRef(row["Operation_Unique_Identifier"].strip())))
+        g.add((project, SDO.startDate, Literal(start, datatype=XSD.date)))
+        g.add((project, SDO.endDate, Literal(end, datatype=XSD.date)))
+        g.add((project, S3.country, COUNTRY[alpha3]))
+        if re.match(r"^[A-Z]{2}[A-Z0-9]{0,3}$", nuts):
+            g.add((project, S3.region, NUTS[nuts]))
+        self.money(
+            g,
+            project,
+            "total-budget",
+            S3.totalBudget,
+            "Total_Eligible_Expenditure_amount",
+            row["Total_Eligible_Expenditure_amount"],
+            currency,
+        )
+        if row["Project_EU_Budget"].strip():
+            self.money(g, project, "eu-contribution", S3.euContribution, "Project_EU_Budget", row["Project_EU_Budget"], currency)
+        g.add((project, S3.programme, self.programme(g, row, period)))
+        for code, fund_name in zip(row["Fund_Code"].split("|"), row["Fund_Name"].split("|"), strict=False):
+            if code.strip():
+                g.add((project, S3.fund, self.fund(g, code.strip(), fund_name.strip())))
+        for beneficiary in (b.strip() for b in row["Beneficiary_Name"].split("|") if b.strip()):
+            self.beneficiary(g, project, beneficiary, alpha3)
+        g.add((project, DCTERMS.source, self.source))
+        self.seen.add(item.group(1))
+        return project, g
+
+    def programme(self, g: Graph, row: dict[str, str], period: str) -> URIRef:
+        cci = row["Programme_Code"].strip()
+        programme = self.minter.entity(
+            "programme",
+            cci if re.match(r"^20\d\d[A-Z]{2}\d\d[A-Z0-9]{4}\d{3}$", cci) else "kohesio-" + slug(cci or row["Programme_Name"]),
+        )
+        if cci not in self.cci_codes:  # a programme the CCI table does not know (2021-2027)
+            g.add((programme, RDF.type, S3.Programme))
+            g.add((programme, RDFS.label, Literal(row["Programme_Name"].strip() or cci, lang="en")))
+            g.add((programme, S3.cciCode, Literal(cci)))
+            g.add((programme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period)))
+            g.add((programme, DCTERMS.source, self.source))
+        return programme
+
+    def fund(self, g: Graph, code: str, name: str) -> URIRef:
+        fund = self.minter.entity("concept", "funds", slug(code))
+        if code != "ERDF":  # ERDF is curated; other funds are described from the export
+            g.add((fund, RDF.type, SKOS.Concept))
+            g.add((fund, RDF.type, S3.Fund))
+            g.add((fund, RDFS.label, Literal(name or code, lang="en")))
+            g.add((fund, SKOS.prefLabel, Literal(name or code, lang="en")))
+            g.add((fund, SKOS.notation, Literal(code)))
+            g.add((fund, SKOS.inScheme, self.minter.entity("scheme", "funds")))
+            g.add((fund, DCTERMS.source, self.source))
+        return fund
+
+    def beneficiary(self, g: Graph, project: URIRef, name: str, alpha3: str) -> None:
+        key = slug(f"{name}-{alpha3}")
+        organisation = self.minter.entity("organisation", "kohesio-" + key)
+        participation = URIRef(f"{project}/participation/kohesio-{key}")
+        g.add((organisation, RDF.type, S3.Organisation))
+        g.add((organisation, RDFS.label, Literal(name, lang="en")))
+        g.add((organisation, S3.country, COUNTRY[alpha3]))
+        g.add((organisation, DCTERMS.source, self.source))
+        g.add((project, S3.hasParticipation, participation))
+        g.add((participation, RDF.type, S3.Participation))
+        g.add((participation, S3.participant, organisation))
+        g.add((participation, S3.partnerRole, self.minter.entity("concept", "partner-roles", "participant")))
+        g.add((participation, DCTERMS.source, self.source))
+
+
+def load_kohesio_projects(
+    path: Path, display: str, minter: IriMinter, countries: CountryTable, cci_codes: frozenset[str]
+) -> tuple[KohesioLoad, list[SourceProblem]]:
+    result = KohesioLoad(summary=Summary(display))
+    try:
+        header = _header(path)
+    except UnicodeDecodeError:
+        return result, [SourceProblem(display, "is not UTF-8 text; is it a Kohesio export?", fix="export the file as UTF-8 CSV.")]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        fix = "use a Kohesio project export (CSV of the 2014-2020 or 2021-2027 layout)."
+        return result, [
+            SourceProblem(display, f"is not a Kohesio project export: it lacks {', '.join(missing)}.", line=1, fix=fix)
+        ]
+    rows, problem = read_rows(path, display, header, ",")
+    if problem is not None or rows is None:
+        return result, [problem] if problem else []
+    source = minter.entity("source", "kohesio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+    g = result.graph
+    g.add((source, RDF.type, S3.SourceDocument))
+    g.add((source, RDFS.label, Literal(f"Kohesio export {path.name}", lang="en")))
+    g.add((source, S3.fileName, Literal(display)))
+    g.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
+    g.add((source, DCTERMS.language, LANGUAGE.ENG))
+    mapper = _Mapper(minter, countries, cci_codes, source)
+    try:
+        for line, row in rows:
+            result.summary.read += 1
+            try:
+                project, triples = mapper.row(row)
+            except RowRejected as rejected:
+                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
+                continue
+            g += triples
+            result.summary.loaded += 1
+            result.origins[project] = Origin(display, line, project.rsplit("-", 1)[-1])
+    except RowRejected as broken:
+        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+    return result, []
