@@ -7,6 +7,7 @@ conforms to the shapes; on failure the previously published build stays current.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +73,29 @@ def _silent(_: str) -> None:
     return None
 
 
+EXPORT_KINDS = ("keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
+
+
+def add_source(config: BuildConfig, kind: str, path: Path) -> str:
+    """Register an export in the sources file (once); returns the path as written there."""
+    if kind not in EXPORT_KINDS:
+        raise BuildError(f"unknown kind '{kind}'; use one of: {', '.join(EXPORT_KINDS)}.", [])
+    if not path.is_file():
+        raise BuildError(f"no such file: {path}", [])
+    resolved = path.resolve()
+    try:
+        written = str(resolved.relative_to(config.data_dir.resolve()))
+    except ValueError:
+        written = str(resolved)
+    entries, problems = read_sources(config)
+    if problems:
+        raise BuildError("the sources file has problems; fix them first.", problems)
+    if not any(kind == k and resolved in [f.resolve() for f in files] for k, files in entries):
+        with config.sources_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"  - {{kind: {kind}, path: {json.dumps(written)}}}\n")
+    return written
+
+
 def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], list[SourceProblem]]:
     """The configured sources as (kind, files); problems name the entry at fault."""
     name = str(config.sources_file)
@@ -93,7 +117,8 @@ def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], lis
                 SourceProblem(name, f"entry {number} is incomplete or of an unknown kind.", record=str(number), fix=fix)
             )
             continue
-        files = sorted(config.data_dir.glob(pattern))
+        absolute = Path(pattern)
+        files = ([absolute] if absolute.is_file() else []) if absolute.is_absolute() else sorted(config.data_dir.glob(pattern))
         if not files:
             problems.append(
                 SourceProblem(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from loaders.build import assemble, build, check
+from loaders.build import add_source, assemble, build, check
 from loaders.dump import write_dumps
 from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
 from loaders.iris import IriMinter
@@ -116,6 +116,26 @@ def build_command(
     if any(s.rejects for s in outcome.summaries):
         err.print(f"Rejected rows, with row, column and reason: {settings.report_dir / 'rejects.csv'}")
     out.print(_graphs_table(info, f"Published build {info.build_id}"))
+
+
+@app.command("load")
+def load_command(
+    kind: Annotated[str, typer.Argument(help="keep-eu, kohesio-projects, cordis-projects or cordis-organisations.")],
+    file: Annotated[Path, typer.Argument(help="The export as the system publishes it.")],
+    strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row.")] = None,
+    data_dir: DataDir = None,
+    store_dir: StoreDir = None,
+) -> None:
+    """Add a real export to the sources (data/sources.yaml) and rebuild.
+
+    Bad rows are reported with row, column and reason in the rejects file and skipped, unless
+    --strict; a file of the wrong kind is refused and the published graph stays as it was.
+    """
+    settings = _settings(data_dir=data_dir, store_dir=store_dir, strict=strict)
+    with _build_errors():
+        written = add_source(settings.build_config(), kind, file)
+    out.print(f"Source added: {kind} {written}")
+    build_command(data_dir=data_dir, store_dir=store_dir, strict=strict)
 
 
 @app.command("validate")

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -150,3 +151,30 @@ def test_serve_answers_queries_and_stops_cleanly(store: Path) -> None:
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT / "data", data)
+    store = tmp_path / "store"
+    export = PROJECT / "tests" / "golden" / "cordis-projects" / "project.csv"
+    first = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
+    assert first.returncode == 0, first.stderr
+    assert "5 rows read, 2 loaded, 0 merged, 3 rejected" in first.stderr and "rejects.csv" in first.stderr
+    again = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
+    assert again.returncode == 0
+    assert (data / "sources.yaml").read_text(encoding="utf-8").count("kind: cordis-projects") == 1
+    before = json.loads(s3kg("query", "-f", "json", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", store=store).stdout)
+    wrong = s3kg(
+        "load",
+        "cordis-organisations",
+        str(PROJECT / "tests" / "golden" / "keep-eu" / "keep-eu.xlsx"),
+        "--data-dir",
+        str(data),
+        store=store,
+    )
+    assert wrong.returncode == 1 and "is not UTF-8" in wrong.stderr
+    after = json.loads(s3kg("query", "-f", "json", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", store=store).stdout)
+    assert before == after, "the published graph stays as it was"
+    strict = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), "--strict", store=store)
+    assert strict.returncode == 1 and "--strict" in strict.stderr
