@@ -6,33 +6,29 @@ conforms to the shapes; on failure the previously published build stays current.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+from rdflib import Graph, URIRef
 
-from loaders import cordis
 from loaders.cci_table import load_cci_table
-from loaders.country_table import CountryTable, load_country_table
+from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
 from loaders.curated.registry import Context
 from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem
+from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
-from loaders.keep_eu import load_keep_eu, normalise
-from loaders.kohesio import load_kohesio_projects
 from loaders.provenance import LoadRecord, describe_load
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
 from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
-from loaders.vocab import S3
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_KINDS = ("country-table", "cci-table", "curated", "keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
@@ -71,9 +67,6 @@ class Assembled:
 
 def _silent(_: str) -> None:
     return None
-
-
-EXPORT_KINDS = ("keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
 
 
 def add_source(config: BuildConfig, kind: str, path: Path) -> str:
@@ -184,67 +177,15 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
         for entry in registry.values():
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
-        _load_exports(sources, display, minter, countries, result, progress)
+        exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
+        context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
+        loaded = load_exports(exports, minter, countries, result.graphs, context_files, config.store_dir / "cache", progress)
+        result.graphs.update(loaded.graphs)
+        result.origins.update(loaded.origins)
+        result.problems.extend(loaded.problems)
+        result.summaries.extend(loaded.summaries)
+        result.loads.extend(loaded.loads)
     return result
-
-
-def _programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
-    """Every known programme by its names (labels and alt labels), letters and digits only."""
-    names: dict[str, URIRef] = {}
-    for graph in graphs:
-        for programme in graph.subjects(RDF.type, S3.Programme):
-            for predicate in (RDFS.label, SKOS.altLabel):
-                for name in graph.objects(programme, predicate):
-                    names.setdefault(normalise(str(name)), programme)  # type: ignore[arg-type]
-    return names
-
-
-def _load_exports(
-    sources: list[tuple[str, list[Path]]],
-    display: dict[str, list[tuple[str, Path]]],
-    minter: IriMinter,
-    countries: CountryTable,
-    result: Assembled,
-    progress: Progress,
-) -> None:
-    """The real exports, each file into its own graph, with its row account."""
-    for name, path in display.get("keep-eu", []):
-        started = datetime.now(UTC)
-        progress(f"loading {name}")
-        keep, problems = load_keep_eu(path, name, minter, _programme_names(result.graphs.values()), countries)
-        graph_id = f"keep-eu-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-        result.graphs[graph_id] = keep.graph
-        result.origins.update(keep.origins)
-        result.problems.extend(problems)
-        result.summaries.extend(keep.summaries)
-        result.loads.append(LoadRecord(graph_id, "keep-eu", ((name, path),), started, datetime.now(UTC)))
-    cci_codes = frozenset(str(c) for g in result.graphs.values() for c in g.objects(None, S3.cciCode))
-    for name, path in display.get("kohesio-projects", []):
-        started = datetime.now(UTC)
-        progress(f"loading {name}")
-        kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes)
-        graph_id = f"kohesio-projects-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-        result.graphs[graph_id] = kohesio.graph
-        result.origins.update(kohesio.origins)
-        result.problems.extend(problems)
-        result.summaries.append(kohesio.summary)
-        result.loads.append(LoadRecord(graph_id, "kohesio-projects", ((name, path),), started, datetime.now(UTC)))
-    projects: set[str] = set()
-    for kind in ("cordis-projects", "cordis-organisations"):
-        for name, path in display.get(kind, []):
-            started = datetime.now(UTC)
-            progress(f"loading {name}")
-            if kind == "cordis-projects":
-                load, problems = cordis.load_projects(path, name, minter)
-                projects |= load.projects
-            else:
-                load, problems = cordis.load_organisations(path, name, minter, countries, projects)
-            graph_id = f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-            result.graphs[graph_id] = load.graph
-            result.origins.update(load.origins)
-            result.problems.extend(problems)
-            result.summaries.append(load.summary)
-            result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
 
 
 def _display(path: Path, config: BuildConfig) -> str:

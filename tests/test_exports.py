@@ -106,3 +106,25 @@ def test_seed_projects_and_organisations_connect_to_their_rows_with_the_rule_tha
         (frozenset(("s3-4alpclusters", "keep-interreg-v-b-alpine-space-2014-2020-s3-4alpclusters")), "Projects"),
         (frozenset(("cordis-999990001", "keep-pic-999990001")), "Organisations"),
     }
+
+
+def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    data = _data_with_cordis(tmp_path)
+    config = _config(data, tmp_path)
+    first_steps: list[str] = []
+    first = build(config, first_steps.append)[0]
+    second_steps: list[str] = []
+    second = build(config, second_steps.append)[0]
+    assert sum("unchanged" in step for step in first_steps) == 0
+    assert sum("unchanged" in step for step in second_steps) == 4, second_steps
+    assert first.graphs == second.graphs, "the reused graphs are the same graphs"
+    projects = data / "exports" / "project.csv"
+    # a project id changes: the organisations file refers to project ids, so it is mapped again too
+    projects.write_text(
+        projects.read_text(encoding="utf-8").replace('"101000004";"HEU1"', '"101000005";"HEU1"'), encoding="utf-8"
+    )
+    third_steps: list[str] = []
+    build(config, third_steps.append)
+    assert "loading data/exports/project.csv" in third_steps
+    assert "loading data/exports/organization.csv" in third_steps
+    assert "data/exports/keep-eu.xlsx unchanged: reusing its mapped graph" in third_steps

@@ -1,0 +1,145 @@
+"""The real exports in a build: each file into its own named graph, with its row account.
+
+A file whose bytes (and whatever its mapping depends on) have not changed since a previous
+build is not mapped again: its graph, row account and origins come from the export cache
+(`<store>/cache/`), keyed by the file's SHA-256, the loader version, the base IRI and the
+checksums of the sources the mapping depends on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+
+from loaders import cordis
+from loaders.country_table import CountryTable
+from loaders.errors import SourceProblem
+from loaders.iris import IriMinter
+from loaders.keep_eu import load_keep_eu, normalise
+from loaders.kohesio import load_kohesio_projects
+from loaders.provenance import LOADER_VERSION, LoadRecord, sha256_of
+from loaders.tabular import Reject, Summary
+from loaders.validation import Origin
+from loaders.vocab import S3
+
+EXPORT_KINDS = ("keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
+
+
+@dataclass
+class ExportLoad:
+    graph: Graph
+    summaries: list[Summary]
+    origins: dict[URIRef, Origin]
+    keys: set[str] = field(default_factory=set)  # identifiers later files may refer to (CORDIS project ids)
+
+
+@dataclass
+class Loaded:
+    """What the exports add to a build."""
+
+    graphs: dict[str, Graph] = field(default_factory=dict)
+    origins: dict[URIRef, Origin] = field(default_factory=dict)
+    problems: list[SourceProblem] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)
+    loads: list[LoadRecord] = field(default_factory=list)
+
+
+def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
+    """Every known programme by its names (labels and alt labels), letters and digits only."""
+    names: dict[str, URIRef] = {}
+    for graph in graphs:
+        for programme in graph.subjects(RDF.type, S3.Programme):
+            for predicate in (RDFS.label, SKOS.altLabel):
+                for name in graph.objects(programme, predicate):
+                    names.setdefault(normalise(str(name)), programme)  # type: ignore[arg-type]
+    return names
+
+
+class _Cache:
+    def __init__(self, folder: Path, minter: IriMinter, context: str):
+        self.folder, self.minter, self.context = folder, minter, context
+
+    def key(self, kind: str, path: Path, extra: str) -> str:
+        text = "|".join([kind, sha256_of(path), LOADER_VERSION, self.minter.base, self.context, extra])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> ExportLoad | None:
+        graph_file, meta_file = self.folder / f"{key}.nt", self.folder / f"{key}.json"
+        if not (graph_file.is_file() and meta_file.is_file()):
+            return None
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        summaries = [
+            Summary(s["file"], s["read"], s["loaded"], s["merged"], [Reject(**r) for r in s["rejects"]])
+            for s in meta["summaries"]
+        ]
+        origins = {URIRef(iri): Origin(*value) for iri, value in meta["origins"].items()}
+        return ExportLoad(Graph().parse(graph_file, format="nt"), summaries, origins, set(meta["keys"]))
+
+    def put(self, key: str, load: ExportLoad) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        load.graph.serialize(self.folder / f"{key}.nt", format="nt", encoding="utf-8")
+        meta = {
+            "summaries": [asdict(s) for s in load.summaries],
+            "origins": {str(iri): [o.file, o.line, o.record] for iri, o in load.origins.items()},
+            "keys": sorted(load.keys),
+        }
+        (self.folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def load_exports(
+    exports: dict[str, list[tuple[str, Path]]],
+    minter: IriMinter,
+    countries: CountryTable,
+    known: dict[str, Graph],
+    context_files: list[Path],
+    cache_dir: Path,
+    progress: Callable[[str], None],
+) -> Loaded:
+    """Load every export file; `known` are the graphs already assembled (tables, curated)."""
+    context = hashlib.sha256("|".join(sorted(sha256_of(p) for p in context_files)).encode()).hexdigest()
+    cache = _Cache(cache_dir, minter, context)
+    loaded = Loaded()
+    names = programme_names(known.values())
+    cci_codes = frozenset(str(c) for g in known.values() for c in g.objects(None, S3.cciCode))
+    cordis_projects: set[str] = set()
+
+    def mapper(kind: str, path: Path, name: str) -> tuple[ExportLoad, list[SourceProblem]]:
+        if kind == "keep-eu":
+            keep, problems = load_keep_eu(path, name, minter, names, countries)
+            return ExportLoad(keep.graph, keep.summaries, keep.origins), problems
+        if kind == "kohesio-projects":
+            kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes)
+            return ExportLoad(kohesio.graph, [kohesio.summary], kohesio.origins), problems
+        if kind == "cordis-projects":
+            projects, problems = cordis.load_projects(path, name, minter)
+            return ExportLoad(projects.graph, [projects.summary], projects.origins, projects.projects), problems
+        organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects)
+        return ExportLoad(organisations.graph, [organisations.summary], organisations.origins), problems
+
+    for kind in EXPORT_KINDS:
+        for name, path in exports.get(kind, []):
+            started = datetime.now(UTC)
+            key = cache.key(kind, path, ",".join(sorted(cordis_projects)) if kind == "cordis-organisations" else "")
+            problems: list[SourceProblem] = []
+            load = cache.get(key)
+            if load is None:
+                progress(f"loading {name}")
+                load, problems = mapper(kind, path, name)
+                if not problems:
+                    cache.put(key, load)
+            else:
+                progress(f"{name} unchanged: reusing its mapped graph")
+            cordis_projects |= load.keys
+            graph_id = f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            loaded.graphs[graph_id] = load.graph
+            loaded.origins.update(load.origins)
+            loaded.problems.extend(problems)
+            loaded.summaries.extend(load.summaries)
+            loaded.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+    return loaded
