@@ -10,12 +10,16 @@ from collections.abc import Iterable
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV
 
-from loaders.iris import IriMinter
+from loaders.iris import IriMinter, slug
 from loaders.vocab import S3
 
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
     "programme-acronym": "Projects of the same programme with the same acronym (letter case aside) are the same project.",
+    "name-country": (
+        "Organisations from different sources with the same name (letters and digits only, case and accents aside) "
+        "in the same country are the same."
+    ),
 }
 
 
@@ -35,6 +39,8 @@ def reconcile(graphs: Iterable[Graph]) -> dict[str, Graph]:
     identifiers: dict[URIRef, str] = {}
     programme: dict[URIRef, URIRef] = {}
     acronym: dict[URIRef, str] = {}
+    names: dict[URIRef, set[str]] = defaultdict(set)
+    country: dict[URIRef, URIRef] = {}
     for graph in graphs:
         organisations.update(s for s in graph.subjects(RDF.type, S3.Organisation) if isinstance(s, URIRef))
         projects.update(s for s in graph.subjects(RDF.type, S3.Project) if isinstance(s, URIRef))
@@ -44,6 +50,10 @@ def reconcile(graphs: Iterable[Graph]) -> dict[str, Graph]:
             programme[s] = o  # type: ignore[index,assignment]
         for s, o in graph.subject_objects(S3.acronym):
             acronym[s] = str(o).casefold()  # type: ignore[index]
+        for s, o in graph.subject_objects(S3.country):
+            country[s] = o  # type: ignore[index,assignment]
+        for s, o in graph.subject_objects(RDFS.label):
+            names[s].add(slug(str(o)).replace("-", ""))  # type: ignore[index]
     by_pic: dict[str, list[URIRef]] = defaultdict(list)
     for organisation in organisations:
         if organisation in identifiers:
@@ -52,8 +62,14 @@ def reconcile(graphs: Iterable[Graph]) -> dict[str, Graph]:
     for project in projects:
         if project in programme and project in acronym:
             by_name[(programme[project], acronym[project])].append(project)
+    by_name_country: dict[tuple[str, URIRef], list[URIRef]] = defaultdict(list)
+    for organisation in organisations:
+        if organisation in country:
+            for name in names.get(organisation, ()):
+                by_name_country[(name, country[organisation])].append(organisation)
     return {
         "same-pic": _links(g for g in by_pic.values() if len(g) > 1),
+        "name-country": _links(g for g in by_name_country.values() if len(set(g)) > 1),
         "programme-acronym": _links(g for g in by_name.values() if len(g) > 1),
     }
 

@@ -93,18 +93,24 @@ def test_seed_projects_and_organisations_connect_to_their_rows_with_the_rule_tha
     build(_config(data, tmp_path))
     store = PublishedStore(tmp_path / "store").open()
     query = """
-        SELECT ?rule ?a ?b WHERE {
+        SELECT ?g ?rule ?a ?b WHERE {
             GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }
             GRAPH <https://w3id.org/s3kg/id/graph/provenance> { ?g prov:wasGeneratedBy/rdfs:comment ?rule }
         }"""
     links = {
-        (frozenset((r["a"].value.rsplit("/", 1)[-1], r["b"].value.rsplit("/", 1)[-1])), r["rule"].value.split()[0])
+        (
+            frozenset((r["a"].value.rsplit("/", 1)[-1], r["b"].value.rsplit("/", 1)[-1])),
+            r["g"].value.rsplit("/reconciliation-", 1)[-1],
+        )
         for r in store.query(query, prefixes=PREFIXES)  # type: ignore[union-attr]
     }
     assert links == {
-        (frozenset(("gosmart-bsr", "keep-interreg-v-b-baltic-sea-2014-2020-gosmart-bsr")), "Projects"),
-        (frozenset(("s3-4alpclusters", "keep-interreg-v-b-alpine-space-2014-2020-s3-4alpclusters")), "Projects"),
-        (frozenset(("cordis-999990001", "keep-pic-999990001")), "Organisations"),
+        (frozenset(("gosmart-bsr", "keep-interreg-v-b-baltic-sea-2014-2020-gosmart-bsr")), "programme-acronym"),
+        (frozenset(("s3-4alpclusters", "keep-interreg-v-b-alpine-space-2014-2020-s3-4alpclusters")), "programme-acronym"),
+        (frozenset(("cordis-999990001", "keep-pic-999990001")), "same-pic"),
+        (frozenset(("femto-st", "keep-pic-999990010")), "name-country"),
+        (frozenset(("bialystok-university-of-technology", "keep-pic-999990001")), "name-country"),
+        (frozenset(("tillvaxtverket", "kohesio-tillvaxtverket-swe")), "name-country"),
     }
 
 
