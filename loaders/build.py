@@ -31,7 +31,7 @@ from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "cci-table", "curated", "keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
+SOURCE_KINDS = ("country-table", "cci-table", "curated", *EXPORT_KINDS)
 Progress = Callable[[str], None]
 
 

@@ -7,7 +7,7 @@ can turn EU two-letter codes (EL, UK, XK) into authority IRIs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -49,9 +49,17 @@ class CountryTable:
     graph: Graph
     codes: frozenset[str]  # alpha-3 authority codes
     alpha2: dict[str, str]  # ISO/EU alpha-2 → alpha-3
+    _names: dict[str, str] = field(default_factory=dict, compare=False)
 
     def from_alpha2(self, code: str) -> str | None:
         return EU_ALPHA2_EXCEPTIONS.get(code) or self.alpha2.get(code)
+
+    def from_name(self, name: str) -> str | None:
+        """The code of a country named in any of the table's languages ("Belgium", "Ελλάδα")."""
+        if not self._names:
+            for concept, label in self.graph.subject_objects(SKOS.prefLabel):
+                self._names.setdefault(str(label).casefold(), str(concept).rsplit("/", 1)[-1])
+        return self._names.get(name.strip().casefold())
 
 
 def load_country_table(path: Path, display_name: str, source: URIRef) -> tuple[CountryTable, list[SourceProblem]]:

@@ -23,12 +23,13 @@ from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
 from loaders.keep_eu import load_keep_eu, normalise
 from loaders.kohesio import load_kohesio_projects
+from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.provenance import LOADER_VERSION, LoadRecord, sha256_of
 from loaders.tabular import Reject, Summary
 from loaders.validation import Origin
 from loaders.vocab import S3
 
-EXPORT_KINDS = ("keep-eu", "kohesio-projects", "cordis-projects", "cordis-organisations")
+EXPORT_KINDS = ("keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-projects", "cordis-organisations")
 
 
 @dataclass
@@ -116,6 +117,9 @@ def load_exports(
         if kind == "kohesio-projects":
             kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes)
             return ExportLoad(kohesio.graph, [kohesio.summary], kohesio.origins), problems
+        if kind == "kohesio-beneficiaries":
+            beneficiaries, problems = load_beneficiaries(path, name, minter, countries)
+            return ExportLoad(beneficiaries.graph, [beneficiaries.summary], beneficiaries.origins), problems
         if kind == "cordis-projects":
             projects, problems = cordis.load_projects(path, name, minter)
             return ExportLoad(projects.graph, [projects.summary], projects.origins, projects.projects), problems

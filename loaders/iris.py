@@ -24,9 +24,10 @@ def is_valid_id(identifier: str) -> bool:
 
 def slug(text: str) -> str:
     """A lower-case, dash-separated path segment for free text (names, labels); accents are
-    dropped from their letters ("Université" → "universite")."""
-    ascii_text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    dropped from their letters ("Université" → "universite"), other scripts are kept
+    ("Αριστοτέλειο" → "αριστοτελειο", percent-encoded in the IRI)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    cleaned = re.sub(r"[\W_]+", "-", plain.lower()).strip("-")
     return cleaned or quote(text, safe="")
 
 

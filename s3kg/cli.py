@@ -120,7 +120,9 @@ def build_command(
 
 @app.command("load")
 def load_command(
-    kind: Annotated[str, typer.Argument(help="keep-eu, kohesio-projects, cordis-projects or cordis-organisations.")],
+    kind: Annotated[
+        str, typer.Argument(help="keep-eu, kohesio-projects, kohesio-beneficiaries, cordis-projects or cordis-organisations.")
+    ],
     file: Annotated[Path, typer.Argument(help="The export as the system publishes it.")],
     strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row.")] = None,
     data_dir: DataDir = None,

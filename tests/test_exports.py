@@ -32,9 +32,11 @@ def _data_with_cordis(root: Path) -> Path:
     shutil.copy(GOLDEN / "cordis-organisations" / "organization.csv", data / "exports" / "organization.csv")
     shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
     shutil.copy(GOLDEN / "kohesio" / "BE-pp14-20-test.csv", data / "exports" / "BE-pp14-20-test.csv")
+    shutil.copy(GOLDEN / "kohesio-beneficiaries" / "beneficiaries.tsv", data / "exports" / "beneficiaries.tsv")
     with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
         sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n")
         sources.write("  - {kind: kohesio-projects, path: exports/BE-pp14-20-test.csv}\n")
+        sources.write("  - {kind: kohesio-beneficiaries, path: exports/beneficiaries.tsv}\n")
         sources.write("  - {kind: cordis-projects, path: exports/project.csv}\n")
         sources.write("  - {kind: cordis-organisations, path: exports/organization.csv}\n")
     return data
@@ -56,6 +58,7 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
         "data/exports/keep-eu.xlsx [Search results, projects]": (5, 3, 0, 2),
         "data/exports/keep-eu.xlsx [Search results, partners]": (5, 3, 0, 2),
         "data/exports/BE-pp14-20-test.csv": (7, 2, 0, 5),
+        "data/exports/beneficiaries.tsv": (4, 2, 0, 2),
     }
     with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
@@ -65,6 +68,8 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
         ("data/exports/keep-eu.xlsx [Search results, partners]", "5", "Project acronym"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "6", "Country code"),
         *[("data/exports/BE-pp14-20-test.csv", str(line), column) for line, column in KOHESIO_REJECTS],
+        ("data/exports/beneficiaries.tsv", "4", "Country"),
+        ("data/exports/beneficiaries.tsv", "5", "Total Budget"),
         ("data/exports/project.csv", "4", "startDate"),
         ("data/exports/project.csv", "5", "totalCost"),
         ("data/exports/project.csv", "6", "id"),
@@ -122,7 +127,7 @@ def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: P
     second_steps: list[str] = []
     second = build(config, second_steps.append)[0]
     assert sum("unchanged" in step for step in first_steps) == 0
-    assert sum("unchanged" in step for step in second_steps) == 4, second_steps
+    assert sum("unchanged" in step for step in second_steps) == 5, second_steps
     assert first.graphs == second.graphs, "the reused graphs are the same graphs"
     projects = data / "exports" / "project.csv"
     # a project id changes: the organisations file refers to project ids, so it is mapped again too

@@ -28,6 +28,7 @@ from loaders.curated.registry import Context
 from loaders.iris import IriMinter
 from loaders.keep_eu import load_keep_eu, normalise
 from loaders.kohesio import load_kohesio_projects
+from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -178,3 +179,13 @@ def test_a_csv_that_is_not_a_kohesio_export_is_refused(tmp_path: Path) -> None:
     _, countries = _keep_inputs()
     _, problems = load_kohesio_projects(GOLDEN / "cci" / "input.csv", "cci.csv", MINTER, countries, frozenset())
     assert len(problems) == 1 and "is not a Kohesio project export" in problems[0].message and problems[0].line == 1
+
+
+def test_kohesio_beneficiaries_read_scientific_notation_and_names_in_any_script() -> None:
+    _, countries = _keep_inputs()
+    path = GOLDEN / "kohesio-beneficiaries" / "beneficiaries.tsv"
+    load, problems = load_beneficiaries(path, "beneficiaries.tsv", MINTER, countries)
+    assert problems == []
+    assert (load.summary.read, load.summary.loaded, load.summary.rejected) == (4, 2, 2)
+    assert [(r.row, r.column) for r in load.summary.rejects] == [(4, "Country"), (5, "Total Budget")]
+    _compare(load.graph, GOLDEN / "kohesio-beneficiaries")

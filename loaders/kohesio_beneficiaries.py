@@ -1,0 +1,101 @@
+"""Loader for Kohesio's beneficiary export (tab-separated): Country, Region, Beneficiary Name,
+Total Budget, EU Contribution, Number of Projects, Transliterated Name. Names come in their
+own script (Greek, Cyrillic …); numbers may be in scientific notation.
+
+A beneficiary is the same organisation the project export names (same IRI: name and country),
+so both files describe one entity; the transliteration becomes an alternative label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
+from rdflib.namespace import DCTERMS
+
+from loaders.country_table import CountryTable
+from loaders.errors import SourceProblem
+from loaders.iris import IriMinter, slug
+from loaders.kohesio import KohesioLoad
+from loaders.tabular import Reject, RowRejected, Summary, read_rows
+from loaders.validation import Origin
+from loaders.vocab import COUNTRY, LANGUAGE, S3
+
+COLUMNS = [
+    "Country",
+    "Region",
+    "Beneficiary Name",
+    "Total Budget",
+    "EU Contribution",
+    "Number of Projects",
+    "Transliterated Name",
+]
+
+
+def _number(column: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())  # accepts 1.2E+6
+    except InvalidOperation as error:
+        raise RowRejected(column, text, "not a number.") from error
+    if not value.is_finite() or value < 0:
+        raise RowRejected(column, text, "not a non-negative number.")
+    return value
+
+
+def load_beneficiaries(
+    path: Path, display: str, minter: IriMinter, countries: CountryTable
+) -> tuple[KohesioLoad, list[SourceProblem]]:
+    result = KohesioLoad(summary=Summary(display))
+    rows, problem = read_rows(path, display, COLUMNS, "\t")
+    if problem is not None or rows is None:
+        return result, [problem] if problem else []
+    source = minter.entity("source", "kohesio-beneficiaries-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+    g = result.graph
+    g.add((source, RDF.type, S3.SourceDocument))
+    g.add((source, RDFS.label, Literal(f"Kohesio beneficiaries export {path.name}", lang="en")))
+    g.add((source, S3.fileName, Literal(display)))
+    g.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
+    g.add((source, DCTERMS.language, LANGUAGE.ENG))
+    seen: set[str] = set()
+    try:
+        for line, row in rows:
+            result.summary.read += 1
+            try:
+                if "__width__" in row:
+                    raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(COLUMNS)}.")
+                name = row["Beneficiary Name"].strip()
+                if not name:
+                    raise RowRejected("Beneficiary Name", "", "a beneficiary needs a name.")
+                alpha3 = countries.from_name(row["Country"])
+                if alpha3 is None:
+                    raise RowRejected("Country", row["Country"], "not a country name of the EU country table.")
+                for column in ("Total Budget", "EU Contribution"):
+                    _number(column, row[column])
+                projects = _number("Number of Projects", row["Number of Projects"])
+                key = slug(f"{name}-{alpha3}")
+                if key in seen:
+                    raise RowRejected(
+                        "Beneficiary Name", name, "duplicate beneficiary in this country; the first row was loaded."
+                    )
+                organisation = minter.entity("organisation", "kohesio-" + key)
+                g.add((organisation, RDF.type, S3.Organisation))
+                transliterated = row["Transliterated Name"].strip()
+                if transliterated and transliterated != name:  # a name in its own script: language unknown
+                    g.add((organisation, RDFS.label, Literal(name, lang="und")))
+                    g.add((organisation, SKOS.altLabel, Literal(transliterated, lang="und-latn")))
+                else:
+                    g.add((organisation, RDFS.label, Literal(name, lang="en")))
+                g.add((organisation, S3.country, COUNTRY[alpha3]))
+                g.add((organisation, S3.projectCount, Literal(int(projects), datatype=XSD.integer)))
+                g.add((organisation, DCTERMS.source, source))
+                seen.add(key)
+            except RowRejected as rejected:
+                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
+                continue
+            result.summary.loaded += 1
+            result.origins[URIRef(organisation)] = Origin(display, line, name)
+    except RowRejected as broken:
+        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+    return result, []
