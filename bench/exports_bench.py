@@ -47,7 +47,9 @@ def kohesio(rows: int, path: Path) -> None:
 
 def keep_eu(projects: int, path: Path) -> None:
     sys.path.insert(0, str(PROJECT / "tests" / "golden" / "keep-eu"))
-    from make_workbook import PARTNER_COLUMNS, PROJECT_COLUMNS, partner, project
+    from make_workbook import partner, project
+
+    from loaders.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
 
     rng = random.Random(2)
     book = Workbook(write_only=True)

@@ -8,7 +8,6 @@ project. Bad rows are rejected with file, row, column and reason; the rest load.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +18,9 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
-from loaders.tabular import Reject, RowRejected, Summary, parse_amount, parse_date, read_rows
+from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, S3
+from loaders.vocab import COUNTRY, CURRENCY, S3
 
 PROJECT_COLUMNS = [
     "id",
@@ -86,13 +85,8 @@ class CordisLoad:
 
 
 def _source(graph: Graph, minter: IriMinter, kind: str, path: Path, display: str) -> URIRef:
-    """The export file as a source document every entity from it cites."""
     source = minter.entity("source", kind)
-    graph.add((source, RDF.type, S3.SourceDocument))
-    graph.add((source, RDFS.label, Literal(f"CORDIS export {path.name}", lang="en")))
-    graph.add((source, S3.fileName, Literal(display)))
-    graph.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
-    graph.add((source, DCTERMS.language, LANGUAGE.ENG))
+    describe_file(graph, source, f"CORDIS export {path.name}", path, display)
     return source
 
 

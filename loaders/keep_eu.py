@@ -25,9 +25,9 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import Reject, RowRejected, Summary, parse_amount
+from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, NUTS, S3
+from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
 PROJECTS_SHEET, PARTNERS_SHEET = "Search results, projects", "Search results, partners"
 PROJECT_COLUMNS = [
@@ -95,12 +95,7 @@ class _Workbook:
         self.source = minter.entity("source", "keep-eu-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
 
     def describe_source(self) -> None:
-        graph = self.result.graph
-        graph.add((self.source, RDF.type, S3.SourceDocument))
-        graph.add((self.source, RDFS.label, Literal(f"keep.eu export {self.path.name}", lang="en")))
-        graph.add((self.source, S3.fileName, Literal(self.display)))
-        graph.add((self.source, S3.sha256, Literal(hashlib.sha256(self.path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
-        graph.add((self.source, DCTERMS.language, LANGUAGE.ENG))
+        describe_file(self.result.graph, self.source, f"keep.eu export {self.path.name}", self.path, self.display)
 
     def sheet(self, book: object, name: str, columns: list[str]) -> tuple[list[tuple[int, dict[str, object]]], Summary]:
         summary = Summary(f"{self.display} [{name}]")

@@ -22,9 +22,9 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import Reject, RowRejected, Summary, parse_amount, read_rows
+from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount, read_rows
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, NUTS, S3
+from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
 REQUIRED = [
     "Operation_Unique_Identifier", "Operation_Name_English", "Operation_Start_Date", "Operation_End_Date",
@@ -190,11 +190,7 @@ def load_kohesio_projects(
         return result, [problem] if problem else []
     source = minter.entity("source", "kohesio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
     g = result.graph
-    g.add((source, RDF.type, S3.SourceDocument))
-    g.add((source, RDFS.label, Literal(f"Kohesio export {path.name}", lang="en")))
-    g.add((source, S3.fileName, Literal(display)))
-    g.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
-    g.add((source, DCTERMS.language, LANGUAGE.ENG))
+    describe_file(g, source, f"Kohesio export {path.name}", path, display)
     mapper = _Mapper(minter, countries, cci_codes, source)
     try:
         for line, row in rows:

@@ -19,9 +19,9 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
-from loaders.tabular import Reject, RowRejected, Summary, read_rows
+from loaders.tabular import Reject, RowRejected, Summary, describe_file, read_rows
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, LANGUAGE, S3
+from loaders.vocab import COUNTRY, S3
 
 COLUMNS = [
     "Country",
@@ -53,11 +53,7 @@ def load_beneficiaries(
         return result, [problem] if problem else []
     source = minter.entity("source", "kohesio-beneficiaries-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
     g = result.graph
-    g.add((source, RDF.type, S3.SourceDocument))
-    g.add((source, RDFS.label, Literal(f"Kohesio beneficiaries export {path.name}", lang="en")))
-    g.add((source, S3.fileName, Literal(display)))
-    g.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
-    g.add((source, DCTERMS.language, LANGUAGE.ENG))
+    describe_file(g, source, f"Kohesio beneficiaries export {path.name}", path, display)
     seen: set[str] = set()
     try:
         for line, row in rows:

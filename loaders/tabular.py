@@ -8,6 +8,7 @@ wrong kind, a wrong header or an empty file is refused as a whole.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+
 from loaders.errors import SourceProblem
+from loaders.vocab import LANGUAGE, S3
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,15 @@ def parse_date(column: str, text: str) -> date:
         return date.fromisoformat(text.strip()[:10])
     except ValueError as error:
         raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
+
+
+def describe_file(graph: Graph, source: URIRef, label: str, path: Path, display: str) -> None:
+    """An export file as the source document every entity mapped from it cites."""
+    graph.add((source, RDF.type, S3.SourceDocument))
+    graph.add((source, RDFS.label, Literal(label, lang="en")))
+    graph.add((source, S3.fileName, Literal(display)))
+    graph.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
+    graph.add((source, DCTERMS.language, LANGUAGE.ENG))
 
 
 def write_rejects(summaries: list[Summary], path: Path) -> None:

@@ -12,20 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-PROJECT_COLUMNS = [
-    "Programme", "Period", "Project ID (2021-2027 only)", "Project acronym", "Project name in English",
-    "Project name in language 2", "Project name in language 3", "Project name in language 4", "Description in English",
-    "Description in language 2", "Expected Achievements in English", "Actual Achievements in English", "Project start",
-    "Project end", "Project's total budget / expenditure", "Project's EU funding", "Union co-financing rate", "Website",
-    "Theme 1", "Theme 2", "Theme 3",
-]  # fmt: skip
-PARTNER_COLUMNS = [
-    "Programme", "Project ID (2021-2027 only)", "Project acronym", "Organisation in English", "Organisation in language 2",
-    "Organisation in language 3", "Organisation in language 4", "Lead partner", "Country code", "Participant Identification Code",
-    "Partner’s ID if not PIC", "Type of Organisation", "NUTS2 code (or equivalent)", "NUTS3 code (or equivalent)", "Town",
-    "Website", "Partner's total eligible budget / expenditure", "Partner's programme co-financing (EUR) (2021-2027 only)",
-    "ERDF contribution (2014-2020 only)",
-]  # fmt: skip
+from loaders.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
 
 
 def project(programme: str, period: str, ident: str | None, acronym: str | None, name: str, start: object, end: object,
