@@ -18,7 +18,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
-from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, S3
 
@@ -106,18 +106,13 @@ def load_projects(path: Path, display: str, minter: IriMinter) -> tuple[CordisLo
         return result, [problem] if problem else []
     graph = result.graph
     source = _source(graph, minter, "cordis-projects", path, display)
-    try:
-        for line, row in rows:
-            result.summary.read += 1
-            try:
-                _project(graph, minter, source, row, result)
-            except RowRejected as rejected:
-                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
-                continue
-            result.summary.loaded += 1
-            result.origins[minter.entity("project", "cordis-" + row["id"])] = Origin(display, line, row["id"])
-    except RowRejected as broken:
-        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+
+    def handle(line: int, row: dict[str, str]) -> bool:
+        _project(graph, minter, source, row, result)
+        result.origins[minter.entity("project", "cordis-" + row["id"])] = Origin(display, line, row["id"])
+        return False
+
+    result.summary.account(rows, handle)
     return result, []
 
 
@@ -168,23 +163,15 @@ def load_organisations(
         return result, [problem] if problem else []
     source = _source(result.graph, minter, "cordis-organisations", path, display)
     seen: set[str] = set()
-    try:
-        for line, row in rows:
-            result.summary.read += 1
-            try:
-                merged = _participation(result.graph, minter, source, row, countries, projects, seen)
-            except RowRejected as rejected:
-                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
-                continue
-            if merged:
-                result.summary.merged += 1
-            else:
-                result.summary.loaded += 1
-                result.origins[minter.entity("organisation", "cordis-" + row["organisationID"])] = Origin(
-                    display, line, row["organisationID"]
-                )
-    except RowRejected as broken:
-        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+
+    def handle(line: int, row: dict[str, str]) -> bool:
+        merged = _participation(result.graph, minter, source, row, countries, projects, seen)
+        if not merged:
+            organisation = minter.entity("organisation", "cordis-" + row["organisationID"])
+            result.origins[organisation] = Origin(display, line, row["organisationID"])
+        return merged
+
+    result.summary.account(rows, handle)
     return result, []
 
 

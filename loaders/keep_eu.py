@@ -25,7 +25,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
@@ -214,18 +214,15 @@ def load_keep_eu(
         fix = f"use keep.eu's Excel export with the sheets '{PROJECTS_SHEET}' and '{PARTNERS_SHEET}', complete."
         return reader.result, [SourceProblem(display, f"cannot be read as a keep.eu workbook: {error}.", fix=fix)]
     reader.describe_source()
-    for rows, summary, handle in ((projects, project_summary, "project"), (partners, partner_summary, "partner")):
-        seen: set[str] = set()
-        for line, row in rows:
-            summary.read += 1
-            try:
-                merged = reader.project(row, summary, line) if handle == "project" else reader.partner(row, seen)
-            except RowRejected as rejected:
-                summary.rejects.append(Reject(summary.file, line, rejected.column, rejected.value, rejected.reason))
-                continue
-            if merged:
-                summary.merged += 1
-            else:
-                summary.loaded += 1
-        reader.result.summaries.append(summary)
+    seen: set[str] = set()  # organisations already described
+
+    def project_row(line: int, row: dict[str, object]) -> bool:
+        return reader.project(row, project_summary, line)
+
+    def partner_row(line: int, row: dict[str, object]) -> bool:
+        return reader.partner(row, seen)
+
+    project_summary.account(projects, project_row)
+    partner_summary.account(partners, partner_row)
+    reader.result.summaries.extend([project_summary, partner_summary])
     return reader.result, []

@@ -22,7 +22,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import Reject, RowRejected, Summary, describe_file, parse_amount, read_rows
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, read_rows
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
@@ -192,17 +192,12 @@ def load_kohesio_projects(
     g = result.graph
     describe_file(g, source, f"Kohesio export {path.name}", path, display)
     mapper = _Mapper(minter, countries, cci_codes, source)
-    try:
-        for line, row in rows:
-            result.summary.read += 1
-            try:
-                project, triples = mapper.row(row)
-            except RowRejected as rejected:
-                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
-                continue
-            g += triples
-            result.summary.loaded += 1
-            result.origins[project] = Origin(display, line, project.rsplit("-", 1)[-1])
-    except RowRejected as broken:
-        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+
+    def handle(line: int, row: dict[str, str]) -> bool:
+        project, triples = mapper.row(row)
+        g.addN((s, p, o, g) for s, p, o in triples)
+        result.origins[project] = Origin(display, line, project.rsplit("-", 1)[-1])
+        return False
+
+    result.summary.account(rows, handle)
     return result, []

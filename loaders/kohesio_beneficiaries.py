@@ -12,14 +12,14 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
+from rdflib import RDF, RDFS, SKOS, XSD, Literal
 from rdflib.namespace import DCTERMS
 
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
-from loaders.tabular import Reject, RowRejected, Summary, describe_file, read_rows
+from loaders.tabular import RowRejected, Summary, describe_file, read_rows
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, S3
 
@@ -55,43 +55,36 @@ def load_beneficiaries(
     g = result.graph
     describe_file(g, source, f"Kohesio beneficiaries export {path.name}", path, display)
     seen: set[str] = set()
-    try:
-        for line, row in rows:
-            result.summary.read += 1
-            try:
-                if "__width__" in row:
-                    raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(COLUMNS)}.")
-                name = row["Beneficiary Name"].strip()
-                if not name:
-                    raise RowRejected("Beneficiary Name", "", "a beneficiary needs a name.")
-                alpha3 = countries.from_name(row["Country"])
-                if alpha3 is None:
-                    raise RowRejected("Country", row["Country"], "not a country name of the EU country table.")
-                for column in ("Total Budget", "EU Contribution"):
-                    _number(column, row[column])
-                projects = _number("Number of Projects", row["Number of Projects"])
-                key = slug(f"{name}-{alpha3}")
-                if key in seen:
-                    raise RowRejected(
-                        "Beneficiary Name", name, "duplicate beneficiary in this country; the first row was loaded."
-                    )
-                organisation = minter.entity("organisation", "kohesio-" + key)
-                g.add((organisation, RDF.type, S3.Organisation))
-                transliterated = row["Transliterated Name"].strip()
-                if transliterated and transliterated != name:  # a name in its own script: language unknown
-                    g.add((organisation, RDFS.label, Literal(name, lang="und")))
-                    g.add((organisation, SKOS.altLabel, Literal(transliterated, lang="und-latn")))
-                else:
-                    g.add((organisation, RDFS.label, Literal(name, lang="en")))
-                g.add((organisation, S3.country, COUNTRY[alpha3]))
-                g.add((organisation, S3.projectCount, Literal(int(projects), datatype=XSD.integer)))
-                g.add((organisation, DCTERMS.source, source))
-                seen.add(key)
-            except RowRejected as rejected:
-                result.summary.rejects.append(Reject(display, line, rejected.column, rejected.value, rejected.reason))
-                continue
-            result.summary.loaded += 1
-            result.origins[URIRef(organisation)] = Origin(display, line, name)
-    except RowRejected as broken:
-        result.summary.rejects.append(Reject(display, result.summary.read + 1, broken.column, broken.value, broken.reason))
+
+    def handle(line: int, row: dict[str, str]) -> bool:
+        if "__width__" in row:
+            raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(COLUMNS)}.")
+        name = row["Beneficiary Name"].strip()
+        if not name:
+            raise RowRejected("Beneficiary Name", "", "a beneficiary needs a name.")
+        alpha3 = countries.from_name(row["Country"])
+        if alpha3 is None:
+            raise RowRejected("Country", row["Country"], "not a country name of the EU country table.")
+        for column in ("Total Budget", "EU Contribution"):
+            _number(column, row[column])
+        projects = _number("Number of Projects", row["Number of Projects"])
+        key = slug(f"{name}-{alpha3}")
+        if key in seen:
+            raise RowRejected("Beneficiary Name", name, "duplicate beneficiary in this country; the first row was loaded.")
+        organisation = minter.entity("organisation", "kohesio-" + key)
+        g.add((organisation, RDF.type, S3.Organisation))
+        transliterated = row["Transliterated Name"].strip()
+        if transliterated and transliterated != name:  # a name in its own script: language unknown
+            g.add((organisation, RDFS.label, Literal(name, lang="und")))
+            g.add((organisation, SKOS.altLabel, Literal(transliterated, lang="und-latn")))
+        else:
+            g.add((organisation, RDFS.label, Literal(name, lang="en")))
+        g.add((organisation, S3.country, COUNTRY[alpha3]))
+        g.add((organisation, S3.projectCount, Literal(int(projects), datatype=XSD.integer)))
+        g.add((organisation, DCTERMS.source, source))
+        seen.add(key)
+        result.origins[organisation] = Origin(display, line, name)
+        return False
+
+    result.summary.account(rows, handle)
     return result, []

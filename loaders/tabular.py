@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
@@ -48,6 +49,24 @@ class Summary:
     @property
     def rejected(self) -> int:
         return self.read - self.loaded - self.merged
+
+    def account(self, rows: Iterable[tuple[int, Any]], handle: Callable[[int, Any], bool]) -> None:
+        """Run `handle` on every row; it returns True when the row merged into an entity already
+        loaded. A RowRejected from a row rejects that row; one from reading ends the file there."""
+        try:
+            for line, row in rows:
+                self.read += 1
+                try:
+                    merged = handle(line, row)
+                except RowRejected as rejected:
+                    self.rejects.append(Reject(self.file, line, rejected.column, rejected.value, rejected.reason))
+                    continue
+                if merged:
+                    self.merged += 1
+                else:
+                    self.loaded += 1
+        except RowRejected as broken:
+            self.rejects.append(Reject(self.file, self.read + 1, broken.column, broken.value, broken.reason))
 
     def __str__(self) -> str:
         return f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
