@@ -18,7 +18,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows, theme
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, S3
 
@@ -73,6 +73,7 @@ ORGANISATION_COLUMNS = [
 ]
 # framework programme → (label, programming period concept id)
 FRAMEWORKS = {"H2020": ("Horizon 2020", "2014-2020"), "HORIZON": ("Horizon Europe", "2021-2027")}
+TOPICS = ("cordis-topics", "CORDIS topics")
 ROLES = {"coordinator": "coordinator", "participant": "participant", "partner": "partner", "thirdParty": "third-party"}
 
 
@@ -144,6 +145,8 @@ def _project(graph: Graph, minter: IriMinter, source: URIRef, row: dict[str, str
         (project, S3.euContribution, _amount(scratch, project, "eu-contribution", row["ecMaxContribution"], "ecMaxContribution"))
     )
     scratch.add((project, DCTERMS.source, source))
+    for topic in (t.strip() for t in row["topics"].split(";") if t.strip()):
+        scratch.add((project, S3.theme, theme(scratch, minter, TOPICS, topic, topic, source)))
     programme = minter.entity("programme", "cordis-" + row["frameworkProgramme"])
     scratch.add((project, S3.programme, programme))
     scratch.add((programme, RDF.type, S3.Programme))

@@ -25,7 +25,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, theme
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
@@ -45,6 +45,7 @@ PARTNER_COLUMNS = [
     "ERDF contribution (2014-2020 only)",
 ]  # fmt: skip
 PERIODS = {"2014-2020", "2021-2027"}
+KEEP_THEMES = ("keep-eu-themes", "keep.eu themes")
 
 
 def normalise(name: str) -> str:
@@ -148,6 +149,9 @@ class _Workbook:
         _money(g, iri, "total-budget", "Project's total budget / expenditure", row["Project's total budget / expenditure"])
         _money(g, iri, "eu-contribution", "Project's EU funding", row["Project's EU funding"])
         g.add((iri, S3.programme, self.programme(programme_name, period, g)))
+        for column in ("Theme 1", "Theme 2", "Theme 3"):
+            if _text(row[column]):
+                g.add((iri, S3.theme, theme(g, self.minter, KEEP_THEMES, _text(row[column]), _text(row[column]), self.source)))
         g.add((iri, DCTERMS.source, self.source))
         self.result.graph += g
         self.projects[(programme_name, key)] = iri

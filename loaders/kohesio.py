@@ -22,7 +22,7 @@ from loaders.country_table import CountryTable
 from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, read_rows
+from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, read_rows, theme
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
 
@@ -32,6 +32,8 @@ REQUIRED = [
     "Fund_Code", "Fund_Name", "Programme_Code", "Programme_Name", "CountryCode", "Postal_Code", "NUTS2_Code", "NUTS3_Code",
     "Programming_Period",
 ]  # fmt: skip
+CATEGORIES = ("kohesio-categories", "Kohesio categories of intervention")
+THEMATIC_OBJECTIVES = ("kohesio-thematic-objectives", "Cohesion policy thematic objectives (Kohesio)")
 KOHESIO_ITEM = re.compile(r"^https://linkedopendata\.eu/entity/(Q\d+)$")
 
 
@@ -124,6 +126,16 @@ class _Mapper:
         for code, fund_name in zip(row["Fund_Code"].split("|"), row["Fund_Name"].split("|"), strict=False):
             if code.strip():
                 g.add((project, S3.fund, self.fund(g, code.strip(), fund_name.strip())))
+        categories = zip(
+            row.get("Category_Of_Intervention", "").split("|"), row.get("Category_Label", "").split("|"), strict=False
+        )
+        objectives = zip(
+            row.get("Thematic_Objective_ID", "").split("|"), row.get("Thematic_Objective_Label", "").split("|"), strict=False
+        )
+        for scheme, pairs in ((CATEGORIES, categories), (THEMATIC_OBJECTIVES, objectives)):
+            for code, label in pairs:
+                if code.strip():
+                    g.add((project, S3.theme, theme(g, self.minter, scheme, code.strip(), label.strip(), self.source)))
         for beneficiary in (b.strip() for b in row["Beneficiary_Name"].split("|") if b.strip()):
             self.beneficiary(g, project, beneficiary, alpha3)
         g.add((project, DCTERMS.source, self.source))

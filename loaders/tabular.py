@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, SKOS
 
 from loaders.errors import SourceProblem
+from loaders.iris import IriMinter, slug
 from loaders.vocab import LANGUAGE, S3
 
 
@@ -144,6 +145,25 @@ def describe_file(graph: Graph, source: URIRef, label: str, path: Path, display:
     graph.add((source, S3.fileName, Literal(display)))
     graph.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
     graph.add((source, DCTERMS.language, LANGUAGE.ENG))
+
+
+def theme(graph: Graph, minter: IriMinter, scheme: tuple[str, str], code: str, label: str, source: URIRef) -> URIRef:
+    """A source system's category as an s3:Theme concept in that system's scheme (id, English title)."""
+    scheme_iri = minter.entity("scheme", scheme[0])
+    concept = minter.entity("concept", scheme[0], slug(code))
+    graph.add((scheme_iri, RDF.type, SKOS.ConceptScheme))
+    graph.add((scheme_iri, RDFS.label, Literal(scheme[1], lang="en")))
+    graph.add((scheme_iri, SKOS.prefLabel, Literal(scheme[1], lang="en")))
+    graph.add((scheme_iri, DCTERMS.source, source))
+    graph.add((concept, RDF.type, SKOS.Concept))
+    graph.add((concept, RDF.type, S3.Theme))
+    graph.add((concept, RDFS.label, Literal(label or code, lang="en")))
+    graph.add((concept, SKOS.prefLabel, Literal(label or code, lang="en")))
+    graph.add((concept, SKOS.notation, Literal(code)))
+    graph.add((concept, SKOS.inScheme, scheme_iri))
+    graph.add((scheme_iri, SKOS.hasTopConcept, concept))
+    graph.add((concept, DCTERMS.source, source))
+    return concept
 
 
 def write_rejects(summaries: list[Summary], path: Path) -> None:

@@ -46,6 +46,7 @@ class S3(DefinedNamespace):
     SourceDocument: URIRef
     SpecificObjective: URIRef
     TargetGroup: URIRef
+    Theme: URIRef
     acronym: URIRef
     activityType: URIRef
     aim: URIRef
@@ -93,6 +94,7 @@ class S3(DefinedNamespace):
     stepCount: URIRef
     subject: URIRef
     targetGroup: URIRef
+    theme: URIRef
     totalBudget: URIRef
 
 
