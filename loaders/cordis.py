@@ -8,6 +8,7 @@ project. Bad rows are rejected with file, row, column and reason; the rest load.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def _amount(graph: Graph, owner: URIRef, name: str, value: str, column: str) -> 
     return node
 
 
-def load_projects(path: Path, display: str, minter: IriMinter) -> tuple[CordisLoad, list[SourceProblem]]:
+def load_projects(
+    path: Path, display: str, minter: IriMinter, progress: Callable[[str], None] | None = None
+) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, PROJECT_COLUMNS, ";")
     if problem is not None or rows is None:
@@ -113,7 +116,7 @@ def load_projects(path: Path, display: str, minter: IriMinter) -> tuple[CordisLo
         result.origins[minter.entity("project", "cordis-" + row["id"])] = Origin(display, line, row["id"])
         return False
 
-    result.summary.account(rows, handle)
+    result.summary.account(rows, handle, progress)
     return result, []
 
 
@@ -158,7 +161,12 @@ def _project(graph: Graph, minter: IriMinter, source: URIRef, row: dict[str, str
 
 
 def load_organisations(
-    path: Path, display: str, minter: IriMinter, countries: CountryTable, projects: set[str]
+    path: Path,
+    display: str,
+    minter: IriMinter,
+    countries: CountryTable,
+    projects: set[str],
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, ORGANISATION_COLUMNS, ";")
@@ -174,7 +182,7 @@ def load_organisations(
             result.origins[organisation] = Origin(display, line, row["organisationID"])
         return merged
 
-    result.summary.account(rows, handle)
+    result.summary.account(rows, handle, progress)
     return result, []
 
 

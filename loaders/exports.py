@@ -112,18 +112,18 @@ def load_exports(
 
     def mapper(kind: str, path: Path, name: str) -> tuple[ExportLoad, list[SourceProblem]]:
         if kind == "keep-eu":
-            keep, problems = load_keep_eu(path, name, minter, names, countries)
+            keep, problems = load_keep_eu(path, name, minter, names, countries, progress)
             return ExportLoad(keep.graph, keep.summaries, keep.origins), problems
         if kind == "kohesio-projects":
-            kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes)
+            kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes, progress)
             return ExportLoad(kohesio.graph, [kohesio.summary], kohesio.origins), problems
         if kind == "kohesio-beneficiaries":
-            beneficiaries, problems = load_beneficiaries(path, name, minter, countries)
+            beneficiaries, problems = load_beneficiaries(path, name, minter, countries, progress)
             return ExportLoad(beneficiaries.graph, [beneficiaries.summary], beneficiaries.origins), problems
         if kind == "cordis-projects":
-            projects, problems = cordis.load_projects(path, name, minter)
+            projects, problems = cordis.load_projects(path, name, minter, progress)
             return ExportLoad(projects.graph, [projects.summary], projects.origins, projects.projects), problems
-        organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects)
+        organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects, progress)
         return ExportLoad(organisations.graph, [organisations.summary], organisations.origins), problems
 
     for kind in EXPORT_KINDS:

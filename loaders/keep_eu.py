@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -207,7 +208,12 @@ class _Workbook:
 
 
 def load_keep_eu(
-    path: Path, display: str, minter: IriMinter, programmes: dict[str, URIRef], countries: CountryTable
+    path: Path,
+    display: str,
+    minter: IriMinter,
+    programmes: dict[str, URIRef],
+    countries: CountryTable,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[KeepLoad, list[SourceProblem]]:
     reader = _Workbook(path, display, minter, programmes, countries)
     try:
@@ -226,7 +232,7 @@ def load_keep_eu(
     def partner_row(line: int, row: dict[str, object]) -> bool:
         return reader.partner(row, seen)
 
-    project_summary.account(projects, project_row)
-    partner_summary.account(partners, partner_row)
+    project_summary.account(projects, project_row, progress)
+    partner_summary.account(partners, partner_row, progress)
     reader.result.summaries.extend([project_summary, partner_summary])
     return reader.result, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -184,7 +185,12 @@ class _Mapper:
 
 
 def load_kohesio_projects(
-    path: Path, display: str, minter: IriMinter, countries: CountryTable, cci_codes: frozenset[str]
+    path: Path,
+    display: str,
+    minter: IriMinter,
+    countries: CountryTable,
+    cci_codes: frozenset[str],
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
     try:
@@ -211,5 +217,5 @@ def load_kohesio_projects(
         result.origins[project] = Origin(display, line, project.rsplit("-", 1)[-1])
         return False
 
-    result.summary.account(rows, handle)
+    result.summary.account(rows, handle, progress)
     return result, []

@@ -9,6 +9,7 @@ so both files describe one entity; the transliteration becomes an alternative la
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _number(column: str, text: str) -> Decimal:
 
 
 def load_beneficiaries(
-    path: Path, display: str, minter: IriMinter, countries: CountryTable
+    path: Path, display: str, minter: IriMinter, countries: CountryTable, progress: Callable[[str], None] | None = None
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, COLUMNS, "\t")
@@ -86,5 +87,5 @@ def load_beneficiaries(
         result.origins[organisation] = Origin(display, line, name)
         return False
 
-    result.summary.account(rows, handle)
+    result.summary.account(rows, handle, progress)
     return result, []

@@ -51,12 +51,21 @@ class Summary:
     def rejected(self) -> int:
         return self.read - self.loaded - self.merged
 
-    def account(self, rows: Iterable[tuple[int, Any]], handle: Callable[[int, Any], bool]) -> None:
+    def account(
+        self,
+        rows: Iterable[tuple[int, Any]],
+        handle: Callable[[int, Any], bool],
+        progress: Callable[[str], None] | None = None,
+        every: int = 10_000,
+    ) -> None:
         """Run `handle` on every row; it returns True when the row merged into an entity already
-        loaded. A RowRejected from a row rejects that row; one from reading ends the file there."""
+        loaded. A RowRejected from a row rejects that row; one from reading ends the file there.
+        `progress` hears how far the file is, every `every` rows."""
         try:
             for line, row in rows:
                 self.read += 1
+                if progress is not None and self.read % every == 0:
+                    progress(f"loading {self.file}: {self.read:,} rows, {len(self.rejects):,} rejected")
                 try:
                     merged = handle(line, row)
                 except RowRejected as rejected:

@@ -12,6 +12,7 @@ from conftest import PROJECT
 from loaders.build import BuildConfig, build
 from loaders.errors import BuildError
 from loaders.store import PublishedStore
+from loaders.tabular import Summary
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -139,3 +140,12 @@ def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: P
     assert "loading data/exports/project.csv" in third_steps
     assert "loading data/exports/organization.csv" in third_steps
     assert "data/exports/keep-eu.xlsx unchanged: reusing its mapped graph" in third_steps
+
+
+def test_long_loads_report_how_far_they_are() -> None:
+    summary = Summary("big.csv")
+    heard: list[str] = []
+    rows = ((line, {"n": line}) for line in range(2, 27))
+    summary.account(rows, lambda line, row: False, heard.append, every=10)
+    assert heard == ["loading big.csv: 10 rows, 0 rejected", "loading big.csv: 20 rows, 0 rejected"]
+    assert (summary.read, summary.loaded) == (25, 25)
