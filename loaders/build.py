@@ -20,7 +20,7 @@ from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
 from loaders.curated.registry import Context
 from loaders.dump import write_dumps
-from loaders.errors import BuildError, SourceProblem
+from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
 from loaders.provenance import LoadRecord, describe_load
@@ -134,7 +134,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
     result.problems.extend(problems)
     if curated_only is not None:
         sources = [(kind, files) for kind, files in sources if kind != "curated"] + [("curated", curated_only)]
-    display = {kind: [(_display(p, config), p) for p in files] for kind, files in sources}
+    display = {kind: [(display_name(p, config.data_dir), p) for p in files] for kind, files in sources}
     source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
     tables = ("country-table", "cci-table")
     countries = cci = None
@@ -173,7 +173,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
         for path, graph in graphs.items():
             graph_id = f"curated-{path.stem}"
             result.graphs[graph_id] = graph
-            result.loads.append(LoadRecord(graph_id, "curated", ((_display(path, config), path),), started, ended))
+            result.loads.append(LoadRecord(graph_id, "curated", ((display_name(path, config.data_dir), path),), started, ended))
         for entry in registry.values():
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
@@ -186,13 +186,6 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
         result.summaries.extend(loaded.summaries)
         result.loads.extend(loaded.loads)
     return result
-
-
-def _display(path: Path, config: BuildConfig) -> str:
-    try:
-        return str(path.resolve().relative_to(config.data_dir.resolve().parent))
-    except ValueError:
-        return str(path)
 
 
 def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def display_name(path: Path, data_dir: Path) -> str:
+    """A source file as the editor knows it: relative to the project (data/…) when possible."""
+    try:
+        return str(path.resolve().relative_to(data_dir.resolve().parent))
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class SourceProblem:
     """One thing wrong with one place in one source file."""

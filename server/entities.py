@@ -53,12 +53,18 @@ class EntityReader:
         self.backend = backend
         self._build: str | None = None
         self._store: ox.Store | None = None
+        self._created: float | None = None
 
     def store(self) -> tuple[str, ox.Store]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
-            self._store, self._build = self.backend.open(), build
+            self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
+
+    def created(self) -> float | None:
+        """When the build being read was published (read once per build, not per request)."""
+        self.store()
+        return self._created
 
     def _labels(self, store: ox.Store, iri: str) -> list[ox.Literal]:
         found = []

@@ -178,7 +178,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
         media = forced or (EXTENSIONS.get(requested or "") or choose(request.headers.get("accept"), list(DOCUMENT_TYPES)))
         build, _ = reader.store()
         etag = f'"{build}-{DOCUMENT_TYPES[media][0]}-{languages[0]}"'
-        created = reader.backend.created()
+        created = reader.created()
         headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": languages[0]}
         if created is not None:
             headers["Last-Modified"] = formatdate(created, usegmt=True)

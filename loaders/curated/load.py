@@ -9,7 +9,7 @@ from rdflib import Graph
 from loaders.curated.mapper import map_record
 from loaders.curated.reader import Record, read_records
 from loaders.curated.registry import Context, Registry, index
-from loaders.errors import SourceProblem
+from loaders.errors import SourceProblem, display_name
 
 
 def load_curated(paths: list[Path], ctx: Context) -> tuple[dict[Path, Graph], Registry, list[SourceProblem]]:
@@ -17,21 +17,13 @@ def load_curated(paths: list[Path], ctx: Context) -> tuple[dict[Path, Graph], Re
     problems: list[SourceProblem] = []
     records: list[Record] = []
     for path in paths:
-        found, file_problems = read_records(path, _display(path, ctx.data_dir))
+        found, file_problems = read_records(path, display_name(path, ctx.data_dir))
         records.extend(found)
         problems.extend(file_problems)
     registry, index_problems = index(records, ctx)
     problems.extend(index_problems)
     graphs = {path: Graph() for path in paths}
-    by_name = {_display(path, ctx.data_dir): path for path in paths}
+    by_name = {display_name(path, ctx.data_dir): path for path in paths}
     for entry in registry.values():
         map_record(entry, ctx, registry, graphs[by_name[entry.record.file]], problems)
     return graphs, registry, problems
-
-
-def _display(path: Path, data_dir: Path) -> str:
-    """The path as the editor knows it: relative to the project when possible."""
-    try:
-        return str(path.resolve().relative_to(data_dir.resolve().parent))
-    except ValueError:
-        return str(path)
