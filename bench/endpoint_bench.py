@@ -203,11 +203,11 @@ def main() -> None:
     print("| query | server | req/s | p50 ms | p99 ms | errors | s3kg ÷ server (throughput) |")
     print("|---|---|---|---|---|---|---|")
     for query_name in queries(n_projects):
-        ours = results.get("s3kg", {}).get(query_name, {}).get("throughput")
+        reference = results.get("s3kg", {}).get(query_name, {}).get("throughput")
         for name in args.servers:
-            r = results[name][query_name]
-            ratio = f"{ours / r['throughput']:.2f}×" if ours and r["throughput"] else "–"
-            figures = [f"{r['throughput']:.1f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["errors"])]
+            stats = results[name][query_name]
+            ratio = f"{reference / stats['throughput']:.2f}×" if reference and stats["throughput"] else "–"
+            figures = [f"{stats['throughput']:.1f}", f"{stats['p50_ms']:.1f}", f"{stats['p99_ms']:.1f}", str(stats["errors"])]
             cells = [query_name, name, *figures, ratio]
             print("| " + " | ".join(cells) + " |")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyoxigraph as ox
 import yaml
 from rdflib import Graph, URIRef
 
@@ -52,17 +53,34 @@ class BuildConfig:
 class Assembled:
     """All source graphs of one build, before validation."""
 
-    graphs: dict[str, Graph] = field(default_factory=dict)  # graph id → triples
+    graphs: dict[str, Graph] = field(default_factory=dict)  # graph id → triples (tables, curated data)
+    files: dict[str, Path] = field(default_factory=dict)  # graph id → N-Triples file (real exports)
     origins: dict[URIRef, Origin] = field(default_factory=dict)
     loads: list[LoadRecord] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)  # row accounts of the real exports
+    _union: ox.Store | None = None
 
-    def union(self) -> Graph:
-        data = Graph()
-        for graph in self.graphs.values():
-            data += graph
-        return data
+    def union(self) -> ox.Store:
+        """Every graph merged into the default graph of an in-memory Oxigraph store (made once)."""
+        if self._union is None:
+            store = ox.Store()
+            for graph in self.graphs.values():
+                store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            for path in self.files.values():
+                store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+            self._union = store
+        return self._union
+
+    def release(self) -> None:
+        """Free the merged store (before publishing, which builds its own)."""
+        self._union = None
+
+    def named(self, minter: IriMinter) -> dict[URIRef, Graph | Path]:
+        """The source graphs by their graph IRIs."""
+        named: dict[URIRef, Graph | Path] = {minter.graph(gid): graph for gid, graph in self.graphs.items()}
+        named.update((minter.graph(gid), path) for gid, path in self.files.items())
+        return named
 
 
 def _silent(_: str) -> None:
@@ -180,7 +198,7 @@ def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: li
         exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
         context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
         loaded = load_exports(exports, minter, countries, result.graphs, context_files, config.store_dir / "cache", progress)
-        result.graphs.update(loaded.graphs)
+        result.files.update(loaded.files)
         result.origins.update(loaded.origins)
         result.problems.extend(loaded.problems)
         result.summaries.extend(loaded.summaries)
@@ -227,19 +245,25 @@ def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo,
     """Build every configured source into a new published store, or raise BuildError."""
     assembled = assemble(config, progress)
     outcome = check(config, assembled, progress)
+    return publish(config, assembled, progress), outcome
+
+
+def publish(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> BuildInfo:
+    """Reconcile the checked sources, describe their provenance and publish them all atomically."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
     for load in assembled.loads:
         describe_load(load, minter, provenance)
     describe_rules(minter, provenance)
-    named: dict[URIRef, Graph] = {minter.graph(gid): g for gid, g in assembled.graphs.items()}
-    for rule, links in reconcile(assembled.graphs.values()).items():
+    named = assembled.named(minter)
+    progress("reconciling")
+    for rule, links in reconcile(assembled.union()).items():
         named[minter.graph(f"reconciliation-{rule}")] = links
+    assembled.release()
     named[minter.graph("provenance")] = provenance
     named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
     progress("publishing")
-    info = PublishedStore(config.store_dir).publish(
+    return PublishedStore(config.store_dir).publish(
         named, outside_default=frozenset({minter.graph("shapes")}), extras=write_dumps
     )
-    return info, outcome

@@ -12,16 +12,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.country_table import CountryTable
-from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, parse_date, read_rows, theme
+from loaders.ntriples import Row, TripleSink, day, plain, text
+from loaders.tabular import (
+    RowRejected,
+    Summary,
+    check_within_total,
+    describe_file,
+    money,
+    parse_amount,
+    parse_date,
+    read_rows,
+    theme,
+)
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, S3
+from loaders.vocab import COUNTRY, S3
 
 PROJECT_COLUMNS = [
     "id",
@@ -80,39 +90,29 @@ ROLES = {"coordinator": "coordinator", "participant": "participant", "partner": 
 
 @dataclass
 class CordisLoad:
-    graph: Graph = field(default_factory=Graph)
     summary: Summary = field(default_factory=lambda: Summary(""))
     origins: dict[URIRef, Origin] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)
 
 
-def _source(graph: Graph, minter: IriMinter, kind: str, path: Path, display: str) -> URIRef:
+def _source(sink: TripleSink, minter: IriMinter, kind: str, path: Path, display: str) -> URIRef:
     source = minter.entity("source", kind)
-    describe_file(graph, source, f"CORDIS export {path.name}", path, display)
+    describe_file(sink, source, f"CORDIS export {path.name}", path, display)
     return source
 
 
-def _amount(graph: Graph, owner: URIRef, name: str, value: str, column: str) -> URIRef:
-    node = URIRef(f"{owner}/{name}")
-    graph.add((node, RDF.type, S3.MonetaryAmount))
-    graph.add((node, SDO.value, Literal(canonical_decimal(parse_amount(column, value)), datatype=XSD.decimal)))
-    graph.add((node, S3.currency, CURRENCY.EUR))
-    graph.add((node, S3.isApproximate, Literal(False)))
-    return node
-
-
 def load_projects(
-    path: Path, display: str, minter: IriMinter, progress: Callable[[str], None] | None = None
+    path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Callable[[str], None] | None = None
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, PROJECT_COLUMNS, ";")
     if problem is not None or rows is None:
         return result, [problem] if problem else []
-    graph = result.graph
-    source = _source(graph, minter, "cordis-projects", path, display)
+    source = _source(sink, minter, "cordis-projects", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:
-        _project(graph, minter, source, row, result)
+        with sink.row() as out:
+            _project(out, minter, source, row, result)
         result.origins[minter.entity("project", "cordis-" + row["id"])] = Origin(display, line, row["id"])
         return False
 
@@ -120,7 +120,7 @@ def load_projects(
     return result, []
 
 
-def _project(graph: Graph, minter: IriMinter, source: URIRef, row: dict[str, str], result: CordisLoad) -> None:
+def _project(out: Row, minter: IriMinter, source: URIRef, row: dict[str, str], result: CordisLoad) -> None:
     if "__width__" in row:
         raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(PROJECT_COLUMNS)}.")
     ident = row["id"].strip()
@@ -134,29 +134,29 @@ def _project(graph: Graph, minter: IriMinter, source: URIRef, row: dict[str, str
     if framework is None:
         raise RowRejected("frameworkProgramme", row["frameworkProgramme"], f"not one of {', '.join(FRAMEWORKS)}.")
     start, end = parse_date("startDate", row["startDate"]), parse_date("endDate", row["endDate"])
+    total = parse_amount("totalCost", row["totalCost"])
+    contribution = parse_amount("ecMaxContribution", row["ecMaxContribution"])
+    check_within_total("ecMaxContribution", contribution, total)
     project = minter.entity("project", "cordis-" + ident)
-    scratch = Graph()  # nothing of a rejected row reaches the graph
-    scratch.add((project, RDF.type, S3.Project))
-    scratch.add((project, RDFS.label, Literal(row["acronym"].strip(), lang="en")))
-    scratch.add((project, S3.acronym, Literal(row["acronym"].strip())))
-    scratch.add((project, DCTERMS.title, Literal(row["title"].strip(), lang="en")))
-    scratch.add((project, DCTERMS.identifier, Literal(ident)))
-    scratch.add((project, SDO.startDate, Literal(start, datatype=XSD.date)))
-    scratch.add((project, SDO.endDate, Literal(end, datatype=XSD.date)))
-    scratch.add((project, S3.totalBudget, _amount(scratch, project, "total-budget", row["totalCost"], "totalCost")))
-    scratch.add(
-        (project, S3.euContribution, _amount(scratch, project, "eu-contribution", row["ecMaxContribution"], "ecMaxContribution"))
-    )
-    scratch.add((project, DCTERMS.source, source))
+    out.add(project, RDF.type, S3.Project)
+    out.add(project, RDFS.label, text(row["acronym"].strip(), "en"))
+    out.add(project, S3.acronym, plain(row["acronym"].strip()))
+    out.add(project, DCTERMS.title, text(row["title"].strip(), "en"))
+    out.add(project, DCTERMS.identifier, plain(ident))
+    out.add(project, SDO.startDate, day(start))
+    out.add(project, SDO.endDate, day(end))
+    money(out, project, "total-budget", S3.totalBudget, total)
+    money(out, project, "eu-contribution", S3.euContribution, contribution)
+    out.add(project, DCTERMS.source, source)
     for topic in (t.strip() for t in row["topics"].split(";") if t.strip()):
-        scratch.add((project, S3.theme, theme(scratch, minter, TOPICS, topic, topic, source)))
+        out.add(project, S3.theme, theme(out, minter, TOPICS, topic, topic, source))
     programme = minter.entity("programme", "cordis-" + row["frameworkProgramme"])
-    scratch.add((project, S3.programme, programme))
-    scratch.add((programme, RDF.type, S3.Programme))
-    scratch.add((programme, RDFS.label, Literal(framework[0], lang="en")))
-    scratch.add((programme, S3.programmingPeriod, minter.entity("concept", "programming-periods", framework[1])))
-    scratch.add((programme, DCTERMS.source, source))
-    graph += scratch
+    out.add(project, S3.programme, programme)
+    if out.first(programme):
+        out.add(programme, RDF.type, S3.Programme)
+        out.add(programme, RDFS.label, text(framework[0], "en"))
+        out.add(programme, S3.programmingPeriod, minter.entity("concept", "programming-periods", framework[1]))
+        out.add(programme, DCTERMS.source, source)
     result.projects.add(ident)
 
 
@@ -166,17 +166,18 @@ def load_organisations(
     minter: IriMinter,
     countries: CountryTable,
     projects: set[str],
+    sink: TripleSink,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, ORGANISATION_COLUMNS, ";")
     if problem is not None or rows is None:
         return result, [problem] if problem else []
-    source = _source(result.graph, minter, "cordis-organisations", path, display)
-    seen: set[str] = set()
+    source = _source(sink, minter, "cordis-organisations", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:
-        merged = _participation(result.graph, minter, source, row, countries, projects, seen)
+        with sink.row() as out:
+            merged = _participation(out, minter, source, row, countries, projects)
         if not merged:
             organisation = minter.entity("organisation", "cordis-" + row["organisationID"])
             result.origins[organisation] = Origin(display, line, row["organisationID"])
@@ -187,13 +188,12 @@ def load_organisations(
 
 
 def _participation(
-    graph: Graph,
+    out: Row,
     minter: IriMinter,
     source: URIRef,
     row: dict[str, str],
     countries: CountryTable,
     projects: set[str],
-    seen: set[str],
 ) -> bool:
     """Add one row; True when its organisation was already loaded from an earlier row (merged)."""
     if "__width__" in row:
@@ -213,23 +213,25 @@ def _participation(
     role = ROLES.get(row["role"])
     if role is None:
         raise RowRejected("role", row["role"], f"not one of {', '.join(ROLES)}.")
+    budget = parse_amount("totalCost", row["totalCost"])
     organisation = minter.entity("organisation", "cordis-" + org_id)
     project = minter.entity("project", "cordis-" + row["projectID"])
     participation = URIRef(f"{project}/participation/cordis-{org_id}")
-    scratch = Graph()
-    if org_id not in seen:  # the first row describes the organisation; later ones only add participations
-        scratch.add((organisation, RDF.type, S3.Organisation))
-        scratch.add((organisation, RDFS.label, Literal(row["name"].strip(), lang="en")))
-        scratch.add((organisation, S3.country, COUNTRY[alpha3]))
-        scratch.add((organisation, DCTERMS.identifier, Literal(org_id)))
-        scratch.add((organisation, DCTERMS.source, source))
-    scratch.add((project, S3.hasParticipation, participation))
-    scratch.add((participation, RDF.type, S3.Participation))
-    scratch.add((participation, S3.participant, organisation))
-    scratch.add((participation, S3.partnerRole, minter.entity("concept", "partner-roles", role)))
-    scratch.add((participation, S3.partnerBudget, _amount(scratch, participation, "budget", row["totalCost"], "totalCost")))
-    scratch.add((participation, DCTERMS.source, source))
-    graph += scratch
-    merged = org_id in seen
-    seen.add(org_id)
-    return merged
+    if not out.first(participation):
+        raise RowRejected(
+            "organisationID", org_id, "this organisation already takes part in this project; the first row was loaded."
+        )
+    first = out.first(organisation)
+    if first:  # the first row describes the organisation; later ones only add participations
+        out.add(organisation, RDF.type, S3.Organisation)
+        out.add(organisation, RDFS.label, text(row["name"].strip(), "en"))
+        out.add(organisation, S3.country, COUNTRY[alpha3])
+        out.add(organisation, DCTERMS.identifier, plain(org_id))
+        out.add(organisation, DCTERMS.source, source)
+    out.add(project, S3.hasParticipation, participation)
+    out.add(participation, RDF.type, S3.Participation)
+    out.add(participation, S3.participant, organisation)
+    out.add(participation, S3.partnerRole, minter.entity("concept", "partner-roles", role))
+    money(out, participation, "budget", S3.partnerBudget, budget)
+    out.add(participation, DCTERMS.source, source)
+    return not first

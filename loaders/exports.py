@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from loaders.iris import IriMinter
 from loaders.keep_eu import load_keep_eu, normalise
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
+from loaders.ntriples import TripleSink
 from loaders.provenance import LOADER_VERSION, LoadRecord, sha256_of
 from loaders.tabular import Reject, Summary
 from loaders.validation import Origin
@@ -34,7 +36,7 @@ EXPORT_KINDS = ("keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-
 
 @dataclass
 class ExportLoad:
-    graph: Graph
+    triples: Path  # the N-Triples file of the mapped graph
     summaries: list[Summary]
     origins: dict[URIRef, Origin]
     keys: set[str] = field(default_factory=set)  # identifiers later files may refer to (CORDIS project ids)
@@ -42,9 +44,9 @@ class ExportLoad:
 
 @dataclass
 class Loaded:
-    """What the exports add to a build."""
+    """What the exports add to a build: one N-Triples file per export file."""
 
-    graphs: dict[str, Graph] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # graph id → its triples
     origins: dict[URIRef, Origin] = field(default_factory=dict)
     problems: list[SourceProblem] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)
@@ -63,12 +65,17 @@ def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
 
 
 class _Cache:
+    """Mapped exports by key: `<key>.nt` (the triples) and `<key>.json` (row accounts, origins)."""
+
     def __init__(self, folder: Path, minter: IriMinter, context: str):
         self.folder, self.minter, self.context = folder, minter, context
+        self.used: set[str] = set()
 
     def key(self, kind: str, path: Path, extra: str) -> str:
         text = "|".join([kind, sha256_of(path), LOADER_VERSION, self.minter.base, self.context, extra])
-        return hashlib.sha256(text.encode()).hexdigest()
+        key = hashlib.sha256(text.encode()).hexdigest()
+        self.used.add(key)
+        return key
 
     def get(self, key: str) -> ExportLoad | None:
         graph_file, meta_file = self.folder / f"{key}.nt", self.folder / f"{key}.json"
@@ -80,17 +87,28 @@ class _Cache:
             for s in meta["summaries"]
         ]
         origins = {URIRef(iri): Origin(*value) for iri, value in meta["origins"].items()}
-        return ExportLoad(Graph().parse(graph_file, format="nt"), summaries, origins, set(meta["keys"]))
+        return ExportLoad(graph_file, summaries, origins, set(meta["keys"]))
 
-    def put(self, key: str, load: ExportLoad) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        load.graph.serialize(self.folder / f"{key}.nt", format="nt", encoding="utf-8")
+    def scratch(self, key: str) -> Path:
+        """Where a file being mapped writes its triples; `put` keeps them."""
+        return self.folder / f"{key}.nt.partial"
+
+    def put(self, key: str, load: ExportLoad) -> ExportLoad:
         meta = {
             "summaries": [asdict(s) for s in load.summaries],
             "origins": {str(iri): [o.file, o.line, o.record] for iri, o in load.origins.items()},
             "keys": sorted(load.keys),
         }
         (self.folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+        kept = self.folder / f"{key}.nt"
+        os.replace(load.triples, kept)  # the metadata first: a graph file is never without its account
+        return ExportLoad(kept, load.summaries, load.origins, load.keys)
+
+    def prune(self) -> None:
+        """Forget mapped files this build did not use (older versions of the exports)."""
+        for entry in self.folder.glob("*"):
+            if entry.name.split(".", 1)[0] not in self.used:
+                entry.unlink(missing_ok=True)
 
 
 def load_exports(
@@ -110,21 +128,22 @@ def load_exports(
     cci_codes = frozenset(str(c) for g in known.values() for c in g.objects(None, S3.cciCode))
     cordis_projects: set[str] = set()
 
-    def mapper(kind: str, path: Path, name: str) -> tuple[ExportLoad, list[SourceProblem]]:
-        if kind == "keep-eu":
-            keep, problems = load_keep_eu(path, name, minter, names, countries, progress)
-            return ExportLoad(keep.graph, keep.summaries, keep.origins), problems
-        if kind == "kohesio-projects":
-            kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes, progress)
-            return ExportLoad(kohesio.graph, [kohesio.summary], kohesio.origins), problems
-        if kind == "kohesio-beneficiaries":
-            beneficiaries, problems = load_beneficiaries(path, name, minter, countries, progress)
-            return ExportLoad(beneficiaries.graph, [beneficiaries.summary], beneficiaries.origins), problems
-        if kind == "cordis-projects":
-            projects, problems = cordis.load_projects(path, name, minter, progress)
-            return ExportLoad(projects.graph, [projects.summary], projects.origins, projects.projects), problems
-        organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects, progress)
-        return ExportLoad(organisations.graph, [organisations.summary], organisations.origins), problems
+    def mapper(kind: str, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
+        with TripleSink(out) as sink:
+            if kind == "keep-eu":
+                keep, problems = load_keep_eu(path, name, minter, names, countries, sink, progress)
+                return ExportLoad(out, keep.summaries, keep.origins), problems
+            if kind == "kohesio-projects":
+                kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes, sink, progress)
+                return ExportLoad(out, [kohesio.summary], kohesio.origins), problems
+            if kind == "kohesio-beneficiaries":
+                beneficiaries, problems = load_beneficiaries(path, name, minter, countries, sink, progress)
+                return ExportLoad(out, [beneficiaries.summary], beneficiaries.origins), problems
+            if kind == "cordis-projects":
+                projects, problems = cordis.load_projects(path, name, minter, sink, progress)
+                return ExportLoad(out, [projects.summary], projects.origins, projects.projects), problems
+            organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects, sink, progress)
+            return ExportLoad(out, [organisations.summary], organisations.origins), problems
 
     for kind in EXPORT_KINDS:
         for name, path in exports.get(kind, []):
@@ -134,16 +153,17 @@ def load_exports(
             load = cache.get(key)
             if load is None:
                 progress(f"loading {name}")
-                load, problems = mapper(kind, path, name)
+                load, problems = mapper(kind, path, name, cache.scratch(key))
                 if not problems:
-                    cache.put(key, load)
+                    load = cache.put(key, load)
             else:
                 progress(f"{name} unchanged: reusing its mapped graph")
             cordis_projects |= load.keys
             graph_id = f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-            loaded.graphs[graph_id] = load.graph
+            loaded.files[graph_id] = load.triples
             loaded.origins.update(load.origins)
             loaded.problems.extend(problems)
             loaded.summaries.extend(load.summaries)
             loaded.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+    cache.prune()
     return loaded

@@ -9,26 +9,28 @@ Organisations keep a keep.eu IRI; their PIC is recorded so reconciliation can li
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import zip_longest
 from pathlib import Path
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.country_table import CountryTable
-from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, theme
+from loaders.ntriples import Row, TripleSink, day, is_safe_iri, plain, text
+from loaders.provenance import sha256_of
+from loaders.tabular import NUTS_CODE, RowRejected, Summary, check_within_total, describe_file, money, parse_amount, theme
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
+from loaders.vocab import COUNTRY, NUTS, S3
 
 PROJECTS_SHEET, PARTNERS_SHEET = "Search results, projects", "Search results, partners"
 PROJECT_COLUMNS = [
@@ -55,7 +57,6 @@ def normalise(name: str) -> str:
 
 @dataclass
 class KeepLoad:
-    graph: Graph = field(default_factory=Graph)
     summaries: list[Summary] = field(default_factory=list)
     origins: dict[URIRef, Origin] = field(default_factory=dict)
 
@@ -76,49 +77,66 @@ def _date(column: str, value: object) -> date:
     raise RowRejected(column, text, "not a date (an Excel date, DD/MM/YYYY or YYYY-MM-DD).")
 
 
-def _money(graph: Graph, owner: URIRef, name: str, column: str, value: object) -> None:
+def _amount(column: str, value: object) -> Decimal | None:
     if value is None or _text(value) == "":
-        return
-    amount = Decimal(str(value)) if isinstance(value, int | float) else parse_amount(column, _text(value))
-    node = URIRef(f"{owner}/{name}")
-    graph.add((node, RDF.type, S3.MonetaryAmount))
-    graph.add((node, SDO.value, Literal(canonical_decimal(amount), datatype=XSD.decimal)))
-    graph.add((node, S3.currency, CURRENCY.EUR))
-    graph.add((node, S3.isApproximate, Literal(False)))
-    predicate = {"total-budget": S3.totalBudget, "eu-contribution": S3.euContribution, "budget": S3.partnerBudget}[name]
-    graph.add((owner, predicate, node))
+        return None
+    return Decimal(str(value)) if isinstance(value, int | float) else parse_amount(column, _text(value))
+
+
+Rows = Iterator[tuple[int, dict[str, object]]]
 
 
 class _Workbook:
-    def __init__(self, path: Path, display: str, minter: IriMinter, programmes: dict[str, URIRef], countries: CountryTable):
+    def __init__(
+        self,
+        path: Path,
+        display: str,
+        minter: IriMinter,
+        programmes: dict[str, URIRef],
+        countries: CountryTable,
+        sink: TripleSink,
+    ):
         self.path, self.display, self.minter, self.programmes, self.countries = path, display, minter, programmes, countries
+        self.sink = sink
         self.result = KeepLoad()
-        self.projects: dict[tuple[str, str], URIRef] = {}  # (programme name, project key) → IRI
-        self.source = minter.entity("source", "keep-eu-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+        self.projects: dict[tuple[str, str], URIRef] = {}  # (programme name, project id or period-acronym) → IRI
+        self.by_acronym: dict[tuple[str, str], URIRef] = {}  # (programme name, acronym) → IRI
+        self.source = minter.entity("source", "keep-eu-" + sha256_of(path)[:12])
 
     def describe_source(self) -> None:
-        describe_file(self.result.graph, self.source, f"keep.eu export {self.path.name}", self.path, self.display)
+        describe_file(self.sink, self.source, f"keep.eu export {self.path.name}", self.path, self.display)
 
-    def sheet(self, book: object, name: str, columns: list[str]) -> tuple[list[tuple[int, dict[str, object]]], Summary]:
+    def sheet(self, book: object, name: str, columns: list[str]) -> tuple[Rows, Summary]:
+        """The header is checked now; the rows are read as they are loaded."""
         summary = Summary(f"{self.display} [{name}]")
         rows = book[name].iter_rows(values_only=True)  # type: ignore[index]
         header = [_text(c) for c in next(rows, ())]
         if header != columns:
             raise ValueError(f"the sheet '{name}' does not have keep.eu's columns")
-        return [(n, dict(zip(columns, row, strict=False))) for n, row in enumerate(rows, start=2) if any(row)], summary
 
-    def programme(self, name: str, period: str, graph: Graph) -> URIRef:
+        def records() -> Rows:
+            try:
+                for n, row in enumerate(rows, start=2):
+                    if any(row):
+                        yield n, dict(zip_longest(columns, row[: len(columns)]))  # short rows: empty cells
+            except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError) as error:
+                raise RowRejected("(row)", "", f"the sheet '{name}' cannot be read from here on: {error}") from error
+
+        return records(), summary
+
+    def programme(self, name: str, period: str, out: Row) -> URIRef:
         known = self.programmes.get(normalise(name))
         if known is not None:
             return known
         iri = self.minter.entity("programme", "keep-" + slug(name))
-        graph.add((iri, RDF.type, S3.Programme))
-        graph.add((iri, RDFS.label, Literal(name, lang="en")))
-        graph.add((iri, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period)))
-        graph.add((iri, DCTERMS.source, self.source))
+        if out.first(iri):
+            out.add(iri, RDF.type, S3.Programme)
+            out.add(iri, RDFS.label, text(name, "en"))
+            out.add(iri, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
+            out.add(iri, DCTERMS.source, self.source)
         return iri
 
-    def project(self, row: dict[str, object], summary: Summary, line: int) -> bool:
+    def project(self, out: Row, row: dict[str, object], summary: Summary, line: int) -> bool:
         """Add one project row (never merged: a repeat is rejected as a duplicate)."""
         programme_name, period = _text(row["Programme"]), _text(row["Period"])
         acronym, ident = _text(row["Project acronym"]), _text(row["Project ID (2021-2027 only)"])
@@ -132,79 +150,81 @@ class _Workbook:
                 "Project acronym", acronym, "duplicate project in this programme and period; the first row was loaded."
             )
         start, end = _date("Project start", row["Project start"]), _date("Project end", row["Project end"])
+        total_column, eu_column = "Project's total budget / expenditure", "Project's EU funding"
+        total, eu = _amount(total_column, row[total_column]), _amount(eu_column, row[eu_column])
+        check_within_total(eu_column, eu, total)
         iri = self.minter.entity(
             "project", "keep-" + slug(ident) if ident else f"keep-{slug(programme_name)}-{period}-{slug(acronym)}"
         )
-        g = Graph()
-        g.add((iri, RDF.type, S3.Project))
-        g.add((iri, RDFS.label, Literal(acronym, lang="en")))
-        g.add((iri, S3.acronym, Literal(acronym)))
+        out.add(iri, RDF.type, S3.Project)
+        out.add(iri, RDFS.label, text(acronym, "en"))
+        out.add(iri, S3.acronym, plain(acronym))
         if _text(row["Project name in English"]):
-            g.add((iri, DCTERMS.title, Literal(_text(row["Project name in English"]), lang="en")))
+            out.add(iri, DCTERMS.title, text(_text(row["Project name in English"]), "en"))
         if _text(row["Description in English"]):
-            g.add((iri, DCTERMS.description, Literal(_text(row["Description in English"]), lang="en")))
-        g.add((iri, SDO.startDate, Literal(start, datatype=XSD.date)))
-        g.add((iri, SDO.endDate, Literal(end, datatype=XSD.date)))
-        if re.match(r"^https?://\S+$", _text(row["Website"])):
-            g.add((iri, SDO.url, URIRef(_text(row["Website"]))))
-        _money(g, iri, "total-budget", "Project's total budget / expenditure", row["Project's total budget / expenditure"])
-        _money(g, iri, "eu-contribution", "Project's EU funding", row["Project's EU funding"])
-        g.add((iri, S3.programme, self.programme(programme_name, period, g)))
+            out.add(iri, DCTERMS.description, text(_text(row["Description in English"]), "en"))
+        out.add(iri, SDO.startDate, day(start))
+        out.add(iri, SDO.endDate, day(end))
+        if re.match(r"^https?://", _text(row["Website"])) and is_safe_iri(_text(row["Website"])):
+            out.add(iri, SDO.url, URIRef(_text(row["Website"])))
+        if total is not None:
+            money(out, iri, "total-budget", S3.totalBudget, total)
+        if eu is not None:
+            money(out, iri, "eu-contribution", S3.euContribution, eu)
+        out.add(iri, S3.programme, self.programme(programme_name, period, out))
         for column in ("Theme 1", "Theme 2", "Theme 3"):
             if _text(row[column]):
-                g.add((iri, S3.theme, theme(g, self.minter, KEEP_THEMES, _text(row[column]), _text(row[column]), self.source)))
-        g.add((iri, DCTERMS.source, self.source))
-        self.result.graph += g
+                out.add(iri, S3.theme, theme(out, self.minter, KEEP_THEMES, _text(row[column]), _text(row[column]), self.source))
+        out.add(iri, DCTERMS.source, self.source)
         self.projects[(programme_name, key)] = iri
+        self.by_acronym.setdefault((programme_name, acronym), iri)
         self.result.origins[iri] = Origin(summary.file, line, acronym)
         return False
 
-    def partner(self, row: dict[str, object], seen: set[str]) -> bool:
+    def partner(self, out: Row, row: dict[str, object]) -> bool:
         programme_name, acronym, ident = (
             _text(row["Programme"]),
             _text(row["Project acronym"]),
             _text(row["Project ID (2021-2027 only)"]),
         )
-        project = self.projects.get((programme_name, ident)) or next(
-            (iri for (name, key), iri in self.projects.items() if name == programme_name and key.endswith("-" + acronym)), None
-        )
+        project = self.projects.get((programme_name, ident)) or self.by_acronym.get((programme_name, acronym))
         if project is None:
             raise RowRejected("Project acronym", acronym, "no loaded project of this programme has this acronym or id.")
         alpha3 = self.countries.from_alpha2(_text(row["Country code"]))
         if alpha3 is None:
             raise RowRejected("Country code", _text(row["Country code"]), "not a country code of the EU country table.")
+        budget_column = "Partner's total eligible budget / expenditure"
+        budget = _amount(budget_column, row[budget_column])
         pic, other = _text(row["Participant Identification Code"]), _text(row["Partner’s ID if not PIC"])
         key = f"pic-{pic}" if pic else f"id-{slug(other or _text(row['Organisation in English']) + '-' + alpha3)}"
         organisation = self.minter.entity("organisation", "keep-" + key)
         participation = URIRef(f"{project}/participation/keep-{key}")
-        g = Graph()
-        if key not in seen:
-            g.add((organisation, RDF.type, S3.Organisation))
-            g.add((organisation, RDFS.label, Literal(_text(row["Organisation in English"]), lang="en")))
-            g.add((organisation, S3.country, COUNTRY[alpha3]))
+        if not out.first(participation):
+            raise RowRejected(
+                "Participant Identification Code" if pic else "Organisation in English",
+                pic or _text(row["Organisation in English"]),
+                "this organisation is already a partner of this project; the first row was loaded.",
+            )
+        first = out.first(organisation)
+        if first:
+            out.add(organisation, RDF.type, S3.Organisation)
+            out.add(organisation, RDFS.label, text(_text(row["Organisation in English"]), "en"))
+            out.add(organisation, S3.country, COUNTRY[alpha3])
             if pic:
-                g.add((organisation, DCTERMS.identifier, Literal(pic)))
+                out.add(organisation, DCTERMS.identifier, plain(pic))
             nuts = _text(row["NUTS3 code (or equivalent)"]) or _text(row["NUTS2 code (or equivalent)"])
-            if re.match(r"^[A-Z]{2}[A-Z0-9]{0,3}$", nuts):
-                g.add((organisation, S3.region, NUTS[nuts]))
-            g.add((organisation, DCTERMS.source, self.source))
+            if NUTS_CODE.match(nuts):
+                out.add(organisation, S3.region, NUTS[nuts])
+            out.add(organisation, DCTERMS.source, self.source)
         role = "lead-partner" if _text(row["Lead partner"]).lower() == "yes" else "partner"
-        g.add((project, S3.hasParticipation, participation))
-        g.add((participation, RDF.type, S3.Participation))
-        g.add((participation, S3.participant, organisation))
-        g.add((participation, S3.partnerRole, self.minter.entity("concept", "partner-roles", role)))
-        g.add((participation, DCTERMS.source, self.source))
-        _money(
-            g,
-            participation,
-            "budget",
-            "Partner's total eligible budget / expenditure",
-            row["Partner's total eligible budget / expenditure"],
-        )
-        self.result.graph += g
-        merged = key in seen
-        seen.add(key)
-        return merged
+        out.add(project, S3.hasParticipation, participation)
+        out.add(participation, RDF.type, S3.Participation)
+        out.add(participation, S3.participant, organisation)
+        out.add(participation, S3.partnerRole, self.minter.entity("concept", "partner-roles", role))
+        out.add(participation, DCTERMS.source, self.source)
+        if budget is not None:
+            money(out, participation, "budget", S3.partnerBudget, budget)
+        return not first
 
 
 def load_keep_eu(
@@ -213,9 +233,10 @@ def load_keep_eu(
     minter: IriMinter,
     programmes: dict[str, URIRef],
     countries: CountryTable,
+    sink: TripleSink,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[KeepLoad, list[SourceProblem]]:
-    reader = _Workbook(path, display, minter, programmes, countries)
+    reader = _Workbook(path, display, minter, programmes, countries, sink)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         projects, project_summary = reader.sheet(book, PROJECTS_SHEET, PROJECT_COLUMNS)
@@ -224,13 +245,14 @@ def load_keep_eu(
         fix = f"use keep.eu's Excel export with the sheets '{PROJECTS_SHEET}' and '{PARTNERS_SHEET}', complete."
         return reader.result, [SourceProblem(display, f"cannot be read as a keep.eu workbook: {error}.", fix=fix)]
     reader.describe_source()
-    seen: set[str] = set()  # organisations already described
 
     def project_row(line: int, row: dict[str, object]) -> bool:
-        return reader.project(row, project_summary, line)
+        with sink.row() as out:
+            return reader.project(out, row, project_summary, line)
 
     def partner_row(line: int, row: dict[str, object]) -> bool:
-        return reader.partner(row, seen)
+        with sink.row() as out:
+            return reader.partner(out, row)
 
     project_summary.account(projects, project_row, progress)
     partner_summary.account(partners, partner_row, progress)

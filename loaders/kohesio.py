@@ -9,23 +9,33 @@ EU's own validation rules reject a row: start ≤ end, at least one location, EU
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.country_table import CountryTable
-from loaders.curated.mapper import canonical_decimal
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.tabular import RowRejected, Summary, describe_file, parse_amount, read_rows, theme
+from loaders.ntriples import Row, TripleSink, day, plain, text
+from loaders.provenance import sha256_of
+from loaders.tabular import (
+    NUTS_CODE,
+    RowRejected,
+    Summary,
+    check_within_total,
+    describe_file,
+    money,
+    parse_amount,
+    read_rows,
+    theme,
+)
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, CURRENCY, NUTS, S3
+from loaders.vocab import COUNTRY, NUTS, S3
 
 REQUIRED = [
     "Operation_Unique_Identifier", "Operation_Name_English", "Operation_Start_Date", "Operation_End_Date",
@@ -40,7 +50,6 @@ KOHESIO_ITEM = re.compile(r"^https://linkedopendata\.eu/entity/(Q\d+)$")
 
 @dataclass
 class KohesioLoad:
-    graph: Graph = field(default_factory=Graph)
     summary: Summary = field(default_factory=lambda: Summary(""))
     origins: dict[URIRef, Origin] = field(default_factory=dict)
 
@@ -62,15 +71,7 @@ class _Mapper:
         self.minter, self.countries, self.cci_codes, self.source = minter, countries, cci_codes, source
         self.seen: set[str] = set()
 
-    def money(self, g: Graph, owner: URIRef, name: str, predicate: URIRef, column: str, text: str, currency: str) -> None:
-        node = URIRef(f"{owner}/{name}")
-        g.add((node, RDF.type, S3.MonetaryAmount))
-        g.add((node, SDO.value, Literal(canonical_decimal(parse_amount(column, text)), datatype=XSD.decimal)))
-        g.add((node, S3.currency, CURRENCY[currency]))
-        g.add((node, S3.isApproximate, Literal(False)))
-        g.add((owner, predicate, node))
-
-    def row(self, row: dict[str, str]) -> tuple[URIRef, Graph]:
+    def row(self, out: Row, row: dict[str, str]) -> URIRef:
         if "__width__" in row:
             raise RowRejected("(row)", row["__width__"], "has another number of fields than the header.")
         item = KOHESIO_ITEM.match(row["Operation_Unique_Identifier"].strip())
@@ -99,34 +100,28 @@ class _Mapper:
         period = row["Programming_Period"].strip()
         if period not in ("2014-2020", "2021-2027"):
             raise RowRejected("Programming_Period", period, "only 2014-2020 and 2021-2027 are covered.")
+        total = parse_amount("Total_Eligible_Expenditure_amount", row["Total_Eligible_Expenditure_amount"])
+        eu = parse_amount("Project_EU_Budget", row["Project_EU_Budget"]) if row["Project_EU_Budget"].strip() else None
+        check_within_total("Project_EU_Budget", eu, total)
         project = self.minter.entity("project", "kohesio-" + item.group(1))
-        g = Graph()
-        g.add((project, RDF.type, S3.Project))
+        out.add(project, RDF.type, S3.Project)
         name = row["Operation_Name_English"].strip() or item.group(1)
-        g.add((project, RDFS.label, Literal(name, lang="en")))
-        g.add((project, DCTERMS.title, Literal(name, lang="en")))
-        g.add((project, DCTERMS.identifier, Literal(row.get("Operation_Local_Identifier", "").strip() or item.group(1))))
-        g.add((project, OWL.sameAs, URIRef(row["Operation_Unique_Identifier"].strip())))
-        g.add((project, SDO.startDate, Literal(start, datatype=XSD.date)))
-        g.add((project, SDO.endDate, Literal(end, datatype=XSD.date)))
-        g.add((project, S3.country, COUNTRY[alpha3]))
-        if re.match(r"^[A-Z]{2}[A-Z0-9]{0,3}$", nuts):
-            g.add((project, S3.region, NUTS[nuts]))
-        self.money(
-            g,
-            project,
-            "total-budget",
-            S3.totalBudget,
-            "Total_Eligible_Expenditure_amount",
-            row["Total_Eligible_Expenditure_amount"],
-            currency,
-        )
-        if row["Project_EU_Budget"].strip():
-            self.money(g, project, "eu-contribution", S3.euContribution, "Project_EU_Budget", row["Project_EU_Budget"], currency)
-        g.add((project, S3.programme, self.programme(g, row, period)))
+        out.add(project, RDFS.label, text(name, "en"))
+        out.add(project, DCTERMS.title, text(name, "en"))
+        out.add(project, DCTERMS.identifier, plain(row.get("Operation_Local_Identifier", "").strip() or item.group(1)))
+        out.add(project, OWL.sameAs, URIRef(item.group(0)))
+        out.add(project, SDO.startDate, day(start))
+        out.add(project, SDO.endDate, day(end))
+        out.add(project, S3.country, COUNTRY[alpha3])
+        if NUTS_CODE.match(nuts):
+            out.add(project, S3.region, NUTS[nuts])
+        money(out, project, "total-budget", S3.totalBudget, total, currency)
+        if eu is not None:
+            money(out, project, "eu-contribution", S3.euContribution, eu, currency)
+        out.add(project, S3.programme, self.programme(out, row, period))
         for code, fund_name in zip(row["Fund_Code"].split("|"), row["Fund_Name"].split("|"), strict=False):
             if code.strip():
-                g.add((project, S3.fund, self.fund(g, code.strip(), fund_name.strip())))
+                out.add(project, S3.fund, self.fund(out, code.strip(), fund_name.strip()))
         categories = zip(
             row.get("Category_Of_Intervention", "").split("|"), row.get("Category_Label", "").split("|"), strict=False
         )
@@ -136,52 +131,53 @@ class _Mapper:
         for scheme, pairs in ((CATEGORIES, categories), (THEMATIC_OBJECTIVES, objectives)):
             for code, label in pairs:
                 if code.strip():
-                    g.add((project, S3.theme, theme(g, self.minter, scheme, code.strip(), label.strip(), self.source)))
+                    out.add(project, S3.theme, theme(out, self.minter, scheme, code.strip(), label.strip(), self.source))
         for beneficiary in (b.strip() for b in row["Beneficiary_Name"].split("|") if b.strip()):
-            self.beneficiary(g, project, beneficiary, alpha3)
-        g.add((project, DCTERMS.source, self.source))
+            self.beneficiary(out, project, beneficiary, alpha3)
+        out.add(project, DCTERMS.source, self.source)
         self.seen.add(item.group(1))
-        return project, g
+        return project
 
-    def programme(self, g: Graph, row: dict[str, str], period: str) -> URIRef:
+    def programme(self, out: Row, row: dict[str, str], period: str) -> URIRef:
         cci = row["Programme_Code"].strip()
         programme = self.minter.entity(
             "programme",
             cci if re.match(r"^20\d\d[A-Z]{2}\d\d[A-Z0-9]{4}\d{3}$", cci) else "kohesio-" + slug(cci or row["Programme_Name"]),
         )
-        if cci not in self.cci_codes:  # a programme the CCI table does not know (2021-2027)
-            g.add((programme, RDF.type, S3.Programme))
-            g.add((programme, RDFS.label, Literal(row["Programme_Name"].strip() or cci, lang="en")))
-            g.add((programme, S3.cciCode, Literal(cci)))
-            g.add((programme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period)))
-            g.add((programme, DCTERMS.source, self.source))
+        if cci not in self.cci_codes and out.first(programme):  # a programme the CCI table does not know (2021-2027)
+            out.add(programme, RDF.type, S3.Programme)
+            out.add(programme, RDFS.label, text(row["Programme_Name"].strip() or cci, "en"))
+            out.add(programme, S3.cciCode, plain(cci))
+            out.add(programme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
+            out.add(programme, DCTERMS.source, self.source)
         return programme
 
-    def fund(self, g: Graph, code: str, name: str) -> URIRef:
+    def fund(self, out: Row, code: str, name: str) -> URIRef:
         fund = self.minter.entity("concept", "funds", slug(code))
-        if code != "ERDF":  # ERDF is curated; other funds are described from the export
-            g.add((fund, RDF.type, SKOS.Concept))
-            g.add((fund, RDF.type, S3.Fund))
-            g.add((fund, RDFS.label, Literal(name or code, lang="en")))
-            g.add((fund, SKOS.prefLabel, Literal(name or code, lang="en")))
-            g.add((fund, SKOS.notation, Literal(code)))
-            g.add((fund, SKOS.inScheme, self.minter.entity("scheme", "funds")))
-            g.add((fund, DCTERMS.source, self.source))
+        if code != "ERDF" and out.first(fund):  # ERDF is curated; other funds are described from the export
+            out.add(fund, RDF.type, SKOS.Concept)
+            out.add(fund, RDF.type, S3.Fund)
+            out.add(fund, RDFS.label, text(name or code, "en"))
+            out.add(fund, SKOS.prefLabel, text(name or code, "en"))
+            out.add(fund, SKOS.notation, plain(code))
+            out.add(fund, SKOS.inScheme, self.minter.entity("scheme", "funds"))
+            out.add(fund, DCTERMS.source, self.source)
         return fund
 
-    def beneficiary(self, g: Graph, project: URIRef, name: str, alpha3: str) -> None:
+    def beneficiary(self, out: Row, project: URIRef, name: str, alpha3: str) -> None:
         key = slug(f"{name}-{alpha3}")
         organisation = self.minter.entity("organisation", "kohesio-" + key)
         participation = URIRef(f"{project}/participation/kohesio-{key}")
-        g.add((organisation, RDF.type, S3.Organisation))
-        g.add((organisation, RDFS.label, Literal(name, lang="en")))
-        g.add((organisation, S3.country, COUNTRY[alpha3]))
-        g.add((organisation, DCTERMS.source, self.source))
-        g.add((project, S3.hasParticipation, participation))
-        g.add((participation, RDF.type, S3.Participation))
-        g.add((participation, S3.participant, organisation))
-        g.add((participation, S3.partnerRole, self.minter.entity("concept", "partner-roles", "participant")))
-        g.add((participation, DCTERMS.source, self.source))
+        if out.first(organisation):
+            out.add(organisation, RDF.type, S3.Organisation)
+            out.add(organisation, RDFS.label, text(name, "en"))
+            out.add(organisation, S3.country, COUNTRY[alpha3])
+            out.add(organisation, DCTERMS.source, self.source)
+        out.add(project, S3.hasParticipation, participation)
+        out.add(participation, RDF.type, S3.Participation)
+        out.add(participation, S3.participant, organisation)
+        out.add(participation, S3.partnerRole, self.minter.entity("concept", "partner-roles", "participant"))
+        out.add(participation, DCTERMS.source, self.source)
 
 
 def load_kohesio_projects(
@@ -190,6 +186,7 @@ def load_kohesio_projects(
     minter: IriMinter,
     countries: CountryTable,
     cci_codes: frozenset[str],
+    sink: TripleSink,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
@@ -206,14 +203,13 @@ def load_kohesio_projects(
     rows, problem = read_rows(path, display, header, ",")
     if problem is not None or rows is None:
         return result, [problem] if problem else []
-    source = minter.entity("source", "kohesio-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
-    g = result.graph
-    describe_file(g, source, f"Kohesio export {path.name}", path, display)
+    source = minter.entity("source", "kohesio-" + sha256_of(path)[:12])
+    describe_file(sink, source, f"Kohesio export {path.name}", path, display)
     mapper = _Mapper(minter, countries, cci_codes, source)
 
     def handle(line: int, row: dict[str, str]) -> bool:
-        project, triples = mapper.row(row)
-        g.addN((s, p, o, g) for s, p, o in triples)
+        with sink.row() as out:
+            project = mapper.row(out, row)
         result.origins[project] = Origin(display, line, project.rsplit("-", 1)[-1])
         return False
 

@@ -8,18 +8,19 @@ so both files describe one entity; the transliteration becomes an alternative la
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, XSD, Literal
+from rdflib import RDF, RDFS, SKOS
 from rdflib.namespace import DCTERMS
 
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
+from loaders.ntriples import TripleSink, integer, text
+from loaders.provenance import sha256_of
 from loaders.tabular import RowRejected, Summary, describe_file, read_rows
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, S3
@@ -46,15 +47,19 @@ def _number(column: str, text: str) -> Decimal:
 
 
 def load_beneficiaries(
-    path: Path, display: str, minter: IriMinter, countries: CountryTable, progress: Callable[[str], None] | None = None
+    path: Path,
+    display: str,
+    minter: IriMinter,
+    countries: CountryTable,
+    sink: TripleSink,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, COLUMNS, "\t")
     if problem is not None or rows is None:
         return result, [problem] if problem else []
-    source = minter.entity("source", "kohesio-beneficiaries-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
-    g = result.graph
-    describe_file(g, source, f"Kohesio beneficiaries export {path.name}", path, display)
+    source = minter.entity("source", "kohesio-beneficiaries-" + sha256_of(path)[:12])
+    describe_file(sink, source, f"Kohesio beneficiaries export {path.name}", path, display)
     seen: set[str] = set()
 
     def handle(line: int, row: dict[str, str]) -> bool:
@@ -73,16 +78,17 @@ def load_beneficiaries(
         if key in seen:
             raise RowRejected("Beneficiary Name", name, "duplicate beneficiary in this country; the first row was loaded.")
         organisation = minter.entity("organisation", "kohesio-" + key)
-        g.add((organisation, RDF.type, S3.Organisation))
-        transliterated = row["Transliterated Name"].strip()
-        if transliterated and transliterated != name:  # a name in its own script: language unknown
-            g.add((organisation, RDFS.label, Literal(name, lang="und")))
-            g.add((organisation, SKOS.altLabel, Literal(transliterated, lang="und-latn")))
-        else:
-            g.add((organisation, RDFS.label, Literal(name, lang="en")))
-        g.add((organisation, S3.country, COUNTRY[alpha3]))
-        g.add((organisation, S3.projectCount, Literal(int(projects), datatype=XSD.integer)))
-        g.add((organisation, DCTERMS.source, source))
+        with sink.row() as out:
+            out.add(organisation, RDF.type, S3.Organisation)
+            transliterated = row["Transliterated Name"].strip()
+            if transliterated and transliterated != name:  # a name in its own script: language unknown
+                out.add(organisation, RDFS.label, text(name, "und"))
+                out.add(organisation, SKOS.altLabel, text(transliterated, "und-latn"))
+            else:
+                out.add(organisation, RDFS.label, text(name, "en"))
+            out.add(organisation, S3.country, COUNTRY[alpha3])
+            out.add(organisation, S3.projectCount, integer(int(projects)))
+            out.add(organisation, DCTERMS.source, source)
         seen.add(key)
         result.origins[organisation] = Origin(display, line, name)
         return False

@@ -5,8 +5,9 @@ provenance graph says what the rule is, so every link says which rule made it.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV
 
@@ -23,54 +24,45 @@ RULES = {
 }
 
 
-def _links(groups: Iterable[list[URIRef]]) -> Graph:
+def _links(groups: Iterable[set[str]]) -> Graph:
     graph = Graph()
     for members in groups:
-        ordered = sorted(set(members), key=str)
-        for other in ordered[1:]:
-            graph.add((ordered[0], OWL.sameAs, other))
+        first, *others = sorted(members)
+        for other in others:
+            graph.add((URIRef(first), OWL.sameAs, URIRef(other)))
     return graph
 
 
-def reconcile(graphs: Iterable[Graph]) -> dict[str, Graph]:
-    """rule id → the owl:sameAs links it makes across the given graphs."""
-    organisations: set[URIRef] = set()
-    projects: set[URIRef] = set()
-    identifiers: dict[URIRef, str] = {}
-    programme: dict[URIRef, URIRef] = {}
-    acronym: dict[URIRef, str] = {}
-    names: dict[URIRef, set[str]] = defaultdict(set)
-    country: dict[URIRef, URIRef] = {}
-    for graph in graphs:
-        organisations.update(s for s in graph.subjects(RDF.type, S3.Organisation) if isinstance(s, URIRef))
-        projects.update(s for s in graph.subjects(RDF.type, S3.Project) if isinstance(s, URIRef))
-        for s, o in graph.subject_objects(DCTERMS.identifier):
-            identifiers[s] = str(o)  # type: ignore[index]
-        for s, o in graph.subject_objects(S3.programme):
-            programme[s] = o  # type: ignore[index,assignment]
-        for s, o in graph.subject_objects(S3.acronym):
-            acronym[s] = str(o).casefold()  # type: ignore[index]
-        for s, o in graph.subject_objects(S3.country):
-            country[s] = o  # type: ignore[index,assignment]
-        for s, o in graph.subject_objects(RDFS.label):
-            names[s].add(slug(str(o)).replace("-", ""))  # type: ignore[index]
-    by_pic: dict[str, list[URIRef]] = defaultdict(list)
-    for organisation in organisations:
-        if organisation in identifiers:
-            by_pic[identifiers[organisation]].append(organisation)
-    by_name: dict[tuple[URIRef, str], list[URIRef]] = defaultdict(list)
-    for project in projects:
-        if project in programme and project in acronym:
-            by_name[(programme[project], acronym[project])].append(project)
-    by_name_country: dict[tuple[str, URIRef], list[URIRef]] = defaultdict(list)
-    for organisation in organisations:
-        if organisation in country:
-            for name in names.get(organisation, ()):
-                by_name_country[(name, country[organisation])].append(organisation)
+def _select(store: ox.Store, variables: str, where: str) -> Iterator[list[str]]:
+    """Rows of a SELECT over the merged sources, each value (in the order of `variables`) as its
+    lexical form or IRI."""
+    query = f"PREFIX s3: <{S3}> PREFIX dcterms: <{DCTERMS}> PREFIX rdfs: <{RDFS}> SELECT {variables} WHERE {{ {where} }}"
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    names = variables.replace("?", "").split()
+    for row in solutions:
+        yield [row[name].value for name in names]
+
+
+def reconcile(store: ox.Store) -> dict[str, Graph]:
+    """rule id → the owl:sameAs links it makes across the sources merged in `store`'s default graph."""
+    by_pic: dict[str, set[str]] = defaultdict(set)
+    for organisation, identifier in _select(store, "?o ?id", "?o a s3:Organisation ; dcterms:identifier ?id FILTER isIRI(?o)"):
+        by_pic[identifier].add(organisation)
+    by_acronym: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for project, programme, acronym in _select(
+        store, "?p ?g ?a", "?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p)"
+    ):
+        by_acronym[(programme, acronym.casefold())].add(project)
+    by_name_country: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for organisation, label, country in _select(
+        store, "?o ?l ?c", "?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o)"
+    ):
+        by_name_country[(slug(label).replace("-", ""), country)].add(organisation)
     return {
         "same-pic": _links(g for g in by_pic.values() if len(g) > 1),
-        "name-country": _links(g for g in by_name_country.values() if len(set(g)) > 1),
-        "programme-acronym": _links(g for g in by_name.values() if len(g) > 1),
+        "name-country": _links(g for g in by_name_country.values() if len(g) > 1),
+        "programme-acronym": _links(g for g in by_acronym.values() if len(g) > 1),
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pyoxigraph as ox
 import pyrudof
 from pyshacl import validate
 from pyshacl.errors import ValidationFailure
@@ -26,7 +27,19 @@ from loaders.findings import Finding, Severity
 from loaders.shacl_sparql import validate_with_oxigraph
 
 
-def _pyshacl(data: Graph, shapes: Graph) -> list[Finding]:
+def store_of(graph: Graph) -> ox.Store:
+    """An in-memory store with `graph` as its default graph: what the engines validate."""
+    store = ox.Store()
+    store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _ntriples(store: ox.Store) -> bytes:
+    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+
+
+def _pyshacl(store: ox.Store, shapes: Graph) -> list[Finding]:
+    data = Graph().parse(data=_ntriples(store), format="nt")
     _, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     if isinstance(report, ValidationFailure):
         raise BuildError(f"the SHACL shapes cannot be applied: {report}", [])
@@ -51,10 +64,10 @@ def _pyshacl(data: Graph, shapes: Graph) -> list[Finding]:
 _MESSAGE = re.compile(r'"((?:[^"\\]|\\.)*)"@en')
 
 
-def _rudof(data: Graph, shapes: Graph) -> list[Finding]:
+def _rudof(store: ox.Store, shapes: Graph) -> list[Finding]:
     rudof = pyrudof.Rudof(pyrudof.RudofConfig())
     try:
-        rudof.read_data(data.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples)
+        rudof.read_data(_ntriples(store).decode("utf-8"), format=pyrudof.RDFFormat.NTriples)
         rudof.read_shacl(shapes.serialize(format="turtle"), format=pyrudof.ShaclFormat.Turtle)
         report = rudof.validate_shacl()
     except pyrudof.RudofError as error:
@@ -98,15 +111,16 @@ def _order(finding: Finding) -> tuple[str, str, str]:
     return (finding.focus, finding.path or "", finding.message)
 
 
-def _oxigraph(data: Graph, shapes: Graph) -> list[Finding]:
-    return sorted(validate_with_oxigraph(data, shapes), key=_order)
+def _oxigraph(store: ox.Store, shapes: Graph) -> list[Finding]:
+    return sorted(validate_with_oxigraph(store, shapes), key=_order)
 
 
-ENGINES: dict[str, Callable[[Graph, Graph], list[Finding]]] = {"oxigraph": _oxigraph, "rudof": _rudof, "pyshacl": _pyshacl}
+ENGINES: dict[str, Callable[[ox.Store, Graph], list[Finding]]] = {"oxigraph": _oxigraph, "rudof": _rudof, "pyshacl": _pyshacl}
 DEFAULT_ENGINE = "oxigraph"
 
 
-def run_engine(name: str, data: Graph, shapes: Graph) -> list[Finding]:
+def run_engine(name: str, data: ox.Store, shapes: Graph) -> list[Finding]:
+    """Validate the default graph of `data` against `shapes`."""
     engine = ENGINES.get(name)
     if engine is None:
         raise ValueError(f"unknown SHACL engine {name!r}; use one of: {', '.join(ENGINES)}")

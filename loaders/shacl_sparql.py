@@ -136,9 +136,8 @@ def _message(template: str, row: ox.QuerySolution, variables: list[str]) -> str:
     return re.sub(r"\{[?$](\w+)\}", value, template)
 
 
-def validate_with_oxigraph(data: Graph, shapes: Graph) -> list[Finding]:
-    store = ox.Store()
-    store.bulk_load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+def validate_with_oxigraph(store: ox.Store, shapes: Graph) -> list[Finding]:
+    """Validate the default graph of `store` (which it does not change)."""
     compiler = _Compiler(shapes)
     prefixes = {"rdf": str(RDF), "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
     results: list[Finding] = []

@@ -46,6 +46,21 @@ class BuildInfo:
         return sum(self.graphs.values())
 
 
+def _count(store: ox.Store, graph: ox.NamedNode) -> int:
+    solutions = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    assert isinstance(solutions, ox.QuerySolutions)
+    count = next(iter(solutions))["n"]
+    return int(count.value) if isinstance(count, ox.Literal) else 0
+
+
+def count_matches(store: ox.Store, pattern: str) -> int:
+    """How many solutions a graph pattern has, counted by Oxigraph."""
+    solutions = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    assert isinstance(solutions, ox.QuerySolutions)
+    count = next(iter(solutions))["n"]
+    return int(count.value) if isinstance(count, ox.Literal) else 0
+
+
 class PublishedStore:
     def __init__(self, root: Path):
         self.root = root
@@ -79,14 +94,15 @@ class PublishedStore:
 
     def publish(
         self,
-        graphs: Mapping[URIRef, Graph],
+        graphs: Mapping[URIRef, Graph | Path],
         build_id: str | None = None,
         outside_default: frozenset[URIRef] = frozenset(),
         extras: Callable[[ox.Store, Path], object] | None = None,
     ) -> BuildInfo:
-        """Write every graph as a named graph and, except those in `outside_default`, into the
-        default graph too: the default graph is then their RDF merge, where a fact two sources
-        state counts once (pyoxigraph's union-default-graph mode would repeat it)."""
+        """Write every graph (an rdflib graph or an N-Triples file) as a named graph and, except
+        those in `outside_default`, into the default graph too: the default graph is then their
+        RDF merge, where a fact two sources state counts once (pyoxigraph's union-default-graph
+        mode would repeat it)."""
         self.builds.mkdir(parents=True, exist_ok=True)
         build_id = build_id or self._new_build_id()
         staging = self.builds / f".{build_id}.staging"
@@ -94,11 +110,15 @@ class PublishedStore:
         counts: dict[str, int] = {}
         store = ox.Store(str(staging))
         for graph_iri, graph in graphs.items():
-            data = graph.serialize(format="nt", encoding="utf-8")
-            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_iri)))
-            if graph_iri not in outside_default:
-                store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
-            counts[str(graph_iri)] = len(graph)
+            name = ox.NamedNode(str(graph_iri))
+            targets: list[ox.NamedNode | ox.DefaultGraph] = [name] if graph_iri in outside_default else [name, ox.DefaultGraph()]
+            data = None if isinstance(graph, Path) else graph.serialize(format="nt", encoding="utf-8")
+            for target in targets:
+                if data is None:
+                    store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+                else:
+                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
         store.flush()
         store.optimize()
         if extras is not None:  # e.g. the dumps: written before the build becomes visible

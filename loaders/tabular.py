@@ -8,7 +8,6 @@ wrong kind, a wrong header or an empty file is refused as a whole.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,12 +16,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib import RDF, RDFS, XSD, URIRef
+from rdflib.namespace import DCTERMS, SDO, SKOS
 
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
-from loaders.vocab import LANGUAGE, S3
+from loaders.ntriples import Row, TripleSink, boolean, decimal, plain, text, typed
+from loaders.provenance import sha256_of
+from loaders.vocab import CURRENCY, LANGUAGE, S3
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def read_rows(
     return rows(), None
 
 
+NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3
 _AMOUNT = re.compile(r"^-?\d+([.,]\d+)?$")
 
 
@@ -140,6 +142,12 @@ def parse_amount(column: str, text: str) -> Decimal:
         raise RowRejected(column, text, "not an amount.") from error
 
 
+def check_within_total(column: str, part: Decimal | None, total: Decimal | None) -> None:
+    """The EU's share of a budget cannot be more than the budget (the shapes' rule, checked per row)."""
+    if part is not None and total is not None and part > total:
+        raise RowRejected(column, str(part), f"the EU contribution is more than the total budget ({total}).")
+
+
 def parse_date(column: str, text: str) -> date:
     try:
         return date.fromisoformat(text.strip()[:10])
@@ -147,32 +155,45 @@ def parse_date(column: str, text: str) -> date:
         raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
 
 
-def describe_file(graph: Graph, source: URIRef, label: str, path: Path, display: str) -> None:
+def describe_file(sink: TripleSink, source: URIRef, label: str, path: Path, display: str) -> None:
     """An export file as the source document every entity mapped from it cites."""
-    graph.add((source, RDF.type, S3.SourceDocument))
-    graph.add((source, RDFS.label, Literal(label, lang="en")))
-    graph.add((source, S3.fileName, Literal(display)))
-    graph.add((source, S3.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest(), datatype=XSD.hexBinary)))
-    graph.add((source, DCTERMS.language, LANGUAGE.ENG))
+    with sink.row() as row:
+        row.add(source, RDF.type, S3.SourceDocument)
+        row.add(source, RDFS.label, text(label, "en"))
+        row.add(source, S3.fileName, plain(display))
+        row.add(source, S3.sha256, typed(sha256_of(path), XSD.hexBinary))
+        row.add(source, DCTERMS.language, LANGUAGE.ENG)
 
 
-def theme(graph: Graph, minter: IriMinter, scheme: tuple[str, str], code: str, label: str, source: URIRef) -> URIRef:
+def theme(row: Row, minter: IriMinter, scheme: tuple[str, str], code: str, label: str, source: URIRef) -> URIRef:
     """A source system's category as an s3:Theme concept in that system's scheme (id, English title)."""
     scheme_iri = minter.entity("scheme", scheme[0])
     concept = minter.entity("concept", scheme[0], slug(code))
-    graph.add((scheme_iri, RDF.type, SKOS.ConceptScheme))
-    graph.add((scheme_iri, RDFS.label, Literal(scheme[1], lang="en")))
-    graph.add((scheme_iri, SKOS.prefLabel, Literal(scheme[1], lang="en")))
-    graph.add((scheme_iri, DCTERMS.source, source))
-    graph.add((concept, RDF.type, SKOS.Concept))
-    graph.add((concept, RDF.type, S3.Theme))
-    graph.add((concept, RDFS.label, Literal(label or code, lang="en")))
-    graph.add((concept, SKOS.prefLabel, Literal(label or code, lang="en")))
-    graph.add((concept, SKOS.notation, Literal(code)))
-    graph.add((concept, SKOS.inScheme, scheme_iri))
-    graph.add((scheme_iri, SKOS.hasTopConcept, concept))
-    graph.add((concept, DCTERMS.source, source))
+    if row.first(scheme_iri):
+        row.add(scheme_iri, RDF.type, SKOS.ConceptScheme)
+        row.add(scheme_iri, RDFS.label, text(scheme[1], "en"))
+        row.add(scheme_iri, SKOS.prefLabel, text(scheme[1], "en"))
+        row.add(scheme_iri, DCTERMS.source, source)
+    if row.first(concept):
+        row.add(concept, RDF.type, SKOS.Concept)
+        row.add(concept, RDF.type, S3.Theme)
+        row.add(concept, RDFS.label, text(label or code, "en"))
+        row.add(concept, SKOS.prefLabel, text(label or code, "en"))
+        row.add(concept, SKOS.notation, plain(code))
+        row.add(concept, SKOS.inScheme, scheme_iri)
+        row.add(scheme_iri, SKOS.hasTopConcept, concept)
+        row.add(concept, DCTERMS.source, source)
     return concept
+
+
+def money(row: Row, owner: URIRef, name: str, predicate: URIRef, amount: Decimal, currency: str = "EUR") -> None:
+    """An exact amount in a currency, as a node below its owner (`<owner>/<name>`)."""
+    node = URIRef(f"{owner}/{name}")
+    row.add(node, RDF.type, S3.MonetaryAmount)
+    row.add(node, SDO.value, decimal(amount))
+    row.add(node, S3.currency, CURRENCY[currency])
+    row.add(node, S3.isApproximate, boolean(False))
+    row.add(owner, predicate, node)
 
 
 def write_rejects(summaries: list[Summary], path: Path) -> None:

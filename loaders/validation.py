@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
@@ -80,7 +81,7 @@ def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> tuple[Origin 
 
 
 def validate_graph(
-    data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin], engine: str = DEFAULT_ENGINE
+    data: ox.Store, shapes: Graph, origins: Mapping[URIRef, Origin], engine: str = DEFAULT_ENGINE
 ) -> ValidationOutcome:
     findings = run_engine(engine, data, shapes)
     by_predicate, by_segment = _field_names()

@@ -22,6 +22,7 @@ KOHESIO_REJECTS = [
     (7, "NUTS2_Code"),
     (8, "Total_Eligible_Expenditure_Currency"),
     (9, "Operation_Unique_Identifier"),
+    (10, "Project_EU_Budget"),
 ]
 
 
@@ -54,11 +55,11 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
     info, outcome = build(_config(data, tmp_path))
     accounts = {s.file: (s.read, s.loaded, s.merged, s.rejected) for s in outcome.summaries}
     assert accounts == {
-        "data/exports/project.csv": (5, 2, 0, 3),
-        "data/exports/organization.csv": (6, 3, 1, 2),
-        "data/exports/keep-eu.xlsx [Search results, projects]": (5, 3, 0, 2),
-        "data/exports/keep-eu.xlsx [Search results, partners]": (5, 3, 0, 2),
-        "data/exports/BE-pp14-20-test.csv": (7, 2, 0, 5),
+        "data/exports/project.csv": (6, 2, 0, 4),
+        "data/exports/organization.csv": (7, 3, 1, 3),
+        "data/exports/keep-eu.xlsx [Search results, projects]": (7, 4, 0, 3),
+        "data/exports/keep-eu.xlsx [Search results, partners]": (6, 3, 0, 3),
+        "data/exports/BE-pp14-20-test.csv": (8, 2, 0, 6),
         "data/exports/beneficiaries.tsv": (4, 2, 0, 2),
     }
     with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
@@ -66,16 +67,20 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
     assert [(r["file"], r["row"], r["column"]) for r in rejects] == [
         ("data/exports/keep-eu.xlsx [Search results, projects]", "5", "Project start"),
         ("data/exports/keep-eu.xlsx [Search results, projects]", "6", "Project acronym"),
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "7", "Project's EU funding"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "5", "Project acronym"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "6", "Country code"),
+        ("data/exports/keep-eu.xlsx [Search results, partners]", "7", "Participant Identification Code"),
         *[("data/exports/BE-pp14-20-test.csv", str(line), column) for line, column in KOHESIO_REJECTS],
         ("data/exports/beneficiaries.tsv", "4", "Country"),
         ("data/exports/beneficiaries.tsv", "5", "Total Budget"),
         ("data/exports/project.csv", "4", "startDate"),
         ("data/exports/project.csv", "5", "totalCost"),
         ("data/exports/project.csv", "6", "id"),
+        ("data/exports/project.csv", "8", "ecMaxContribution"),
         ("data/exports/organization.csv", "5", "country"),
         ("data/exports/organization.csv", "6", "projectID"),
+        ("data/exports/organization.csv", "8", "organisationID"),
     ]
     store = PublishedStore(tmp_path / "store").open()
     ask = "ASK { <https://w3id.org/s3kg/id/project/cordis-101000001> <https://w3id.org/s3kg/ontology#hasParticipation> ?p }"

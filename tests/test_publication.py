@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
 from live_server import live_server
@@ -15,6 +17,7 @@ from pyshacl import validate
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF, SH, VOID
 
+from loaders import dump
 from server.backends import EmbeddedBackend
 
 REFERENCE = PROJECT / "data" / "reference"
@@ -86,3 +89,14 @@ def test_sitemap_lists_entity_pages(base: str) -> None:
 def test_dumps_are_written_by_every_build(built: Any) -> None:
     folder = Path(built.config.store_dir) / "builds" / f"{built.info.build_id}.dumps"
     assert {p.name for p in folder.iterdir()} >= {"s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", "s3kg.jsonld", "manifest.json"}
+
+
+def test_the_n_quads_dump_holds_exactly_the_named_graphs_whatever_the_chunk_size(
+    built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dump, "CHUNK_BYTES", 97)  # lines cut across chunks many times over
+    store = ox.Store.read_only(str(built.info.path))
+    dump.write_dumps(store, tmp_path)
+    written = set(ox.parse(gzip.decompress((tmp_path / "s3kg.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS))
+    expected = {q for g in store.named_graphs() for q in store.quads_for_pattern(None, None, None, g)}
+    assert written == expected and len(expected) > 1000

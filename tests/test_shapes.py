@@ -12,7 +12,7 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from loaders.findings import Finding
-from loaders.shacl_engines import ENGINES, run_engine
+from loaders.shacl_engines import ENGINES, run_engine, store_of
 from loaders.validation import load_shapes
 
 HERE = Path(__file__).parent / "shapes"
@@ -60,7 +60,7 @@ def _summary(findings: list[Finding]) -> set[tuple[str, str | None, str]]:
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_base_graph_conforms(shapes: Graph, engine: str) -> None:
-    assert run_engine(engine, _edited_base(None), shapes) == []
+    assert run_engine(engine, store_of(_edited_base(None)), shapes) == []
 
 
 def test_base_graph_exercises_every_shape(shapes: Graph) -> None:
@@ -83,7 +83,7 @@ def test_every_shape_has_a_failing_case(shapes: Graph) -> None:
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_shape_case_reports_exactly_the_expected_results(shapes: Graph, engine: str, case: dict[str, Any]) -> None:
-    findings = run_engine(engine, _edited_base(case["update"]), shapes)
+    findings = run_engine(engine, store_of(_edited_base(case["update"])), shapes)
     expected = set()
     for line in case["expect"]:
         focus, path, severity = line.split()

@@ -69,6 +69,9 @@ def main() -> None:
     )
     projects.append(project(baltic, "2014-2020", None, "BADDATE", "Broken", "31/02/2020", "31/12/2021", 1, 1))
     projects.append(project(baltic, "2014-2020", None, None, "No acronym", datetime(2018, 1, 1), datetime(2019, 1, 1), 1, 1))
+    projects.append(project(baltic, "2014-2020", None, "TOOMUCH", "EU share above total", "01/01/2018", "31/12/2019", 1, 2))
+    # a website N-Triples cannot carry as an IRI ("{}"): the project loads without it
+    projects.append(project(baltic, "2014-2020", None, "Odd{Site}", "Odd website", "01/01/2018", "31/12/2019", 10, 5))
     partners = book.create_sheet("Search results, partners")
     partners.append(PARTNER_COLUMNS)
     partners.append(partner(alpine, None, "S3-4AlpClusters", "FEMTO-ST", "No", "FR", "999990010", None, "FRC2", 200000))
@@ -82,6 +85,9 @@ def main() -> None:
     )
     partners.append(partner(baltic, None, "GHOST", "Nobody", "Yes", "DE", None, "X1", None, 1))
     partners.append(partner(baltic, None, "GoSmart BSR", "Somewhere Ltd", "No", "XX", None, "X2", None, 1))
+    partners.append(  # the same organisation twice in one project
+        partner(baltic, None, "GoSmart BSR", "Bialystok University of Technology", "No", "PL", "999990001", None, "PL84", 1)
+    )
     book.save(Path(__file__).with_name("keep-eu.xlsx"))
 
 
