@@ -7,7 +7,6 @@ conforms to the shapes; on failure the previously published build stays current.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
+from loaders.progress import Progress, silent
 from loaders.provenance import LoadRecord, describe_load
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
@@ -33,7 +33,6 @@ from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_KINDS = ("country-table", "cci-table", "curated", *EXPORT_KINDS)
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -81,10 +80,6 @@ class Assembled:
         named: dict[URIRef, Graph | Path] = {minter.graph(gid): graph for gid, graph in self.graphs.items()}
         named.update((minter.graph(gid), path) for gid, path in self.files.items())
         return named
-
-
-def _silent(_: str) -> None:
-    return None
 
 
 def add_source(config: BuildConfig, kind: str, path: Path) -> str:
@@ -144,7 +139,7 @@ def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], lis
     return sources, problems
 
 
-def assemble(config: BuildConfig, progress: Progress = _silent, curated_only: list[Path] | None = None) -> Assembled:
+def assemble(config: BuildConfig, progress: Progress = silent, curated_only: list[Path] | None = None) -> Assembled:
     """Read and map every configured source (or the given curated files) into graphs."""
     minter = IriMinter(config.base_iri)
     result = Assembled()
@@ -213,7 +208,7 @@ def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
     return listing
 
 
-def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> ValidationOutcome:
+def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent) -> ValidationOutcome:
     """Validate; on violations write the full report and raise BuildError."""
     rejects = [r for s in assembled.summaries for r in s.rejects]
     if assembled.summaries:
@@ -241,14 +236,14 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = _silen
     return outcome
 
 
-def build(config: BuildConfig, progress: Progress = _silent) -> tuple[BuildInfo, ValidationOutcome]:
+def build(config: BuildConfig, progress: Progress = silent) -> tuple[BuildInfo, ValidationOutcome]:
     """Build every configured source into a new published store, or raise BuildError."""
     assembled = assemble(config, progress)
     outcome = check(config, assembled, progress)
     return publish(config, assembled, progress), outcome
 
 
-def publish(config: BuildConfig, assembled: Assembled, progress: Progress = _silent) -> BuildInfo:
+def publish(config: BuildConfig, assembled: Assembled, progress: Progress = silent) -> BuildInfo:
     """Reconcile the checked sources, describe their provenance and publish them all atomically."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()

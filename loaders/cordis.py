@@ -8,7 +8,6 @@ project. Bad rows are rejected with file, row, column and reason; the rest load.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
 from loaders.ntriples import Row, TripleSink, day, plain, text
+from loaders.progress import Progress
 from loaders.tabular import (
     RowRejected,
     Summary,
@@ -102,7 +102,7 @@ def _source(sink: TripleSink, minter: IriMinter, kind: str, path: Path, display:
 
 
 def load_projects(
-    path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Callable[[str], None] | None = None
+    path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Progress | None = None
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, PROJECT_COLUMNS, ";")
@@ -167,7 +167,7 @@ def load_organisations(
     countries: CountryTable,
     projects: set[str],
     sink: TripleSink,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, ORGANISATION_COLUMNS, ";")

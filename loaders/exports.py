@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from loaders.keep_eu import load_keep_eu, normalise
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
+from loaders.progress import Progress
 from loaders.provenance import LOADER_VERSION, LoadRecord, sha256_of
 from loaders.tabular import Reject, Summary
 from loaders.validation import Origin
@@ -118,7 +119,7 @@ def load_exports(
     known: dict[str, Graph],
     context_files: list[Path],
     cache_dir: Path,
-    progress: Callable[[str], None],
+    progress: Progress,
 ) -> Loaded:
     """Load every export file; `known` are the graphs already assembled (tables, curated)."""
     context = hashlib.sha256("|".join(sorted(sha256_of(p) for p in context_files)).encode()).hexdigest()

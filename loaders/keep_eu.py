@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,8 +27,19 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, day, is_safe_iri, plain, text
+from loaders.progress import Progress
 from loaders.provenance import sha256_of
-from loaders.tabular import NUTS_CODE, RowRejected, Summary, check_within_total, describe_file, money, parse_amount, theme
+from loaders.tabular import (
+    NUTS_CODE,
+    RowRejected,
+    SheetRows,
+    Summary,
+    check_within_total,
+    describe_file,
+    money,
+    parse_amount,
+    theme,
+)
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, NUTS, S3
 
@@ -106,7 +117,7 @@ class _Workbook:
     def describe_source(self) -> None:
         describe_file(self.sink, self.source, f"keep.eu export {self.path.name}", self.path, self.display)
 
-    def sheet(self, book: object, name: str, columns: list[str]) -> tuple[Rows, Summary]:
+    def sheet(self, book: object, name: str, columns: list[str]) -> tuple[SheetRows, Summary]:
         """The header is checked now; the rows are read as they are loaded."""
         summary = Summary(f"{self.display} [{name}]")
         rows = book[name].iter_rows(values_only=True)  # type: ignore[index]
@@ -122,7 +133,8 @@ class _Workbook:
             except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError) as error:
                 raise RowRejected("(row)", "", f"the sheet '{name}' cannot be read from here on: {error}") from error
 
-        return records(), summary
+        rows_in_sheet = book[name].max_row  # type: ignore[index]
+        return SheetRows(records(), rows_in_sheet - 1 if rows_in_sheet else None), summary
 
     def programme(self, name: str, period: str, out: Row) -> URIRef:
         known = self.programmes.get(normalise(name))
@@ -234,7 +246,7 @@ def load_keep_eu(
     programmes: dict[str, URIRef],
     countries: CountryTable,
     sink: TripleSink,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[KeepLoad, list[SourceProblem]]:
     reader = _Workbook(path, display, minter, programmes, countries, sink)
     try:

@@ -10,7 +10,6 @@ EU's own validation rules reject a row: start ≤ end, at least one location, EU
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, day, plain, text
+from loaders.progress import Progress
 from loaders.provenance import sha256_of
 from loaders.tabular import (
     NUTS_CODE,
@@ -187,7 +187,7 @@ def load_kohesio_projects(
     countries: CountryTable,
     cci_codes: frozenset[str],
     sink: TripleSink,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
     try:

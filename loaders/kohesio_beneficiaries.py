@@ -8,7 +8,6 @@ so both files describe one entity; the transliteration becomes an alternative la
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
 from loaders.ntriples import TripleSink, integer, text
+from loaders.progress import Progress
 from loaders.provenance import sha256_of
 from loaders.tabular import RowRejected, Summary, describe_file, read_rows
 from loaders.validation import Origin
@@ -52,7 +52,7 @@ def load_beneficiaries(
     minter: IriMinter,
     countries: CountryTable,
     sink: TripleSink,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
     rows, problem = read_rows(path, display, COLUMNS, "\t")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rdflib import RDF, RDFS, XSD, URIRef
 from rdflib.namespace import DCTERMS, SDO, SKOS
@@ -22,6 +22,7 @@ from rdflib.namespace import DCTERMS, SDO, SKOS
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, boolean, decimal, plain, text, typed
+from loaders.progress import Advance, Progress
 from loaders.provenance import sha256_of
 from loaders.vocab import CURRENCY, LANGUAGE, S3
 
@@ -56,17 +57,17 @@ class Summary:
         self,
         rows: Iterable[tuple[int, Any]],
         handle: Callable[[int, Any], bool],
-        progress: Callable[[str], None] | None = None,
-        every: int = 10_000,
+        progress: Progress | None = None,
+        every: int = 2_000,
     ) -> None:
         """Run `handle` on every row; it returns True when the row merged into an entity already
         loaded. A RowRejected from a row rejects that row; one from reading ends the file there.
-        `progress` hears how far the file is, every `every` rows."""
+        `progress` hears how far the file is every `every` rows, and once at the end."""
         try:
             for line, row in rows:
                 self.read += 1
                 if progress is not None and self.read % every == 0:
-                    progress(f"loading {self.file}: {self.read:,} rows, {len(self.rejects):,} rejected")
+                    progress(self._advance(rows, done=False))
                 try:
                     merged = handle(line, row)
                 except RowRejected as rejected:
@@ -78,6 +79,15 @@ class Summary:
                     self.loaded += 1
         except RowRejected as broken:
             self.rejects.append(Reject(self.file, self.read + 1, broken.column, broken.value, broken.reason))
+        if progress is not None:
+            progress(self._advance(rows, done=True))
+
+    def _advance(self, rows: object, done: bool) -> Advance:
+        if isinstance(rows, CsvRows | SheetRows):
+            total = rows.total
+            position = total if done and total is not None else rows.position()
+            return Advance(self.file, position, total, rows.unit, self.read, len(self.rejects))
+        return Advance(self.file, self.read, self.read if done else None, "rows", self.read, len(self.rejects))
 
     def __str__(self) -> str:
         return f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
@@ -89,11 +99,57 @@ class RowRejected(Exception):
         super().__init__(reason)
 
 
-def read_rows(
-    path: Path, display: str, columns: list[str], delimiter: str
-) -> tuple[Iterator[tuple[int, dict[str, str]]] | None, SourceProblem | None]:
-    """Check the header, then yield (line, row) for each record. Rows broken beyond what the CSV
-    reader can parse end the file with a problem at that line."""
+class CsvRows:
+    """The records of a delimited file after its header, as (line, row by column name); a record
+    with another number of fields than the header comes as {"__width__": n}. Knows how many
+    bytes of the file it has read, for progress bars."""
+
+    unit = "bytes"
+
+    def __init__(self, handle: TextIO, reader: Any, columns: list[str], total: int):
+        self.handle, self.reader, self.columns, self.total = handle, reader, columns, total
+
+    def position(self) -> int:
+        return self.handle.buffer.tell()
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        with self.handle:
+            line = self.reader.line_num + 1
+            while True:
+                try:
+                    record = next(self.reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
+                if len(record) != len(self.columns):
+                    yield line, {"__width__": str(len(record))}
+                else:
+                    yield line, dict(zip(self.columns, record, strict=True))
+                line = self.reader.line_num + 1
+
+
+class SheetRows:
+    """The rows of a workbook sheet after its header, as (row number, row by column name).
+    Knows its row number and, when the workbook records it, the sheet's size."""
+
+    unit = "rows"
+
+    def __init__(self, rows: Iterator[tuple[int, dict[str, object]]], total: int | None):
+        self.rows, self.total, self.at = rows, total, 0
+
+    def position(self) -> int:
+        return self.at
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
+        for number, row in self.rows:
+            self.at = number
+            yield number, row
+
+
+def read_rows(path: Path, display: str, columns: list[str], delimiter: str) -> tuple[CsvRows | None, SourceProblem | None]:
+    """Check the header, then give the records. Rows broken beyond what the CSV reader can parse
+    end the file with a problem at that line."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
@@ -107,24 +163,7 @@ def read_rows(
         fix = f"use the export with the columns {';'.join(columns)}."
         what = f"lacks the columns {', '.join(missing)}" if missing else "has its columns in another order or extra ones"
         return None, SourceProblem(display, f"does not have the expected header: it {what}.", line=1, fix=fix)
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        with handle:
-            line = reader.line_num + 1
-            while True:
-                try:
-                    record = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
-                if len(record) != len(columns):
-                    yield line, {"__width__": str(len(record))}
-                else:
-                    yield line, dict(zip(columns, record, strict=True))
-                line = reader.line_num + 1
-
-    return rows(), None
+    return CsvRows(handle, reader, columns, path.stat().st_size), None
 
 
 NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3

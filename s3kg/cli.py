@@ -22,6 +22,7 @@ from loaders.stats import entities_per_class
 from loaders.store import BuildInfo, NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from s3kg.output import OutputFormat, write_results
+from s3kg.progress_bars import BuildProgress
 from s3kg.settings import Settings, load_settings, server_config
 
 app = typer.Typer(
@@ -108,8 +109,8 @@ def build_command(
     are listed with file, line, record, field and fix, and the SHACL report is written.
     """
     settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine, strict=strict)
-    with _build_errors(), err.status("building") as status:
-        info, outcome = build(settings.build_config(), lambda step: status.update(step))
+    with _build_errors(), BuildProgress(err) as progress:
+        info, outcome = build(settings.build_config(), progress)
     _report_warnings(outcome.warnings)
     for summary in outcome.summaries:
         err.print(str(summary), markup=False, highlight=False)

@@ -160,7 +160,7 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     export = PROJECT / "tests" / "golden" / "cordis-projects" / "project.csv"
     first = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
     assert first.returncode == 0, first.stderr
-    assert "5 rows read, 2 loaded, 0 merged, 3 rejected" in first.stderr and "rejects.csv" in first.stderr
+    assert "6 rows read, 2 loaded, 0 merged, 4 rejected" in first.stderr and "rejects.csv" in first.stderr
     again = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
     assert again.returncode == 0
     assert (data / "sources.yaml").read_text(encoding="utf-8").count("kind: cordis-projects") == 1

@@ -11,8 +11,9 @@ from conftest import PROJECT
 
 from loaders.build import BuildConfig, build
 from loaders.errors import BuildError
+from loaders.progress import Advance
 from loaders.store import PublishedStore
-from loaders.tabular import Summary
+from loaders.tabular import RowRejected, Summary, read_rows
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -128,29 +129,43 @@ def test_seed_projects_and_organisations_connect_to_their_rows_with_the_rule_tha
 def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: Path) -> None:
     data = _data_with_cordis(tmp_path)
     config = _config(data, tmp_path)
-    first_steps: list[str] = []
+    first_steps: list[str | Advance] = []
     first = build(config, first_steps.append)[0]
-    second_steps: list[str] = []
+    second_steps: list[str | Advance] = []
     second = build(config, second_steps.append)[0]
-    assert sum("unchanged" in step for step in first_steps) == 0
-    assert sum("unchanged" in step for step in second_steps) == 5, second_steps
+    assert sum("unchanged" in str(step) for step in first_steps) == 0
+    assert sum("unchanged" in str(step) for step in second_steps) == 5, second_steps
     assert first.graphs == second.graphs, "the reused graphs are the same graphs"
     projects = data / "exports" / "project.csv"
     # a project id changes: the organisations file refers to project ids, so it is mapped again too
     projects.write_text(
         projects.read_text(encoding="utf-8").replace('"101000004";"HEU1"', '"101000005";"HEU1"'), encoding="utf-8"
     )
-    third_steps: list[str] = []
+    third_steps: list[str | Advance] = []
     build(config, third_steps.append)
     assert "loading data/exports/project.csv" in third_steps
     assert "loading data/exports/organization.csv" in third_steps
     assert "data/exports/keep-eu.xlsx unchanged: reusing its mapped graph" in third_steps
 
 
-def test_long_loads_report_how_far_they_are() -> None:
+def test_long_loads_report_how_far_into_the_file_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("id;name\n" + "".join(f"{n};name {n}\n" for n in range(25)), encoding="utf-8")
+    rows, problem = read_rows(path, "big.csv", ["id", "name"], ";")
+    assert problem is None and rows is not None
     summary = Summary("big.csv")
-    heard: list[str] = []
-    rows = ((line, {"n": line}) for line in range(2, 27))
-    summary.account(rows, lambda line, row: False, heard.append, every=10)
-    assert heard == ["loading big.csv: 10 rows, 0 rejected", "loading big.csv: 20 rows, 0 rejected"]
-    assert (summary.read, summary.loaded) == (25, 25)
+    heard: list[str | Advance] = []
+
+    def handle(line: int, row: dict[str, str]) -> bool:
+        if row["id"] == "13":
+            raise RowRejected("id", "13", "unlucky")
+        return False
+
+    summary.account(rows, handle, heard.append, every=10)
+    assert all(isinstance(step, Advance) for step in heard)
+    advances = [step for step in heard if isinstance(step, Advance)]
+    assert [(a.rows, a.rejected) for a in advances] == [(10, 0), (20, 1), (25, 1)]
+    assert {(a.task, a.unit, a.total) for a in advances} == {("big.csv", "bytes", path.stat().st_size)}
+    assert advances[-1].done == path.stat().st_size, "the last report says the whole file is read"
+    assert 0 < advances[0].done <= advances[1].done <= advances[-1].done
+    assert str(advances[1]) == "loading big.csv: 20 rows, 1 rejected"
