@@ -22,6 +22,7 @@ from loaders.progress import Progress
 from loaders.tabular import (
     RowRejected,
     Summary,
+    check_order,
     check_within_total,
     describe_file,
     money,
@@ -134,6 +135,7 @@ def _project(out: Row, minter: IriMinter, source: URIRef, row: dict[str, str], r
     if framework is None:
         raise RowRejected("frameworkProgramme", row["frameworkProgramme"], f"not one of {', '.join(FRAMEWORKS)}.")
     start, end = parse_date("startDate", row["startDate"]), parse_date("endDate", row["endDate"])
+    check_order("endDate", start, end)
     total = parse_amount("totalCost", row["totalCost"])
     contribution = parse_amount("ecMaxContribution", row["ecMaxContribution"])
     check_within_total("ecMaxContribution", contribution, total)

@@ -34,6 +34,7 @@ from loaders.tabular import (
     RowRejected,
     SheetRows,
     Summary,
+    check_order,
     check_within_total,
     describe_file,
     money,
@@ -162,6 +163,7 @@ class _Workbook:
                 "Project acronym", acronym, "duplicate project in this programme and period; the first row was loaded."
             )
         start, end = _date("Project start", row["Project start"]), _date("Project end", row["Project end"])
+        check_order("Project end", start, end)
         total_column, eu_column = "Project's total budget / expenditure", "Project's EU funding"
         total, eu = _amount(total_column, row[total_column]), _amount(eu_column, row[eu_column])
         check_within_total(eu_column, eu, total)
@@ -211,6 +213,9 @@ class _Workbook:
         key = f"pic-{pic}" if pic else f"id-{slug(other or _text(row['Organisation in English']) + '-' + alpha3)}"
         organisation = self.minter.entity("organisation", "keep-" + key)
         participation = URIRef(f"{project}/participation/keep-{key}")
+        role = "lead-partner" if _text(row["Lead partner"]).lower() == "yes" else "partner"
+        if role == "lead-partner" and not out.first(URIRef(f"{project}#lead-partner")):
+            raise RowRejected("Lead partner", "Yes", "this project already has a lead partner; a project has at most one.")
         if not out.first(participation):
             raise RowRejected(
                 "Participant Identification Code" if pic else "Organisation in English",
@@ -228,7 +233,6 @@ class _Workbook:
             if NUTS_CODE.match(nuts):
                 out.add(organisation, S3.region, NUTS[nuts])
             out.add(organisation, DCTERMS.source, self.source)
-        role = "lead-partner" if _text(row["Lead partner"]).lower() == "yes" else "partner"
         out.add(project, S3.hasParticipation, participation)
         out.add(participation, RDF.type, S3.Participation)
         out.add(participation, S3.participant, organisation)

@@ -27,6 +27,7 @@ from loaders.tabular import (
     NUTS_CODE,
     RowRejected,
     Summary,
+    check_order,
     check_within_total,
     describe_file,
     money,
@@ -83,10 +84,7 @@ class _Mapper:
             _date("Operation_Start_Date", row["Operation_Start_Date"]),
             _date("Operation_End_Date", row["Operation_End_Date"]),
         )
-        if start > end:
-            raise RowRejected(
-                "Operation_End_Date", row["Operation_End_Date"], "ends before it starts (the EU rule is start ≤ end)."
-            )
+        check_order("Operation_End_Date", start, end)
         nuts = (row.get("NUTS3_Code") or row.get("NUTS2_Code") or "").strip()
         location = row.get("Coordinates") or row.get("Location_Indicator_latitude_longitude") or ""
         if not (nuts or row["Postal_Code"].strip() or location.strip()):

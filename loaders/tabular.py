@@ -187,6 +187,12 @@ def check_within_total(column: str, part: Decimal | None, total: Decimal | None)
         raise RowRejected(column, str(part), f"the EU contribution is more than the total budget ({total}).")
 
 
+def check_order(column: str, start: date, end: date) -> None:
+    """A project ends on or after its start (the EU's rule, and the shapes')."""
+    if start > end:
+        raise RowRejected(column, end.isoformat(), f"ends before it starts ({start.isoformat()}); the EU rule is start ≤ end.")
+
+
 def parse_date(column: str, text: str) -> date:
     try:
         return date.fromisoformat(text.strip()[:10])

@@ -20,6 +20,7 @@ from loaders.errors import SourceProblem
 from loaders.findings import Severity, report_graph
 from loaders.shacl_engines import DEFAULT_ENGINE, run_engine
 from loaders.tabular import Summary
+from loaders.vocab import PREFIXES
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
@@ -69,6 +70,13 @@ def _field_names() -> tuple[dict[URIRef, str], dict[str, str]]:
     return by_predicate, by_segment
 
 
+def _curie(iri: URIRef) -> str:
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return str(iri)
+
+
 def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> tuple[Origin | None, str]:
     """The record stating `focus` (or holding it, for a sub-record) and the IRI path below it."""
     iri = str(focus)
@@ -91,9 +99,10 @@ def validate_graph(
         text, _, fix = finding.message.partition(" Fix: ")
         origin, below = _origin_of(URIRef(finding.focus), origins)
         path = URIRef(finding.path) if finding.path else None
-        field = by_segment.get(below.split("/", 1)[0]) if below else None
-        if field is None and path is not None:
-            field = by_predicate.get(path, str(path))
+        curated = origin is not None and origin.file.endswith((".yaml", ".yml"))
+        field = by_segment.get(below.split("/", 1)[0]) if below and curated else None
+        if field is None and path is not None:  # a curated field, or the property (a row of an export)
+            field = by_predicate.get(path, str(path)) if curated else _curie(path)
         problem = SourceProblem(
             file=origin.file if origin else "(generated)",
             line=origin.line if origin else None,
