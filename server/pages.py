@@ -4,6 +4,7 @@ shapes at their namespace addresses (HTML in the reader's language, or RDF)."""
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from server.negotiation import choose
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
+LANGUAGE_TAG = re.compile(r"^[a-z]{1,8}$")
 SEARCH_LIMIT = 100
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -49,6 +51,22 @@ def _labels(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
         if isinstance(label, ox.Literal) and label not in found[_value(row["s"])]:
             found[_value(row["s"])].append(label)
     return found
+
+
+def _browse_query(name: str, language: str, by_label: bool, descending: bool, offset: int) -> str:
+    """One page of the members of a class, sorted in the store: by label (in the reader's
+    language when there is one, else any) or by IRI. Only this page is read, however many
+    members the class has."""
+    direction = "DESC" if descending else "ASC"
+    if not by_label:
+        return f"SELECT DISTINCT ?s WHERE {{ ?s a s3:{name} }} ORDER BY {direction}(?s) LIMIT {PAGE_SIZE} OFFSET {offset}"
+    language = language if LANGUAGE_TAG.match(language) else "en"
+    return (
+        f"SELECT ?s (COALESCE(MIN(?mine), MIN(?any), STR(?s)) AS ?key) WHERE {{ ?s a s3:{name} "
+        f'OPTIONAL {{ ?s rdfs:label ?own FILTER (LANGMATCHES(LANG(?own), "{language}")) BIND (LCASE(STR(?own)) AS ?mine) }} '
+        "OPTIONAL { ?s rdfs:label ?label BIND (LCASE(STR(?label)) AS ?any) } } "
+        f"GROUP BY ?s ORDER BY {direction}(?key) ?s LIMIT {PAGE_SIZE} OFFSET {offset}"
+    )
 
 
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
@@ -93,20 +111,19 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
         _, store = reader.store()
-        members = [_value(r["s"]) for r in _rows(store, f"SELECT DISTINCT ?s WHERE {{ ?s a s3:{name} }}")]
-        labels = _labels(store, members)
-        items = [link(iri, labels, langs) for iri in members]
-        key = (lambda item: str(item["label"]).casefold()) if sort == "label" else (lambda item: str(item["href"]))
-        items.sort(key=key, reverse=order == "desc")
-        pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+        total = int(_value(_rows(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a s3:{name} }}")[0]["n"]))
+        pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 1), pages)
-        shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        query = _browse_query(name, langs[0], sort == "label", order == "desc", (page - 1) * PAGE_SIZE)
+        members = [_value(r["s"]) for r in _rows(store, query)]
+        labels = _labels(store, members)
+        shown = [link(iri, labels, langs) for iri in members]
         class_label = best_label(_labels(store, [S3 + name]).get(S3 + name, []), langs) or name
         page_html = TEMPLATES.get_template("browse.html").render(
             lang=langs[0],
             class_label=class_label,
             items=shown,
-            total=len(items),
+            total=total,
             page=page,
             pages=pages,
             first=(page - 1) * PAGE_SIZE + 1,

@@ -47,6 +47,20 @@ def test_browse_pages_and_sorts(base: str) -> None:
     assert httpx.get(base + "browse/Nonsense").status_code == 404
 
 
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_browse_sorts_by_the_labels_the_reader_sees(base: str, language: str) -> None:
+    shown = _items(httpx.get(base + "browse/Sector", params={"lang": language}).text)
+    assert len(shown) >= 10 and shown == sorted(shown, key=str.casefold)
+    if language == "nl":
+        english = _items(httpx.get(base + "browse/Sector", params={"lang": "en"}).text)
+        assert set(shown) != set(english), "the Dutch page shows Dutch labels"
+
+
+def test_browse_takes_no_query_text_from_the_language_parameter(base: str) -> None:
+    hostile = httpx.get(base + "browse/Sector", params={"lang": 'nl") } } # '})
+    assert hostile.status_code == 200 and len(_items(hostile.text)) >= 10
+
+
 @pytest.mark.parametrize(
     ("term", "found"), [("hoofdpartner", "Hoofdpartner"), ("politechnika", "Politechnika Białostocka"), ("VENEZIA", "Venezia")]
 )
