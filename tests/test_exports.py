@@ -58,7 +58,7 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
     assert accounts == {
         "data/exports/project.csv": (6, 2, 0, 4),
         "data/exports/organization.csv": (7, 3, 1, 3),
-        "data/exports/keep-eu.xlsx [Search results, projects]": (7, 4, 0, 3),
+        "data/exports/keep-eu.xlsx [Search results, projects]": (8, 5, 0, 3),
         "data/exports/keep-eu.xlsx [Search results, partners]": (6, 3, 0, 3),
         "data/exports/BE-pp14-20-test.csv": (8, 2, 0, 6),
         "data/exports/beneficiaries.tsv": (4, 2, 0, 2),
@@ -66,9 +66,9 @@ def test_good_rows_publish_and_every_bad_row_is_in_the_rejects_file(tmp_path: Pa
     with (tmp_path / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
     assert [(r["file"], r["row"], r["column"]) for r in rejects] == [
-        ("data/exports/keep-eu.xlsx [Search results, projects]", "5", "Project start"),
-        ("data/exports/keep-eu.xlsx [Search results, projects]", "6", "Project acronym"),
-        ("data/exports/keep-eu.xlsx [Search results, projects]", "7", "Project's EU funding"),
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "6", "Project start"),
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "7", "Project acronym"),
+        ("data/exports/keep-eu.xlsx [Search results, projects]", "8", "Project's EU funding"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "5", "Project acronym"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "6", "Country code"),
         ("data/exports/keep-eu.xlsx [Search results, partners]", "7", "Participant Identification Code"),
@@ -118,6 +118,10 @@ def test_seed_projects_and_organisations_connect_to_their_rows_with_the_rule_tha
     }
     assert links == {
         (frozenset(("gosmart-bsr", "keep-interreg-v-b-baltic-sea-2014-2020-gosmart-bsr")), "programme-acronym"),
+        (
+            frozenset(("gotos3", "keep-interreg-v-a-belgium-france-france-wallonie-vlaanderen-2014-2020-gotos3")),
+            "programme-acronym",
+        ),
         (frozenset(("s3-4alpclusters", "keep-interreg-v-b-alpine-space-2014-2020-s3-4alpclusters")), "programme-acronym"),
         (frozenset(("cordis-999990001", "keep-pic-999990001")), "same-pic"),
         (frozenset(("femto-st", "keep-pic-999990010")), "name-country"),

@@ -67,6 +67,8 @@ def main() -> None:
             "800000",
         )
     )
+    fwvl = "Interreg V-A - Belgium-France (France-Wallonie-Vlaanderen)"  # the seeds' GoToS3 portfolio
+    projects.append(project(fwvl, "2014-2020", None, "GoToS3", "Go to S3", "01/01/2016", "31/12/2020", 500000, 250000))
     projects.append(project(baltic, "2014-2020", None, "BADDATE", "Broken", "31/02/2020", "31/12/2021", 1, 1))
     projects.append(project(baltic, "2014-2020", None, None, "No acronym", datetime(2018, 1, 1), datetime(2019, 1, 1), 1, 1))
     projects.append(project(baltic, "2014-2020", None, "TOOMUCH", "EU share above total", "01/01/2018", "31/12/2019", 1, 2))
