@@ -4,7 +4,6 @@ shapes at their namespace addresses (HTML in the reader's language, or RDF)."""
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -17,11 +16,11 @@ from loaders.vocab import PREFIXES
 from server.entities import EntityReader
 from server.linked_data import TEMPLATES, Addresses, best_label, preferred_languages
 from server.negotiation import choose
+from server.per_build import PerBuild
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
-LANGUAGE_TAG = re.compile(r"^[a-z]{1,8}$")
 SEARCH_LIMIT = 100
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -53,23 +52,27 @@ def _labels(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
     return found
 
 
-def _browse_query(name: str, language: str, by_label: bool, descending: bool, offset: int) -> str:
-    """One page of the members of a class, sorted in the store: by label (in the reader's
-    language when there is one, else any) or by IRI. Only this page is read, however many
-    members the class has."""
-    direction = "DESC" if descending else "ASC"
-    if not by_label:
-        return f"SELECT DISTINCT ?s WHERE {{ ?s a s3:{name} }} ORDER BY {direction}(?s) LIMIT {PAGE_SIZE} OFFSET {offset}"
-    language = language if LANGUAGE_TAG.match(language) else "en"
-    return (
-        f"SELECT ?s (COALESCE(MIN(?mine), MIN(?any), STR(?s)) AS ?key) WHERE {{ ?s a s3:{name} "
-        f'OPTIONAL {{ ?s rdfs:label ?own FILTER (LANGMATCHES(LANG(?own), "{language}")) BIND (LCASE(STR(?own)) AS ?mine) }} '
-        "OPTIONAL { ?s rdfs:label ?label BIND (LCASE(STR(?label)) AS ?any) } } "
-        f"GROUP BY ?s ORDER BY {direction}(?key) ?s LIMIT {PAGE_SIZE} OFFSET {offset}"
-    )
+def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
+    """Every member of a class in ascending order: by its label in `language` (any label when
+    it has none there, its IRI when it has no label), or by IRI when `language` is None."""
+    rows = _rows(store, f"SELECT ?s ?l WHERE {{ ?s a s3:{name} OPTIONAL {{ ?s rdfs:label ?l }} }}")
+    labels: dict[str, list[ox.Literal]] = defaultdict(list)
+    for row in rows:
+        label = row["l"]
+        labels[_value(row["s"])].extend([label] if isinstance(label, ox.Literal) else [])
+    if language is None:
+        return sorted(labels)
+
+    def key(iri: str) -> tuple[str, str]:
+        found = sorted(labels[iri], key=lambda label: label.value)
+        return ((best_label(found, [language]) or iri).casefold(), iri)
+
+    return sorted(labels, key=key)
 
 
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
+    per_build = PerBuild()
+
     def languages(request: Request) -> list[str]:
         return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
 
@@ -79,26 +82,28 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> str:
         langs = languages(request)
-        _, store = reader.store()
-        counts = {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
+        build, store = reader.store()
+        counts = per_build.get(
+            build, "counts", lambda: {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
+        )
         class_labels = _labels(store, [S3 + name for name in BROWSABLE])
         classes = [
             {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
             for name in BROWSABLE
         ]
-        per_programme = _rows(store, PER_PROGRAMME)
-        labels = _labels(store, [_value(r["prog"]) for r in per_programme])
-        programmes = [{**link(_value(r["prog"]), labels, langs), "count": int(_value(r["n"]))} for r in per_programme]
-        budget_rows = _rows(store, BUDGETS)
-        domain_labels = _labels(store, [_value(r["domain"]) for r in budget_rows])
-        largest = max((float(_value(r["total"])) for r in budget_rows), default=1.0) or 1.0
+        per_programme = per_build.get(
+            build, "per-programme", lambda: [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
+        )
+        labels = _labels(store, [iri for iri, _ in per_programme])
+        programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
+        budget_rows = per_build.get(
+            build, "budgets", lambda: [(_value(r["domain"]), float(_value(r["total"]))) for r in _rows(store, BUDGETS)]
+        )
+        domain_labels = _labels(store, [domain for domain, _ in budget_rows])
+        largest = max((total for _, total in budget_rows), default=1.0) or 1.0
         budgets = [
-            {
-                "label": best_label(domain_labels.get(_value(r["domain"]), []), langs),
-                "amount": float(_value(r["total"])),
-                "width": round(260 * float(_value(r["total"])) / largest),
-            }
-            for r in budget_rows
+            {"label": best_label(domain_labels.get(domain, []), langs), "amount": total, "width": round(260 * total / largest)}
+            for domain, total in budget_rows
         ]
         builds = published.recent() if published is not None else []
         return TEMPLATES.get_template("home.html").render(
@@ -110,14 +115,16 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         if name not in BROWSABLE:
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
-        _, store = reader.store()
-        total = int(_value(_rows(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a s3:{name} }}")[0]["n"]))
+        build, store = reader.store()
+        language = langs[0] if sort == "label" else None
+        members = per_build.get(build, ("members", name, language), lambda: _members(store, name, language))
+        total = len(members)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 1), pages)
-        query = _browse_query(name, langs[0], sort == "label", order == "desc", (page - 1) * PAGE_SIZE)
-        members = [_value(r["s"]) for r in _rows(store, query)]
-        labels = _labels(store, members)
-        shown = [link(iri, labels, langs) for iri in members]
+        ordered = members[::-1] if order == "desc" else members
+        chosen = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        labels = _labels(store, chosen)
+        shown = [link(iri, labels, langs) for iri in chosen]
         class_label = best_label(_labels(store, [S3 + name]).get(S3 + name, []), langs) or name
         page_html = TEMPLATES.get_template("browse.html").render(
             lang=langs[0],

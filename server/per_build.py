@@ -1,0 +1,40 @@
+"""Answers that depend only on the published build (counts per class, members of a class in
+order), computed once per build and kept until a new build is published.
+
+At keep.eu or Kohesio scale these take seconds to compute (sorting 200,000 projects by label,
+summing budgets by domain) but never change between builds, so pages read them from here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class PerBuild:
+    """A small LRU of computed values, emptied when the build changes."""
+
+    def __init__(self, limit: int = 32):
+        self.limit = limit
+        self._build: str | None = None
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, build: str, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if build != self._build:
+                self._build, self._values = build, OrderedDict()
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[return-value]
+        value = compute()  # outside the lock: other pages are not held up by a long computation
+        with self._lock:
+            if build == self._build:
+                self._values[key] = value
+                while len(self._values) > self.limit:
+                    self._values.popitem(last=False)
+        return value
