@@ -6,6 +6,7 @@ Domain errors are mapped to HTTP in one place (`_errors`); routes only translate
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import AsyncIterator, Hashable
@@ -121,6 +122,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["pool"] = QueryPool(backend, config.workers, config.query_timeout)
+        threading.Thread(target=warm_pages, name="warm-pages", daemon=True).start()
         yield
         state["pool"].close()
 
@@ -138,7 +140,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     addresses = Addresses(config.base_iri, config.public_url)
     add_routes(app, reader, addresses)
     published = PublishedStore(backend.store_dir) if isinstance(backend, EmbeddedBackend) else None
-    pages.add_routes(app, reader, addresses, published)
+    warm_pages = pages.add_routes(app, reader, addresses, published)
     if published is not None:  # dumps and catalogue come with a published build
         publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

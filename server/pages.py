@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loaders.store import PublishedStore
+from loaders.store import NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from server.entities import EntityReader
 from server.linked_data import TEMPLATES, Addresses, best_label, preferred_languages
@@ -52,6 +52,18 @@ def _labels(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
     return found
 
 
+def _counts(store: ox.Store) -> dict[str, int]:
+    return {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
+
+
+def _per_programme(store: ox.Store) -> list[tuple[str, int]]:
+    return [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
+
+
+def _budgets(store: ox.Store) -> list[tuple[str, float]]:
+    return [(_value(r["domain"]), float(_value(r["total"]))) for r in _rows(store, BUDGETS)]
+
+
 def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
     """Every member of a class in ascending order: by its label in `language` (any label when
     it has none there, its IRI when it has no label), or by IRI when `language` is None."""
@@ -70,8 +82,22 @@ def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
     return sorted(labels, key=key)
 
 
-def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
+def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> Callable[[], None]:
+    """Add the pages; returns a function that computes what they share for the current build,
+    for the server to run in the background when it starts (the first reader then waits for
+    nothing)."""
     per_build = PerBuild()
+
+    def warm() -> None:
+        try:
+            build, store = reader.store()
+        except NoPublishedStore:  # nothing to warm yet; the pages say so when asked
+            return
+        per_build.get(build, "counts", lambda: _counts(store))
+        per_build.get(build, "per-programme", lambda: _per_programme(store))
+        per_build.get(build, "budgets", lambda: _budgets(store))
+        for name in BROWSABLE:
+            per_build.get(build, ("members", name, "en"), lambda name=name: _members(store, name, "en"))  # type: ignore[misc]
 
     def languages(request: Request) -> list[str]:
         return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -83,22 +109,16 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     async def home(request: Request) -> str:
         langs = languages(request)
         build, store = reader.store()
-        counts = per_build.get(
-            build, "counts", lambda: {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
-        )
+        counts = per_build.get(build, "counts", lambda: _counts(store))
         class_labels = _labels(store, [S3 + name for name in BROWSABLE])
         classes = [
             {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
             for name in BROWSABLE
         ]
-        per_programme = per_build.get(
-            build, "per-programme", lambda: [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
-        )
+        per_programme = per_build.get(build, "per-programme", lambda: _per_programme(store))
         labels = _labels(store, [iri for iri, _ in per_programme])
         programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
-        budget_rows = per_build.get(
-            build, "budgets", lambda: [(_value(r["domain"]), float(_value(r["total"]))) for r in _rows(store, BUDGETS)]
-        )
+        budget_rows = per_build.get(build, "budgets", lambda: _budgets(store))
         domain_labels = _labels(store, [domain for domain, _ in budget_rows])
         largest = max((total for _, total in budget_rows), default=1.0) or 1.0
         budgets = [
@@ -180,6 +200,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     @app.get("/shapes{suffix:path}")
     async def shapes(request: Request, suffix: str) -> Response:
         return graph_document(request, suffix, "shapes", _shapes_page)
+
+    return warm
 
 
 def _shapes_page(triples: list[ox.Triple], langs: list[str]) -> str:
