@@ -2,14 +2,15 @@
 order), computed once per build and kept until a new build is published.
 
 At keep.eu or Kohesio scale these take seconds to compute (sorting 200,000 projects by label,
-summing budgets by domain) but never change between builds, so pages read them from here.
+summing budgets by domain) but never change between builds, so pages read them from here. A
+value asked for while another thread computes it is waited for, not computed twice.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from threading import Lock
+from threading import Event, Lock
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -22,19 +23,32 @@ class PerBuild:
         self.limit = limit
         self._build: str | None = None
         self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._pending: dict[Hashable, Event] = {}
         self._lock = Lock()
 
     def get(self, build: str, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if build != self._build:
-                self._build, self._values = build, OrderedDict()
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]  # type: ignore[return-value]
-        value = compute()  # outside the lock: other pages are not held up by a long computation
-        with self._lock:
-            if build == self._build:
-                self._values[key] = value
-                while len(self._values) > self.limit:
-                    self._values.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                if build != self._build:
+                    self._build, self._values, self._pending = build, OrderedDict(), {}
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]  # type: ignore[return-value]
+                pending = self._pending.get(key)
+                if pending is None:
+                    done = self._pending[key] = Event()
+                    break
+            pending.wait()  # another thread is computing it; then look again
+        try:
+            value = compute()  # outside the lock: other pages are not held up by a long computation
+            with self._lock:
+                if build == self._build:
+                    self._values[key] = value
+                    while len(self._values) > self.limit:
+                        self._values.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                if self._pending.get(key) is done:
+                    del self._pending[key]
+            done.set()
