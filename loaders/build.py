@@ -6,6 +6,7 @@ conforms to the shapes; on failure the previously published build stays current.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
 from loaders.progress import Progress, silent
-from loaders.provenance import LoadRecord, describe_load
+from loaders.provenance import LoadRecord, describe_load, sha256_of
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
@@ -236,14 +237,33 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent
     return outcome
 
 
-def build(config: BuildConfig, progress: Progress = silent) -> tuple[BuildInfo, ValidationOutcome]:
-    """Build every configured source into a new published store, or raise BuildError."""
+def fingerprint(config: BuildConfig) -> str:
+    """What a build is made from, as one checksum: every source file's content, the ontology,
+    the shapes, the loaders' code and the settings that change the graph. The same fingerprint
+    gives the same graph, so a build with it already published need not be made again."""
+    sources, _ = read_sources(config)
+    parts = [config.base_iri, config.shacl_engine, str(config.strict), config.sources_file.read_text(encoding="utf-8")]
+    parts += [f"{kind} {sha256_of(path)}" for kind, files in sources for path in files]
+    code = sorted(Path(__file__).parent.rglob("*.py"))
+    parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl")), *code]]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def build(config: BuildConfig, progress: Progress = silent, force: bool = False) -> tuple[BuildInfo, ValidationOutcome | None]:
+    """Build every configured source into a new published store, or raise BuildError. When the
+    current build was made from exactly the same inputs, it stays current and nothing is done
+    (the outcome is then None) unless `force`."""
+    inputs = fingerprint(config)
+    published = PublishedStore(config.store_dir)
+    if not force and published.has_current() and published.current().inputs == inputs:
+        progress("nothing changed since the current build")
+        return published.current(), None
     assembled = assemble(config, progress)
     outcome = check(config, assembled, progress)
-    return publish(config, assembled, progress), outcome
+    return publish(config, assembled, progress, inputs), outcome
 
 
-def publish(config: BuildConfig, assembled: Assembled, progress: Progress = silent) -> BuildInfo:
+def publish(config: BuildConfig, assembled: Assembled, progress: Progress = silent, inputs: str = "") -> BuildInfo:
     """Reconcile the checked sources, describe their provenance and publish them all atomically."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
@@ -260,5 +280,5 @@ def publish(config: BuildConfig, assembled: Assembled, progress: Progress = sile
     named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
     progress("publishing")
     return PublishedStore(config.store_dir).publish(
-        named, outside_default=frozenset({minter.graph("shapes")}), extras=write_dumps
+        named, outside_default=frozenset({minter.graph("shapes")}), extras=write_dumps, inputs=inputs
     )

@@ -40,6 +40,7 @@ class BuildInfo:
     path: Path
     graphs: dict[str, int]  # named graph IRI → triples
     created: str
+    inputs: str = ""  # fingerprint of what the build was made from (see loaders.build.fingerprint)
 
     @property
     def triples(self) -> int:
@@ -68,12 +69,15 @@ class PublishedStore:
         self.current_link = root / "current"
 
     # -- reading -------------------------------------------------------------------
+    def has_current(self) -> bool:
+        return self.current_link.is_symlink()
+
     def current(self) -> BuildInfo:
         if not self.current_link.is_symlink():
             raise NoPublishedStore(f"no published build in {self.root}; run `s3kg build` first.")
         path = self.current_link.resolve()
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return BuildInfo(meta["build_id"], path, meta["graphs"], meta["created"])
+        return BuildInfo(meta["build_id"], path, meta["graphs"], meta["created"], meta.get("inputs", ""))
 
     def recent(self, limit: int = 5) -> list[BuildInfo]:
         """The builds still on disk, newest first."""
@@ -98,6 +102,7 @@ class PublishedStore:
         build_id: str | None = None,
         outside_default: frozenset[URIRef] = frozenset(),
         extras: Callable[[ox.Store, Path], object] | None = None,
+        inputs: str = "",
     ) -> BuildInfo:
         """Write every graph (an rdflib graph or an N-Triples file) as a named graph and, except
         those in `outside_default`, into the default graph too: the default graph is then their
@@ -126,14 +131,14 @@ class PublishedStore:
         del store  # closes the database before it becomes visible
         final = self.builds / build_id
         created = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {"build_id": build_id, "created": created, "graphs": counts}
+        meta = {"build_id": build_id, "created": created, "graphs": counts, "inputs": inputs}
         final.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         os.rename(staging, final)
         link = self.root / f".current.{build_id}"
         os.symlink(Path("builds") / build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
         self._prune(keep=build_id)
-        return BuildInfo(build_id, final, counts, created)
+        return BuildInfo(build_id, final, counts, created, inputs)
 
     def _new_build_id(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -102,15 +102,24 @@ def build_command(
     store_dir: StoreDir = None,
     engine: Engine = None,
     strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row of a real export.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Build even when nothing has changed.")] = False,
 ) -> None:
     """Load every source in data/sources.yaml, validate with SHACL, and publish atomically.
 
     On any problem nothing is published: the previous build stays current, the problems
     are listed with file, line, record, field and fix, and the SHACL report is written.
+    When the sources, ontology, shapes and loaders are exactly those of the current build,
+    it stays current and nothing is rebuilt (unless --force).
     """
     settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine, strict=strict)
     with _build_errors(), BuildProgress(err) as progress:
-        info, outcome = build(settings.build_config(), progress)
+        info, outcome = build(settings.build_config(), progress, force=force)
+    if outcome is None:
+        err.print(
+            f"Nothing has changed since build {info.build_id} (same sources, ontology, shapes and loaders): it stays current."
+        )
+        out.print(_graphs_table(info, f"Current build {info.build_id}"))
+        return
     _report_warnings(outcome.warnings)
     for summary in outcome.summaries:
         err.print(str(summary), markup=False, highlight=False)
@@ -138,7 +147,7 @@ def load_command(
     with _build_errors():
         written = add_source(settings.build_config(), kind, file)
     out.print(f"Source added: {kind} {written}")
-    build_command(data_dir=data_dir, store_dir=store_dir, strict=strict)
+    build_command(data_dir=data_dir, store_dir=store_dir, strict=strict, force=False)
 
 
 @app.command("validate")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from conftest import PROJECT, make_config
 from rdflib import Graph, URIRef
 
-from loaders.build import build
+from loaders.build import BuildConfig, build, fingerprint
 from loaders.store import KEEP_BUILDS, PublishedStore
 
 TIMES = {"http://www.w3.org/ns/prov#startedAtTime", "http://www.w3.org/ns/prov#endedAtTime"}
@@ -118,3 +120,26 @@ def test_old_builds_are_pruned(tmp_path: Path) -> None:
     for _ in range(KEEP_BUILDS + 2):
         store.publish({URIRef("http://example.org/g"): Graph()})
     assert len([p for p in store.builds.iterdir() if p.is_dir() and not p.name.startswith(".")]) == KEEP_BUILDS
+
+
+@pytest.mark.parametrize("change", ["a curated record", "a shape", "the ontology", "the base IRI"])
+def test_any_change_of_input_changes_the_fingerprint(tmp_path: Path, change: str) -> None:
+    data, shapes, ontology = tmp_path / "data", tmp_path / "shapes", tmp_path / "s3kg.ttl"
+    shutil.copytree(PROJECT / "data", data)
+    shutil.copytree(PROJECT / "shapes", shapes)
+    shutil.copy(PROJECT / "ontology" / "s3kg.ttl", ontology)
+    config = BuildConfig(data_dir=data, sources_file=data / "sources.yaml", shapes_dir=shapes, ontology_file=ontology)
+    before = fingerprint(config)
+    assert fingerprint(config) == before, "the same inputs give the same fingerprint"
+    if change == "a curated record":
+        with (data / "curated" / "projects.yaml").open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+    elif change == "a shape":
+        with (shapes / "core.ttl").open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+    elif change == "the ontology":
+        with ontology.open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+    else:
+        config = dataclasses.replace(config, base_iri="https://example.org/id/")
+    assert fingerprint(config) != before

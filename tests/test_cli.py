@@ -38,10 +38,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_build_reports_the_published_graphs(store: Path) -> None:
-    result = s3kg("build", store=store)
-    assert result.returncode == 0, result.stderr
-    assert "Published build" in result.stdout and "curated-projects" in result.stdout
+def test_a_build_with_nothing_changed_keeps_the_current_one_unless_forced(store: Path) -> None:
+    before = (store / "current").resolve()
+    again = s3kg("build", store=store)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing has changed" in again.stderr and "curated-projects" in again.stdout
+    assert (store / "current").resolve() == before
+    forced = s3kg("build", "--force", store=store)
+    assert forced.returncode == 0, forced.stderr
+    assert "Published build" in forced.stdout and "curated-projects" in forced.stdout
+    assert (store / "current").resolve() != before
 
 
 @pytest.mark.parametrize("command", COMMANDS)
