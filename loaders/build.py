@@ -72,10 +72,6 @@ class Assembled:
             self._union = store
         return self._union
 
-    def release(self) -> None:
-        """Free the merged store (before publishing, which builds its own)."""
-        self._union = None
-
     def named(self, minter: IriMinter) -> dict[URIRef, Graph | Path]:
         """The source graphs by their graph IRIs."""
         named: dict[URIRef, Graph | Path] = {minter.graph(gid): graph for gid, graph in self.graphs.items()}
@@ -209,8 +205,9 @@ def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
     return listing
 
 
-def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent) -> ValidationOutcome:
-    """Validate; on violations write the full report and raise BuildError."""
+def check_sources(config: BuildConfig, assembled: Assembled) -> None:
+    """Write the rejects file; raise BuildError for problems in the sources, or for rejected
+    rows when the build is strict."""
     rejects = [r for s in assembled.summaries for r in s.rejects]
     if assembled.summaries:
         write_rejects(assembled.summaries, config.report_dir / "rejects.csv")
@@ -224,8 +221,13 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent
         listing = _write_problems(config, assembled.problems)
         summary = f"{len(assembled.problems)} problem(s) in the sources; nothing was published. All of them: {listing}"
         raise BuildError(summary, assembled.problems)
+
+
+def validate(config: BuildConfig, assembled: Assembled, data: ox.Store, progress: Progress = silent) -> ValidationOutcome:
+    """SHACL over the default graph of `data` (the merged sources); on violations write the full
+    report and raise BuildError."""
     progress(f"validating with SHACL ({config.shacl_engine})")
-    outcome = validate_graph(assembled.union(), load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine)
+    outcome = validate_graph(data, load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine)
     if not outcome.conforms:
         config.report_dir.mkdir(parents=True, exist_ok=True)
         report = config.report_dir / "validation-report.ttl"
@@ -235,6 +237,13 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent
         raise BuildError(summary, outcome.violations, report)
     outcome.summaries.extend(assembled.summaries)
     return outcome
+
+
+def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent) -> ValidationOutcome:
+    """Check the sources without publishing: problems, rejects, then SHACL over their merge held
+    in memory. Raises BuildError."""
+    check_sources(config, assembled)
+    return validate(config, assembled, assembled.union(), progress)
 
 
 def fingerprint(config: BuildConfig) -> str:
@@ -252,33 +261,46 @@ def fingerprint(config: BuildConfig) -> str:
 def build(config: BuildConfig, progress: Progress = silent, force: bool = False) -> tuple[BuildInfo, ValidationOutcome | None]:
     """Build every configured source into a new published store, or raise BuildError. When the
     current build was made from exactly the same inputs, it stays current and nothing is done
-    (the outcome is then None) unless `force`."""
+    (the outcome is then None) unless `force`.
+
+    The sources are written into the new build's own on-disk store first; validation and
+    reconciliation query that store (so memory does not grow with the graph), and it becomes
+    current only when all is well. On any failure it is discarded."""
     inputs = fingerprint(config)
     published = PublishedStore(config.store_dir)
     if not force and published.has_current() and published.current().inputs == inputs:
         progress("nothing changed since the current build")
         return published.current(), None
     assembled = assemble(config, progress)
-    outcome = check(config, assembled, progress)
-    return publish(config, assembled, progress, inputs), outcome
+    check_sources(config, assembled)
+    staging = published.stage()
+    try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
+        progress("writing the sources into the new build")
+        minter = IriMinter(config.base_iri)
+        for graph_iri, data in assembled.named(minter).items():
+            staging.add(graph_iri, data)
+        assert staging.store is not None
+        outcome = validate(config, assembled, staging.store, progress)
+        progress("reconciling")
+        for graph_iri, data in _described(config, assembled, staging.store).items():
+            staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
+        progress("publishing")
+        info = staging.commit(write_dumps, inputs)
+    finally:
+        staging.discard()  # does nothing once committed
+    return info, outcome
 
 
-def publish(config: BuildConfig, assembled: Assembled, progress: Progress = silent, inputs: str = "") -> BuildInfo:
-    """Reconcile the checked sources, describe their provenance and publish them all atomically."""
+def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph]:
+    """What the build adds to its sources: the reconciliation links (one graph per rule), the
+    provenance of every graph, the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
     for load in assembled.loads:
         describe_load(load, minter, provenance)
     describe_rules(minter, provenance)
-    named = assembled.named(minter)
-    progress("reconciling")
-    for rule, links in reconcile(assembled.union()).items():
-        named[minter.graph(f"reconciliation-{rule}")] = links
-    assembled.release()
-    named[minter.graph("provenance")] = provenance
-    named[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
-    named[minter.graph("shapes")] = load_shapes(config.shapes_dir)
-    progress("publishing")
-    return PublishedStore(config.store_dir).publish(
-        named, outside_default=frozenset({minter.graph("shapes")}), extras=write_dumps, inputs=inputs
-    )
+    graphs = {minter.graph(f"reconciliation-{rule}"): links for rule, links in reconcile(merged).items()}
+    graphs[minter.graph("provenance")] = provenance
+    graphs[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
+    graphs[minter.graph("shapes")] = load_shapes(config.shapes_dir)
+    return graphs

@@ -96,6 +96,11 @@ class PublishedStore:
         """Where a build's downloadable dumps live; they come and go with the build."""
         return self.builds / f"{build_id}.dumps"
 
+    def stage(self, build_id: str | None = None) -> Staging:
+        """A new build being written, invisible to readers until it is committed."""
+        self.builds.mkdir(parents=True, exist_ok=True)
+        return Staging(self, build_id or self._new_build_id())
+
     def publish(
         self,
         graphs: Mapping[URIRef, Graph | Path],
@@ -104,41 +109,24 @@ class PublishedStore:
         extras: Callable[[ox.Store, Path], object] | None = None,
         inputs: str = "",
     ) -> BuildInfo:
-        """Write every graph (an rdflib graph or an N-Triples file) as a named graph and, except
-        those in `outside_default`, into the default graph too: the default graph is then their
-        RDF merge, where a fact two sources state counts once (pyoxigraph's union-default-graph
-        mode would repeat it)."""
-        self.builds.mkdir(parents=True, exist_ok=True)
-        build_id = build_id or self._new_build_id()
-        staging = self.builds / f".{build_id}.staging"
-        shutil.rmtree(staging, ignore_errors=True)
-        counts: dict[str, int] = {}
-        store = ox.Store(str(staging))
+        """Stage every graph (see `Staging.add`) and commit them as the new current build."""
+        staging = self.stage(build_id)
         for graph_iri, graph in graphs.items():
-            name = ox.NamedNode(str(graph_iri))
-            targets: list[ox.NamedNode | ox.DefaultGraph] = [name] if graph_iri in outside_default else [name, ox.DefaultGraph()]
-            data = None if isinstance(graph, Path) else graph.serialize(format="nt", encoding="utf-8")
-            for target in targets:
-                if data is None:
-                    store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-                else:
-                    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-            counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
-        store.flush()
-        store.optimize()
-        if extras is not None:  # e.g. the dumps: written before the build becomes visible
-            extras(store, self.dumps_dir(build_id))
-        del store  # closes the database before it becomes visible
-        final = self.builds / build_id
+            staging.add(graph_iri, graph, in_default=graph_iri not in outside_default)
+        return staging.commit(extras, inputs)
+
+    def _switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
+        final = self.builds / staging.build_id
         created = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {"build_id": build_id, "created": created, "graphs": counts, "inputs": inputs}
+        meta = {"build_id": staging.build_id, "created": created, "graphs": counts, "inputs": inputs}
         final.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        os.rename(staging, final)
-        link = self.root / f".current.{build_id}"
-        os.symlink(Path("builds") / build_id, link)
+        os.rename(staging.path, final)
+        staging.committed = True
+        link = self.root / f".current.{staging.build_id}"
+        os.symlink(Path("builds") / staging.build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
-        self._prune(keep=build_id)
-        return BuildInfo(build_id, final, counts, created, inputs)
+        self._prune(keep=staging.build_id)
+        return BuildInfo(staging.build_id, final, counts, created, inputs)
 
     def _new_build_id(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -153,3 +141,57 @@ class PublishedStore:
                 old.with_suffix(".json").unlink(missing_ok=True)
         for stale in self.builds.glob(".*.staging"):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+class Staging:
+    """A build being written into its own on-disk store: graphs are added, the whole can be
+    queried (validated, reconciled), then it is committed — made current with one rename — or
+    discarded. Readers never see it before the commit."""
+
+    def __init__(self, published: PublishedStore, build_id: str):
+        self.published, self.build_id = published, build_id
+        self.path = published.builds / f".{build_id}.staging"
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.store: ox.Store | None = ox.Store(str(self.path))
+        self.counts: dict[str, int] = {}
+        self.committed = False
+
+    def _open(self) -> ox.Store:
+        if self.store is None:
+            raise RuntimeError(f"build {self.build_id} is already committed or discarded")
+        return self.store
+
+    def add(self, graph_iri: URIRef, graph: Graph | Path, in_default: bool = True) -> None:
+        """Write a graph (an rdflib graph or an N-Triples file) as a named graph and, unless
+        `in_default` is False, into the default graph too: the default graph is then the RDF
+        merge of the graphs, where a fact two sources state counts once (pyoxigraph's
+        union-default-graph mode would repeat it)."""
+        store = self._open()
+        name = ox.NamedNode(str(graph_iri))
+        targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
+        data = None if isinstance(graph, Path) else graph.serialize(format="nt", encoding="utf-8")
+        for target in targets:
+            if data is None:
+                store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            else:
+                store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        self.counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
+
+    def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
+        """Optimise, write the extras (e.g. the dumps) and make this build the current one."""
+        store = self._open()
+        store.flush()
+        store.optimize()
+        if extras is not None:  # e.g. the dumps: written before the build becomes visible
+            extras(store, self.published.dumps_dir(self.build_id))
+        self.store = None
+        del store  # closes the database before it becomes visible
+        return self.published._switch(self, self.counts, inputs)
+
+    def discard(self) -> None:
+        """Forget this build, unless it is committed; the current one stays as it is."""
+        if self.committed:
+            return
+        self.store = None
+        shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.published.dumps_dir(self.build_id), ignore_errors=True)

@@ -88,3 +88,5 @@ def test_bad_input_is_reported_precisely_and_nothing_is_published(
     after = store.current()
     assert after.build_id == before.build_id
     assert len(store.open()) == published_size(published), "the published store still answers, with all its quads"
+    assert not list(store.builds.glob(".*.staging")), "the half-made build is discarded"
+    assert sorted(p.name for p in store.builds.glob("*.dumps")) == [f"{before.build_id}.dumps"], "and its dumps"
