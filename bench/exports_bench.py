@@ -190,6 +190,7 @@ def main() -> None:
             [sys.executable, __file__, "--child", kind, *map(str, files)], capture_output=True, text=True, check=True
         )
         r = json.loads(result.stdout.strip().splitlines()[-1])
+        (OUT / f"result-{kind}.json").write_text(json.dumps(r, indent=2), encoding="utf-8")  # stage by stage
         stages = [r[stage] for stage in ("map", "load", "validate", "publish")]
         total = sum(seconds for seconds, _ in stages)
         times = " | ".join(f"{seconds:.1f}" for seconds, _ in stages)
