@@ -97,7 +97,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         per_build.get(build, "per-programme", lambda: _per_programme(store))
         per_build.get(build, "budgets", lambda: _budgets(store))
         for name in BROWSABLE:
-            per_build.get(build, ("members", name, "en"), lambda name=name: _members(store, name, "en"))  # type: ignore[misc]
+            for language in ("en", None):  # by English label, and by IRI
+                key = ("members", name, language)
+                per_build.get(build, key, lambda name=name, language=language: _members(store, name, language))  # type: ignore[misc]
 
     def languages(request: Request) -> list[str]:
         return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
