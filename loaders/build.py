@@ -247,12 +247,15 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent
 
 
 def fingerprint(config: BuildConfig) -> str:
-    """What a build is made from, as one checksum: every source file's content, the ontology,
-    the shapes, the loaders' code and the settings that change the graph. The same fingerprint
-    gives the same graph, so a build with it already published need not be made again."""
+    """What a build is made from, as one checksum: every source file's content (and every file
+    under the data folder, such as the seed texts records cite), the ontology, the shapes, the
+    loaders' code and the settings that change the graph. The same fingerprint gives the same
+    graph, so a build with it already published need not be made again."""
     sources, _ = read_sources(config)
+    files = {path.resolve() for _, listed in sources for path in listed}
+    files |= {path.resolve() for path in config.data_dir.rglob("*") if path.is_file()}
     parts = [config.base_iri, config.shacl_engine, str(config.strict), config.sources_file.read_text(encoding="utf-8")]
-    parts += [f"{kind} {sha256_of(path)}" for kind, files in sources for path in files]
+    parts += [f"{path} {sha256_of(path)}" for path in sorted(files)]
     code = sorted(Path(__file__).parent.rglob("*.py"))
     parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl")), *code]]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

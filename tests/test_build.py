@@ -122,7 +122,7 @@ def test_old_builds_are_pruned(tmp_path: Path) -> None:
     assert len([p for p in store.builds.iterdir() if p.is_dir() and not p.name.startswith(".")]) == KEEP_BUILDS
 
 
-@pytest.mark.parametrize("change", ["a curated record", "a shape", "the ontology", "the base IRI"])
+@pytest.mark.parametrize("change", ["a curated record", "a seed text a record cites", "a shape", "the ontology", "the base IRI"])
 def test_any_change_of_input_changes_the_fingerprint(tmp_path: Path, change: str) -> None:
     data, shapes, ontology = tmp_path / "data", tmp_path / "shapes", tmp_path / "s3kg.ttl"
     shutil.copytree(PROJECT / "data", data)
@@ -133,6 +133,10 @@ def test_any_change_of_input_changes_the_fingerprint(tmp_path: Path, change: str
     assert fingerprint(config) == before, "the same inputs give the same fingerprint"
     if change == "a curated record":
         with (data / "curated" / "projects.yaml").open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+    elif change == "a seed text a record cites":
+        seed = next((data / "seeds").glob("*.txt"))
+        with seed.open("a", encoding="utf-8") as handle:
             handle.write("\n")
     elif change == "a shape":
         with (shapes / "core.ttl").open("a", encoding="utf-8") as handle:
