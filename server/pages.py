@@ -4,6 +4,7 @@ shapes at their namespace addresses (HTML in the reader's language, or RDF)."""
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -85,14 +86,22 @@ def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> Callable[[], None]:
     """Add the pages; returns a function that computes what they share for the current build,
     for the server to run in the background when it starts (the first reader then waits for
-    nothing)."""
+    nothing). A page that finds a build not yet warmed (one published while the server runs)
+    starts the same warm-up in the background."""
     per_build = PerBuild()
+    warmed: set[str] = set()
+
+    def warm_in_background(build: str) -> None:
+        if build not in warmed:
+            warmed.add(build)
+            threading.Thread(target=warm, name="warm-pages", daemon=True).start()
 
     def warm() -> None:
         try:
             build, store = reader.store()
         except NoPublishedStore:  # nothing to warm yet; the pages say so when asked
             return
+        warmed.add(build)
         per_build.get(build, "counts", lambda: _counts(store))
         per_build.get(build, "per-programme", lambda: _per_programme(store))
         per_build.get(build, "budgets", lambda: _budgets(store))
@@ -111,6 +120,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     async def home(request: Request) -> str:
         langs = languages(request)
         build, store = reader.store()
+        warm_in_background(build)
         counts = per_build.get(build, "counts", lambda: _counts(store))
         class_labels = _labels(store, [S3 + name for name in BROWSABLE])
         classes = [
@@ -138,6 +148,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
         build, store = reader.store()
+        warm_in_background(build)
         language = langs[0] if sort == "label" else None
         members = per_build.get(build, ("members", name, language), lambda: _members(store, name, language))
         total = len(members)
