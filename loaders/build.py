@@ -59,18 +59,16 @@ class Assembled:
     loads: list[LoadRecord] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)  # row accounts of the real exports
-    _union: ox.Store | None = None
 
     def union(self) -> ox.Store:
-        """Every graph merged into the default graph of an in-memory Oxigraph store (made once)."""
-        if self._union is None:
-            store = ox.Store()
-            for graph in self.graphs.values():
-                store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-            for path in self.files.values():
-                store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-            self._union = store
-        return self._union
+        """Every graph merged into the default graph of a new in-memory Oxigraph store (for
+        checking without publishing; a build validates its own on-disk store instead)."""
+        store = ox.Store()
+        for graph in self.graphs.values():
+            store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        for path in self.files.values():
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        return store
 
     def named(self, minter: IriMinter) -> dict[URIRef, Graph | Path]:
         """The source graphs by their graph IRIs."""
@@ -282,7 +280,6 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
         minter = IriMinter(config.base_iri)
         for graph_iri, data in assembled.named(minter).items():
             staging.add(graph_iri, data)
-        assert staging.store is not None
         outcome = validate(config, assembled, staging.store, progress)
         progress("reconciling")
         for graph_iri, data in _described(config, assembled, staging.store).items():

@@ -106,9 +106,9 @@ def load_projects(
     path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Progress | None = None
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
-    rows, problem = read_rows(path, display, PROJECT_COLUMNS, ";")
-    if problem is not None or rows is None:
-        return result, [problem] if problem else []
+    rows = read_rows(path, display, PROJECT_COLUMNS, ";")
+    if isinstance(rows, SourceProblem):
+        return result, [rows]
     source = _source(sink, minter, "cordis-projects", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:
@@ -172,9 +172,9 @@ def load_organisations(
     progress: Progress | None = None,
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
-    rows, problem = read_rows(path, display, ORGANISATION_COLUMNS, ";")
-    if problem is not None or rows is None:
-        return result, [problem] if problem else []
+    rows = read_rows(path, display, ORGANISATION_COLUMNS, ";")
+    if isinstance(rows, SourceProblem):
+        return result, [rows]
     source = _source(sink, minter, "cordis-organisations", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:

@@ -198,9 +198,9 @@ def load_kohesio_projects(
         return result, [
             SourceProblem(display, f"is not a Kohesio project export: it lacks {', '.join(missing)}.", line=1, fix=fix)
         ]
-    rows, problem = read_rows(path, display, header, ",")
-    if problem is not None or rows is None:
-        return result, [problem] if problem else []
+    rows = read_rows(path, display, header, ",")
+    if isinstance(rows, SourceProblem):
+        return result, [rows]
     source = minter.entity("source", "kohesio-" + sha256_of(path)[:12])
     describe_file(sink, source, f"Kohesio export {path.name}", path, display)
     mapper = _Mapper(minter, countries, cci_codes, source)

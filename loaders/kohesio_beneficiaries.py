@@ -55,9 +55,9 @@ def load_beneficiaries(
     progress: Progress | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
-    rows, problem = read_rows(path, display, COLUMNS, "\t")
-    if problem is not None or rows is None:
-        return result, [problem] if problem else []
+    rows = read_rows(path, display, COLUMNS, "\t")
+    if isinstance(rows, SourceProblem):
+        return result, [rows]
     source = minter.entity("source", "kohesio-beneficiaries-" + sha256_of(path)[:12])
     describe_file(sink, source, f"Kohesio beneficiaries export {path.name}", path, display)
     seen: set[str] = set()

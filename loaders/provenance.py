@@ -4,6 +4,7 @@ two builds of the same sources."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,14 @@ class LoadRecord:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read once per process for as long as the file is unchanged (a build
+    asks for an export's checksum for its fingerprint, cache key, source IRI and provenance)."""
+    stat = path.stat()
+    return _sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sha256(path: Path, size: int, modified_ns: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

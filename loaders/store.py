@@ -152,21 +152,23 @@ class Staging:
         self.published, self.build_id = published, build_id
         self.path = published.builds / f".{build_id}.staging"
         shutil.rmtree(self.path, ignore_errors=True)
-        self.store: ox.Store | None = ox.Store(str(self.path))
+        self._store: ox.Store | None = ox.Store(str(self.path))
         self.counts: dict[str, int] = {}
         self.committed = False
 
-    def _open(self) -> ox.Store:
-        if self.store is None:
+    @property
+    def store(self) -> ox.Store:
+        """The build's store, to query before it is committed."""
+        if self._store is None:
             raise RuntimeError(f"build {self.build_id} is already committed or discarded")
-        return self.store
+        return self._store
 
     def add(self, graph_iri: URIRef, graph: Graph | Path, in_default: bool = True) -> None:
         """Write a graph (an rdflib graph or an N-Triples file) as a named graph and, unless
         `in_default` is False, into the default graph too: the default graph is then the RDF
         merge of the graphs, where a fact two sources state counts once (pyoxigraph's
         union-default-graph mode would repeat it)."""
-        store = self._open()
+        store = self.store
         name = ox.NamedNode(str(graph_iri))
         targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
         data = None if isinstance(graph, Path) else graph.serialize(format="nt", encoding="utf-8")
@@ -179,12 +181,12 @@ class Staging:
 
     def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
         """Optimise, write the extras (e.g. the dumps) and make this build the current one."""
-        store = self._open()
+        store = self.store
         store.flush()
         store.optimize()
         if extras is not None:  # e.g. the dumps: written before the build becomes visible
             extras(store, self.published.dumps_dir(self.build_id))
-        self.store = None
+        self._store = None
         del store  # closes the database before it becomes visible
         return self.published._switch(self, self.counts, inputs)
 
@@ -192,6 +194,6 @@ class Staging:
         """Forget this build, unless it is committed; the current one stays as it is."""
         if self.committed:
             return
-        self.store = None
+        self._store = None
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.published.dumps_dir(self.build_id), ignore_errors=True)

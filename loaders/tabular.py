@@ -147,23 +147,23 @@ class SheetRows:
             yield number, row
 
 
-def read_rows(path: Path, display: str, columns: list[str], delimiter: str) -> tuple[CsvRows | None, SourceProblem | None]:
-    """Check the header, then give the records. Rows broken beyond what the CSV reader can parse
-    end the file with a problem at that line."""
+def read_rows(path: Path, display: str, columns: list[str], delimiter: str) -> CsvRows | SourceProblem:
+    """Check the header, then give the records, or the problem that refuses the whole file. Rows
+    broken beyond what the CSV reader can parse end the file with a reject at that line."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         header = next(reader, None)
     except UnicodeDecodeError:
-        return None, SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
+        return SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
     if header is None:
-        return None, SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
+        return SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
     if header != columns:
         missing = [c for c in columns if c not in header]
         fix = f"use the export with the columns {';'.join(columns)}."
         what = f"lacks the columns {', '.join(missing)}" if missing else "has its columns in another order or extra ones"
-        return None, SourceProblem(display, f"does not have the expected header: it {what}.", line=1, fix=fix)
-    return CsvRows(handle, reader, columns, path.stat().st_size), None
+        return SourceProblem(display, f"does not have the expected header: it {what}.", line=1, fix=fix)
+    return CsvRows(handle, reader, columns, path.stat().st_size)
 
 
 NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3

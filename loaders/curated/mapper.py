@@ -7,7 +7,6 @@ collected with its file, line, record and field; nothing is raised half-way.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -23,6 +22,7 @@ from loaders.curated.registry import Context, Entry, Registry, problem, text_of
 from loaders.curated.schema import Field, Kind, RecordType
 from loaders.errors import SourceProblem
 from loaders.iris import is_valid_id, slug
+from loaders.provenance import sha256_of
 from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, S3
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -230,8 +230,7 @@ class _RecordMapper:
             self.fail(node, f, f"the file '{name}' does not exist under {self.ctx.data_dir}.", "give a path relative to data/.")
             return []
         self.graph.add((subject, S3.fileName, Literal(name)))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        self.graph.add((subject, S3.sha256, Literal(digest, datatype=XSD.hexBinary)))
+        self.graph.add((subject, S3.sha256, Literal(sha256_of(path), datatype=XSD.hexBinary)))
         return []
 
     def amount(self, subject: URIRef, f: Field, node: Node, index: int, sources: list[Term]) -> list[Term]:
