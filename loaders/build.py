@@ -25,7 +25,7 @@ from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
 from loaders.progress import Progress, silent
-from loaders.provenance import LoadRecord, describe_load, sha256_of
+from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
@@ -254,8 +254,8 @@ def fingerprint(config: BuildConfig) -> str:
     files |= {path.resolve() for path in config.data_dir.rglob("*") if path.is_file()}
     parts = [config.base_iri, config.shacl_engine, str(config.strict), config.sources_file.read_text(encoding="utf-8")]
     parts += [f"{path} {sha256_of(path)}" for path in sorted(files)]
-    code = sorted(Path(__file__).parent.rglob("*.py"))
-    parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl")), *code]]
+    parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl"))]]
+    parts.append(code_version())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

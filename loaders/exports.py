@@ -2,7 +2,7 @@
 
 A file whose bytes (and whatever its mapping depends on) have not changed since a previous
 build is not mapped again: its graph, row account and origins come from the export cache
-(`<store>/cache/`), keyed by the file's SHA-256, the loader version, the base IRI and the
+(`<store>/cache/`), keyed by the file's SHA-256, the loaders' code, the base IRI and the
 checksums of the sources the mapping depends on.
 """
 
@@ -27,7 +27,7 @@ from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
 from loaders.progress import Progress
-from loaders.provenance import LOADER_VERSION, LoadRecord, sha256_of
+from loaders.provenance import LoadRecord, code_version, sha256_of
 from loaders.tabular import Reject, Summary
 from loaders.validation import Origin
 from loaders.vocab import S3
@@ -73,7 +73,7 @@ class _Cache:
         self.used: set[str] = set()
 
     def key(self, kind: str, path: Path, extra: str) -> str:
-        text = "|".join([kind, sha256_of(path), LOADER_VERSION, self.minter.base, self.context, extra])
+        text = "|".join([kind, sha256_of(path), code_version(), self.minter.base, self.context, extra])
         key = hashlib.sha256(text.encode()).hexdigest()
         self.used.add(key)
         return key

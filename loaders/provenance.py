@@ -30,6 +30,14 @@ class LoadRecord:
     ended: datetime
 
 
+def code_version() -> str:
+    """A checksum of the loaders' own code: what maps the sources. Changes whenever any loader
+    changes, so nothing mapped by older code is reused (LOADER_VERSION is the human-readable
+    release, bumped by hand)."""
+    code = sorted(Path(__file__).parent.rglob("*.py"))
+    return hashlib.sha256("|".join(sha256_of(path) for path in code).encode()).hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     """The file's SHA-256, read once per process for as long as the file is unchanged (a build
     asks for an export's checksum for its fingerprint, cache key, source IRI and provenance)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT
 
+from loaders import exports
 from loaders.build import BuildConfig, build
 from loaders.errors import BuildError
 from loaders.progress import Advance
@@ -151,6 +152,16 @@ def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: P
     assert "loading data/exports/project.csv" in third_steps
     assert "loading data/exports/organization.csv" in third_steps
     assert "data/exports/keep-eu.xlsx unchanged: reusing its mapped graph" in third_steps
+
+
+def test_exports_mapped_by_other_loader_code_are_mapped_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(_data_with_cordis(tmp_path), tmp_path)
+    build(config)
+    monkeypatch.setattr(exports, "code_version", lambda: "a changed loader")
+    steps: list[str | Advance] = []
+    build(config, steps.append, force=True)
+    assert not any("unchanged" in str(step) for step in steps), steps
+    assert "loading data/exports/keep-eu.xlsx" in steps
 
 
 def test_long_loads_report_how_far_into_the_file_they_are(tmp_path: Path) -> None:
