@@ -7,6 +7,7 @@ import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from server.per_build import PerBuild
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
+SORT_LANGUAGES = ("en", "nl", "fr", "sv", "pl")  # the languages of the ontology's and the seeds' labels
 SEARCH_LIMIT = 100
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -88,8 +90,17 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     for the server to run in the background when it starts (the first reader then waits for
     nothing). A page that finds a build not yet warmed (one published while the server runs)
     starts the same warm-up in the background."""
-    per_build = PerBuild()
+    per_build = PerBuild(limit=3 + len(BROWSABLE) * (len(SORT_LANGUAGES) + 1))
     warmed: set[str] = set()
+    overview = {"counts": _counts, "per-programme": _per_programme, "budgets": _budgets}
+
+    def shared(build: str, store: ox.Store, key: str) -> Any:
+        """One of the home page's build-wide figures (see `overview`), computed once per build."""
+        return per_build.get(build, key, lambda: overview[key](store))
+
+    def members(build: str, store: ox.Store, name: str, language: str | None) -> list[str]:
+        """A class's members in order, computed once per build and ordering."""
+        return per_build.get(build, ("members", name, language), lambda: _members(store, name, language))
 
     def warm_in_background(build: str) -> None:
         if build not in warmed:
@@ -102,13 +113,11 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         except NoPublishedStore:  # nothing to warm yet; the pages say so when asked
             return
         warmed.add(build)
-        per_build.get(build, "counts", lambda: _counts(store))
-        per_build.get(build, "per-programme", lambda: _per_programme(store))
-        per_build.get(build, "budgets", lambda: _budgets(store))
+        for key in overview:
+            shared(build, store, key)
         for name in BROWSABLE:
-            for language in ("en", None):  # by English label, and by IRI
-                key = ("members", name, language)
-                per_build.get(build, key, lambda name=name, language=language: _members(store, name, language))  # type: ignore[misc]
+            members(build, store, name, "en")  # by English label
+            members(build, store, name, None)  # by IRI
 
     def languages(request: Request) -> list[str]:
         return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -121,16 +130,16 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         langs = languages(request)
         build, store = reader.store()
         warm_in_background(build)
-        counts = per_build.get(build, "counts", lambda: _counts(store))
+        counts = shared(build, store, "counts")
         class_labels = _labels(store, [S3 + name for name in BROWSABLE])
         classes = [
             {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
             for name in BROWSABLE
         ]
-        per_programme = per_build.get(build, "per-programme", lambda: _per_programme(store))
+        per_programme = shared(build, store, "per-programme")
         labels = _labels(store, [iri for iri, _ in per_programme])
         programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
-        budget_rows = per_build.get(build, "budgets", lambda: _budgets(store))
+        budget_rows = shared(build, store, "budgets")
         domain_labels = _labels(store, [domain for domain, _ in budget_rows])
         largest = max((total for _, total in budget_rows), default=1.0) or 1.0
         budgets = [
@@ -149,12 +158,13 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         langs = languages(request)
         build, store = reader.store()
         warm_in_background(build)
-        language = langs[0] if sort == "label" else None
-        members = per_build.get(build, ("members", name, language), lambda: _members(store, name, language))
-        total = len(members)
+        # by label in the first of the reader's languages the data has labels in (English at the latest)
+        language = next(code for code in [*langs, "en"] if code in SORT_LANGUAGES) if sort == "label" else None
+        ordered = members(build, store, name, language)
+        total = len(ordered)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 1), pages)
-        ordered = members[::-1] if order == "desc" else members
+        ordered = ordered[::-1] if order == "desc" else ordered
         chosen = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         labels = _labels(store, chosen)
         shown = [link(iri, labels, langs) for iri in chosen]

@@ -47,7 +47,7 @@ def test_browse_pages_and_sorts(base: str) -> None:
     assert httpx.get(base + "browse/Nonsense").status_code == 404
 
 
-@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("language", ["en", "nl", "de"])
 def test_browse_sorts_by_the_labels_the_reader_sees(base: str, language: str) -> None:
     shown = _items(httpx.get(base + "browse/Sector", params={"lang": language}).text)
     assert len(shown) >= 10 and shown == sorted(shown, key=str.casefold)
