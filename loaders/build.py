@@ -142,13 +142,15 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
     result.problems.extend(problems)
     if curated_only is not None:
         sources = [(kind, files) for kind, files in sources if kind != "curated"] + [("curated", curated_only)]
-    display = {kind: [(display_name(p, config.data_dir), p) for p in files] for kind, files in sources}
+    display: dict[str, list[tuple[str, Path]]] = {}  # kind → (name, path) of every file, whichever entry lists it
+    for kind, files in sources:
+        display.setdefault(kind, []).extend((display_name(p, config.data_dir), p) for p in files)
     source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
     tables = ("country-table", "cci-table")
     countries = cci = None
     cci_loaded = False
-    for kind, _files in sources:
-        for name, path in display[kind] if kind in tables else []:
+    for kind, files in sources:
+        for name, path in [(display_name(p, config.data_dir), p) for p in files] if kind in tables else []:
             started = datetime.now(UTC)
             progress(f"loading {name}")
             source_iri = minter.entity("source", source_doc[kind])

@@ -24,11 +24,11 @@ from loaders.tabular import (
     Summary,
     check_order,
     check_within_total,
-    describe_file,
     money,
     parse_amount,
     parse_date,
     read_rows,
+    source_document,
     theme,
 )
 from loaders.validation import Origin
@@ -96,12 +96,6 @@ class CordisLoad:
     projects: set[str] = field(default_factory=set)
 
 
-def _source(sink: TripleSink, minter: IriMinter, kind: str, path: Path, display: str) -> URIRef:
-    source = minter.entity("source", kind)
-    describe_file(sink, source, f"CORDIS export {path.name}", path, display)
-    return source
-
-
 def load_projects(
     path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Progress | None = None
 ) -> tuple[CordisLoad, list[SourceProblem]]:
@@ -109,7 +103,7 @@ def load_projects(
     rows = read_rows(path, display, PROJECT_COLUMNS, ";")
     if isinstance(rows, SourceProblem):
         return result, [rows]
-    source = _source(sink, minter, "cordis-projects", path, display)
+    source = source_document(sink, minter, "cordis-projects", "CORDIS", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:
         with sink.row() as out:
@@ -175,7 +169,7 @@ def load_organisations(
     rows = read_rows(path, display, ORGANISATION_COLUMNS, ";")
     if isinstance(rows, SourceProblem):
         return result, [rows]
-    source = _source(sink, minter, "cordis-organisations", path, display)
+    source = source_document(sink, minter, "cordis-organisations", "CORDIS", path, display)
 
     def handle(line: int, row: dict[str, str]) -> bool:
         with sink.row() as out:

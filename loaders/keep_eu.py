@@ -28,7 +28,6 @@ from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, day, is_safe_iri, plain, text
 from loaders.progress import Progress
-from loaders.provenance import sha256_of
 from loaders.tabular import (
     NUTS_CODE,
     RowRejected,
@@ -36,9 +35,10 @@ from loaders.tabular import (
     Summary,
     check_order,
     check_within_total,
-    describe_file,
     money,
     parse_amount,
+    source_document,
+    source_iri,
     theme,
 )
 from loaders.validation import Origin
@@ -113,10 +113,10 @@ class _Workbook:
         self.result = KeepLoad()
         self.projects: dict[tuple[str, str], URIRef] = {}  # (programme name, project id or period-acronym) → IRI
         self.by_acronym: dict[tuple[str, str], URIRef] = {}  # (programme name, acronym) → IRI
-        self.source = minter.entity("source", "keep-eu-" + sha256_of(path)[:12])
+        self.source = source_iri(minter, "keep-eu", path)
 
     def describe_source(self) -> None:
-        describe_file(self.sink, self.source, f"keep.eu export {self.path.name}", self.path, self.display)
+        source_document(self.sink, self.minter, "keep-eu", "keep.eu", self.path, self.display)
 
     def sheet(self, book: object, name: str, columns: list[str]) -> tuple[SheetRows, Summary]:
         """The header is checked now; the rows are read as they are loaded."""

@@ -22,17 +22,16 @@ from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, day, plain, text
 from loaders.progress import Progress
-from loaders.provenance import sha256_of
 from loaders.tabular import (
     NUTS_CODE,
     RowRejected,
     Summary,
     check_order,
     check_within_total,
-    describe_file,
     money,
     parse_amount,
     read_rows,
+    source_document,
     theme,
 )
 from loaders.validation import Origin
@@ -201,8 +200,7 @@ def load_kohesio_projects(
     rows = read_rows(path, display, header, ",")
     if isinstance(rows, SourceProblem):
         return result, [rows]
-    source = minter.entity("source", "kohesio-" + sha256_of(path)[:12])
-    describe_file(sink, source, f"Kohesio export {path.name}", path, display)
+    source = source_document(sink, minter, "kohesio", "Kohesio", path, display)
     mapper = _Mapper(minter, countries, cci_codes, source)
 
     def handle(line: int, row: dict[str, str]) -> bool:

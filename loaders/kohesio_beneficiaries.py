@@ -20,8 +20,7 @@ from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
 from loaders.ntriples import TripleSink, integer, text
 from loaders.progress import Progress
-from loaders.provenance import sha256_of
-from loaders.tabular import RowRejected, Summary, describe_file, read_rows
+from loaders.tabular import RowRejected, Summary, read_rows, source_document
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, S3
 
@@ -58,8 +57,7 @@ def load_beneficiaries(
     rows = read_rows(path, display, COLUMNS, "\t")
     if isinstance(rows, SourceProblem):
         return result, [rows]
-    source = minter.entity("source", "kohesio-beneficiaries-" + sha256_of(path)[:12])
-    describe_file(sink, source, f"Kohesio beneficiaries export {path.name}", path, display)
+    source = source_document(sink, minter, "kohesio-beneficiaries", "Kohesio beneficiaries", path, display)
     seen: set[str] = set()
 
     def handle(line: int, row: dict[str, str]) -> bool:

@@ -200,14 +200,23 @@ def parse_date(column: str, text: str) -> date:
         raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
 
 
-def describe_file(sink: TripleSink, source: URIRef, label: str, path: Path, display: str) -> None:
-    """An export file as the source document every entity mapped from it cites."""
+def source_iri(minter: IriMinter, prefix: str, path: Path) -> URIRef:
+    return minter.entity("source", f"{prefix}-{sha256_of(path)[:12]}")
+
+
+def source_document(sink: TripleSink, minter: IriMinter, prefix: str, system: str, path: Path, display: str) -> URIRef:
+    """An export file as the source document every entity mapped from it cites. Its IRI carries
+    the file's checksum, so two files of one kind (CORDIS's H2020 and Horizon Europe
+    project.csv) or two versions of a file are two documents."""
+    source = source_iri(minter, prefix, path)
+    label = f"{system} export {path.name}"
     with sink.row() as row:
         row.add(source, RDF.type, S3.SourceDocument)
         row.add(source, RDFS.label, text(label, "en"))
         row.add(source, S3.fileName, plain(display))
         row.add(source, S3.sha256, typed(sha256_of(path), XSD.hexBinary))
         row.add(source, DCTERMS.language, LANGUAGE.ENG)
+    return source
 
 
 def theme(row: Row, minter: IriMinter, scheme: tuple[str, str], code: str, label: str, source: URIRef) -> URIRef:

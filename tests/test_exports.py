@@ -154,6 +154,20 @@ def test_unchanged_exports_are_not_mapped_again_and_a_changed_one_is(tmp_path: P
     assert "data/exports/keep-eu.xlsx unchanged: reusing its mapped graph" in third_steps
 
 
+def test_two_cordis_project_files_listed_apart_both_load_as_two_source_documents(tmp_path: Path) -> None:
+    data = _data_with_cordis(tmp_path)
+    horizon = (data / "exports" / "project.csv").read_text(encoding="utf-8").replace('"1010000', '"1020000')
+    (data / "exports" / "horizon-project.csv").write_text(horizon, encoding="utf-8")
+    with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
+        sources.write("  - {kind: cordis-projects, path: exports/horizon-project.csv}\n")
+    info, _ = build(_config(data, tmp_path))
+    assert sum("/graph/cordis-projects-" in graph for graph in info.graphs) == 2, list(info.graphs)
+    store = PublishedStore(tmp_path / "store").open()
+    query = "SELECT ?doc WHERE { ?doc a s3:SourceDocument ; s3:fileName ?name FILTER CONTAINS(?name, 'project.csv') }"
+    documents = {row["doc"].value for row in store.query(query, prefixes=PREFIXES)}  # type: ignore[union-attr]
+    assert len(documents) == 2
+
+
 def test_exports_mapped_by_other_loader_code_are_mapped_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(_data_with_cordis(tmp_path), tmp_path)
     build(config)
