@@ -167,6 +167,8 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     first = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
     assert first.returncode == 0, first.stderr
     assert "6 rows read, 2 loaded, 0 merged, 4 rejected" in first.stderr and "rejects.csv" in first.stderr
+    bar = next(line for line in first.stderr.splitlines() if "project.csv" in line and "%" in line)
+    assert "100%" in bar and "6 rows, 4 rejected" in bar, "the file's progress bar ends full, with its account"
     again = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
     assert again.returncode == 0
     assert (data / "sources.yaml").read_text(encoding="utf-8").count("kind: cordis-projects") == 1
