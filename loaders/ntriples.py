@@ -137,11 +137,6 @@ class TripleSink:
         self.lines += len(row._lines)
         self.described |= row._described
 
-    def add(self, s: URIRef, p: URIRef, o: Term) -> None:
-        """One triple outside any row (e.g. the description of the source file)."""
-        with self.row() as row:
-            row.add(s, p, o)
-
     def graph(self) -> Graph:
         """The file read back as an rdflib graph (for tests and small files)."""
         if self._handle is not None:

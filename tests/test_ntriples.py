@@ -28,7 +28,8 @@ THING = URIRef("http://example.org/thing")
 )
 def test_literals_read_back_as_the_same_value(tmp_path: Path, written: Lit, expected: Literal) -> None:
     with TripleSink(tmp_path / "out.nt") as sink:
-        sink.add(THING, RDFS.label, written)
+        with sink.row() as row:
+            row.add(THING, RDFS.label, written)
         graph = sink.graph()
     assert list(graph.objects(THING, RDFS.label)) == [expected]
 
