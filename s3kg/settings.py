@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     max_rows: int = Field(default=1_000_000, ge=1)
     max_query_bytes: int = Field(default=100_000, ge=100)
     service_allow_list: list[str] = Field(default_factory=list)
-    client_seconds_per_minute: float = Field(default=120.0, gt=0)
+    client_seconds_per_minute: float = Field(default=30.0, gt=0)  # query time one client may use per minute
+    client_concurrency: int = Field(default=1, ge=1)  # queries one client may run at once per server process
+    queue_wait: float = Field(default=5.0, gt=0)  # longest wait for a free worker before 503
+    query_memory_mb: int = Field(default=4096, ge=0)  # memory cap of each query worker; 0 for none
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
@@ -86,5 +89,8 @@ def server_config(settings: Settings) -> ServerConfig:
         workers=settings.workers,
         service_allow_list=tuple(settings.service_allow_list),
         client_seconds_per_minute=settings.client_seconds_per_minute,
+        client_concurrency=settings.client_concurrency,
+        queue_wait=settings.queue_wait,
+        query_memory_mb=settings.query_memory_mb,
         cache_bytes=settings.cache_bytes,
     )

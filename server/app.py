@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections import OrderedDict, defaultdict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,12 +25,13 @@ from server import pages, publication
 from server.backends import Backend, EmbeddedBackend
 from server.catalog import Site
 from server.entities import EntityReader
-from server.guard import ForbiddenQuery, check_query
+from server.guard import ForbiddenQuery, QueryTooComplex, ShapeLimits, check_shape, service_plan
 from server.linked_data import Addresses, add_routes
 from server.negotiation import NotAcceptable, choose
+from server.pool import Answer, ClientBudget, PoolSettings, QueryFailed, QueryPool, TooManyRequests
 from server.protocol import ProtocolError, parse_request
 from server.service_description import SD_TYPES, describe_service
-from server.worker import Answer, QueryFailed, QueryJob, QueryPool
+from server.worker import QueryJob
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
@@ -46,35 +46,12 @@ class ServerConfig:
     max_query_bytes: int = 100_000
     workers: int = 2
     service_allow_list: tuple[str, ...] = ()
-    client_seconds_per_minute: float = 120.0
+    client_seconds_per_minute: float = 30.0  # a quarter of one worker's minute
+    client_concurrency: int = 1  # queries one client may run at once per server process
+    queue_wait: float = 5.0  # longest wait for a client's turn and a free worker (then 503)
+    query_memory_mb: int = 4096  # per query worker (RLIMIT_DATA)
+    shape_limits: ShapeLimits = field(default_factory=ShapeLimits)
     cache_bytes: int = 64 << 20  # answers kept per published build; data only changes at a build
-
-
-class TooManyRequests(Exception):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-        super().__init__(f"This client used more than its share of query time in the last minute. Retry in {retry_after} s.")
-
-
-class ClientBudget:
-    """Query seconds each client spent in the last minute; over budget means 429."""
-
-    def __init__(self, seconds_per_minute: float):
-        self.limit = seconds_per_minute
-        self.spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
-        self.totals: dict[str, float] = defaultdict(float)
-
-    def check(self, client: str) -> None:
-        now = time.monotonic()
-        spent = self.spent[client]
-        while spent and spent[0][0] < now - 60:
-            self.totals[client] -= spent.popleft()[1]
-        if self.totals[client] > self.limit:
-            raise TooManyRequests(max(1, int(spent[0][0] + 60 - now) + 1))
-
-    def record(self, client: str, seconds: float) -> None:
-        self.spent[client].append((time.monotonic(), seconds))
-        self.totals[client] += seconds
 
 
 class ResultCache:
@@ -118,13 +95,24 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     budget = ClientBudget(config.client_seconds_per_minute)
     cache = ResultCache(config.cache_bytes)
     state: dict[str, QueryPool] = {}
+    pool_settings = PoolSettings(
+        workers=config.workers,
+        network_workers=1 if config.service_allow_list else 0,
+        timeout=config.query_timeout,
+        queue_wait=config.queue_wait,
+        client_concurrency=config.client_concurrency,
+        memory_bytes=config.query_memory_mb << 20,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = QueryPool(backend, config.workers, config.query_timeout)
-        threading.Thread(target=warm_pages, name="warm-pages", daemon=True).start()
-        yield
-        state["pool"].close()
+        state["pool"] = QueryPool(backend, pool_settings, budget)
+        try:
+            await state["pool"].start()  # refuses to serve if a worker cannot be kept off the network
+            threading.Thread(target=warm_pages, name="warm-pages", daemon=True).start()
+            yield
+        finally:
+            state["pool"].close()
 
     app = FastAPI(title="s3kg", description="SPARQL endpoint of the S3 knowledge graph", lifespan=lifespan)
     app.add_middleware(
@@ -165,9 +153,10 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             if media == "text/html":
                 return HTMLResponse((HERE / "editor.html").read_text(encoding="utf-8"))
             return Response(describe_service(config.public_url, media), media_type=media)
-        check_query(parsed.query, config.service_allow_list)
+        check_shape(parsed.query, config.shape_limits)
+        endpoint = config.public_url + "sparql"
+        network = service_plan(parsed.query, config.service_allow_list, PREFIXES, endpoint)
         client = request.client.host if request.client else "unknown"
-        budget.check(client)
         job = QueryJob(
             parsed.query,
             parsed.default_graphs,
@@ -175,7 +164,8 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             accept,
             config.max_rows,
             PREFIXES,
-            config.public_url + "sparql",
+            endpoint,
+            network,
         )
         headers = {"X-S3KG-Row-Limit": str(config.max_rows), "Vary": "Accept"}
         key = (backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
@@ -186,7 +176,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             if truncated is not None:
                 headers["X-S3KG-Truncated"] = "true" if truncated else "false"
             return Response(content, media_type=media, headers=headers)
-        answer = await state["pool"].run(job, on_done=lambda seconds: budget.record(client, seconds))
+        answer = await state["pool"].run(job, client)
         if answer.truncated is not None:
             headers["X-S3KG-Truncated"] = "true" if answer.truncated else "false"
         return StreamingResponse(cache.keep(key, answer), media_type=answer.media_type, headers=headers)
@@ -209,7 +199,11 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(QueryFailed)
     async def failed(_: Request, error: QueryFailed) -> Response:
-        return _text(error.status, error.message)
+        return _text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
+
+    @app.exception_handler(QueryTooComplex)
+    async def too_complex(_: Request, error: QueryTooComplex) -> Response:
+        return _text(400, str(error))
 
     @app.exception_handler(ForbiddenQuery)
     async def forbidden(_: Request, error: ForbiddenQuery) -> Response:

@@ -1,18 +1,17 @@
-"""Query execution in worker processes, so that a query past its time limit can be stopped.
+"""A query worker process: it opens the published store read-only and answers jobs over a pipe.
 
-pyoxigraph cannot cancel a running query. Each query therefore runs in one of a few
-long-lived worker processes, each holding the published store open read-only; results
-stream back over a pipe in chunks. When a query passes its deadline the worker is killed
-(its memory and file handles go with it) and a fresh one takes its place, while the other
-workers keep serving. A worker reopens the store when a new build has been published.
+pyoxigraph cannot cancel a running query, so each query runs in a long-lived worker process
+that the server can kill (`server.pool` decides when). Before its first job a worker confines
+itself (`server.sandbox`): no network unless it is one of the few workers kept for allowed
+SERVICE hosts, a memory cap, and a large stack for the thread that runs queries. Results
+stream back over the pipe in messages of about CHUNK bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -31,6 +30,7 @@ from server.results import (
     write_graph,
     write_select,
 )
+from server.sandbox import QUERY_THREAD_STACK, SandboxUnavailable, cap_memory, forbid_network
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,15 @@ class QueryJob:
     max_rows: int = 1_000_000
     prefixes: dict[str, str] = field(default_factory=dict)
     base_iri: str | None = None  # relative IRIs in the query resolve against the endpoint's URL
+    network: bool = False  # runs on a worker allowed to reach the SERVICE hosts on the allow-list
 
 
-class QueryFailed(Exception):
-    """The query could not be answered; `status` is the HTTP status to give."""
-
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
-        super().__init__(message)
+@dataclass(frozen=True)
+class WorkerLimits:
+    network: bool = False  # False: the worker cannot open a network socket
+    memory_bytes: int = 4 << 30  # RLIMIT_DATA of the worker; 0 for none
 
 
-# -- inside the worker process -------------------------------------------------------
 def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
     kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
     if job.default_graphs:
@@ -66,6 +64,9 @@ def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
         return
     except (OSError, ValueError) as error:
         yield "error", (400, f"The query cannot be evaluated: {error}")
+        return
+    except MemoryError:
+        yield "error", (503, "The query needed more memory than a query may use here; it was stopped.")
         return
     limit = RowLimit(job.max_rows)
     try:
@@ -87,21 +88,42 @@ def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
         yield "error", (406, str(error))
         return
     except (OSError, ValueError) as error:  # evaluation errors surface while iterating
-        yield "error", (500, f"The query failed while producing results: {error}")
+        yield "error", (400, f"The query failed while producing results: {error}")
+        return
+    except MemoryError:
+        yield "error", (503, "The query needed more memory than a query may use here; it was stopped.")
         return
     yield "end", (limit.rows, limit.truncated)
 
 
-def _worker_main(conn: Connection, backend: Backend) -> None:
+def _serve_jobs(conn: Connection, backend: Backend) -> None:
     build_id, store = backend.build_id(), backend.open()
+    conn.send(("ready",))
     while True:
         try:
             job = conn.recv()
         except EOFError:
             return
+        if job is None:  # a health check
+            conn.send(("ready",))
+            continue
         if backend.build_id() != build_id:  # a new build was published: switch to it
             build_id, store = backend.build_id(), backend.open()
         _send_batched(conn, _execute(store, job))
+
+
+def _worker_main(conn: Connection, backend: Backend, limits: WorkerLimits) -> None:
+    try:
+        if not limits.network:
+            forbid_network()
+        cap_memory(limits.memory_bytes)
+    except SandboxUnavailable as error:
+        conn.send(("fatal", str(error)))
+        return
+    threading.stack_size(QUERY_THREAD_STACK)
+    runner = threading.Thread(target=_serve_jobs, args=(conn, backend), name="queries")
+    runner.start()
+    runner.join()
 
 
 def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
@@ -126,101 +148,34 @@ def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
             media, chunks, size = None, [], 0
 
 
-# -- in the server process ----------------------------------------------------------
-class _Worker:
-    def __init__(self, backend: Backend):
+class WorkerProcess:
+    """The server's handle on one worker process."""
+
+    def __init__(self, backend: Backend, limits: WorkerLimits):
         context = multiprocessing.get_context("spawn")
+        self.limits = limits
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, backend), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, backend, limits), daemon=True)
         self.process.start()
         child.close()
+        self.ready = False  # until its first ("ready",) message has been read
+        self.reniced = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid or 0
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
 
     def kill(self) -> None:
         self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
 
-
-@dataclass
-class Answer:
-    media_type: str
-    body: AsyncIterator[bytes]
-    max_rows: int
-    truncated: bool | None  # known before streaming when the whole answer came in the first message
-
-
-class QueryPool:
-    """A fixed number of worker processes; a query waits for a free one."""
-
-    def __init__(self, backend: Backend, workers: int, timeout: float):
-        self.backend, self.timeout = backend, timeout
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        for _ in range(workers):
-            self._idle.put_nowait(_Worker(backend))
-
-    def close(self) -> None:
-        while not self._idle.empty():
-            self._idle.get_nowait().kill()
-
-    async def _recv(self, worker: _Worker, deadline: float) -> tuple[Any, ...]:
-        """The worker's next message, waiting at most until `deadline` (one thread hop)."""
-
-        def wait() -> tuple[Any, ...] | None:
-            remaining = deadline - time.monotonic()
-            return worker.conn.recv() if remaining > 0 and worker.conn.poll(remaining) else None
-
-        message = await asyncio.to_thread(wait)
-        if message is None:
-            raise TimeoutError
-        return message
-
-    def _replace(self, worker: _Worker) -> None:
-        worker.kill()
-        self._idle.put_nowait(_Worker(self.backend))
-
-    async def run(self, job: QueryJob, on_done: Callable[[float], None] | None = None) -> Answer:
-        """Start the job; return once the media type is known, with the body still streaming."""
-        started = time.monotonic()
-        deadline = started + self.timeout
-        worker = await self._idle.get()
-        try:
-            worker.conn.send(job)
-            first = await self._recv(worker, deadline)
-        except TimeoutError:
-            self._replace(worker)
-            message = f"The query did not finish within the time limit of {self.timeout:g} s and was stopped."
-            raise QueryFailed(503, message) from None
-        except (OSError, EOFError):
-            self._replace(worker)
-            raise QueryFailed(500, "The query worker stopped unexpectedly; the query was not answered.") from None
-        if first[0] == "error":
-            self._idle.put_nowait(worker)
-            if on_done:
-                on_done(time.monotonic() - started)
-            raise QueryFailed(*first[1])
-        _, media, chunks, ending = first
-
-        async def body() -> AsyncIterator[bytes]:
-            nonlocal chunks, ending
-            finished = False
-            try:
-                while True:
-                    for chunk in chunks:
-                        yield chunk
-                    if ending is not None:
-                        finished = True
-                        return
-                    _, chunks, ending = await self._recv(worker, deadline)
-            except TimeoutError:
-                # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
-                raise QueryFailed(503, f"The query passed the time limit of {self.timeout:g} s while sending results.") from None
-            finally:
-                if finished:
-                    self._idle.put_nowait(worker)
-                else:
-                    self._replace(worker)
-                if on_done:
-                    on_done(time.monotonic() - started)
-
-        truncated = None if ending is None else bool(ending[1])
-        return Answer(media, body(), job.max_rows, truncated)
+    def exit_description(self) -> str:
+        self.process.join(timeout=1)
+        code = self.process.exitcode
+        if code is None:
+            return "it stopped answering"
+        return f"it exited with signal {-code}" if code < 0 else f"it exited with status {code}"

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 from server.app import ServerConfig, create_app
@@ -40,3 +41,8 @@ def live_server(backend: Backend, **settings: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def client_from(address: str, **options: object) -> httpx.Client:
+    """An HTTP client whose connections come from another loopback address: to the server, another client."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), **options)  # type: ignore[arg-type]

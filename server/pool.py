@@ -1,0 +1,293 @@
+"""Who runs which query when: a fixed set of worker processes shared fairly between clients.
+
+The rules, each against a way a few connections could deny service to everyone else:
+- a client runs at most `client_concurrency` queries at once; its others wait, and every wait
+  (for the client's turn, then for a free worker) is bounded by `queue_wait`: past it, 503 with
+  Retry-After, before any worker is touched;
+- a query's time limit starts when a worker takes it (waiting is not charged to anyone) and is
+  enforced by a timer that kills the worker, whether or not the client reads the answer; the
+  killed worker is replaced at once, so a slow reader holds nothing;
+- a query still running after `nice_after` seconds is lowered to the lowest CPU priority, so
+  cheap queries of other clients keep a core;
+- run time, timeouts included, is charged to the client that sent the query (ClientBudget: 429
+  when a client spent more than its share of the last minute);
+- a worker is checked to be alive before it is used, and one that died (memory cap, crash) is
+  answered 503 with Retry-After and replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from server.backends import Backend
+from server.sandbox import SandboxUnavailable
+from server.worker import QueryJob, WorkerLimits, WorkerProcess
+
+RETRY_AFTER = 5  # seconds, for answers that say the server is busy
+
+
+class QueryFailed(Exception):
+    """The query could not be answered; `status` is the HTTP status to give."""
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
+        self.status, self.message, self.retry_after = status, message, retry_after
+        super().__init__(message)
+
+
+class TooManyRequests(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"This client used more than its share of query time in the last minute. Retry in {retry_after} s.")
+
+
+class ClientBudget:
+    """Query seconds each client spent in the last minute; over budget means 429."""
+
+    def __init__(self, seconds_per_minute: float):
+        self.limit = seconds_per_minute
+        self.spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+        self.totals: dict[str, float] = defaultdict(float)
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        spent = self.spent[client]
+        while spent and spent[0][0] < now - 60:
+            self.totals[client] -= spent.popleft()[1]
+        if not spent:  # forget idle clients, so the table does not grow with every address seen
+            self.spent.pop(client, None)
+            self.totals.pop(client, None)
+        elif self.totals[client] > self.limit:
+            raise TooManyRequests(max(1, int(spent[0][0] + 60 - now) + 1))
+
+    def record(self, client: str, seconds: float) -> None:
+        self.spent[client].append((time.monotonic(), seconds))
+        self.totals[client] += seconds
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    workers: int = 2  # sandboxed workers (no network)
+    network_workers: int = 0  # workers for queries with an allowed SERVICE (only with an allow-list)
+    timeout: float = 30.0  # seconds a query may run on a worker
+    queue_wait: float = 5.0  # seconds a query may wait for its client's turn and a worker
+    client_concurrency: int = 1  # queries one client may run at once in this process
+    nice_after: float = 0.5  # seconds after which a running query gets the lowest CPU priority
+    memory_bytes: int = 4 << 30  # per worker (RLIMIT_DATA)
+
+
+@dataclass
+class Answer:
+    media_type: str
+    body: AsyncIterator[bytes]
+    max_rows: int
+    truncated: bool | None  # known before streaming when the whole answer came in the first message
+
+
+class _Lease:
+    """One query on one worker: ends exactly once, by completion, failure or its deadline."""
+
+    def __init__(self, pool: QueryPool, worker: WorkerProcess, client: str):
+        self.pool, self.worker, self.client = pool, worker, client
+        self.started = time.monotonic()
+        self.deadline = self.started + pool.settings.timeout
+        self.timed_out = self.ended = False
+        loop = asyncio.get_running_loop()
+        self.timers = [loop.call_at(loop.time() + pool.settings.timeout, self._expire)]
+        if pool.settings.nice_after < pool.settings.timeout:
+            self.timers.append(loop.call_later(pool.settings.nice_after, self._lower_priority))
+
+    def _lower_priority(self) -> None:
+        if not self.ended:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.worker.pid, 19)
+                self.worker.reniced = True
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _expire(self) -> None:
+        if not self.ended:
+            self.timed_out = True
+            self.worker.process.kill()  # the thread waiting on its pipe sees EOF
+            self.end(reuse=False)
+
+    def end(self, reuse: bool) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        for timer in self.timers:
+            timer.cancel()
+        self.pool.budget.record(self.client, time.monotonic() - self.started)
+        self.pool.client_done(self.client)
+        self.pool.give_back(self.worker, reuse)
+
+
+class QueryPool:
+    def __init__(self, backend: Backend, settings: PoolSettings, budget: ClientBudget):
+        self.backend, self.settings, self.budget = backend, settings, budget
+        total = settings.workers + settings.network_workers
+        self._threads = ThreadPoolExecutor(max_workers=total + 4, thread_name_prefix="query-pipe")
+        self._idle: dict[bool, asyncio.Queue[WorkerProcess]] = {False: asyncio.Queue(), True: asyncio.Queue()}
+        self._running: Counter[str] = Counter()
+        self._turns = asyncio.Condition()
+        for network, count in ((False, settings.workers), (True, settings.network_workers)):
+            for _ in range(count):
+                self._idle[network].put_nowait(self._spawn(network))
+
+    def _spawn(self, network: bool) -> WorkerProcess:
+        return WorkerProcess(self.backend, WorkerLimits(network=network, memory_bytes=self.settings.memory_bytes))
+
+    async def start(self) -> None:
+        """Wait until every worker is confined and has the store open; fail if one cannot be confined."""
+        for queue in self._idle.values():
+            for worker in list(queue._queue):  # type: ignore[attr-defined]
+                await self._ready(worker, time.monotonic() + 120)
+
+    def close(self) -> None:
+        for queue in self._idle.values():
+            while not queue.empty():
+                queue.get_nowait().kill()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def _recv(self, worker: WorkerProcess, deadline: float) -> tuple[Any, ...]:
+        """The worker's next message, waiting at most until `deadline`."""
+
+        def wait() -> tuple[Any, ...] | None:
+            remaining = deadline - time.monotonic()
+            return worker.conn.recv() if remaining > 0 and worker.conn.poll(remaining) else None
+
+        message = await asyncio.get_running_loop().run_in_executor(self._threads, wait)
+        if message is None:
+            raise TimeoutError
+        return message
+
+    async def _ready(self, worker: WorkerProcess, deadline: float) -> None:
+        if worker.ready:
+            return
+        message = await self._recv(worker, deadline)
+        if message[0] == "fatal":
+            raise SandboxUnavailable(message[1])
+        worker.ready = True
+
+    def give_back(self, worker: WorkerProcess, reuse: bool) -> None:
+        if reuse and worker.reniced:
+            try:
+                os.setpriority(os.PRIO_PROCESS, worker.pid, 0)
+                worker.reniced = False
+            except (ProcessLookupError, PermissionError):  # only a privileged process may raise priority
+                reuse = False
+        if reuse and worker.alive():
+            self._idle[worker.limits.network].put_nowait(worker)
+            return
+        worker.process.kill()
+        self._threads.submit(worker.process.join, 5)  # reaped off the event loop; its pipe closes when collected
+        self._idle[worker.limits.network].put_nowait(self._spawn(worker.limits.network))
+
+    def client_done(self, client: str) -> None:
+        self._running[client] -= 1
+        if self._running[client] <= 0:
+            del self._running[client]
+
+        async def notify() -> None:
+            async with self._turns:
+                self._turns.notify_all()
+
+        asyncio.get_running_loop().create_task(notify())
+
+    def _busy(self, why: str) -> QueryFailed:
+        return QueryFailed(503, f"{why} Retry in {RETRY_AFTER} s.", RETRY_AFTER)
+
+    async def _take_turn(self, client: str, until: float) -> None:
+        limit = self.settings.client_concurrency
+        async with self._turns:
+            try:
+                await asyncio.wait_for(self._turns.wait_for(lambda: self._running[client] < limit), until - time.monotonic())
+            except TimeoutError:
+                raise self._busy(
+                    f"This client already has {limit} queries running here and the next did not start "
+                    f"within {self.settings.queue_wait:g} s."
+                ) from None
+            self._running[client] += 1
+
+    async def _take_worker(self, network: bool, until: float) -> WorkerProcess:
+        while True:
+            try:
+                worker = await asyncio.wait_for(self._idle[network].get(), until - time.monotonic())
+            except TimeoutError:
+                wait = self.settings.queue_wait
+                raise self._busy(f"Every query worker is busy and none came free within {wait:g} s.") from None
+            if not worker.alive():  # died while idle (killed, crashed): replace it, take another
+                self.give_back(worker, reuse=False)
+                continue
+            try:
+                await self._ready(worker, until)
+            except (TimeoutError, EOFError, OSError, SandboxUnavailable):
+                self.give_back(worker, reuse=False)
+                raise self._busy("A query worker is starting up.") from None
+            return worker
+
+    async def run(self, job: QueryJob, client: str, on_start: Callable[[], None] | None = None) -> Answer:
+        """Start the job; return once the media type is known, with the body still streaming."""
+        self.budget.check(client)
+        until = time.monotonic() + self.settings.queue_wait
+        await self._take_turn(client, until)
+        try:
+            worker = await self._take_worker(job.network, until)
+        except QueryFailed:
+            self.client_done(client)
+            raise
+        lease = _Lease(self, worker, client)
+        try:
+            worker.conn.send(job)
+            first = await self._recv(worker, lease.deadline)
+        except (TimeoutError, OSError, EOFError):
+            lease.end(reuse=False)
+            raise self._failure(lease) from None
+        if first[0] == "error":
+            lease.end(reuse=True)
+            raise QueryFailed(*first[1])
+        _, media, chunks, ending = first
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal chunks, ending
+            try:
+                while True:
+                    if ending is not None:  # the worker is done: give it back before the last bytes go out
+                        lease.end(reuse=True)
+                    for chunk in chunks:
+                        yield chunk
+                    if ending is not None:
+                        return
+                    if lease.ended:  # the deadline passed while the client was not reading
+                        raise self._failure(lease)
+                    try:
+                        _, chunks, ending = await self._recv(worker, lease.deadline)
+                    except (TimeoutError, OSError, EOFError):
+                        # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
+                        raise self._failure(lease) from None
+            finally:
+                lease.end(reuse=False)  # no-op when the answer completed
+
+        truncated = None if ending is None else bool(ending[1])
+        return Answer(media, body(), job.max_rows, truncated)
+
+    def _failure(self, lease: _Lease) -> QueryFailed:
+        if lease.timed_out or time.monotonic() >= lease.deadline:
+            lease.end(reuse=False)
+            limit = self.settings.timeout
+            return QueryFailed(503, f"The query did not finish within the time limit of {limit:g} s and was stopped.")
+        description = lease.worker.exit_description()
+        lease.end(reuse=False)
+        memory = self.settings.memory_bytes >> 20
+        return QueryFailed(
+            503,
+            f"The query worker stopped ({description}), most likely because the query needed more than the "
+            f"memory limit of {memory:,} MB per query; the query was not answered. Retry in {RETRY_AFTER} s.",
+            RETRY_AFTER,
+        )
