@@ -26,7 +26,8 @@ from server.backends import Backend, EmbeddedBackend
 from server.catalog import Site
 from server.entities import EntityReader
 from server.guard import ForbiddenQuery, QueryTooComplex, ShapeLimits, check_shape, service_plan
-from server.linked_data import Addresses, add_routes
+from server.limits import BodyRefused, RequestLimits
+from server.linked_data import Addresses, BadLanguage, add_routes
 from server.negotiation import NotAcceptable, choose
 from server.pool import Answer, ClientBudget, PoolSettings, QueryFailed, QueryPool, TooManyRequests
 from server.protocol import ProtocolError, parse_request
@@ -44,6 +45,8 @@ class ServerConfig:
     query_timeout: float = 30.0
     max_rows: int = 1_000_000
     max_query_bytes: int = 100_000
+    max_body_bytes: int = 1 << 20  # any request body; a form-encoded query may be 3× the query
+    body_timeout: float = 15.0  # seconds for a request body to arrive (then 408)
     workers: int = 2
     service_allow_list: tuple[str, ...] = ()
     client_seconds_per_minute: float = 30.0  # a quarter of one worker's minute
@@ -122,6 +125,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After"],
     )
+    app.add_middleware(RequestLimits, max_body=config.max_body_bytes, body_timeout=config.body_timeout)
     _errors(app)
     examples = _examples()
     reader = EntityReader(backend)
@@ -200,6 +204,14 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(QueryFailed)
     async def failed(_: Request, error: QueryFailed) -> Response:
         return _text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
+
+    @app.exception_handler(BadLanguage)
+    async def bad_language(_: Request, error: BadLanguage) -> Response:
+        return _text(400, str(error))
+
+    @app.exception_handler(BodyRefused)
+    async def body_refused(_: Request, error: BodyRefused) -> Response:
+        return _text(error.status, error.message, {"Connection": "close"})
 
     @app.exception_handler(QueryTooComplex)
     async def too_complex(_: Request, error: QueryTooComplex) -> Response:

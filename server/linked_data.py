@@ -9,6 +9,7 @@ this server answers for it under `/id/`, and every link it writes points to itse
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -45,10 +46,20 @@ ONTOLOGY_NAMESPACE = "https://w3id.org/s3kg/ontology#"
 SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
 
 
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # BCP 47, as far as label matching needs
+
+
+class BadLanguage(ValueError):
+    """A ?lang= value that is not a language tag (answered 400)."""
+
+
 def preferred_languages(lang: str | None, accept_language: str | None) -> list[str]:
-    """The reader's languages, best first: ?lang=, then Accept-Language by q-value, then English."""
+    """The reader's languages, best first: ?lang=, then Accept-Language by q-value, then English.
+    Each is a primary language subtag, lower case ASCII: safe in headers, ETags and HTML."""
+    if lang is not None and not _LANGUAGE_TAG.fullmatch(lang):
+        raise BadLanguage(f"?lang= must be a language tag such as 'en', 'nl' or 'pt-BR'; {lang[:20]!r} is not one.")
     ranked: list[tuple[float, int, str]] = []
-    for order, part in enumerate((accept_language or "").split(",")):
+    for order, part in enumerate((accept_language or "").split(",")[:32]):
         tag, _, params = part.strip().partition(";")
         q = 1.0
         if params.strip().startswith("q="):
@@ -56,9 +67,9 @@ def preferred_languages(lang: str | None, accept_language: str | None) -> list[s
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
-        if tag and tag != "*" and q > 0:
+        if _LANGUAGE_TAG.fullmatch(tag) and q > 0:  # anything else, "*" included, is ignored
             ranked.append((-q, order, tag.split("-")[0].lower()))
-    languages = ([lang.lower()] if lang else []) + [tag for _, _, tag in sorted(ranked)] + ["en"]
+    languages = ([lang.split("-")[0].lower()] if lang else []) + [tag for _, _, tag in sorted(ranked)] + ["en"]
     return list(dict.fromkeys(languages))
 
 
@@ -182,8 +193,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
         headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": languages[0]}
         if created is not None:
             headers["Last-Modified"] = formatdate(created, usegmt=True)
+        safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
         links = ", ".join(
-            f'<{addresses.public_url}id/{path}.{ext}>; rel="alternate"; type="{m}"' for m, (ext, _) in DOCUMENT_TYPES.items()
+            f'<{addresses.public_url}id/{safe_path}.{ext}>; rel="alternate"; type="{m}"' for m, (ext, _) in DOCUMENT_TYPES.items()
         )
         headers["Link"] = links
         if _not_modified(request, etag, created):
@@ -193,7 +205,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
             term = _local_name(path).replace("-", " ")
             search = (
                 'SELECT ?entity ?label WHERE { ?entity rdfs:label ?label FILTER (CONTAINS(LCASE(STR(?label)), LCASE("'
-                + term.replace('"', "")
+                + term.replace('"', "").replace("\\", "")
                 + '"))) } LIMIT 50'
             )
             if media == "text/html":

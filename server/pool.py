@@ -147,7 +147,10 @@ class QueryPool:
         """Wait until every worker is confined and has the store open; fail if one cannot be confined."""
         for queue in self._idle.values():
             for worker in list(queue._queue):  # type: ignore[attr-defined]
-                await self._ready(worker, time.monotonic() + 120)
+                try:
+                    await self._ready(worker, time.monotonic() + 120)
+                except (EOFError, OSError, TimeoutError):
+                    raise SandboxUnavailable(f"a query worker did not start: {worker.exit_description()}") from None
 
     def close(self) -> None:
         for queue in self._idle.values():
@@ -267,10 +270,14 @@ class QueryPool:
                     if lease.ended:  # the deadline passed while the client was not reading
                         raise self._failure(lease)
                     try:
-                        _, chunks, ending = await self._recv(worker, lease.deadline)
+                        message = await self._recv(worker, lease.deadline)
                     except (TimeoutError, OSError, EOFError):
                         # Headers are sent: break the stream so the client sees an incomplete answer, not a short one.
                         raise self._failure(lease) from None
+                    if message[0] == "error":  # evaluation failed after the first results went out: break the stream too
+                        lease.end(reuse=True)
+                        raise QueryFailed(*message[1])
+                    _, chunks, ending = message
             finally:
                 lease.end(reuse=False)  # no-op when the answer completed
 

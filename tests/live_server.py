@@ -46,3 +46,32 @@ def live_server(backend: Backend, **settings: object) -> Iterator[str]:
 def client_from(address: str, **options: object) -> httpx.Client:
     """An HTTP client whose connections come from another loopback address: to the server, another client."""
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), **options)  # type: ignore[arg-type]
+
+
+class Listener:
+    """A local socket that records whether anything connects to it."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.bind((host, self.port))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.sock.close()

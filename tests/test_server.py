@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import client_from, free_port, live_server
+from live_server import Listener, client_from, live_server
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
@@ -140,37 +139,8 @@ def test_update_syntax_sent_as_a_query_is_a_syntax_error(endpoint: str) -> None:
     assert response.status_code == 400
 
 
-class _Listener:
-    """A local socket that records whether anything connects to it."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(5)
-        self.sock.settimeout(0.2)
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join()
-        self.sock.close()
-
-
 def test_service_to_a_host_not_on_the_allow_list_is_refused_without_any_connection(endpoint: str) -> None:
-    listener = _Listener()
+    listener = Listener()
     try:
         for query in (
             f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}",
@@ -187,7 +157,7 @@ def test_service_to_a_host_not_on_the_allow_list_is_refused_without_any_connecti
 
 
 def test_from_names_only_graphs_in_the_store_and_fetches_nothing(endpoint: str) -> None:
-    listener = _Listener()
+    listener = Listener()
     try:
         query = f"SELECT * FROM <http://127.0.0.1:{listener.port}/data.ttl> WHERE {{ ?s ?p ?o }}"
         response = httpx.post(endpoint, data={"query": query}, headers={"Accept": "application/sparql-results+json"})
@@ -201,7 +171,7 @@ def test_from_names_only_graphs_in_the_store_and_fetches_nothing(endpoint: str) 
 
 def test_the_allow_list_is_what_permits_service(built: Any) -> None:
     """With the host allowed, the same SERVICE query does reach out: the guard is what stops it."""
-    listener = _Listener()
+    listener = Listener()
     try:
         with live_server(EmbeddedBackend(built.config.store_dir), service_allow_list=("127.0.0.1",), workers=1) as base:
             query = f"SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}"
