@@ -120,7 +120,7 @@ def test_nesting_under_the_limit_is_answered(base: str) -> None:
     assert httpx.post(base + "sparql", data={"query": query}, timeout=30).status_code == 200
 
 
-def _workers(before: set[int]) -> list[multiprocessing.Process]:
+def _workers(before: set[int]) -> list[multiprocessing.process.BaseProcess]:
     return [child for child in multiprocessing.active_children() if child.pid not in before]
 
 
