@@ -3,7 +3,11 @@ no answer is a server error other than 503, no connection is dropped, nothing re
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,13 +58,13 @@ def _acceptable(response: httpx.Response) -> bool:
 @given(query=queries, method=st.sampled_from(["GET", "POST-form", "POST-direct"]), accept=header_text)
 def test_generated_queries_get_no_server_error(base: str, query: str, method: str, accept: str) -> None:
     with httpx.Client(timeout=30) as client:
-        headers: dict[str, str | bytes] = {"Accept": accept.encode("latin-1")}  # sent as the bytes they are
+        headers = {b"Accept": accept.encode("latin-1")}  # sent as the bytes they are
         if method == "GET":
             response = client.get(base + "sparql", params={"query": query}, headers=headers)
         elif method == "POST-form":
             response = client.post(base + "sparql", data={"query": query}, headers=headers)
         else:
-            headers["Content-Type"] = "application/sparql-query"
+            headers[b"Content-Type"] = b"application/sparql-query"
             response = client.post(base + "sparql", content=query.encode("utf-8", "surrogatepass"), headers=headers)
         response.read()  # a dropped connection raises here
     assert _acceptable(response), (query, response.status_code, response.text[:300])
@@ -80,12 +84,24 @@ def test_generated_requests_get_no_server_error(
     base: str, path: str, params: list[tuple[str, str]], headers: dict[str, str], method: str
 ) -> None:
     with httpx.Client(timeout=30) as client:
-        raw = {name: value.encode("latin-1") for name, value in headers.items()}
-        response = client.request(method, base + path, params=params, headers=raw)
+        raw = {name.encode(): value.encode("latin-1") for name, value in headers.items()}
+        query: list[tuple[str, str | int | float | bool | None]] = list(params)
+        response = client.request(method, base + path, params=query, headers=raw)
         response.read()
     assert _acceptable(response), (method, path, params, headers, response.status_code, response.text[:300])
 
 
+def test_schemathesis_finds_no_server_error_in_the_openapi_description(base: str, tmp_path: Path) -> None:
+    """schemathesis's own CLI against /openapi.json, every phase, for at most a minute."""
+    command = [
+        str(Path(sys.executable).with_name("st")), "run", base + "openapi.json", "--checks", "not_a_server_error",
+        "--max-time", "60", "--seed", "20261202", "--request-timeout", "40", "--no-color",
+    ]  # fmt: skip
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert re.search(r"(\d+) generated, \1 passed", run.stdout), run.stdout[-1500:]
+
+
 def test_nothing_generated_reached_out() -> None:
-    """Runs after the generated tests in this module (pytest keeps file order)."""
+    """Runs after the generated tests and schemathesis in this module (pytest keeps file order)."""
     assert LISTENER.connections == 0
