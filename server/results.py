@@ -2,7 +2,8 @@
 
 SELECT: SPARQL 1.1 JSON, XML, CSV and TSV. ASK: JSON and XML. CONSTRUCT/DESCRIBE: any RDF
 format pyoxigraph writes. A result cut at the row limit says so in-band where the format
-allows it (a `truncated` member in JSON, a comment in XML) and in the X-S3KG-Row-Limit header.
+allows it (a `truncated` member in JSON, a comment in XML, a last `# s3kg: truncated …` line in
+CSV and TSV); the X-S3KG-Row-Limit header is always sent.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ SHORT_NAMES = {
     "trig": "application/trig",
 }
 CHUNK = 1 << 16
+# The last line of a CSV or TSV result cut at the row limit (CSV and TSV have no other place to say
+# so); a header cannot, once rows stream. Readers skip it as a comment (pandas: comment="#").
+TRUNCATED_LINE = "# s3kg: truncated at the row limit of"
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
@@ -141,10 +145,14 @@ def select_parts(kind: str, solutions: ox.QuerySolutions, limit: RowLimit) -> It
         yield ",".join(variables) + "\r\n"
         for row in rows:
             yield ",".join(_csv_cell(row[v]) for v in variables) + "\r\n"
+        if limit.truncated:
+            yield f"{TRUNCATED_LINE} {limit.max_rows}\r\n"
     else:  # tsv: terms in N-Triples syntax
         yield "\t".join(f"?{v}" for v in variables) + "\n"
         for row in rows:
             yield "\t".join("" if row[v] is None else str(row[v]) for v in variables) + "\n"
+        if limit.truncated:
+            yield f"{TRUNCATED_LINE} {limit.max_rows}\n"
 
 
 def write_select(kind: str, solutions: ox.QuerySolutions, limit: RowLimit) -> Iterator[bytes]:

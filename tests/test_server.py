@@ -282,6 +282,19 @@ def test_a_small_answer_says_in_a_header_whether_it_was_cut(built: Any) -> None:
         cut = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
         whole = httpx.get(base + "sparql", params={"query": "SELECT ?a WHERE { ?p s3:acronym 'GoToS3' }", "format": "csv"})
         cut_again = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
-    assert cut.headers["x-s3kg-truncated"] == "true" and len(cut.text.splitlines()) == 3
+    assert cut.headers["x-s3kg-truncated"] == "true" and len(cut.text.splitlines()) == 4
+    assert cut.text.splitlines()[-1] == "# s3kg: truncated at the row limit of 2"
+    assert "# s3kg" not in whole.text
     assert whole.headers["x-s3kg-truncated"] == "false"
     assert cut_again.headers["x-s3kg-cache"] == "hit" and cut_again.headers["x-s3kg-truncated"] == "true"
+
+
+@pytest.mark.parametrize(("fmt", "ending"), [("csv", "\r\n"), ("tsv", "\n")])
+def test_a_streamed_csv_or_tsv_cut_at_the_limit_ends_with_the_documented_line(built: Any, fmt: str, ending: str) -> None:
+    query = "SELECT ?a ?b WHERE { ?a a skos:Concept . ?b a skos:Concept }"
+    with live_server(EmbeddedBackend(built.config.store_dir), max_rows=50_000, workers=1) as base:
+        response = httpx.get(base + "sparql", params={"query": query, "format": fmt}, timeout=60)
+    assert response.headers["x-s3kg-row-limit"] == "50000" and "x-s3kg-truncated" not in response.headers  # streamed
+    lines = response.text.split(ending)
+    assert len(lines) == 50_003 and lines[-1] == ""  # header, rows, the line that says so
+    assert lines[-2] == "# s3kg: truncated at the row limit of 50000"
