@@ -44,6 +44,9 @@ def _edited_copy(case: dict[str, Any], root: Path) -> tuple[Path, int]:
     data = root / "data"
     shutil.copytree(PROJECT / "data", data)
     target = data / case["file"]
+    if case.get("empty"):
+        target.write_bytes(b"")
+        return data, 1
     original = target.read_bytes()
     find = case["find"].encode("utf-8")
     assert find in original, f"case {case['id']}: {case['find']!r} not found in {case['file']}"

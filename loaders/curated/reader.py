@@ -88,8 +88,9 @@ def read_records(path: Path, display_name: str) -> tuple[list[Record], list[Sour
         message = f"is not valid YAML{column}: {err.problem or err.context}."
         fix = "correct the YAML syntax at that line (indentation, quotes, ':' after keys)."
         return [], [SourceProblem(display_name, message, line=line, fix=fix)]
-    if root is None:
-        return [], []
+    if root is None:  # zero bytes, or only comments: publishing nothing from it silently would lose data
+        fix = "add its records, or remove the file from data/sources.yaml if it is meant to go."
+        return [], [SourceProblem(display_name, "is empty: it has no records.", fix=fix)]
     top = _convert(root, display_name, problems)
     if not isinstance(top.data, list):
         problems.append(
