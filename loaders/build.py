@@ -6,8 +6,10 @@ conforms to the shapes; on failure the previously published build stays current.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -276,21 +278,55 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
         return published.current(), None
     assembled = assemble(config, progress)
     check_sources(config, assembled)
-    staging = published.stage()
-    try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
-        progress("writing the sources into the new build")
-        minter = IriMinter(config.base_iri)
-        for graph_iri, data in assembled.named(minter).items():
-            staging.add(graph_iri, data)
-        outcome = validate(config, assembled, staging.store, progress)
-        progress("reconciling")
-        for graph_iri, data in _described(config, assembled, staging.store).items():
-            staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
-        progress("publishing")
-        info = staging.commit(write_dumps, inputs)
-    finally:
-        staging.discard()  # does nothing once committed
+    phase = "preparing the new build's store"
+
+    def step(name: str) -> None:
+        nonlocal phase
+        phase = name
+        progress(name)
+
+    try:
+        staging = published.stage()
+        try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
+            step("writing the sources into the new build")
+            minter = IriMinter(config.base_iri)
+            for graph_iri, data in assembled.named(minter).items():
+                staging.add(graph_iri, data)
+            outcome = validate(config, assembled, staging.store, progress)
+            step("reconciling")
+            for graph_iri, data in _described(config, assembled, staging.store).items():
+                staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
+            step("publishing (optimising the store, writing the dumps)")
+            info = staging.commit(write_dumps, inputs)
+        finally:
+            staging.discard()  # does nothing once committed
+    except OSError as error:
+        if not out_of_space(error):
+            raise
+        raise BuildError(_out_of_space_message(config, published, phase), []) from None
     return info, outcome
+
+
+def out_of_space(error: OSError) -> bool:
+    """A full disk, as Python or as Oxigraph's RocksDB reports it."""
+    return error.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(error)
+
+
+def _out_of_space_message(config: BuildConfig, published: PublishedStore, phase: str) -> str:
+    """Which phase ran out, how much a build needs (measured on the current one) and what is free."""
+    free = shutil.disk_usage(config.store_dir).free
+    if published.has_current():
+        current = published.current()
+        used = sum(
+            f.stat().st_size for d in (current.path, published.dumps_dir(current.build_id)) for f in d.rglob("*") if f.is_file()
+        )
+        need = f"a build needs about {used / 1e6:,.0f} MB (the size of the current one, store and dumps)"
+    else:
+        need = "there is no earlier build to measure a build by (here one took 4-5 times the size of data/)"
+    return (
+        f"The disk ran out of space while {phase}; nothing was published and the current build is intact. "
+        f"{need[0].upper() + need[1:]}, and {free / 1e6:,.0f} MB are free in {config.store_dir}. Free some space and build again."
+    )
 
 
 def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph]:

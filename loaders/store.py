@@ -7,6 +7,7 @@ Layout under the store directory:
     builds/<build-id>/        one complete pyoxigraph database per build
     builds/<build-id>.json    what went into it (graphs, triple counts, sources)
     builds/<build-id>.dumps/  its downloadable dumps, written before it is made current
+    (a build killed part-way leaves parts of these; the next build sweeps them away)
     current -> builds/<id>    symbolic link, replaced atomically with rename(2)
 
 A build is written to a staging directory, closed, then made current by renaming a new
@@ -82,7 +83,8 @@ class PublishedStore:
     def recent(self, limit: int = 5) -> list[BuildInfo]:
         """The builds still on disk, newest first."""
         found = []
-        for meta in sorted(self.builds.glob("*.json"), reverse=True)[:limit]:
+        complete = [meta for meta in self.builds.glob("*.json") if meta.with_suffix("").is_dir()]
+        for meta in sorted(complete, reverse=True)[:limit]:
             data = json.loads(meta.read_text(encoding="utf-8"))
             found.append(BuildInfo(data["build_id"], meta.with_suffix(""), data["graphs"], data["created"]))
         return found
@@ -99,6 +101,7 @@ class PublishedStore:
     def stage(self, build_id: str | None = None) -> Staging:
         """A new build being written, invisible to readers until it is committed."""
         self.builds.mkdir(parents=True, exist_ok=True)
+        self._sweep()
         return Staging(self, build_id or self._new_build_id())
 
     def publish(
@@ -119,9 +122,11 @@ class PublishedStore:
         final = self.builds / staging.build_id
         created = datetime.now(UTC).isoformat(timespec="seconds")
         meta = {"build_id": staging.build_id, "created": created, "graphs": counts, "inputs": inputs}
-        final.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         os.rename(staging.path, final)
         staging.committed = True
+        written = final.with_name(f".{staging.build_id}.json.partial")
+        written.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        os.replace(written, final.with_suffix(".json"))  # a build is complete once its record is there
         link = self.root / f".current.{staging.build_id}"
         os.symlink(Path("builds") / staging.build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
@@ -139,8 +144,25 @@ class PublishedStore:
                 shutil.rmtree(old, ignore_errors=True)
                 shutil.rmtree(self.dumps_dir(old.name), ignore_errors=True)
                 old.with_suffix(".json").unlink(missing_ok=True)
-        for stale in self.builds.glob(".*.staging"):
-            shutil.rmtree(stale, ignore_errors=True)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove what a build stopped part-way (killed, out of disk) left behind: staging
+        stores, dumps, records and stores that are not part of a complete build, and links
+        that never became current. The current build is never touched."""
+        current = os.readlink(self.current_link).rsplit("/", 1)[-1] if self.current_link.is_symlink() else None
+        complete = {p.name for p in self.builds.iterdir() if p.is_dir() and p.suffix != ".dumps" and not p.name.startswith(".")}
+        complete = {name for name in complete if (self.builds / f"{name}.json").is_file()} | ({current} if current else set())
+        for path in self.builds.iterdir():
+            name = path.name.removesuffix(".dumps").removesuffix(".json")
+            if not (path.name.startswith(".") or name not in complete):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        for link in self.root.glob(".current.*"):
+            link.unlink(missing_ok=True)
 
 
 class Staging:

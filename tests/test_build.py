@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import os
+import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,7 @@ from conftest import PROJECT, make_config
 from rdflib import Graph, URIRef
 
 from loaders.build import BuildConfig, build, fingerprint
+from loaders.errors import BuildError
 from loaders.store import KEEP_BUILDS, PublishedStore
 
 TIMES = {"http://www.w3.org/ns/prov#startedAtTime", "http://www.w3.org/ns/prov#endedAtTime"}
@@ -147,3 +154,50 @@ def test_any_change_of_input_changes_the_fingerprint(tmp_path: Path, change: str
     else:
         config = dataclasses.replace(config, base_iri="https://example.org/id/")
     assert fingerprint(config) != before
+
+
+def test_out_of_space_names_the_phase_and_the_space_needed(built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = make_config(tmp_path)
+    shutil.copytree(built.config.store_dir, config.store_dir, symlinks=True)
+    before = PublishedStore(config.store_dir).current().build_id
+
+    def full_disk(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("loaders.build.write_dumps", full_disk)
+    with pytest.raises(BuildError) as failure:
+        build(config, force=True)
+    message = failure.value.summary
+    assert "ran out of space while publishing" in message and "MB (the size of the current one" in message
+    assert re.search(r"[\d,]+ MB are free in ", message)
+    assert PublishedStore(config.store_dir).current().build_id == before
+    assert not list(PublishedStore(config.store_dir).builds.glob(".*.staging"))
+
+
+def test_a_build_killed_at_any_point_leaves_the_current_build_and_the_next_build_sweeps_up(built: Any, tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    shutil.copytree(built.config.store_dir, config.store_dir, symlinks=True)
+    store = PublishedStore(config.store_dir)
+    before = store.current().build_id
+    complete = {b.build_id for b in store.recent()}
+    environment = {**os.environ, "S3KG_STORE_DIR": str(config.store_dir), "S3KG_REPORT_DIR": str(tmp_path / "reports")}
+    command = [str(Path(sys.executable).with_name("s3kg")), "build", "--force"]
+    for moment in ("dumps", 0.5, 2.0):
+        child = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            if moment == "dumps" and any(p.name != f"{before}.dumps" for p in store.builds.glob("*.dumps")):
+                break
+            if isinstance(moment, float) and time.monotonic() > deadline - 120 + moment:
+                break
+            time.sleep(0.02)
+        child.kill()
+        child.wait()
+        assert store.current().build_id == before, moment  # killed before the switch (or the test is void)
+        assert {b.build_id for b in store.recent()} == complete  # the home page lists no half build
+        if moment == "dumps":  # the case reported: the killed build's dumps were left behind
+            assert {p.name for p in store.builds.iterdir()} - {n for b in complete for n in (b, f"{b}.json", f"{b}.dumps")}
+    info, _ = build(config, force=True)
+    names = {p.name for p in store.builds.iterdir()}
+    assert names == {n for b in store.recent() for n in (b.build_id, f"{b.build_id}.json", f"{b.build_id}.dumps")}, names
+    assert store.current().build_id == info.build_id
