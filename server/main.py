@@ -1,5 +1,6 @@
 """Runs `s3kg serve`: one or more server processes over one published build.
 
+The `serve` process supervises them and replaces one that dies.
 Each process binds the port itself (SO_REUSEPORT: the kernel spreads connections over them),
 builds its app from the settings and opens the build read-only. The socket is made with
 IPPROTO_TCP named, so that asyncio sets TCP_NODELAY on every connection: uvicorn's own
@@ -13,6 +14,7 @@ import multiprocessing
 import signal
 import socket
 import sys
+import time
 from types import FrameType
 
 import uvicorn
@@ -20,6 +22,8 @@ import uvicorn
 from s3kg.settings import Settings, load_settings, server_config
 from server.app import create_app
 from server.backends import EmbeddedBackend
+
+MAX_QUICK_DEATHS = 5
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -44,21 +48,40 @@ def _serve_from_environment() -> None:
 
 
 def serve(settings: Settings) -> None:
-    if settings.processes == 1:
-        serve_one(settings)
-        return
+    """A supervisor over `settings.processes` server processes: one that dies (killed, crashed)
+    is replaced at once; one that keeps dying within a second of its start is given up on after
+    a few tries, so a broken set-up does not spin."""
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=_serve_from_environment) for _ in range(settings.processes)]
-    for child in children:
-        child.start()
+    stopping = False
 
-    def stop(signum: int, _: FrameType | None) -> None:
-        for child in children:
+    def start() -> tuple[multiprocessing.process.BaseProcess, float]:
+        child = context.Process(target=_serve_from_environment)
+        child.start()
+        return child, time.monotonic()
+
+    children = [start() for _ in range(settings.processes)]
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for child, _started in children:
             if child.is_alive():
                 child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for child in children:
+    quick_deaths = 0
+    while not stopping and quick_deaths < MAX_QUICK_DEATHS:
+        for index, (child, started) in enumerate(children):
+            if stopping or child.is_alive():
+                continue
+            quick_deaths = quick_deaths + 1 if time.monotonic() - started < 1.0 else 0
+            print(f"s3kg serve: server process {child.pid} exited (status {child.exitcode}); starting another.", file=sys.stderr)
+            children[index] = start()
+        time.sleep(0.2)
+    if quick_deaths >= MAX_QUICK_DEATHS:
+        print("s3kg serve: server processes keep exiting as they start; giving up.", file=sys.stderr)
+        stop(signal.SIGTERM, None)
+    for child, _started in children:
         child.join()
-    sys.exit(0)
+    sys.exit(0 if quick_deaths < MAX_QUICK_DEATHS else 1)

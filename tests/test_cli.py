@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -186,3 +187,44 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     assert before == after, "the published graph stays as it was"
     strict = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), "--strict", store=store)
     assert strict.returncode == 1 and "--strict" in strict.stderr
+
+
+def _server_children(pid: int) -> set[int]:
+    """The server processes `s3kg serve` started (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = set()
+    for child in map(int, children):
+        command = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"spawn_main" in command and b"resource_tracker" not in command:
+            found.add(child)
+    return found
+
+
+def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"],
+        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url, ask = f"http://127.0.0.1:{port}/sparql", {"query": "ASK { ?p s3:acronym 'GoToS3' }"}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url, params=ask, timeout=30)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        time.sleep(3)  # both processes are listening by now
+        victim = min(_server_children(server.pid))
+        os.kill(victim, signal.SIGKILL)
+        answers = [httpx.get(url, params=ask, timeout=30).json()["boolean"] for _ in range(20)]  # none may fail
+        while time.monotonic() < deadline and (victim in (now := _server_children(server.pid)) or len(now) < 2):
+            time.sleep(0.1)
+        replaced = _server_children(server.pid)
+        assert answers == [True] * 20
+        assert len(replaced) == 2 and victim not in replaced
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
