@@ -15,6 +15,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "test.sh: Chromium is missing; install Debian's 'chromium' package (as root) for tests/test_browser.py" >&2
   fi
 fi
+# Query workers keep themselves off the network with a seccomp filter through libseccomp.
+if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2 >/dev/null
+  else
+    echo "test.sh: libseccomp is missing; install Debian's 'libseccomp2' package (the server refuses to start without it)" >&2
+  fi
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

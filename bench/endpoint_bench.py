@@ -157,7 +157,7 @@ def main() -> None:
     dump = store.parent / "default-graph.nt"
     processes: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     # all load comes from one client address here, so per-client fairness is switched off
-    env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_CLIENT_SECONDS_PER_MINUTE": "1e9"}
+    env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_CLIENT_SECONDS_PER_MINUTE": "1e9", "S3KG_CLIENT_CONCURRENCY": "64"}
     reader = ox.Store.read_only(str(current))
     n_projects = len(list(reader.query(PREFIX + "SELECT ?p WHERE { ?p a s3:Project }")))  # type: ignore[arg-type]
     if "rdflib-endpoint" in args.servers and not dump.exists():
