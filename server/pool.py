@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -136,6 +137,7 @@ class QueryPool:
         self._idle: dict[bool, asyncio.Queue[WorkerProcess]] = {False: asyncio.Queue(), True: asyncio.Queue()}
         self._running: Counter[str] = Counter()
         self._turns = asyncio.Condition()
+        self._starting: set[asyncio.Task[None]] = set()  # replacement workers being started
         for network, count in ((False, settings.workers), (True, settings.network_workers)):
             for _ in range(count):
                 self._idle[network].put_nowait(self._spawn(network))
@@ -153,6 +155,8 @@ class QueryPool:
                     raise SandboxUnavailable(f"a query worker did not start: {worker.exit_description()}") from None
 
     def close(self) -> None:
+        for task in self._starting:
+            task.cancel()
         for queue in self._idle.values():
             while not queue.empty():
                 queue.get_nowait().kill()
@@ -190,7 +194,29 @@ class QueryPool:
             return
         worker.process.kill()
         self._threads.submit(worker.process.join, 5)  # reaped off the event loop; its pipe closes when collected
-        self._idle[worker.limits.network].put_nowait(self._spawn(worker.limits.network))
+        task = asyncio.get_running_loop().create_task(self._admit(worker.limits.network))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _admit(self, network: bool) -> None:
+        """Start a worker in the background and make it available once it is ready, so that no
+        query waits on a worker still starting while others are free."""
+        while True:
+            worker = self._spawn(network)
+            try:
+                await self._ready(worker, time.monotonic() + 120)
+            except asyncio.CancelledError:  # the pool is closing
+                worker.process.kill()
+                raise
+            except (TimeoutError, EOFError, OSError, SandboxUnavailable) as error:
+                print(
+                    f"s3kg: a query worker did not start ({error or worker.exit_description()}); trying again.", file=sys.stderr
+                )
+                worker.process.kill()
+                await asyncio.sleep(1)
+                continue
+            self._idle[network].put_nowait(worker)
+            return
 
     def client_done(self, client: str) -> None:
         self._running[client] -= 1
