@@ -5,6 +5,7 @@ Domain errors are mapped to HTTP in one place (`_errors`); routes only translate
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import OrderedDict
@@ -159,7 +160,10 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             return Response(describe_service(config.public_url, media), media_type=media)
         check_shape(parsed.query, config.shape_limits)
         endpoint = config.public_url + "sparql"
-        network = service_plan(parsed.query, config.service_allow_list, PREFIXES, endpoint)
+        if config.service_allow_list:  # may parse the whole query with rdflib: off the event loop
+            network = await asyncio.to_thread(service_plan, parsed.query, config.service_allow_list, PREFIXES, endpoint)
+        else:
+            network = service_plan(parsed.query, (), PREFIXES, endpoint)
         client = request.client.host if request.client else "unknown"
         job = QueryJob(
             parsed.query,
