@@ -139,13 +139,16 @@ def test_a_bad_setting_is_refused_by_name(tmp_path: Path) -> None:
     assert "base_iri" in result.stderr
 
 
+def _serve(store: Path, port: int) -> subprocess.Popen[bytes]:
+    """`s3kg serve` with two server processes, as users start it."""
+    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
+    command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"]
+    return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 def test_serve_answers_queries_and_stops_cleanly(store: Path) -> None:
     port = free_port()
-    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"],
-        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    server = _serve(store, port)
     try:
         answer = None
         for _ in range(200):
@@ -202,11 +205,7 @@ def _server_children(pid: int) -> set[int]:
 
 def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
     port = free_port()
-    env = {**os.environ, "S3KG_STORE_DIR": str(store)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"],
-        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    server = _serve(store, port)
     url, ask = f"http://127.0.0.1:{port}/sparql", {"query": "ASK { ?p s3:acronym 'GoToS3' }"}
     try:
         deadline = time.monotonic() + 60
