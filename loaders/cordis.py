@@ -22,6 +22,7 @@ from loaders.progress import Progress
 from loaders.tabular import (
     RowRejected,
     Summary,
+    check_fields,
     check_order,
     check_within_total,
     money,
@@ -56,6 +57,9 @@ PROJECT_COLUMNS = [
     "grantDoi",
     "keywords",
 ]
+PROJECT_REQUIRED = [  # the columns the mapping reads; the others may be missing
+    "id", "acronym", "title", "startDate", "endDate", "totalCost", "ecMaxContribution", "frameworkProgramme", "topics",
+]  # fmt: skip
 ORGANISATION_COLUMNS = [
     "projectID",
     "projectAcronym",
@@ -83,6 +87,7 @@ ORGANISATION_COLUMNS = [
     "endOfParticipation",
     "active",
 ]
+ORGANISATION_REQUIRED = ["projectID", "organisationID", "name", "country", "role"]
 # framework programme → (label, programming period concept id)
 FRAMEWORKS = {"H2020": ("Horizon 2020", "2014-2020"), "HORIZON": ("Horizon Europe", "2021-2027")}
 TOPICS = ("cordis-topics", "CORDIS topics")
@@ -100,7 +105,7 @@ def load_projects(
     path: Path, display: str, minter: IriMinter, sink: TripleSink, progress: Progress | None = None
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
-    rows = read_rows(path, display, PROJECT_COLUMNS, ";")
+    rows = read_rows(path, display, PROJECT_COLUMNS, ";", required=PROJECT_REQUIRED)
     if isinstance(rows, SourceProblem):
         return result, [rows]
     source = source_document(sink, minter, "cordis-projects", "CORDIS", path, display)
@@ -116,8 +121,7 @@ def load_projects(
 
 
 def _project(out: Row, minter: IriMinter, source: URIRef, row: dict[str, str], result: CordisLoad) -> None:
-    if "__width__" in row:
-        raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(PROJECT_COLUMNS)}.")
+    check_fields(row)
     ident = row["id"].strip()
     if not ident.isdigit():
         raise RowRejected("id", ident, "a CORDIS project id is a number.")
@@ -166,7 +170,7 @@ def load_organisations(
     progress: Progress | None = None,
 ) -> tuple[CordisLoad, list[SourceProblem]]:
     result = CordisLoad(summary=Summary(display))
-    rows = read_rows(path, display, ORGANISATION_COLUMNS, ";")
+    rows = read_rows(path, display, ORGANISATION_COLUMNS, ";", required=ORGANISATION_REQUIRED)
     if isinstance(rows, SourceProblem):
         return result, [rows]
     source = source_document(sink, minter, "cordis-organisations", "CORDIS", path, display)
@@ -192,8 +196,7 @@ def _participation(
     projects: set[str],
 ) -> bool:
     """Add one row; True when its organisation was already loaded from an earlier row (merged)."""
-    if "__width__" in row:
-        raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(ORGANISATION_COLUMNS)}.")
+    check_fields(row)
     if row["projectID"] not in projects:
         raise RowRejected(
             "projectID", row["projectID"], "no loaded project has this id (is project.csv loaded, and was its row accepted?)."

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import zip_longest
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -30,6 +29,7 @@ from loaders.ntriples import Row, TripleSink, day, is_safe_iri, plain, text
 from loaders.progress import Progress
 from loaders.tabular import (
     NUTS_CODE,
+    Header,
     RowRejected,
     SheetRows,
     Summary,
@@ -122,15 +122,17 @@ class _Workbook:
         """The header is checked now; the rows are read as they are loaded."""
         summary = Summary(f"{self.display} [{name}]")
         rows = book[name].iter_rows(values_only=True)  # type: ignore[index]
-        header = [_text(c) for c in next(rows, ())]
-        if header != columns:
-            raise ValueError(f"the sheet '{name}' does not have keep.eu's columns")
+        header = Header.match([_text(c) for c in next(rows, ())], columns, columns)
+        if isinstance(header, list):
+            raise ValueError(f"the sheet '{name}' lacks the column{'s' if len(header) > 1 else ''} {', '.join(header)}")
+        summary.ignored_columns = header.ignored
 
         def records() -> Rows:
             try:
                 for n, row in enumerate(rows, start=2):
                     if any(row):
-                        yield n, dict(zip_longest(columns, row[: len(columns)]))  # short rows: empty cells
+                        cells = list(row) + [None] * (header.width - len(row))  # short rows: empty cells
+                        yield n, {column: cells[at] for column, at in header.positions.items()}
             except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError) as error:
                 raise RowRejected("(row)", "", f"the sheet '{name}' cannot be read from here on: {error}") from error
 

@@ -26,6 +26,7 @@ from loaders.tabular import (
     NUTS_CODE,
     RowRejected,
     Summary,
+    check_fields,
     check_order,
     check_within_total,
     money,
@@ -43,6 +44,10 @@ REQUIRED = [
     "Fund_Code", "Fund_Name", "Programme_Code", "Programme_Name", "CountryCode", "Postal_Code", "NUTS2_Code", "NUTS3_Code",
     "Programming_Period",
 ]  # fmt: skip
+OPTIONAL = [  # read where the layout has them (2014-2020 and 2021-2027 differ)
+    "Category_Label", "Category_Of_Intervention", "Coordinates", "Location_Indicator_latitude_longitude",
+    "Operation_Local_Identifier", "Thematic_Objective_ID", "Thematic_Objective_Label",
+]  # fmt: skip
 CATEGORIES = ("kohesio-categories", "Kohesio categories of intervention")
 THEMATIC_OBJECTIVES = ("kohesio-thematic-objectives", "Cohesion policy thematic objectives (Kohesio)")
 KOHESIO_ITEM = re.compile(r"^https://linkedopendata\.eu/entity/(Q\d+)$")
@@ -52,11 +57,6 @@ KOHESIO_ITEM = re.compile(r"^https://linkedopendata\.eu/entity/(Q\d+)$")
 class KohesioLoad:
     summary: Summary = field(default_factory=lambda: Summary(""))
     origins: dict[URIRef, Origin] = field(default_factory=dict)
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(",")]
 
 
 def _date(column: str, text: str) -> date:
@@ -72,8 +72,7 @@ class _Mapper:
         self.seen: set[str] = set()
 
     def row(self, out: Row, row: dict[str, str]) -> URIRef:
-        if "__width__" in row:
-            raise RowRejected("(row)", row["__width__"], "has another number of fields than the header.")
+        check_fields(row)
         item = KOHESIO_ITEM.match(row["Operation_Unique_Identifier"].strip())
         if item is None:
             raise RowRejected("Operation_Unique_Identifier", row["Operation_Unique_Identifier"], "not a Kohesio item IRI.")
@@ -187,17 +186,7 @@ def load_kohesio_projects(
     progress: Progress | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
-    try:
-        header = _header(path)
-    except UnicodeDecodeError:
-        return result, [SourceProblem(display, "is not UTF-8 text; is it a Kohesio export?", fix="export the file as UTF-8 CSV.")]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        fix = "use a Kohesio project export (CSV of the 2014-2020 or 2021-2027 layout)."
-        return result, [
-            SourceProblem(display, f"is not a Kohesio project export: it lacks {', '.join(missing)}.", line=1, fix=fix)
-        ]
-    rows = read_rows(path, display, header, ",")
+    rows = read_rows(path, display, REQUIRED + OPTIONAL, ",", required=REQUIRED)
     if isinstance(rows, SourceProblem):
         return result, [rows]
     source = source_document(sink, minter, "kohesio", "Kohesio", path, display)

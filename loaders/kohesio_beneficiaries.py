@@ -20,7 +20,7 @@ from loaders.iris import IriMinter, slug
 from loaders.kohesio import KohesioLoad
 from loaders.ntriples import TripleSink, integer, text
 from loaders.progress import Progress
-from loaders.tabular import RowRejected, Summary, read_rows, source_document
+from loaders.tabular import RowRejected, Summary, check_fields, read_rows, source_document
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, S3
 
@@ -33,6 +33,8 @@ COLUMNS = [
     "Number of Projects",
     "Transliterated Name",
 ]
+
+REQUIRED = [c for c in COLUMNS if c != "Region"]  # the columns the mapping reads
 
 
 def _number(column: str, text: str) -> Decimal:
@@ -54,15 +56,14 @@ def load_beneficiaries(
     progress: Progress | None = None,
 ) -> tuple[KohesioLoad, list[SourceProblem]]:
     result = KohesioLoad(summary=Summary(display))
-    rows = read_rows(path, display, COLUMNS, "\t")
+    rows = read_rows(path, display, COLUMNS, "\t", required=REQUIRED)
     if isinstance(rows, SourceProblem):
         return result, [rows]
     source = source_document(sink, minter, "kohesio-beneficiaries", "Kohesio beneficiaries", path, display)
     seen: set[str] = set()
 
     def handle(line: int, row: dict[str, str]) -> bool:
-        if "__width__" in row:
-            raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields instead of {len(COLUMNS)}.")
+        check_fields(row)
         name = row["Beneficiary Name"].strip()
         if not name:
             raise RowRejected("Beneficiary Name", "", "a beneficiary needs a name.")

@@ -1,8 +1,10 @@
-"""Shared pieces of the loaders for real exports (CSV/TSV): reading with a header check, row
+"""Shared pieces of the loaders for real exports (CSV/TSV): reading columns by name, row
 rejects that name file, row, column and reason, and a summary that accounts for every row.
 
-A bad row is rejected and the others still load (unless the build is strict); a file of the
-wrong kind, a wrong header or an empty file is refused as a whole.
+A bad row is rejected and the others still load (unless the build is strict); a file that is
+not UTF-8, is empty or lacks a column the mapping needs is refused as a whole, naming the column.
+Trailing delimiters, BOMs, CRLF, header case and spacing, column order and extra columns are
+accepted (the summary names the columns not read).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Summary:
     loaded: int = 0
     merged: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # in the file, not read by the mapping
 
     @property
     def rejected(self) -> int:
@@ -61,8 +64,11 @@ class Summary:
         every: int = 2_000,
     ) -> None:
         """Run `handle` on every row; it returns True when the row merged into an entity already
-        loaded. A RowRejected from a row rejects that row; one from reading ends the file there.
-        `progress` hears how far the file is every `every` rows, and once at the end."""
+        loaded. The columns a CSV has and the mapping does not read are noted. A RowRejected from a row
+        rejects that row; one from reading ends the file there. `progress` hears how far the file is
+        every `every` rows, and once at the end."""
+        if isinstance(rows, CsvRows):
+            self.ignored_columns = rows.header.ignored
         try:
             for line, row in rows:
                 self.read += 1
@@ -90,7 +96,8 @@ class Summary:
         return Advance(self.file, self.read, self.read if done else None, "rows", self.read, len(self.rejects))
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
+        text = f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
+        return text + (f"; columns not read: {', '.join(self.ignored_columns)}" if self.ignored_columns else "")
 
 
 class RowRejected(Exception):
@@ -100,14 +107,14 @@ class RowRejected(Exception):
 
 
 class CsvRows:
-    """The records of a delimited file after its header, as (line, row by column name); a record
-    with another number of fields than the header comes as {"__width__": n}. Knows how many
-    bytes of the file it has read, for progress bars."""
+    """The records of a delimited file after its header, as (line, row by column name). Columns
+    are found by name (see `Header`); a record whose non-empty cells do not fit the header comes
+    as {"__width__": n}. Knows how many bytes of the file it has read, for progress bars."""
 
     unit = "bytes"
 
-    def __init__(self, handle: TextIO, reader: Any, columns: list[str], total: int):
-        self.handle, self.reader, self.columns, self.total = handle, reader, columns, total
+    def __init__(self, handle: TextIO, reader: Any, header: Header, total: int):
+        self.handle, self.reader, self.header, self.total = handle, reader, header, total
 
     def position(self) -> int:
         return self.handle.buffer.tell()
@@ -122,11 +129,55 @@ class CsvRows:
                     return
                 except csv.Error as error:
                     raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
-                if len(record) != len(self.columns):
-                    yield line, {"__width__": str(len(record))}
-                else:
-                    yield line, dict(zip(self.columns, record, strict=True))
+                if record:  # a blank line is no record
+                    yield line, self.header.row(record)
                 line = self.reader.line_num + 1
+
+
+def check_fields(row: dict[str, str]) -> None:
+    """Reject a record whose cells do not fit the header (see `Header.row`)."""
+    if "__width__" in row:
+        raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields, which do not fit the header's columns.")
+
+
+def _column_key(name: str) -> str:
+    """Header cells match whatever their case, spacing or BOM: ' Beneficiary  name' is 'Beneficiary Name'."""
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each column the mapping knows is in a file's header, and what else the header has.
+    Real exports carry trailing delimiters (empty last columns), other case and spacing, other
+    orders and extra columns: all are accepted; only a column the mapping needs may not be missing."""
+
+    positions: dict[str, int]  # the mapping's column name → its position in the file
+    width: int  # cells in the header, empty trailing ones included
+    ignored: list[str]  # columns the file has and the mapping does not read
+
+    @classmethod
+    def match(cls, cells: list[str], columns: list[str], required: list[str]) -> Header | list[str]:
+        """The header, or the required columns it lacks."""
+        found: dict[str, int] = {}
+        for position, cell in enumerate(cells):
+            found.setdefault(_column_key(cell), position)
+        positions = {c: found[_column_key(c)] for c in columns if _column_key(c) in found}
+        missing = [c for c in required if c not in positions]
+        if missing:
+            return missing
+        known = {_column_key(c) for c in columns}
+        ignored = [cell.strip() for cell in cells if cell.strip() and _column_key(cell) not in known]
+        return cls(positions, len(cells), ignored)
+
+    def row(self, record: list[str]) -> dict[str, str]:
+        """A record by column name ("" for a column the file lacks), or {"__width__": n} when it
+        has more non-empty cells than the header has columns, or too few to hold a known column."""
+        if len(record) > self.width and any(cell.strip() for cell in record[self.width :]):
+            return {"__width__": str(len(record))}
+        if len(record) < self.width and any(p >= len(record) for p in self.positions.values()):
+            return {"__width__": str(len(record))}
+        row = {name: record[position] for name, position in self.positions.items()}
+        return row
 
 
 class SheetRows:
@@ -147,23 +198,30 @@ class SheetRows:
             yield number, row
 
 
-def read_rows(path: Path, display: str, columns: list[str], delimiter: str) -> CsvRows | SourceProblem:
-    """Check the header, then give the records, or the problem that refuses the whole file. Rows
-    broken beyond what the CSV reader can parse end the file with a reject at that line."""
+def read_rows(
+    path: Path, display: str, columns: list[str], delimiter: str, required: list[str] | None = None
+) -> CsvRows | SourceProblem:
+    """Find the columns by name, then give the records, or the problem that refuses the whole
+    file: not UTF-8, empty, or lacking a column of `required` (all of `columns` by default).
+    Rows broken beyond what the CSV reader can parse end the file with a reject at that line."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
-        header = next(reader, None)
+        cells = next(reader, None)
     except UnicodeDecodeError:
         return SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
-    if header is None:
+    except csv.Error as error:
+        return SourceProblem(display, f"has a header the CSV reader cannot read: {error}.", line=1, fix="export the file again.")
+    if cells is None:
         return SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
-    if header != columns:
-        missing = [c for c in columns if c not in header]
-        fix = f"use the export with the columns {';'.join(columns)}."
-        what = f"lacks the columns {', '.join(missing)}" if missing else "has its columns in another order or extra ones"
-        return SourceProblem(display, f"does not have the expected header: it {what}.", line=1, fix=fix)
-    return CsvRows(handle, reader, columns, path.stat().st_size)
+    header = Header.match(cells, columns, columns if required is None else required)
+    if isinstance(header, list):
+        handle.close()
+        names, plural = ", ".join(header), "s" if len(header) > 1 else ""
+        found = ", ".join(c.strip() for c in cells if c.strip())
+        fix = f"use an export that has the column{plural} {names} (this file has: {found})."
+        return SourceProblem(display, f"lacks the column{plural} {names}.", line=1, fix=fix)
+    return CsvRows(handle, reader, header, path.stat().st_size)
 
 
 NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3
