@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,26 +76,6 @@ class Assembled:
         named: dict[URIRef, Graph | Path] = {minter.graph(gid): graph for gid, graph in self.graphs.items()}
         named.update((minter.graph(gid), path) for gid, path in self.files.items())
         return named
-
-
-def add_source(config: BuildConfig, kind: str, path: Path) -> str:
-    """Register an export in the sources file (once); returns the path as written there."""
-    if kind not in EXPORT_KINDS:
-        raise BuildError(f"unknown kind '{kind}'; use one of: {', '.join(EXPORT_KINDS)}.", [])
-    if not path.is_file():
-        raise BuildError(f"no such file: {path}", [])
-    resolved = path.resolve()
-    try:
-        written = str(resolved.relative_to(config.data_dir.resolve()))
-    except ValueError:
-        written = str(resolved)
-    entries, problems = read_sources(config)
-    if problems:
-        raise BuildError("the sources file has problems; fix them first.", problems)
-    if not any(kind == k and resolved in [f.resolve() for f in files] for k, files in entries):
-        with config.sources_file.open("a", encoding="utf-8") as handle:
-            handle.write(f"  - {{kind: {kind}, path: {json.dumps(written)}}}\n")
-    return written
 
 
 def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], list[SourceProblem]]:
@@ -255,7 +234,8 @@ def fingerprint(config: BuildConfig) -> str:
     graph, so a build with it already published need not be made again."""
     sources, _ = read_sources(config)
     files = {path.resolve() for _, listed in sources for path in listed}
-    files |= {path.resolve() for path in config.data_dir.rglob("*") if path.is_file()}
+    files |= {path.resolve() for path in config.data_dir.rglob("*") if path.is_file() and not path.name.startswith(".")}
+    files -= {config.sources_file.resolve(), (config.data_dir / "sources.yaml").resolve()}  # its text is below
     parts = [config.base_iri, config.shacl_engine, str(config.strict), config.sources_file.read_text(encoding="utf-8")]
     parts += [f"{path} {sha256_of(path)}" for path in sorted(files)]
     parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl"))]]

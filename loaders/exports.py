@@ -84,7 +84,9 @@ class _Cache:
             return None
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         summaries = [
-            Summary(s["file"], s["read"], s["loaded"], s["merged"], [Reject(**r) for r in s["rejects"]])
+            Summary(
+                s["file"], s["read"], s["loaded"], s["merged"], [Reject(**r) for r in s["rejects"]], s.get("ignored_columns", [])
+            )
             for s in meta["summaries"]
         ]
         origins = {URIRef(iri): Origin(*value) for iri, value in meta["origins"].items()}

@@ -14,10 +14,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from loaders.build import add_source, assemble, build, check
+from loaders.build import BuildConfig, assemble, build, check
 from loaders.dump import write_dumps
 from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
+from loaders.exports import EXPORT_KINDS
 from loaders.iris import IriMinter
+from loaders.sources import apply_sources, record_accounts, registered, with_source, without_source
 from loaders.stats import entities_per_class
 from loaders.store import BuildInfo, NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
@@ -112,19 +114,29 @@ def build_command(
     it stays current and nothing is rebuilt (unless --force).
     """
     settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine, strict=strict)
+    _build_and_report(settings.build_config(), force)
+
+
+def _build_and_report(config: BuildConfig, force: bool, sources: str | None = None) -> None:
+    """Build (from `sources` as the sources file's text when given, kept only if the build
+    succeeds), keep the exports' row accounts, and report; exit 1 on failure."""
     with _build_errors(), BuildProgress(err) as progress:
-        info, outcome = build(settings.build_config(), progress, force=force)
+        if sources is None:
+            info, outcome = build(config, progress, force=force)
+        else:
+            info, outcome = apply_sources(config, sources, lambda pending: build(pending, progress, force=force))
     if outcome is None:
         err.print(
             f"Nothing has changed since build {info.build_id} (same sources, ontology, shapes and loaders): it stays current."
         )
         out.print(_graphs_table(info, f"Current build {info.build_id}"))
         return
+    record_accounts(config, outcome.summaries)
     _report_warnings(outcome.warnings)
     for summary in outcome.summaries:
         err.print(str(summary), markup=False, highlight=False)
     if any(s.rejects for s in outcome.summaries):
-        err.print(f"Rejected rows, with row, column and reason: {settings.report_dir / 'rejects.csv'}")
+        err.print(f"Rejected rows, with row, column and reason: {config.report_dir / 'rejects.csv'}")
     out.print(_graphs_table(info, f"Published build {info.build_id}"))
 
 
@@ -138,16 +150,50 @@ def load_command(
     data_dir: DataDir = None,
     store_dir: StoreDir = None,
 ) -> None:
-    """Add a real export to the sources (data/sources.yaml) and rebuild.
+    """Add a real export to the sources (data/sources.yaml) and rebuild, all or nothing.
 
     Bad rows are reported with row, column and reason in the rejects file and skipped, unless
-    --strict; a file of the wrong kind is refused and the published graph stays as it was.
+    --strict; a file that is refused (wrong kind, a needed column missing) is not registered,
+    and the published graph and data/sources.yaml stay as they were.
     """
     settings = _settings(data_dir=data_dir, store_dir=store_dir, strict=strict)
+    config = settings.build_config()
     with _build_errors():
-        written = add_source(settings.build_config(), kind, file)
+        text, written = with_source(config, kind, file)
+    _build_and_report(config, force=False, sources=text)
     out.print(f"Source added: {kind} {written}")
-    build_command(data_dir=data_dir, store_dir=store_dir, strict=strict, force=False)
+
+
+@app.command("unload")
+def unload_command(
+    file: Annotated[Path, typer.Argument(help="A registered export (its path, or as `s3kg sources` lists it).")],
+    data_dir: DataDir = None,
+    store_dir: StoreDir = None,
+) -> None:
+    """Remove an export from the sources and rebuild without it (sources.yaml changes only if the build succeeds)."""
+    settings = _settings(data_dir=data_dir, store_dir=store_dir)
+    config = settings.build_config()
+    with _build_errors():
+        text = without_source(config, file)
+    _build_and_report(config, force=False, sources=text)
+    out.print(f"Source removed: {file}")
+
+
+@app.command("sources")
+def sources_command(data_dir: DataDir = None) -> None:
+    """List the registered sources, with each export's row account from its last build."""
+    settings = _settings(data_dir=data_dir)
+    with _build_errors():
+        rows = registered(settings.build_config())
+    table = Table("kind", "file", "rows read", "loaded", "merged", "rejected", "columns not read", title="Sources")
+    for kind, name, accounts in rows:
+        if not accounts:
+            table.add_row(kind, name, *(["–"] * 4 if kind in EXPORT_KINDS else [""] * 4), "")
+            continue
+        for label, account in accounts.items():
+            figures = [f"{account[key]:,}" for key in ("read", "loaded", "merged", "rejected")]
+            table.add_row(kind, label, *figures, ", ".join(account.get("columns_not_read") or []))
+    out.print(table)
 
 
 @app.command("validate")

@@ -177,6 +177,7 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     assert again.returncode == 0
     assert (data / "sources.yaml").read_text(encoding="utf-8").count("kind: cordis-projects") == 1
     before = json.loads(s3kg("query", "-f", "json", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", store=store).stdout)
+    registered = (data / "sources.yaml").read_bytes()
     wrong = s3kg(
         "load",
         "cordis-organisations",
@@ -188,6 +189,9 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     assert wrong.returncode == 1 and "is not UTF-8" in wrong.stderr
     after = json.loads(s3kg("query", "-f", "json", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", store=store).stdout)
     assert before == after, "the published graph stays as it was"
+    assert (data / "sources.yaml").read_bytes() == registered, "a refused file is not registered"
+    assert not list(data.glob(".sources*")), "nothing half-written is left beside it"
+    assert s3kg("build", "--data-dir", str(data), store=store).returncode == 0, "the next build still works"
     strict = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), "--strict", store=store)
     assert strict.returncode == 1 and "--strict" in strict.stderr
 
@@ -227,3 +231,27 @@ def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+def test_sources_lists_exports_with_their_row_accounts_and_unload_removes_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT / "data", data)
+    original = (data / "sources.yaml").read_bytes()
+    store = tmp_path / "store"
+    export = tmp_path / "beneficiaries.tsv"
+    shutil.copy(PROJECT / "tests" / "golden" / "kohesio-beneficiaries" / "beneficiaries.tsv", export)
+    assert s3kg("load", "kohesio-beneficiaries", str(export), "--data-dir", str(data), store=store).returncode == 0
+    listed = s3kg("sources", "--data-dir", str(data), store=store)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "beneficiaries.tsv" in line)
+    cells = [cell.strip() for cell in row.split("│") if cell.strip()]
+    assert cells[0] == "kohesio-beneficiaries" and cells[2:6] == ["4", "2", "0", "2"], cells
+    assert "curated" in listed.stdout and "cci-table" in listed.stdout
+    removed = s3kg("unload", str(export), "--data-dir", str(data), store=store)
+    assert removed.returncode == 0, removed.stderr
+    assert (data / "sources.yaml").read_bytes() == original
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?o dcterms:source/s3:fileName ?f FILTER(CONTAINS(?f, 'beneficiaries')) }"
+    assert json.loads(s3kg("query", "-f", "json", count, store=store).stdout)["results"]["bindings"][0]["n"]["value"] == "0"
+    unknown = s3kg("unload", str(export), "--data-dir", str(data), store=store)
+    assert unknown.returncode == 1 and "is not a registered export" in unknown.stderr
+    assert (data / "sources.yaml").read_bytes() == original
