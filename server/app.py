@@ -27,9 +27,10 @@ from server.backends import Backend, EmbeddedBackend
 from server.catalog import Site
 from server.entities import EntityReader
 from server.guard import ForbiddenQuery, QueryTooComplex, ShapeLimits, check_shape, service_plan
+from server.head import HeadAsGet
 from server.limits import BodyRefused, RequestLimits
 from server.linked_data import Addresses, BadLanguage, add_routes
-from server.negotiation import NotAcceptable, choose
+from server.negotiation import NotAcceptable, choose, prefer
 from server.pool import Answer, ClientBudget, PoolSettings, QueryFailed, QueryPool, TooManyRequests
 from server.protocol import ProtocolError, parse_request
 from server.service_description import SD_TYPES, describe_service
@@ -127,6 +128,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         expose_headers=["X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After"],
     )
     app.add_middleware(RequestLimits, max_body=config.max_body_bytes, body_timeout=config.body_timeout)
+    app.add_middleware(HeadAsGet)
     _errors(app)
     examples = _examples()
     reader = EntityReader(backend)
@@ -152,7 +154,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
             body,
             config.max_query_bytes,
         )
-        accept = parsed.format or request.headers.get("accept")
+        accept = prefer(parsed.format, request.headers.get("accept")) if parsed.format else request.headers.get("accept")
         if parsed.query is None:
             media = choose(accept, [*SD_TYPES, "text/html"])
             if media == "text/html":

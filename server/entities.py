@@ -38,12 +38,16 @@ class Description:
         return self.triples + self.incoming + label_triples
 
     def quads(self) -> list[ox.Quad]:
-        """The entity's own statements, each in the named graph of every source stating it."""
-        return [
-            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
-            for t in self.triples
-            for graph in sorted(self.graphs.get((t.predicate.value, str(t.object), "out"), set()))
-        ]
+        """The same statements as `graph()`: the entity's own, each in the named graph of every
+        source stating it (in the default graph when no source graph does), and the incoming links
+        and labels in the default graph. Quads add where a statement comes from; they drop nothing."""
+        quads = []
+        for t in self.triples:
+            graphs = sorted(self.graphs.get((t.predicate.value, str(t.object), "out"), set()))
+            targets: list[ox.NamedNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in graphs] or [ox.DefaultGraph()]
+            quads += [ox.Quad(t.subject, t.predicate, t.object, target) for target in targets]
+        own = len(self.triples)
+        return quads + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.graph()[own:]]
 
 
 class EntityReader:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rdflib import Graph
 
 from loaders.vocab import PREFIXES
 from server.entities import Description, EntityReader
@@ -41,7 +42,25 @@ RDF_FORMATS = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
 }
+# Other names clients use for these documents (rdflib: text/plain for N-Triples, text/n3 for N3,
+# whose subset Turtle is; application/json means JSON-LD here); served under the name asked for.
+DOCUMENT_ALIASES = {
+    "text/plain": "application/n-triples",
+    "text/n3": "text/turtle",
+    "text/rdf+n3": "text/turtle",
+    "application/x-turtle": "text/turtle",
+    "application/json": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+}
 EXTENSIONS = {ext: media for media, (ext, _) in DOCUMENT_TYPES.items()}
+
+
+def choose_document(accept: str | None) -> tuple[str, str]:
+    """(the media type to answer with, the document format it names) for an Accept header."""
+    served = choose(accept, [*DOCUMENT_TYPES, *DOCUMENT_ALIASES])
+    return served, DOCUMENT_ALIASES.get(served, served)
+
+
 ONTOLOGY_NAMESPACE = "https://w3id.org/s3kg/ontology#"
 SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
 
@@ -71,6 +90,12 @@ def preferred_languages(lang: str | None, accept_language: str | None) -> list[s
             ranked.append((-q, order, tag.split("-")[0].lower()))
     languages = ([lang.split("-")[0].lower()] if lang else []) + [tag for _, _, tag in sorted(ranked)] + ["en"]
     return list(dict.fromkeys(languages))
+
+
+def json_ld_document(triples: list[ox.Triple]) -> bytes:
+    """JSON-LD with our prefixes as its @context, compacted, so it reads as `s3:partner`, not full IRIs."""
+    graph = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    return graph.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
 
 
 def best_label(labels: list[ox.Literal], languages: list[str]) -> str | None:
@@ -179,25 +204,27 @@ def _not_modified(request: Request, etag: str, created: float | None) -> bool:
 
 
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None:
-    @app.api_route("/id/{path:path}", methods=["GET", "HEAD"])
+    @app.get("/id/{path:path}")
     async def entity(path: str, request: Request) -> Response:
         stem, dot, extension = path.rpartition(".")
         forced = EXTENSIONS.get(extension) if dot and "/" not in extension else None
         path = stem if forced else path
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
         requested = request.query_params.get("format")
-        media = forced or (EXTENSIONS.get(requested or "") or choose(request.headers.get("accept"), list(DOCUMENT_TYPES)))
+        named = forced or EXTENSIONS.get(requested or "")  # an extension or ?format= names the document
+        served, media = (named, named) if named else choose_document(request.headers.get("accept"))
         build, _ = reader.store()
-        etag = f'"{build}-{DOCUMENT_TYPES[media][0]}-{languages[0]}"'
+        variant = DOCUMENT_TYPES[media][0] + ("" if served == media else "-as-" + re.sub(r"[^a-z0-9]+", "-", served))
+        etag = f'"{build}-{variant}-{languages[0]}"'
         created = reader.created()
         headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": languages[0]}
         if created is not None:
             headers["Last-Modified"] = formatdate(created, usegmt=True)
         safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
-        links = ", ".join(
-            f'<{addresses.public_url}id/{safe_path}.{ext}>; rel="alternate"; type="{m}"' for m, (ext, _) in DOCUMENT_TYPES.items()
-        )
-        headers["Link"] = links
+        # One alternate only: JSON-LD readers (pyld) take a repeated rel as a list and fail; the
+        # other formats are named in the page and reachable by extension and by Accept.
+        other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
+        headers["Link"] = f'<{addresses.public_url}id/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
         if _not_modified(request, etag, created):
             return Response(status_code=304, headers=headers)
         description = reader.describe(addresses.iri(path))
@@ -221,6 +248,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
         elif media in QUAD_FORMATS:
             prefixes = PREFIXES if media == "application/trig" else None
             body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
+        elif media == "application/ld+json":
+            body = json_ld_document(description.graph())
         else:
             body = (
                 ox.serialize(
@@ -228,6 +257,4 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
                 )
                 or b""
             )
-        if request.method == "HEAD":
-            return Response(status_code=200, headers={**headers, "Content-Length": str(len(body))}, media_type=media)
-        return Response(body, media_type=media, headers=headers)
+        return Response(body, media_type=served, headers=headers)  # HEAD: server.head drops the body

@@ -72,3 +72,10 @@ def choose(header: str | None, offers: Sequence[str]) -> str:
     if chosen is None:
         raise NotAcceptable(offers)
     return chosen
+
+
+def prefer(first: str, then: str | None) -> str:
+    """An Accept header that asks for `first`'s types before any of `then`'s (their q halved):
+    an explicit format parameter wins, and the client's own Accept header is the fallback."""
+    ranges = [f"{r.type}/{r.subtype};q={r.q / 2:.3f}" for r in parse_accept(then) if r.q > 0] if then else ["*/*;q=0.001"]
+    return ", ".join([first, *ranges])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from server.results import SHORT_NAMES
+from server.results import FORMAT_ALIASES, FORMAT_PARAMETERS
 
 
 class ProtocolError(Exception):
@@ -85,12 +85,15 @@ def parse_request(
 
 
 def _format(params: list[tuple[str, str]]) -> str | None:
-    """The media type the ?format= parameter asks for (a short name such as csv, or a media type).
-    Some clients (SPARQLWrapper) send it twice, once of each kind."""
-    wanted = {SHORT_NAMES.get(v, v) for k, v in params if k == "format"}
-    unknown = [w for w in wanted if "/" not in w]
-    if unknown:
-        raise ProtocolError(400, f"Unknown format '{unknown[0]}'; use one of: {', '.join(SHORT_NAMES)}, or a media type.")
-    if len(wanted) > 1:
-        raise ProtocolError(400, f"The 'format' parameter has conflicting values: {', '.join(sorted(wanted))}.")
-    return wanted.pop() if wanted else None
+    """The media types the `format` (or `output`, `results`) parameter asks for, as an Accept
+    header; None when absent. Clients send it beside their Accept header (SPARQLWrapper sends all
+    three, with values such as json-ld, rdf+xml or n3), and one name stands for the right type of
+    each query form (json: SPARQL JSON results, or JSON-LD for a graph). A value we do not know is
+    ignored and the Accept header decides, as Virtuoso and Fuseki do."""
+    wanted: list[str] = []
+    for key, value in params:
+        if key in FORMAT_PARAMETERS:
+            name = value.strip().lower()
+            types = FORMAT_ALIASES.get(name) or ([name] if "/" in name else [])
+            wanted += [t for t in types if t not in wanted]
+    return ", ".join(wanted) if wanted else None

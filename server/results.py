@@ -31,19 +31,42 @@ GRAPH_TYPES = {
     "application/n-quads": ox.RdfFormat.N_QUADS,
     "application/trig": ox.RdfFormat.TRIG,
 }
-# ?format= values for links, mapped to media types
-SHORT_NAMES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "ttl": "text/turtle",
-    "turtle": "text/turtle",
-    "nt": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-    "nq": "application/n-quads",
-    "trig": "application/trig",
+# Other names clients use for the graph formats (rdflib asks text/plain for N-Triples, text/n3
+# for N3, of which Turtle is the subset we write; application/json means JSON-LD for a graph).
+GRAPH_ALIASES = {
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "text/n3": ox.RdfFormat.TURTLE,
+    "text/rdf+n3": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/turtle": ox.RdfFormat.TURTLE,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/x-json+ld": ox.RdfFormat.JSON_LD,
+    "application/xml": ox.RdfFormat.RDF_XML,
+}
+GRAPH_OFFERS = {**GRAPH_TYPES, **GRAPH_ALIASES}  # ours first: a wildcard gets Turtle
+# ?format= (and output=, results=) names, each standing for a type per query form: results, then graphs
+FORMAT_PARAMETERS = ("format", "output", "results")
+_RESULTS_JSON, _RESULTS_XML = "application/sparql-results+json", "application/sparql-results+xml"
+FORMAT_ALIASES = {
+    "json": [_RESULTS_JSON, "application/ld+json"],
+    "xml": [_RESULTS_XML, "application/rdf+xml"],
+    "csv": ["text/csv"],
+    "tsv": ["text/tab-separated-values"],
+    "text": ["text/tab-separated-values", "application/n-triples"],
+    "ttl": ["text/turtle"],
+    "turtle": ["text/turtle"],
+    "n3": ["text/turtle"],
+    "nt": ["application/n-triples"],
+    "ntriples": ["application/n-triples"],
+    "n-triples": ["application/n-triples"],
+    "jsonld": ["application/ld+json", _RESULTS_JSON],
+    "json-ld": ["application/ld+json", _RESULTS_JSON],
+    "rdf": ["application/rdf+xml", _RESULTS_XML],
+    "rdf+xml": ["application/rdf+xml", _RESULTS_XML],
+    "rdfxml": ["application/rdf+xml", _RESULTS_XML],
+    "nq": ["application/n-quads"],
+    "nquads": ["application/n-quads"],
+    "trig": ["application/trig"],
 }
 CHUNK = 1 << 16
 # The last line of a CSV or TSV result cut at the row limit (CSV and TSV have no other place to say

@@ -23,7 +23,7 @@ from server.negotiation import NotAcceptable, choose
 from server.results import (
     BOOLEAN_TYPES,
     CHUNK,
-    GRAPH_TYPES,
+    GRAPH_OFFERS,
     SELECT_TYPES,
     RowLimit,
     write_boolean,
@@ -80,9 +80,9 @@ def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
             for chunk in write_select(SELECT_TYPES[media], result, limit):
                 yield "data", chunk
         else:
-            media = choose(job.accept, list(GRAPH_TYPES))
+            media = choose(job.accept, list(GRAPH_OFFERS))
             yield "start", media
-            for chunk in write_graph(GRAPH_TYPES[media], result, limit, job.prefixes):
+            for chunk in write_graph(GRAPH_OFFERS[media], result, limit, job.prefixes):
                 yield "data", chunk
     except NotAcceptable as error:
         yield "error", (406, str(error))

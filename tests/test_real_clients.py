@@ -1,0 +1,120 @@
+"""The endpoint and the entity IRIs with clients nobody on the project wrote, unchanged:
+SPARQLWrapper (every return format × query form × method), rdflib parsing entity IRIs by URL in
+every format it names, and pyld expanding entity IRIs by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from live_server import live_server
+from pyld import jsonld
+from rdflib import Dataset, Graph
+from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
+
+from server.backends import EmbeddedBackend
+
+ENTITY = "id/project/gotos3"
+SELECT = "SELECT ?a WHERE { ?p s3:acronym ?a } ORDER BY ?a"
+ASK = 'ASK { ?p s3:acronym "GoToS3" }'
+CONSTRUCT = "CONSTRUCT { ?p s3:acronym ?a } WHERE { ?p s3:acronym ?a }"
+DESCRIBE = "DESCRIBE <https://w3id.org/s3kg/id/project/gotos3>"
+METHODS = {"GET": (GET, URLENCODED), "POST form": (POST, URLENCODED), "POST direct": (POST, POSTDIRECTLY)}
+
+
+@pytest.fixture(scope="module")
+def base(built: Any) -> Iterator[str]:
+    with live_server(EmbeddedBackend(built.config.store_dir), client_concurrency=8) as url:
+        yield url
+
+
+def _ask(base: str, query: str, fmt: str, method: str) -> Any:
+    client = SPARQLWrapper(base + "sparql")
+    client.setQuery(query)
+    client.setReturnFormat(fmt)
+    client.setMethod(METHODS[method][0])
+    client.setRequestMethod(METHODS[method][1])
+    return client.query().convert()
+
+
+def _graph(result: Any, fmt: str) -> Graph:
+    if isinstance(result, Graph):
+        return result
+    if isinstance(result, dict | list):  # JSON-LD that SPARQLWrapper decoded as JSON
+        import json
+
+        return Graph().parse(data=json.dumps(result), format="json-ld")
+    text = result.decode("utf-8") if isinstance(result, bytes) else str(result)
+    return Graph().parse(data=text, format={TURTLE: "turtle", N3: "n3", JSONLD: "json-ld"}.get(fmt, "xml"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+def test_sparqlwrapper_select_in_every_results_format(base: str, fmt: str, method: str) -> None:
+    result = _ask(base, SELECT, fmt, method)
+    if fmt == JSON:
+        values = [b["a"]["value"] for b in result["results"]["bindings"]]
+    elif fmt == XML:
+        values = [n.firstChild.data for n in result.getElementsByTagName("literal")]
+    else:
+        values = [line.strip('"') for line in result.decode("utf-8").splitlines()[1:]]
+    assert "GoToS3" in values and len(values) == 4
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("fmt", [JSON, XML])
+def test_sparqlwrapper_ask_in_every_results_format(base: str, fmt: str, method: str) -> None:
+    result = _ask(base, ASK, fmt, method)
+    value = result["boolean"] if fmt == JSON else result.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    assert value is True
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("fmt", [TURTLE, N3, RDFXML, JSONLD, XML, JSON])
+@pytest.mark.parametrize(("query", "least"), [(CONSTRUCT, 4), (DESCRIBE, 10)], ids=["construct", "describe"])
+def test_sparqlwrapper_graphs_in_every_rdf_format(base: str, query: str, least: int, fmt: str, method: str) -> None:
+    graph = _graph(_ask(base, query, fmt, method), fmt)
+    assert len(graph) >= least
+
+
+FORMATS = ["nt", "n3", "turtle", "xml", "json-ld"]
+
+
+def _entity_triples(base: str, fmt: str) -> set[Any]:
+    return set(Graph().parse(base + ENTITY, format=fmt))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_rdflib_parses_an_entity_iri_in_every_format_with_the_same_statements(base: str, fmt: str) -> None:
+    turtle = _entity_triples(base, "turtle")
+    assert len(turtle) > 50
+    assert _entity_triples(base, fmt) == turtle
+
+
+@pytest.mark.parametrize(("fmt", "address"), [("nquads", ENTITY + ".nq"), ("trig", ENTITY)])
+def test_quad_documents_carry_every_statement_of_the_triple_ones(base: str, fmt: str, address: str) -> None:
+    """(rdflib asks for N-Quads with no Accept of its own, so that one is fetched by its extension.)"""
+    dataset = Dataset()
+    dataset.parse(base + address, format=fmt)
+    triples = {(s, p, o) for s, p, o, _ in dataset.quads()}
+    assert triples == _entity_triples(base, "turtle")
+    assert len({g for *_, g in dataset.quads() if g is not None}) > 1  # the sources' graphs are kept
+
+
+def test_pyld_expands_an_entity_iri_and_compacts_with_its_context(base: str) -> None:
+    expanded = jsonld.expand(base + ENTITY)
+    subjects = {node["@id"] for node in expanded}
+    assert "https://w3id.org/s3kg/id/project/gotos3" in subjects
+    document = jsonld.get_document_loader()(base + ENTITY, {})["document"]  # pyld's own Accept
+    assert document["@context"]["s3"] == "https://w3id.org/s3kg/ontology#"
+    assert any(key.startswith("s3:") for node in document.get("@graph", [document]) for key in node)
+
+
+def test_head_answers_wherever_get_does(base: str) -> None:
+    import httpx
+
+    for path in ["", "sparql", "catalog", "dumps/", ENTITY, "browse/Project", "search?q=x", "ontology", ".well-known/void"]:
+        got, head = httpx.get(base + path), httpx.head(base + path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.headers["content-type"] == got.headers["content-type"] and head.content == b"", path
