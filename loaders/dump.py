@@ -61,7 +61,9 @@ def _write_named_graphs(store: ox.Store, handle: IO[bytes]) -> None:
 def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, quads: bool) -> None:
     partial = out_dir / f".{name}.partial"
     with partial.open("wb") as raw:
-        handle: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6)) if gzipped else raw
+        # filename: the name `gunzip -N` restores is the published one (s3kg.nt), not the partial file's
+        zipped = gzip.GzipFile(filename=name, fileobj=raw, mode="wb", mtime=0, compresslevel=6) if gzipped else None
+        handle: IO[bytes] = cast(IO[bytes], zipped) if zipped is not None else raw
         if quads:
             _write_named_graphs(store, handle)
         else:

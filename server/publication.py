@@ -19,10 +19,38 @@ RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "applicati
 SITEMAP_LIMIT = 50_000
 
 
-def _rdf(graph: Graph, accept: str | None) -> Response:
-    media = choose(accept, list(RDF_OUT))
+def _rdf(graph: Graph, accept: str | None, title: str) -> Response:
+    """The graph in the RDF format asked for; a browser gets it as Turtle in a readable page."""
+    media = choose(accept, [*RDF_OUT, "text/html", "text/plain"])
+    if media in ("text/html", "text/plain"):
+        turtle = graph.serialize(format="turtle")
+        if media == "text/plain":
+            return Response(turtle, media_type="text/plain", headers={"Vary": "Accept"})
+        links = " · ".join(
+            f'<a href="?format={ext}">{name}</a>' for ext, name in (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
+        )
+        page = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} — s3kg</title>'
+            f'<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>{escape(title)}</h1>'
+            f"<p>Also as {links}.</p><pre>{escape(turtle)}</pre></main></body></html>"
+        )
+        return HTMLResponse(page, headers={"Vary": "Accept"})
     body = graph.serialize(format=RDF_OUT[media], encoding="utf-8")
     return Response(body, media_type=media, headers={"Vary": "Accept"})
+
+
+FORMAT_NAMES = {
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "nt": "application/n-triples",
+}
+
+
+def _accept(request: Request) -> str | None:
+    """?format= names a document (for links); otherwise the Accept header decides."""
+    named = FORMAT_NAMES.get(request.query_params.get("format", ""))
+    return named or request.headers.get("accept")
 
 
 def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: EntityReader) -> None:
@@ -52,25 +80,31 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
         return HTMLResponse(page)
 
     @app.get("/dumps/{name}")
-    async def dump(name: str) -> Response:
+    async def dump(name: str, request: Request) -> Response:
         build, manifest = current()
         entry = next((d for d in manifest if d["name"] == name), None)  # only listed files: no path tricks
         if entry is None:
             return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
         path = published.dumps_dir(build.build_id) / name
-        headers = {"ETag": f'"{entry["sha256"]}"', "X-License": "CC-BY-4.0"}
-        return FileResponse(path, media_type=str(entry["media_type"]), headers=headers)
+        etag = f'"{entry["sha256"]}"'
+        headers = {"ETag": etag, "X-License": "CC-BY-4.0", "Cache-Control": "public, max-age=3600"}
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        # A .gz file is served as what it is (gzip), never as its content with a Content-Encoding:
+        # the bytes, their ETag and Range offsets are then the file's, whatever the client does.
+        media = "application/gzip" if name.endswith(".gz") else str(entry["media_type"])
+        return FileResponse(path, media_type=media, headers=headers)
 
     @app.get("/catalog")
     async def catalog(request: Request) -> Response:
         build, manifest = current()
-        return _rdf(catalog_record(site, build, manifest), request.headers.get("accept"))
+        return _rdf(catalog_record(site, build, manifest), _accept(request), "The dataset's catalogue record (DCAT-AP 3)")
 
     @app.get("/.well-known/void")
     async def void(request: Request) -> Response:
         build, manifest = current()
         example = site.base_iri + "project/gotos3"
-        return _rdf(void_description(site, build, manifest, example), request.headers.get("accept"))
+        return _rdf(void_description(site, build, manifest, example), _accept(request), "VoID description of the dataset")
 
     @app.get("/sitemap.xml")
     async def sitemap() -> Response:

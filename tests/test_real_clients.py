@@ -118,3 +118,35 @@ def test_head_answers_wherever_get_does(base: str) -> None:
         got, head = httpx.get(base + path), httpx.head(base + path)
         assert head.status_code == got.status_code == 200, path
         assert head.headers["content-type"] == got.headers["content-type"] and head.content == b"", path
+
+
+def test_gzip_dumps_are_served_as_gzip_with_their_name_inside_and_304(base: str) -> None:
+    import gzip
+
+    import httpx
+
+    listing = httpx.get(base + "dumps/", headers={"Accept": "application/json"}).json()["files"]
+    for entry in [d for d in listing if d["name"].endswith(".gz")]:
+        url = base + "dumps/" + entry["name"]
+        response = httpx.get(url)
+        assert response.headers["content-type"] == "application/gzip" and "content-encoding" not in response.headers
+        assert gzip.decompress(response.content)  # the bytes are the gzip file itself
+        flags, rest = response.content[3], response.content[10:]
+        assert flags & 0x08 and rest.split(b"\0", 1)[0].decode() == entry["name"].removesuffix(".gz")  # gunzip -N
+        again = httpx.get(url, headers={"If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+        part = httpx.get(url, headers={"Range": "bytes=0-9"})
+        assert part.status_code == 206 and part.content == response.content[:10]
+        assert part.headers["etag"] == response.headers["etag"]
+
+
+@pytest.mark.parametrize("path", ["catalog", ".well-known/void"])
+def test_catalogue_and_void_have_a_page_for_browsers_and_text_for_plain_clients(base: str, path: str) -> None:
+    import httpx
+
+    page = httpx.get(base + path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert ("<pre>" in page.text and "dcat:" in page.text) or "void:" in page.text
+    text = httpx.get(base + path, headers={"Accept": "text/plain"})
+    assert text.headers["content-type"].startswith("text/plain") and len(Graph().parse(data=text.text, format="turtle")) > 5
+    assert len(Graph().parse(base + path, format="turtle")) > 5  # rdflib by URL
