@@ -16,9 +16,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
+import yaml
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from rdflib import Graph
 
 from loaders.vocab import PREFIXES
@@ -26,6 +28,16 @@ from server.entities import Description, EntityReader
 from server.negotiation import choose
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+MESSAGES: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "templates" / "messages.yaml").read_text("utf-8"))
+
+
+@pass_context
+def _translate(context: Context, text: str) -> str:
+    """{{ t("English text") }} in the page's language (`lang`), from templates/messages.yaml."""
+    return MESSAGES.get(text, {}).get(context.get("lang", "en"), text)
+
+
+TEMPLATES.globals["t"] = _translate
 DOCUMENT_TYPES = {
     "text/html": ("html", "HTML page"),
     "text/turtle": ("ttl", "Turtle"),
@@ -96,6 +108,15 @@ def json_ld_document(triples: list[ox.Triple]) -> bytes:
     """JSON-LD with our prefixes as its @context, compacted, so it reads as `s3:partner`, not full IRIs."""
     graph = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
     return graph.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
+
+
+PAGE_LANGUAGES = ("en", "nl", "fr", "sv", "pl")  # the languages of the seeds, the ontology's labels and the page text
+
+
+def page_language(languages: list[str]) -> str:
+    """The language a page is written in: the reader's first that pages offer (English at the latest).
+    Labels still follow the reader's whole list, so a page may quote a label in another language."""
+    return next((code for code in languages if code in PAGE_LANGUAGES), "en")
 
 
 def best_label(labels: list[ox.Literal], languages: list[str]) -> str | None:
@@ -176,7 +197,7 @@ def render_html(description: Description, addresses: Addresses, languages: list[
     ]
     title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
     return TEMPLATES.get_template("entity.html").render(
-        lang=languages[0],
+        lang=page_language(languages),
         title=title,
         iri=description.iri,
         types=types,
@@ -215,9 +236,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
         served, media = (named, named) if named else choose_document(request.headers.get("accept"))
         build, _ = reader.store()
         variant = DOCUMENT_TYPES[media][0] + ("" if served == media else "-as-" + re.sub(r"[^a-z0-9]+", "-", served))
-        etag = f'"{build}-{variant}-{languages[0]}"'
+        etag = f'"{build}-{variant}-{"-".join(languages[:4])}"'  # tags are checked: letters and digits only
         created = reader.created()
-        headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": languages[0]}
+        headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": page_language(languages)}
         if created is not None:
             headers["Last-Modified"] = formatdate(created, usegmt=True)
         safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
@@ -237,7 +258,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
             )
             if media == "text/html":
                 page = TEMPLATES.get_template("not_found.html").render(
-                    lang=languages[0], iri=addresses.iri(path), term=term, search_query=search
+                    lang=page_language(languages), iri=addresses.iri(path), term=term, search_query=search
                 )
                 return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
             return Response(

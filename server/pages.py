@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse, Response
 from loaders.store import NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from server.entities import EntityReader
-from server.linked_data import TEMPLATES, Addresses, best_label, preferred_languages
+from server.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.negotiation import choose
 from server.per_build import PerBuild
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
-SORT_LANGUAGES = ("en", "nl", "fr", "sv", "pl")  # the languages of the ontology's and the seeds' labels
+SORT_LANGUAGES = PAGE_LANGUAGES  # the languages of the ontology's and the seeds' labels
 SEARCH_LIMIT = 100
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -148,7 +148,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         ]
         builds = published.recent() if published is not None else []
         return TEMPLATES.get_template("home.html").render(
-            lang=langs[0], classes=classes, programmes=programmes, budgets=budgets, builds=builds
+            lang=page_language(langs), classes=classes, programmes=programmes, budgets=budgets, builds=builds
         )
 
     @app.get("/browse/{name}", response_class=HTMLResponse)
@@ -170,7 +170,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         shown = [link(iri, labels, langs) for iri in chosen]
         class_label = best_label(_labels(store, [S3 + name]).get(S3 + name, []), langs) or name
         page_html = TEMPLATES.get_template("browse.html").render(
-            lang=langs[0],
+            lang=page_language(langs),
             class_label=class_label,
             items=shown,
             total=total,
@@ -200,7 +200,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
                 items.append(
                     {**link(_value(row["s"]), {}, langs), "label": _value(label), "lang": getattr(label, "language", None)}
                 )
-        return TEMPLATES.get_template("search.html").render(lang=langs[0], q=q, items=items, limit=SEARCH_LIMIT)
+        return TEMPLATES.get_template("search.html").render(lang=page_language(langs), q=q, items=items, limit=SEARCH_LIMIT)
 
     def graph_document(request: Request, suffix: str, name: str, page: Callable[[list[ox.Triple], list[str]], str]) -> Response:
         """A named graph of the store at its namespace address: HTML documentation or RDF."""
@@ -246,7 +246,7 @@ def _shapes_page(triples: list[ox.Triple], langs: list[str]) -> str:
     for node in sorted(n for n in shapes if n.startswith("https://w3id.org/s3kg/shapes#")):
         label = (shapes[node].get("label") or [node.rsplit("#", 1)[-1]])[0]
         rows.append({"name": node.rsplit("#", 1)[-1], "label": label, "messages": sorted(set(rules.get(node, [])))})
-    return TEMPLATES.get_template("shapes.html").render(lang=langs[0], shapes=rows)
+    return TEMPLATES.get_template("shapes.html").render(lang=page_language(langs), shapes=rows)
 
 
 def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:
@@ -271,7 +271,7 @@ def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:
     ontology = "https://w3id.org/s3kg/ontology"
     header = by_subject[ontology]
     return TEMPLATES.get_template("ontology.html").render(
-        lang=langs[0],
+        lang=page_language(langs),
         title=best_label(header[PREFIXES["dcterms"] + "title"], langs),
         description=best_label(header[PREFIXES["dcterms"] + "description"], langs),
         namespace=S3,

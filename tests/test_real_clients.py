@@ -150,3 +150,43 @@ def test_catalogue_and_void_have_a_page_for_browsers_and_text_for_plain_clients(
     text = httpx.get(base + path, headers={"Accept": "text/plain"})
     assert text.headers["content-type"].startswith("text/plain") and len(Graph().parse(data=text.text, format="turtle")) > 5
     assert len(Graph().parse(base + path, format="turtle")) > 5  # rdflib by URL
+
+
+def test_the_page_says_the_language_it_is_written_in(base: str) -> None:
+    import httpx
+
+    page = httpx.get(base + ENTITY, headers={"Accept": "text/html", "Accept-Language": "de, fr;q=0.9"})
+    assert page.headers["content-language"] == "fr" and '<html lang="fr">' in page.text
+    assert "Déclarations sur" in page.text
+    other = httpx.get(base + ENTITY, headers={"Accept": "text/html", "Accept-Language": "fr"})
+    assert other.headers["etag"] != page.headers["etag"]  # labels follow the whole list: another variant
+
+
+@pytest.mark.parametrize(
+    ("lang", "caption"),
+    [
+        ("en", "Statements about"),
+        ("nl", "Uitspraken over"),
+        ("fr", "Déclarations sur"),
+        ("sv", "Påståenden om"),
+        ("pl", "Stwierdzenia o"),
+    ],
+)
+def test_page_text_is_translated_for_every_language_pages_offer(base: str, lang: str, caption: str) -> None:
+    import httpx
+
+    page = httpx.get(base + ENTITY, params={"lang": lang}, headers={"Accept": "text/html"})
+    assert f"<caption>{caption} " in page.text and page.headers["content-language"] == lang
+
+
+def test_every_template_text_has_every_language() -> None:
+    import re
+    from pathlib import Path
+
+    from server.linked_data import MESSAGES, PAGE_LANGUAGES
+
+    templates = Path(__file__).resolve().parent.parent / "server" / "templates"
+    used = {m for t in templates.glob("*.html") for m in re.findall(r'\bt\("([^"]+)"\)', t.read_text(encoding="utf-8"))}
+    assert used and used <= set(MESSAGES), sorted(used - set(MESSAGES))
+    missing = {text: [lang for lang in PAGE_LANGUAGES[1:] if not MESSAGES[text].get(lang)] for text in MESSAGES}
+    assert not {text: langs for text, langs in missing.items() if langs}
