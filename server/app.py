@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
@@ -194,10 +195,20 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     return app
 
 
+def with_prefixes(query: str) -> str:
+    """The query with a PREFIX line for each of our prefixes it uses and does not declare, so
+    that it runs in any SPARQL client, not only ours (which knows them)."""
+    declared = {m.lower() for m in re.findall(r"(?i)\bPREFIX\s+([\w-]*):", query)}
+    code = re.sub(r"<[^<>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|#[^\n]*", " ", query)  # IRIs, strings, comments aside
+    used = [p for p in PREFIXES if p not in declared and re.search(rf"(?<![\w-]){re.escape(p)}:", code)]
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in used) + query
+
+
 def _examples() -> bytes:
-    """The competency questions, offered as ready examples in the query editor."""
+    """The competency questions, offered as ready examples in the query editor, each standalone."""
     questions = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
-    return json.dumps([{k: q[k] for k in ("id", "question", "query")} for q in questions], ensure_ascii=False).encode()
+    examples = [{"id": q["id"], "question": q["question"], "query": with_prefixes(q["query"])} for q in questions]
+    return json.dumps(examples, ensure_ascii=False).encode()
 
 
 def _errors(app: FastAPI) -> None:

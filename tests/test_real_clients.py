@@ -190,3 +190,20 @@ def test_every_template_text_has_every_language() -> None:
     assert used and used <= set(MESSAGES), sorted(used - set(MESSAGES))
     missing = {text: [lang for lang in PAGE_LANGUAGES[1:] if not MESSAGES[text].get(lang)] for text in MESSAGES}
     assert not {text: langs for text, langs in missing.items() if langs}
+
+
+def test_example_queries_declare_their_prefixes_and_run_in_any_client(base: str, built: Any) -> None:
+    import httpx
+    import pyoxigraph as ox
+
+    from loaders.vocab import PREFIXES
+
+    def answer(result: Any) -> object:
+        return bool(result) if isinstance(result, ox.QueryBoolean) else sorted(str(list(row)) for row in result)
+
+    examples = httpx.get(base + "examples.json").json()
+    assert len(examples) >= 40
+    for example in examples:
+        assert example["query"].startswith("PREFIX "), example["id"]
+        alone = answer(built.store.query(example["query"]))  # no prefixes given: a client that knows none of ours
+        assert alone == answer(built.store.query(example["query"], prefixes=PREFIXES)), example["id"]
