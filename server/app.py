@@ -60,6 +60,37 @@ class ServerConfig:
     cache_bytes: int = 64 << 20  # answers kept per published build; data only changes at a build
 
 
+_QUERY = {"type": "string", "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)."}
+SPARQL_OPENAPI = {
+    "summary": "SPARQL 1.1 Protocol query endpoint",
+    "parameters": [
+        {
+            "name": "query",
+            "in": "query",
+            "schema": _QUERY,
+            "description": "The query (GET). Without one: the service description.",
+        },
+        {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+        {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+        {
+            "name": "format",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "A result format by name (json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, n3 …) or media type.",
+        },
+    ],
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": {"query": _QUERY}, "required": ["query"]}
+            },
+            "application/sparql-query": {"schema": _QUERY},
+        },
+    },
+}
+
+
 class ResultCache:
     """Complete answers of small results, keyed by build id and request, least recently used out.
     The build id in the key means a new build never serves an old answer."""
@@ -120,7 +151,15 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         finally:
             state["pool"].close()
 
-    app = FastAPI(title="s3kg", description="SPARQL endpoint of the S3 knowledge graph", lifespan=lifespan)
+    # No /docs or /redoc: their pages load Swagger UI from a CDN, blank offline; the HTTP API is
+    # described in the README and, as OpenAPI, at /openapi.json.
+    app = FastAPI(
+        title="s3kg",
+        description="SPARQL endpoint and linked data of the S3 knowledge graph",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -145,7 +184,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     async def example_queries() -> Response:
         return Response(examples, media_type="application/json")
 
-    @app.api_route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    @app.api_route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], openapi_extra=SPARQL_OPENAPI)
     async def sparql(request: Request) -> Response:
         body = await request.body()
         parsed = parse_request(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from collections import Counter, defaultdict, deque
@@ -276,8 +277,7 @@ class QueryPool:
             worker.conn.send(job)
             first = await self._recv(worker, lease.deadline)
         except (TimeoutError, OSError, EOFError):
-            lease.end(reuse=False)
-            raise self._failure(lease) from None
+            raise self._failure(lease) from None  # ends the lease
         if first[0] == "error":
             lease.end(reuse=True)
             raise QueryFailed(*first[1])
@@ -316,11 +316,14 @@ class QueryPool:
             limit = self.settings.timeout
             return QueryFailed(503, f"The query did not finish within the time limit of {limit:g} s and was stopped.")
         description = lease.worker.exit_description()
+        memory_like = lease.worker.process.exitcode in (-signal.SIGABRT, -signal.SIGKILL)  # allocation failed, or the OOM killer
         lease.end(reuse=False)
         memory = self.settings.memory_bytes >> 20
+        why = (
+            f", most likely because the query needed more than the memory limit of {memory:,} MB per query" if memory_like else ""
+        )
         return QueryFailed(
             503,
-            f"The query worker stopped ({description}), most likely because the query needed more than the "
-            f"memory limit of {memory:,} MB per query; the query was not answered. Retry in {RETRY_AFTER} s.",
+            f"The query worker stopped ({description}){why}; the query was not answered. Retry in {RETRY_AFTER} s.",
             RETRY_AFTER,
         )

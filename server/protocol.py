@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ class SparqlRequest:
     format: str | None = None  # media type asked for by ?format= (for links)
 
 
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$")
 READ_ONLY = "This is a read-only public endpoint: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not accepted."
 
 
@@ -81,6 +83,11 @@ def parse_request(
         raise ProtocolError(405, f"{method} is not a SPARQL Protocol method; use GET or POST.")
     defaults = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
+    for name, iri in [("default-graph-uri", v) for v in defaults] + [("named-graph-uri", v) for v in named]:
+        if not _ABSOLUTE_IRI.match(iri):
+            raise ProtocolError(
+                400, f"{name} must be an absolute IRI such as https://w3id.org/s3kg/id/graph/provenance; got {iri[:80]!r}."
+            )
     return SparqlRequest(query, defaults, named, _format(params))
 
 

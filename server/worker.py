@@ -53,11 +53,11 @@ class WorkerLimits:
 
 def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
     kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
-    if job.default_graphs:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-    if job.named_graphs:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     try:
+        if job.default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+        if job.named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
         result = store.query(job.query, **kwargs)
     except SyntaxError as error:
         yield "error", (400, f"SPARQL syntax error: {error}")

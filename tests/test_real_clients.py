@@ -207,3 +207,13 @@ def test_example_queries_declare_their_prefixes_and_run_in_any_client(base: str,
         assert example["query"].startswith("PREFIX "), example["id"]
         alone = answer(built.store.query(example["query"]))  # no prefixes given: a client that knows none of ours
         assert alone == answer(built.store.query(example["query"], prefixes=PREFIXES)), example["id"]
+
+
+def test_the_http_api_is_described_offline(base: str) -> None:
+    import httpx
+
+    description = httpx.get(base + "openapi.json").json()
+    sparql = description["paths"]["/sparql"]["get"]
+    assert {p["name"] for p in sparql["parameters"]} >= {"query", "default-graph-uri", "named-graph-uri", "format"}
+    assert "application/sparql-query" in description["paths"]["/sparql"]["post"]["requestBody"]["content"]
+    assert httpx.get(base + "docs").status_code == 404  # no page that needs a CDN

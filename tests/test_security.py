@@ -245,3 +245,13 @@ def test_a_missing_dump_is_404_without_sniffing(base: str) -> None:
     response = httpx.get(base + "dumps/%3Cscript%3Ealert(1)%3C%2Fscript%3E.nt.gz")
     assert response.status_code == 404
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("default-graph-uri", ""), ("named-graph-uri", "AAA"), ("default-graph-uri", "http://e/ x")]
+)
+def test_a_graph_parameter_that_is_not_an_iri_is_400_and_the_worker_lives(base: str, name: str, value: str) -> None:
+    """Found by schemathesis: an empty default-graph-uri stopped the query worker (503)."""
+    response = httpx.get(base + "sparql", params={"query": "ASK {}", name: value})
+    assert response.status_code == 400 and name in response.text
+    assert httpx.get(base + "sparql", params={"query": "ASK { ?s ?p 1 }"}).status_code == 200
