@@ -22,6 +22,7 @@ from loaders import cordis
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
+from loaders.jems import OBJECTIVES_FILE, PUBLISHERS_FILE, load_jems_partners
 from loaders.keep_eu import load_keep_eu, normalise
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
@@ -32,7 +33,9 @@ from loaders.tabular import Reject, Summary
 from loaders.validation import Origin
 from loaders.vocab import S3
 
-EXPORT_KINDS = ("keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-projects", "cordis-organisations")
+EXPORT_KINDS = (
+    "keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-projects", "cordis-organisations", "jems-partners",
+)  # fmt: skip
 
 
 @dataclass
@@ -52,6 +55,15 @@ class Loaded:
     problems: list[SourceProblem] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)
     loads: list[LoadRecord] = field(default_factory=list)
+
+
+def _depends_on(kind: str, cordis_projects: set[str]) -> str:
+    """What else a file's mapping depends on, for its cache key."""
+    if kind == "cordis-organisations":
+        return ",".join(sorted(cordis_projects))
+    if kind == "jems-partners":
+        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE))
+    return ""
 
 
 def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
@@ -142,6 +154,9 @@ def load_exports(
             if kind == "kohesio-beneficiaries":
                 beneficiaries, problems = load_beneficiaries(path, name, minter, countries, sink, progress)
                 return ExportLoad(out, [beneficiaries.summary], beneficiaries.origins), problems
+            if kind == "jems-partners":
+                jems, problems = load_jems_partners(path, name, minter, countries, names, sink, progress)
+                return ExportLoad(out, [jems.summary], jems.origins), problems
             if kind == "cordis-projects":
                 projects, problems = cordis.load_projects(path, name, minter, sink, progress)
                 return ExportLoad(out, [projects.summary], projects.origins, projects.projects), problems
@@ -151,7 +166,7 @@ def load_exports(
     for kind in EXPORT_KINDS:
         for name, path in exports.get(kind, []):
             started = datetime.now(UTC)
-            key = cache.key(kind, path, ",".join(sorted(cordis_projects)) if kind == "cordis-organisations" else "")
+            key = cache.key(kind, path, _depends_on(kind, cordis_projects))
             problems: list[SourceProblem] = []
             load = cache.get(key)
             if load is None:

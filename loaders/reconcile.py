@@ -17,6 +17,10 @@ from loaders.vocab import S3
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
     "programme-acronym": "Projects of the same programme with the same acronym (letter case aside) are the same project.",
+    "programme-name": (
+        "Projects of the same programme with the same name (letters and digits only, case and accents aside; "
+        "names of at least 12 characters, so that acronyms do not meet) are the same project."
+    ),
     "name-country": (
         "Organisations from different sources with the same name (letters and digits only, case and accents aside) "
         "in the same country are the same."
@@ -54,6 +58,13 @@ def reconcile(store: ox.Store) -> dict[str, Graph]:
         store, "?p ?g ?a", "?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p)"
     ):
         by_acronym[(programme, acronym.casefold())].add(project)
+    by_name: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for project, programme, name in _select(
+        store,
+        "?p ?g ?n",
+        "?p a s3:Project ; s3:programme ?g ; dcterms:title|rdfs:label ?n FILTER (isIRI(?p) && STRLEN(?n) >= 12)",
+    ):
+        by_name[(programme, slug(name).replace("-", ""))].add(project)
     by_name_country: dict[tuple[str, str], set[str]] = defaultdict(set)
     for organisation, label, country in _select(
         store, "?o ?l ?c", "?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o)"
@@ -63,6 +74,7 @@ def reconcile(store: ox.Store) -> dict[str, Graph]:
         "same-pic": _links(g for g in by_pic.values() if len(g) > 1),
         "name-country": _links(g for g in by_name_country.values() if len(g) > 1),
         "programme-acronym": _links(g for g in by_acronym.values() if len(g) > 1),
+        "programme-name": _links(g for g in by_name.values() if len(g) > 1),
     }
 
 

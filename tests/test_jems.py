@@ -1,0 +1,100 @@
+"""The Jems partner-list loader: golden output from JSON, the same graph from CSV (another
+publisher's headers and country names) and XLSX, bad rows rejected with their reasons."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from openpyxl import Workbook
+from rdflib import Graph
+from rdflib.compare import to_isomorphic
+from test_golden import GOLDEN, MINTER, _compare, _keep_inputs
+from test_real_exports import _without_file_identity
+
+from loaders.jems import load_jems_partners
+from loaders.ntriples import TripleSink
+from loaders.tabular import Summary
+
+ROWS = json.loads((GOLDEN / "jems" / "partners.json").read_text(encoding="utf-8"))
+POLISH = {
+    "Programme": "Program", "Project name": "Nazwa projektu", "Project acronym": "Akronim", "Partner name": "Nazwa partnera",
+    "Partner role": "Rola partnera", "Partner budget": "Budżet partnera", "Start date": "Data rozpoczęcia",
+    "End date": "Data zakończenia", "NUTS region": "Region NUTS", "Policy objective": "Cel polityki",
+    "Specific objective": "Cel szczegółowy", "Country": "Kraj",
+}  # fmt: skip
+POLISH_COUNTRIES = {"Belgium": "Belgia", "Denmark": "Dania", "Danmark": "Dania"}
+
+
+def _load(path: Path, out: Path) -> tuple[Graph, Summary]:
+    names, countries = _keep_inputs()
+    with TripleSink(out) as sink:
+        load, problems = load_jems_partners(path, "partners", MINTER, countries, names, sink)
+        assert problems == [], problems
+        return sink.graph(), load.summary
+
+
+def test_jems_partner_list_loads_as_golden_with_bad_rows_rejected(tmp_path: Path) -> None:
+    graph, summary = _load(GOLDEN / "jems" / "partners.json", tmp_path / "out.nt")
+    assert (summary.read, summary.loaded, summary.rejected) == (9, 4, 5)
+    reasons = {r.row: (r.column, r.reason.split(" (")[0].split(";")[0]) for r in summary.rejects}
+    assert reasons == {
+        4: ("budget", "an associated partner"),
+        5: ("specific_objective", "not a 2021-2027 specific objective code"),
+        6: ("end", "ends before it starts"),
+        7: ("role", "this project already has a lead partner"),
+        8: ("policy_objective", "RSO2.8 belongs to PO2."),
+    }
+    _compare(graph, GOLDEN / "jems")
+
+
+def test_the_same_rows_as_csv_with_another_publishers_headers_and_as_xlsx_give_the_same_graph(tmp_path: Path) -> None:
+    reference, _ = _load(GOLDEN / "jems" / "partners.json", tmp_path / "json.nt")
+    polish = tmp_path / "partners.csv"
+    with polish.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow([POLISH[c] for c in ROWS[0]])
+        for row in ROWS:
+            writer.writerow([POLISH_COUNTRIES.get(v, v) if c == "Country" else v for c, v in row.items()])
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(ROWS[0]))
+    for row in ROWS:
+        sheet.append(list(row.values()))
+    workbook = tmp_path / "partners.xlsx"
+    book.save(workbook)
+    for path in (polish, workbook):
+        graph, summary = _load(path, tmp_path / f"{path.suffix}.nt")
+        assert (summary.read, summary.loaded, summary.rejected) == (9, 4, 5)
+        assert to_isomorphic(_without_file_identity(graph)) == to_isomorphic(_without_file_identity(reference)), path.name
+
+
+def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tmp_path: Path) -> None:
+    import shutil
+
+    import pyoxigraph as ox
+    from conftest import PROJECT
+
+    from loaders.build import BuildConfig, build
+    from loaders.store import PublishedStore
+
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT / "data", data)
+    (data / "exports").mkdir()
+    shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
+    row = dict(ROWS[0]) | {"Programme": "Interreg V-B - Alpine Space", "Project name": "Alpine clusters", "Project acronym": ""}
+    (data / "exports" / "partners.json").write_text(json.dumps([row]), encoding="utf-8")
+    with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
+        sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n  - {kind: jems-partners, path: exports/partners.json}\n")
+    config = BuildConfig(
+        data_dir=data, sources_file=data / "sources.yaml", store_dir=tmp_path / "store", report_dir=tmp_path / "r"
+    )
+    build(config)
+    store = PublishedStore(config.store_dir).open()
+    query = "SELECT ?a ?b WHERE { GRAPH <https://w3id.org/s3kg/id/graph/reconciliation-programme-name> { ?a owl:sameAs ?b } }"
+    solutions = store.query(query, prefixes={"owl": "http://www.w3.org/2002/07/owl#"})
+    assert isinstance(solutions, ox.QuerySolutions)
+    links = {(row["a"].value, row["b"].value) for row in solutions}
+    assert any("jems-" in a + b and "keep-" in a + b for a, b in links), links
