@@ -18,8 +18,8 @@ RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
     "programme-acronym": "Projects of the same programme with the same acronym (letter case aside) are the same project.",
     "programme-name": (
-        "Projects of the same programme with the same name (letters and digits only, case and accents aside; "
-        "names of at least 12 characters, so that acronyms do not meet) are the same project."
+        "Projects of the same programme with the same name (dcterms:title; letters and digits only, case and accents "
+        "aside) are the same project."
     ),
     "name-country": (
         "Organisations from different sources with the same name (letters and digits only, case and accents aside) "
@@ -62,7 +62,7 @@ def reconcile(store: ox.Store) -> dict[str, Graph]:
     for project, programme, name in _select(
         store,
         "?p ?g ?n",
-        "?p a s3:Project ; s3:programme ?g ; dcterms:title|rdfs:label ?n FILTER (isIRI(?p) && STRLEN(?n) >= 12)",
+        "?p a s3:Project ; s3:programme ?g ; dcterms:title ?n FILTER isIRI(?p)",
     ):
         by_name[(programme, slug(name).replace("-", ""))].add(project)
     by_name_country: dict[tuple[str, str], set[str]] = defaultdict(set)
