@@ -23,6 +23,11 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
     echo "test.sh: libseccomp is missing; install Debian's 'libseccomp2' package (the server refuses to start without it)" >&2
   fi
 fi
+# Comunica 4 for tests/test_comunica.py, where Node.js is present (skipped, saying why, elsewhere).
+if command -v npm >/dev/null 2>&1 && [ ! -x .comunica/node_modules/.bin/comunica-sparql ]; then
+  npm install --silent --no-audit --no-fund --prefix .comunica @comunica/query-sparql@4 >/dev/null \
+    || echo "test.sh: could not install Comunica from npm; tests/test_comunica.py will be skipped" >&2
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

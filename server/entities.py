@@ -38,16 +38,15 @@ class Description:
         return self.triples + self.incoming + label_triples
 
     def quads(self) -> list[ox.Quad]:
-        """The same statements as `graph()`: the entity's own, each in the named graph of every
-        source stating it (in the default graph when no source graph does), and the incoming links
-        and labels in the default graph. Quads add where a statement comes from; they drop nothing."""
-        quads = []
+        """The document as quads: every statement of `graph()` in the default graph (so a reader of
+        the default graph gets exactly the triple document), and each of the entity's own statements
+        also in the named graph of every source stating it. Quads add where a statement comes from;
+        they drop nothing."""
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.graph()]
         for t in self.triples:
-            graphs = sorted(self.graphs.get((t.predicate.value, str(t.object), "out"), set()))
-            targets: list[ox.NamedNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in graphs] or [ox.DefaultGraph()]
-            quads += [ox.Quad(t.subject, t.predicate, t.object, target) for target in targets]
-        own = len(self.triples)
-        return quads + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.graph()[own:]]
+            for graph in sorted(self.graphs.get((t.predicate.value, str(t.object), "out"), set())):
+                quads.append(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)))
+        return quads
 
 
 class EntityReader:

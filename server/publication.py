@@ -86,13 +86,26 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
         if entry is None:
             return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
         path = published.dumps_dir(build.build_id) / name
-        etag = f'"{entry["sha256"]}"'
-        headers = {"ETag": etag, "X-License": "CC-BY-4.0", "Cache-Control": "public, max-age=3600"}
+        media, encoded = str(entry["media_type"]), False
+        if name.endswith(".gz"):
+            # A gzip file is served as what it is (application/gzip: browsers save it, as named), or,
+            # to an RDF client that asks for its content and accepts gzip (Comunica), as that content
+            # with Content-Encoding: gzip. The bytes, Range offsets and ETag are the file's either way;
+            # the ETag names the variant, as the headers differ.
+            wanted = choose(request.headers.get("accept"), ["application/gzip", media]) == media
+            encoded = wanted and "gzip" in request.headers.get("accept-encoding", "").lower()
+            media = media if encoded else "application/gzip"
+        etag = f'"{entry["sha256"]}{"-content-encoding-gzip" if encoded else ""}"'
+        headers = {
+            "ETag": etag,
+            "X-License": "CC-BY-4.0",
+            "Cache-Control": "public, max-age=3600",
+            "Vary": "Accept, Accept-Encoding",
+        }
+        if encoded:
+            headers["Content-Encoding"] = "gzip"
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
-        # A .gz file is served as what it is (gzip), never as its content with a Content-Encoding:
-        # the bytes, their ETag and Range offsets are then the file's, whatever the client does.
-        media = "application/gzip" if name.endswith(".gz") else str(entry["media_type"])
         return FileResponse(path, media_type=media, headers=headers)
 
     @app.get("/catalog")
