@@ -23,13 +23,13 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
 from loaders.jems import OBJECTIVES_FILE, PUBLISHERS_FILE, load_jems_partners
-from loaders.keep_eu import load_keep_eu, normalise
+from loaders.keep_eu import load_keep_eu
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
 from loaders.progress import Progress
 from loaders.provenance import LoadRecord, code_version, sha256_of
-from loaders.tabular import Reject, Summary
+from loaders.tabular import Reject, Summary, normalise
 from loaders.validation import Origin
 from loaders.vocab import S3
 

@@ -33,10 +33,9 @@ from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
 from loaders.iris import slug as _slug
-from loaders.keep_eu import normalise
 from loaders.ntriples import Row, TripleSink, day, plain, text
 from loaders.progress import Progress
-from loaders.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, source_document
+from loaders.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, programme_by_name, source_document
 from loaders.validation import Origin
 from loaders.vocab import COUNTRY, S3
 
@@ -166,18 +165,6 @@ class _Mapper:
                 out.add(scheme, SKOS.hasTopConcept, concept)
         return concept
 
-    def programme(self, out: Row, name: str) -> URIRef:
-        known = self.programmes.get(normalise(name))
-        if known is not None:
-            return known
-        iri = self.minter.entity("programme", "jems-" + slug(name))
-        if out.first(iri):
-            out.add(iri, RDF.type, S3.Programme)
-            out.add(iri, RDFS.label, text(name, "en"))
-            out.add(iri, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", "2021-2027"))
-            out.add(iri, DCTERMS.source, self.source)
-        return iri
-
     def role(self, out: Row, code: str) -> URIRef:
         concept = self.minter.entity("concept", "partner-roles", ROLE_CONCEPTS[code])
         if code == "AP" and out.first(concept):  # the seeds name lead partners and partners, not this one
@@ -235,7 +222,11 @@ class _Mapper:
                 out.add(project, S3.acronym, plain(acronym))
             out.add(project, SDO.startDate, day(start))
             out.add(project, SDO.endDate, day(end))
-            out.add(project, S3.programme, self.programme(out, programme_name))
+            out.add(
+                project,
+                S3.programme,
+                programme_by_name(out, self.minter, self.programmes, programme_name, "jems", "2021-2027", self.source),
+            )
             out.add(project, S3.specificObjective, self.objective(out, code))
             out.add(project, DCTERMS.source, self.source)
         if out.first(organisation):

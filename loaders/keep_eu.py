@@ -37,6 +37,7 @@ from loaders.tabular import (
     check_within_total,
     money,
     parse_amount,
+    programme_by_name,
     source_document,
     source_iri,
     theme,
@@ -61,10 +62,6 @@ PARTNER_COLUMNS = [
 ]  # fmt: skip
 PERIODS = {"2014-2020", "2021-2027"}
 KEEP_THEMES = ("keep-eu-themes", "keep.eu themes")
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
 @dataclass
@@ -140,16 +137,7 @@ class _Workbook:
         return SheetRows(records(), rows_in_sheet - 1 if rows_in_sheet else None), summary
 
     def programme(self, name: str, period: str, out: Row) -> URIRef:
-        known = self.programmes.get(normalise(name))
-        if known is not None:
-            return known
-        iri = self.minter.entity("programme", "keep-" + slug(name))
-        if out.first(iri):
-            out.add(iri, RDF.type, S3.Programme)
-            out.add(iri, RDFS.label, text(name, "en"))
-            out.add(iri, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
-            out.add(iri, DCTERMS.source, self.source)
-        return iri
+        return programme_by_name(out, self.minter, self.programmes, name, "keep", period, self.source)
 
     def project(self, out: Row, row: dict[str, object], summary: Summary, line: int) -> bool:
         """Add one project row (never merged: a repeat is rejected as a duplicate)."""

@@ -298,6 +298,27 @@ def theme(row: Row, minter: IriMinter, scheme: tuple[str, str], code: str, label
     return concept
 
 
+def normalise(name: str) -> str:
+    """A programme name as names are matched across sources: letters and digits only, case aside."""
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def programme_by_name(
+    out: Row, minter: IriMinter, programmes: dict[str, URIRef], name: str, prefix: str, period: str, source: URIRef
+) -> URIRef:
+    """The known programme of this name (CCI table, curated), or a new one minted from the name."""
+    known = programmes.get(normalise(name))
+    if known is not None:
+        return known
+    iri = minter.entity("programme", f"{prefix}-{slug(name)}")
+    if out.first(iri):
+        out.add(iri, RDF.type, S3.Programme)
+        out.add(iri, RDFS.label, text(name, "en"))
+        out.add(iri, S3.programmingPeriod, minter.entity("concept", "programming-periods", period))
+        out.add(iri, DCTERMS.source, source)
+    return iri
+
+
 def money(row: Row, owner: URIRef, name: str, predicate: URIRef, amount: Decimal, currency: str = "EUR") -> None:
     """An exact amount in a currency, as a node below its owner (`<owner>/<name>`)."""
     node = URIRef(f"{owner}/{name}")

@@ -27,10 +27,11 @@ from loaders.curated.load import load_curated
 from loaders.curated.mapper import canonical_decimal
 from loaders.curated.registry import Context
 from loaders.iris import IriMinter
-from loaders.keep_eu import load_keep_eu, normalise
+from loaders.keep_eu import load_keep_eu
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
+from loaders.tabular import normalise
 from loaders.vocab import PREFIXES
 
 GOLDEN = Path(__file__).parent / "golden"
