@@ -176,8 +176,7 @@ class Header:
             return {"__width__": str(len(record))}
         if len(record) < self.width and any(p >= len(record) for p in self.positions.values()):
             return {"__width__": str(len(record))}
-        row = {name: record[position] for name, position in self.positions.items()}
-        return row
+        return {name: record[position] for name, position in self.positions.items()}
 
 
 class SheetRows:

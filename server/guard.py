@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pyparsing import ParseException
+from rdflib import URIRef
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -140,17 +141,14 @@ def parsed_endpoints(query: str, prefixes: Mapping[str, str], base_iri: str | No
             "This query names SERVICE, and this endpoint could not check it with its SPARQL parser "
             f"({type(error).__name__}); write it without unusual escapes or comments."
         ) from None
-    return [
-        str(term) if term is not None and not term.startswith("?") and type(term).__name__ == "URIRef" else None
-        for term in _services(algebra.algebra)
-    ]
+    return [str(term) if isinstance(term, URIRef) else None for term in _services(algebra.algebra)]
 
 
 def _refuse(endpoint: str | None, allowed: set[str]) -> None:
-    if endpoint is None or not urlsplit(endpoint).scheme or urlsplit(endpoint).hostname is None:
+    parts = urlsplit(endpoint) if endpoint else None
+    if endpoint is None or parts is None or not parts.scheme or parts.hostname is None:
         raise ForbiddenQuery("SERVICE needs a fixed absolute IRI here; variable or relative endpoints are not allowed.")
-    host = (urlsplit(endpoint).hostname or "").lower()
-    if host not in allowed:
+    if parts.hostname.lower() not in allowed:
         hosts = ", ".join(sorted(allowed)) or "none"
         raise ForbiddenQuery(
             f"SERVICE <{endpoint}> is not allowed: this endpoint does not query other servers "

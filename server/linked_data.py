@@ -26,6 +26,7 @@ from rdflib import Graph
 from loaders.vocab import PREFIXES
 from server.entities import Description, EntityReader
 from server.negotiation import choose
+from server.results import RDF_ALIASES
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 MESSAGES: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "templates" / "messages.yaml").read_text("utf-8"))
@@ -54,23 +55,13 @@ RDF_FORMATS = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
 }
-# Other names clients use for these documents (rdflib: text/plain for N-Triples, text/n3 for N3,
-# whose subset Turtle is; application/json means JSON-LD here); served under the name asked for.
-DOCUMENT_ALIASES = {
-    "text/plain": "application/n-triples",
-    "text/n3": "text/turtle",
-    "text/rdf+n3": "text/turtle",
-    "application/x-turtle": "text/turtle",
-    "application/json": "application/ld+json",
-    "application/xml": "application/rdf+xml",
-}
 EXTENSIONS = {ext: media for media, (ext, _) in DOCUMENT_TYPES.items()}
 
 
 def choose_document(accept: str | None) -> tuple[str, str]:
     """(the media type to answer with, the document format it names) for an Accept header."""
-    served = choose(accept, [*DOCUMENT_TYPES, *DOCUMENT_ALIASES])
-    return served, DOCUMENT_ALIASES.get(served, served)
+    served = choose(accept, [*DOCUMENT_TYPES, *RDF_ALIASES])
+    return served, RDF_ALIASES.get(served, served)
 
 
 ONTOLOGY_NAMESPACE = "https://w3id.org/s3kg/ontology#"
@@ -210,7 +201,7 @@ def render_html(description: Description, addresses: Addresses, languages: list[
     )
 
 
-def _not_modified(request: Request, etag: str, created: float | None) -> bool:
+def not_modified(request: Request, etag: str, created: float | None = None) -> bool:
     """Conditional GET: If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
@@ -246,7 +237,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
         # other formats are named in the page and reachable by extension and by Accept.
         other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
         headers["Link"] = f'<{addresses.public_url}id/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
-        if _not_modified(request, etag, created):
+        if not_modified(request, etag, created):
             return Response(status_code=304, headers=headers)
         description = reader.describe(addresses.iri(path))
         if description is None:

@@ -139,21 +139,22 @@ class QueryPool:
         self._running: Counter[str] = Counter()
         self._turns = asyncio.Condition()
         self._starting: set[asyncio.Task[None]] = set()  # replacement workers being started
-        for network, count in ((False, settings.workers), (True, settings.network_workers)):
-            for _ in range(count):
-                self._idle[network].put_nowait(self._spawn(network))
+        self._first = [self._spawn(network) for network, count in ((False, settings.workers), (True, settings.network_workers))
+                       for _ in range(count)]  # fmt: skip
+        for worker in self._first:
+            self._idle[worker.limits.network].put_nowait(worker)
 
     def _spawn(self, network: bool) -> WorkerProcess:
         return WorkerProcess(self.backend, WorkerLimits(network=network, memory_bytes=self.settings.memory_bytes))
 
     async def start(self) -> None:
         """Wait until every worker is confined and has the store open; fail if one cannot be confined."""
-        for queue in self._idle.values():
-            for worker in list(queue._queue):  # type: ignore[attr-defined]
-                try:
-                    await self._ready(worker, time.monotonic() + 120)
-                except (EOFError, OSError, TimeoutError):
-                    raise SandboxUnavailable(f"a query worker did not start: {worker.exit_description()}") from None
+        for worker in self._first:
+            try:
+                await self._ready(worker, time.monotonic() + 120)
+            except (EOFError, OSError, TimeoutError):
+                raise SandboxUnavailable(f"a query worker did not start: {worker.exit_description()}") from None
+        self._first.clear()  # from now on the queues alone hold the workers
 
     def close(self) -> None:
         for task in self._starting:

@@ -13,6 +13,7 @@ from rdflib import Graph
 from loaders.store import BuildInfo, PublishedStore
 from server.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
 from server.entities import EntityReader
+from server.linked_data import EXTENSIONS, not_modified
 from server.negotiation import choose
 
 RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml", "application/n-triples": "nt"}
@@ -39,17 +40,9 @@ def _rdf(graph: Graph, accept: str | None, title: str) -> Response:
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
-FORMAT_NAMES = {
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "rdf": "application/rdf+xml",
-    "nt": "application/n-triples",
-}
-
-
 def _accept(request: Request) -> str | None:
-    """?format= names a document (for links); otherwise the Accept header decides."""
-    named = FORMAT_NAMES.get(request.query_params.get("format", ""))
+    """?format= names a document by its extension (for links), as at entity IRIs; otherwise the Accept header decides."""
+    named = EXTENSIONS.get(request.query_params.get("format", ""))
     return named or request.headers.get("accept")
 
 
@@ -104,7 +97,7 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
         }
         if encoded:
             headers["Content-Encoding"] = "gzip"
-        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        if not_modified(request, etag):
             return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=media, headers=headers)
 

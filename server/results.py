@@ -31,19 +31,21 @@ GRAPH_TYPES = {
     "application/n-quads": ox.RdfFormat.N_QUADS,
     "application/trig": ox.RdfFormat.TRIG,
 }
-# Other names clients use for the graph formats (rdflib asks text/plain for N-Triples, text/n3
-# for N3, of which Turtle is the subset we write; application/json means JSON-LD for a graph).
-GRAPH_ALIASES = {
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "text/n3": ox.RdfFormat.TURTLE,
-    "text/rdf+n3": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/turtle": ox.RdfFormat.TURTLE,
-    "application/json": ox.RdfFormat.JSON_LD,
-    "application/x-json+ld": ox.RdfFormat.JSON_LD,
-    "application/xml": ox.RdfFormat.RDF_XML,
+# Other names clients use for RDF documents, and the type each stands for (rdflib asks text/plain
+# for N-Triples, text/n3 for N3, of which Turtle is the subset we write; application/json means
+# JSON-LD for a graph). Served under the name asked for, by the endpoint and the entity IRIs.
+RDF_ALIASES = {
+    "text/plain": "application/n-triples",
+    "text/n3": "text/turtle",
+    "text/rdf+n3": "text/turtle",
+    "application/x-turtle": "text/turtle",
+    "application/turtle": "text/turtle",
+    "application/json": "application/ld+json",
+    "application/x-json+ld": "application/ld+json",
+    "application/xml": "application/rdf+xml",
 }
-GRAPH_OFFERS = {**GRAPH_TYPES, **GRAPH_ALIASES}  # ours first: a wildcard gets Turtle
+# ours first: a wildcard gets Turtle
+GRAPH_OFFERS = {**GRAPH_TYPES, **{alias: GRAPH_TYPES[media] for alias, media in RDF_ALIASES.items()}}
 # ?format= (and output=, results=) names, each standing for a type per query form: results, then graphs
 FORMAT_PARAMETERS = ("format", "output", "results")
 _RESULTS_JSON, _RESULTS_XML = "application/sparql-results+json", "application/sparql-results+xml"

@@ -45,6 +45,9 @@ class QueryJob:
     network: bool = False  # runs on a worker allowed to reach the SERVICE hosts on the allow-list
 
 
+OUT_OF_MEMORY = (503, "The query needed more memory than a query may use here; it was stopped.")
+
+
 @dataclass(frozen=True)
 class WorkerLimits:
     network: bool = False  # False: the worker cannot open a network socket
@@ -66,7 +69,7 @@ def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
         yield "error", (400, f"The query cannot be evaluated: {error}")
         return
     except MemoryError:
-        yield "error", (503, "The query needed more memory than a query may use here; it was stopped.")
+        yield "error", OUT_OF_MEMORY
         return
     limit = RowLimit(job.max_rows)
     try:
@@ -91,7 +94,7 @@ def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
         yield "error", (400, f"The query failed while producing results: {error}")
         return
     except MemoryError:
-        yield "error", (503, "The query needed more memory than a query may use here; it was stopped.")
+        yield "error", OUT_OF_MEMORY
         return
     yield "end", (limit.rows, limit.truncated)
 

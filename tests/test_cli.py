@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -139,28 +141,36 @@ def test_a_bad_setting_is_refused_by_name(tmp_path: Path) -> None:
     assert "base_iri" in result.stderr
 
 
-def _serve(store: Path, port: int) -> subprocess.Popen[bytes]:
-    """`s3kg serve` with two server processes, as users start it."""
+@contextmanager
+def _serving(store: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`s3kg serve` with two server processes, as users start it; on leaving, it must stop cleanly."""
     env = {**os.environ, "S3KG_STORE_DIR": str(store)}
     command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"]
-    return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+
+
+def _first_answer(url: str, params: dict[str, str], seconds: float = 60) -> httpx.Response:
+    """The first answer of a server that is starting (connections are refused until it listens)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(url, params=params, timeout=30)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def test_serve_answers_queries_and_stops_cleanly(store: Path) -> None:
     port = free_port()
-    server = _serve(store, port)
-    try:
-        answer = None
-        for _ in range(200):
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?p s3:acronym 'GoToS3' }"})
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        assert answer is not None and answer.json()["boolean"] is True
-    finally:
-        server.terminate()
-        assert server.wait(timeout=30) == 0
+    with _serving(store, port):
+        answer = _first_answer(f"http://127.0.0.1:{port}/sparql", {"query": "ASK { ?p s3:acronym 'GoToS3' }"})
+    assert answer.json()["boolean"] is True
 
 
 def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: Path) -> None:
@@ -209,16 +219,10 @@ def _server_children(pid: int) -> set[int]:
 
 def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
     port = free_port()
-    server = _serve(store, port)
     url, ask = f"http://127.0.0.1:{port}/sparql", {"query": "ASK { ?p s3:acronym 'GoToS3' }"}
-    try:
+    with _serving(store, port) as server:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url, params=ask, timeout=30)
-                break
-            except httpx.ConnectError:
-                time.sleep(0.1)
+        _first_answer(url, ask)
         time.sleep(3)  # both processes are listening by now
         victim = min(_server_children(server.pid))
         os.kill(victim, signal.SIGKILL)
@@ -228,9 +232,6 @@ def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
         replaced = _server_children(server.pid)
         assert answers == [True] * 20
         assert len(replaced) == 2 and victim not in replaced
-    finally:
-        server.terminate()
-        assert server.wait(timeout=30) == 0
 
 
 def test_sources_lists_exports_with_their_row_accounts_and_unload_removes_one(tmp_path: Path) -> None:

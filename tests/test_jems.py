@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
+from conftest import PROJECT
 from openpyxl import Workbook
 from rdflib import Graph
 from rdflib.compare import to_isomorphic
 from test_golden import GOLDEN, MINTER, _compare, _keep_inputs
 from test_real_exports import _without_file_identity
 
+from loaders.build import BuildConfig, build
 from loaders.jems import load_jems_partners
 from loaders.ntriples import TripleSink
+from loaders.store import PublishedStore
 from loaders.tabular import Summary
 
 ROWS = json.loads((GOLDEN / "jems" / "partners.json").read_text(encoding="utf-8"))
@@ -72,14 +77,6 @@ def test_the_same_rows_as_csv_with_another_publishers_headers_and_as_xlsx_give_t
 
 
 def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tmp_path: Path) -> None:
-    import shutil
-
-    import pyoxigraph as ox
-    from conftest import PROJECT
-
-    from loaders.build import BuildConfig, build
-    from loaders.store import PublishedStore
-
     data = tmp_path / "data"
     shutil.copytree(PROJECT / "data", data)
     (data / "exports").mkdir()

@@ -4,16 +4,24 @@ every format it names, and pyld expanding entity IRIs by URL."""
 
 from __future__ import annotations
 
+import gzip
+import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pyoxigraph as ox
 import pytest
 from live_server import live_server
 from pyld import jsonld
 from rdflib import Dataset, Graph
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
 
+from loaders.vocab import PREFIXES
 from server.backends import EmbeddedBackend
+from server.linked_data import MESSAGES, PAGE_LANGUAGES
 
 ENTITY = "id/project/gotos3"
 SELECT = "SELECT ?a WHERE { ?p s3:acronym ?a } ORDER BY ?a"
@@ -42,8 +50,6 @@ def _graph(result: Any, fmt: str) -> Graph:
     if isinstance(result, Graph):
         return result
     if isinstance(result, dict | list):  # JSON-LD that SPARQLWrapper decoded as JSON
-        import json
-
         return Graph().parse(data=json.dumps(result), format="json-ld")
     text = result.decode("utf-8") if isinstance(result, bytes) else str(result)
     return Graph().parse(data=text, format={TURTLE: "turtle", N3: "n3", JSONLD: "json-ld"}.get(fmt, "xml"))
@@ -112,8 +118,6 @@ def test_pyld_expands_an_entity_iri_and_compacts_with_its_context(base: str) -> 
 
 
 def test_head_answers_wherever_get_does(base: str) -> None:
-    import httpx
-
     for path in ["", "sparql", "catalog", "dumps/", ENTITY, "browse/Project", "search?q=x", "ontology", ".well-known/void"]:
         got, head = httpx.get(base + path), httpx.head(base + path)
         assert head.status_code == got.status_code == 200, path
@@ -121,10 +125,6 @@ def test_head_answers_wherever_get_does(base: str) -> None:
 
 
 def test_gzip_dumps_are_served_as_gzip_with_their_name_inside_and_304(base: str) -> None:
-    import gzip
-
-    import httpx
-
     listing = httpx.get(base + "dumps/", headers={"Accept": "application/json"}).json()["files"]
     for entry in [d for d in listing if d["name"].endswith(".gz")]:
         url = base + "dumps/" + entry["name"]
@@ -142,19 +142,15 @@ def test_gzip_dumps_are_served_as_gzip_with_their_name_inside_and_304(base: str)
 
 @pytest.mark.parametrize("path", ["catalog", ".well-known/void"])
 def test_catalogue_and_void_have_a_page_for_browsers_and_text_for_plain_clients(base: str, path: str) -> None:
-    import httpx
-
     page = httpx.get(base + path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert ("<pre>" in page.text and "dcat:" in page.text) or "void:" in page.text
+    assert "<pre>" in page.text and ("dcat:" in page.text or "void:" in page.text)
     text = httpx.get(base + path, headers={"Accept": "text/plain"})
     assert text.headers["content-type"].startswith("text/plain") and len(Graph().parse(data=text.text, format="turtle")) > 5
     assert len(Graph().parse(base + path, format="turtle")) > 5  # rdflib by URL
 
 
 def test_the_page_says_the_language_it_is_written_in(base: str) -> None:
-    import httpx
-
     page = httpx.get(base + ENTITY, headers={"Accept": "text/html", "Accept-Language": "de, fr;q=0.9"})
     assert page.headers["content-language"] == "fr" and '<html lang="fr">' in page.text
     assert "Déclarations sur" in page.text
@@ -173,18 +169,11 @@ def test_the_page_says_the_language_it_is_written_in(base: str) -> None:
     ],
 )
 def test_page_text_is_translated_for_every_language_pages_offer(base: str, lang: str, caption: str) -> None:
-    import httpx
-
     page = httpx.get(base + ENTITY, params={"lang": lang}, headers={"Accept": "text/html"})
     assert f"<caption>{caption} " in page.text and page.headers["content-language"] == lang
 
 
 def test_every_template_text_has_every_language() -> None:
-    import re
-    from pathlib import Path
-
-    from server.linked_data import MESSAGES, PAGE_LANGUAGES
-
     templates = Path(__file__).resolve().parent.parent / "server" / "templates"
     used = {m for t in templates.glob("*.html") for m in re.findall(r'\bt\("([^"]+)"\)', t.read_text(encoding="utf-8"))}
     assert used and used <= set(MESSAGES), sorted(used - set(MESSAGES))
@@ -193,11 +182,6 @@ def test_every_template_text_has_every_language() -> None:
 
 
 def test_example_queries_declare_their_prefixes_and_run_in_any_client(base: str, built: Any) -> None:
-    import httpx
-    import pyoxigraph as ox
-
-    from loaders.vocab import PREFIXES
-
     def answer(result: Any) -> object:
         return bool(result) if isinstance(result, ox.QueryBoolean) else sorted(str(list(row)) for row in result)
 
@@ -210,8 +194,6 @@ def test_example_queries_declare_their_prefixes_and_run_in_any_client(base: str,
 
 
 def test_the_http_api_is_described_offline(base: str) -> None:
-    import httpx
-
     description = httpx.get(base + "openapi.json").json()
     sparql = description["paths"]["/sparql"]["get"]
     assert {p["name"] for p in sparql["parameters"]} >= {"query", "default-graph-uri", "named-graph-uri", "format"}
