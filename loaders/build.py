@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import yaml
-from rdflib import Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
@@ -25,16 +25,19 @@ from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
+from loaders.matching import describe_matching_rules, match
+from loaders.nuts import NutsTable, load_nuts_table
 from loaders.progress import Progress, silent
 from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
 from loaders.reconcile import describe_rules, reconcile
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
+from loaders.strategies import load_strategy
 from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "cci-table", "curated", *EXPORT_KINDS)
+SOURCE_KINDS = ("country-table", "nuts-table", "cci-table", "curated", "s3-strategy", *EXPORT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -126,18 +129,22 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
     display: dict[str, list[tuple[str, Path]]] = {}  # kind → (name, path) of every file, whichever entry lists it
     for kind, files in sources:
         display.setdefault(kind, []).extend((display_name(p, config.data_dir), p) for p in files)
-    source_doc = {"country-table": "eu-country-table", "cci-table": "cci-codes-2014-2020"}
-    tables = ("country-table", "cci-table")
-    countries = cci = None
+    source_doc = {"country-table": "eu-country-table", "nuts-table": "nuts-2021", "cci-table": "cci-codes-2014-2020"}
+    countries = cci = regions = None
     cci_loaded = False
     for kind, files in sources:
-        for name, path in [(display_name(p, config.data_dir), p) for p in files] if kind in tables else []:
+        for name, path in [(display_name(p, config.data_dir), p) for p in files] if kind in source_doc else []:
             started = datetime.now(UTC)
             progress(f"loading {name}")
             source_iri = minter.entity("source", source_doc[kind])
             if kind == "country-table":
                 countries, found = load_country_table(path, name, source_iri)
                 graph_id, graph = "countries", countries.graph
+            elif kind == "nuts-table":
+                if countries is None:
+                    raise BuildError("the country table must be listed before the NUTS table in data/sources.yaml", [])
+                regions, found = load_nuts_table(path, name, source_iri)
+                graph_id, graph = "nuts-2021", regions.graph(source_iri, countries.from_alpha2)
             else:
                 if countries is None:
                     raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
@@ -157,6 +164,7 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
             config.data_dir,
             countries.codes if countries else frozenset(),
             cci.codes if cci and cci_loaded else None,
+            frozenset(regions.regions) if regions else frozenset(),
         )
         graphs, registry, found = load_curated(curated, ctx)
         result.problems.extend(found)
@@ -167,6 +175,9 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
             result.loads.append(LoadRecord(graph_id, "curated", ((display_name(path, config.data_dir), path),), started, ended))
         for entry in registry.values():
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
+    strategies = [(display_name(p, config.data_dir), p) for kind, files in sources if kind == "s3-strategy" for p in files]
+    if strategies:
+        _load_strategies(strategies, minter, regions, result)
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
         exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
         context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
@@ -177,6 +188,22 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
         result.summaries.extend(loaded.summaries)
         result.loads.extend(loaded.loads)
     return result
+
+
+def _load_strategies(files: list[tuple[str, Path]], minter: IriMinter, regions: NutsTable | None, result: Assembled) -> None:
+    """The S3 strategy files, after the curated data whose source documents and concepts they cite."""
+    if regions is None:
+        fix = "list `{kind: nuts-table, path: reference/nuts-2021.csv}` before the strategies in data/sources.yaml."
+        result.problems.append(SourceProblem(files[0][0], "a strategy needs the NUTS table to place it.", fix=fix))
+        return
+    known = {s for g in result.graphs.values() for s in g.subjects(RDF.type, None) if isinstance(s, URIRef)}
+    for name, path in files:
+        started = datetime.now(UTC)
+        graph, found = load_strategy(path, name, minter, regions, known)
+        result.problems.extend(found)
+        graph_id = f"strategy-{path.stem}"
+        result.graphs[graph_id] = graph
+        result.loads.append(LoadRecord(graph_id, "s3-strategy", ((name, path),), started, datetime.now(UTC)))
 
 
 def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
@@ -310,14 +337,16 @@ def _out_of_space_message(config: BuildConfig, published: PublishedStore, phase:
 
 
 def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph]:
-    """What the build adds to its sources: the reconciliation links (one graph per rule), the
-    provenance of every graph, the ontology and the shapes."""
+    """What the build adds to its sources: the reconciliation and strategy-matching links (one graph
+    per rule), the provenance of every graph, the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
     for load in assembled.loads:
         describe_load(load, minter, provenance)
     describe_rules(minter, provenance)
+    describe_matching_rules(minter, provenance)
     graphs = {minter.graph(f"reconciliation-{rule}"): links for rule, links in reconcile(merged).items()}
+    graphs.update((minter.graph(f"matching-{rule}"), links) for rule, links in match(merged, minter).items())
     graphs[minter.graph("provenance")] = provenance
     graphs[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     graphs[minter.graph("shapes")] = load_shapes(config.shapes_dir)

@@ -22,11 +22,13 @@ from loaders import cordis
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
-from loaders.jems import OBJECTIVES_FILE, PUBLISHERS_FILE, load_jems_partners
+from loaders.jems import PUBLISHERS_FILE, load_jems_partners
 from loaders.keep_eu import load_keep_eu
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
+from loaders.nuts import NUTS_FILE
+from loaders.objectives import OBJECTIVES_FILE
 from loaders.progress import Progress
 from loaders.provenance import LoadRecord, code_version, sha256_of
 from loaders.tabular import Reject, Summary, normalise
@@ -62,7 +64,7 @@ def _depends_on(kind: str, cordis_projects: set[str]) -> str:
     if kind == "cordis-organisations":
         return ",".join(sorted(cordis_projects))
     if kind == "jems-partners":
-        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE))
+        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE))
     return ""
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,18 +33,18 @@ from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
 from loaders.iris import slug as _slug
 from loaders.ntriples import Row, TripleSink, day, plain, text
+from loaders.nuts import NutsTable, UnknownRegion
+from loaders.objectives import ObjectiveConcepts, objective_code
 from loaders.progress import Progress
 from loaders.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, programme_by_name, source_document
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, S3
+from loaders.vocab import COUNTRY, NUTS, S3
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference"
 PUBLISHERS_FILE = REFERENCE / "jems-publishers.yaml"
-OBJECTIVES_FILE = REFERENCE / "specific-objectives-2021-2027.csv"
 REQUIRED = ["programme", "project", "partner", "role", "budget", "start", "end", "region", "policy_objective",
             "specific_objective", "country"]  # fmt: skip
 ROLE_CONCEPTS = {"LP": "lead-partner", "PP": "partner", "AP": "associated-partner"}
-SCHEME = ("objectives-2021-2027", "Policy and specific objectives of cohesion policy and Interreg, 2021-2027")
 
 
 @dataclass
@@ -54,28 +53,10 @@ class JemsLoad:
     origins: dict[URIRef, Origin] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Objectives:
-    """The 2021-2027 objective codes: code → (policy objective or "", English label)."""
-
-    codes: dict[str, tuple[str, str]]
-
-    @classmethod
-    def read(cls, path: Path = OBJECTIVES_FILE) -> Objectives:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return cls({r["code"]: (r["policy_objective"], r["label_en"]) for r in csv.DictReader(handle)})
-
-
 @lru_cache(maxsize=65_536)
 def slug(text: str) -> str:
     """iris.slug, remembered: programme, project and partner names repeat row after row."""
     return _slug(text)
-
-
-def _code(value: str) -> str:
-    """'rso 1.1', ' RSO1.1' (Jems writes one so) → 'RSO1.1'; '1' or 'po 1' → 'PO1'."""
-    cleaned = re.sub(r"\s+", "", value).upper()
-    return f"PO{cleaned}" if cleaned.isdigit() else cleaned
 
 
 def _date(column: str, value: str) -> date:
@@ -136,34 +117,18 @@ def _publisher(header: list[str], tables: dict[str, Any]) -> tuple[dict[str, Any
 class _Mapper:
     def __init__(self, minter: IriMinter, countries: CountryTable, programmes: dict[str, URIRef], source: URIRef):
         self.minter, self.countries, self.programmes, self.source = minter, countries, programmes, source
-        self.objectives = Objectives.read()
+        self.objectives = ObjectiveConcepts(minter, source)
+        self.regions = NutsTable.read()
         self.leads: set[URIRef] = set()
 
-    def objective(self, out: Row, code: str) -> URIRef:
-        """The concept of an objective code, written with its policy objective the first time."""
-        concept = self.minter.entity("concept", SCHEME[0], code.lower())
-        broader, label = self.objectives.codes[code]
-        if out.first(concept):
-            scheme = self.minter.entity("scheme", SCHEME[0])
-            if out.first(scheme):
-                out.add(scheme, RDF.type, SKOS.ConceptScheme)
-                out.add(scheme, RDFS.label, text(SCHEME[1], "en"))
-                out.add(scheme, SKOS.prefLabel, text(SCHEME[1], "en"))
-                out.add(scheme, DCTERMS.source, self.source)
-            out.add(concept, RDF.type, SKOS.Concept)
-            out.add(concept, RDF.type, S3.SpecificObjective if broader else S3.PolicyObjective)
-            out.add(concept, RDFS.label, text(f"{code} {label}", "en"))
-            out.add(concept, SKOS.prefLabel, text(f"{code} {label}", "en"))
-            out.add(concept, SKOS.notation, plain(code))
-            out.add(concept, SKOS.inScheme, scheme)
-            out.add(concept, DCTERMS.source, self.source)
-            if broader:
-                parent = self.objective(out, broader)
-                out.add(concept, S3.broaderObjective, parent)
-                out.add(concept, SKOS.broader, parent)
-            else:
-                out.add(scheme, SKOS.hasTopConcept, concept)
-        return concept
+    def region(self, name: str, alpha3: str) -> str | None:
+        """The NUTS code of a region name as the row gives it (in the row's country), None if blank."""
+        if not name.strip():
+            return None
+        try:
+            return self.regions.resolve(name, self.countries.nuts_prefix(alpha3))
+        except UnknownRegion as error:
+            raise RowRejected("region", name, str(error)) from None
 
     def role(self, out: Row, code: str) -> URIRef:
         concept = self.minter.entity("concept", "partner-roles", ROLE_CONCEPTS[code])
@@ -189,20 +154,21 @@ class _Mapper:
             raise RowRejected("budget", fields["budget"], "an associated partner (AP) has no share of the budget.")
         start, end = _date("start", fields["start"]), _date("end", fields["end"])
         check_order("end", start, end)
-        code = _code(fields["specific_objective"])
-        if code not in self.objectives.codes or not self.objectives.codes[code][0]:
+        code = objective_code(fields["specific_objective"])
+        if code not in self.objectives.objectives.codes or not self.objectives.objectives.codes[code][0]:
             raise RowRejected(
                 "specific_objective", fields["specific_objective"],
                 "not a 2021-2027 specific objective code (RSO1.1-RSO5.2, ISO4.1-ISO4.9, ISO6.1-ISO6.6, ISO7.1-ISO7.4).",
             )  # fmt: skip
-        policy = _code(fields["policy_objective"])
-        if policy and policy != self.objectives.codes[code][0]:
+        policy = objective_code(fields["policy_objective"])
+        if policy and policy != self.objectives.objectives.codes[code][0]:
             raise RowRejected(
-                "policy_objective", fields["policy_objective"], f"{code} belongs to {self.objectives.codes[code][0]}."
+                "policy_objective", fields["policy_objective"], f"{code} belongs to {self.objectives.objectives.codes[code][0]}."
             )
         alpha3 = self.countries.from_name(fields["country"])
         if alpha3 is None:
             raise RowRejected("country", fields["country"], "not a country name of the EU country table (in any EU language).")
+        region = self.region(fields["region"], alpha3)
         programme_name, project_name, partner = fields["programme"].strip(), fields["project"].strip(), fields["partner"].strip()
         project = self.minter.entity("project", "jems-" + slug(programme_name), slug(project_name))
         organisation = self.minter.entity("organisation", "jems-" + slug(f"{partner}-{alpha3}"))
@@ -227,14 +193,14 @@ class _Mapper:
                 S3.programme,
                 programme_by_name(out, self.minter, self.programmes, programme_name, "jems", "2021-2027", self.source),
             )
-            out.add(project, S3.specificObjective, self.objective(out, code))
+            out.add(project, S3.specificObjective, self.objectives.concept(out, code))
             out.add(project, DCTERMS.source, self.source)
         if out.first(organisation):
             out.add(organisation, RDF.type, S3.Organisation)
             out.add(organisation, RDFS.label, text(partner, "und"))
             out.add(organisation, S3.country, COUNTRY[alpha3])
-            if fields["region"].strip():
-                out.add(organisation, SDO.areaServed, text(fields["region"].strip(), "und"))  # a NUTS name, not yet a code
+            if region is not None:
+                out.add(organisation, S3.region, NUTS[region])
             out.add(organisation, DCTERMS.source, self.source)
         out.add(project, S3.hasParticipation, participation)
         out.add(participation, RDF.type, S3.Participation)

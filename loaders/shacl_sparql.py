@@ -4,7 +4,7 @@ Instead of walking focus nodes one by one, every constraint becomes a single que
 finds all the nodes violating it, so validating millions of triples takes a few scans in
 Rust with the data held once, compactly. It covers the part of SHACL our shapes use:
 targets (class, subjects-of, node), property shapes on an IRI or inverse path with
-minCount, maxCount, datatype, class, pattern, minInclusive, nodeKind and uniqueLang,
+minCount, maxCount, datatype, class, pattern, minInclusive, maxInclusive, nodeKind and uniqueLang,
 severities, messages, and SHACL-SPARQL constraints. A shape using anything else is refused
 with an error naming it, never silently skipped. tests/test_shapes.py runs every shape case
 through this engine, pyshacl and rudof, and they must agree.
@@ -24,7 +24,7 @@ from loaders.errors import BuildError
 from loaders.findings import Finding, Severity
 
 SUPPORTED = {
-    SH.path, SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.pattern, SH.minInclusive, SH.nodeKind,
+    SH.path, SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.pattern, SH.minInclusive, SH.maxInclusive, SH.nodeKind,
     SH.uniqueLang, SH.message, SH.severity, SH.name, SH.description, SH.deactivated,
 }  # fmt: skip
 NODE_SHAPE_KEYS = {
@@ -93,6 +93,8 @@ class _Compiler:
             conditions.append(f"isBlank(?v) || !REGEX(STR(?v), {Literal(str(pattern)).n3()})")
         if (minimum := self.shapes.value(prop, SH.minInclusive)) is not None:
             conditions.append(f"!COALESCE(?v >= {_sparql_term(minimum)}, false)")
+        if (maximum := self.shapes.value(prop, SH.maxInclusive)) is not None:
+            conditions.append(f"!COALESCE(?v <= {_sparql_term(maximum)}, false)")
         if (kind := self.shapes.value(prop, SH.nodeKind)) is not None:
             if kind not in NODE_KINDS:
                 raise self.unsupported(node_shape, f"sh:nodeKind {kind}")

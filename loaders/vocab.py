@@ -37,14 +37,17 @@ class S3(DefinedNamespace):
     PolicyObjective: URIRef
     Portfolio: URIRef
     PriorityAxis: URIRef
+    PriorityMatch: URIRef
     Programme: URIRef
     ProgrammingPeriod: URIRef
     Project: URIRef
     Publication: URIRef
+    Region: URIRef
     S3Domain: URIRef
     Sector: URIRef
     SourceDocument: URIRef
     SpecificObjective: URIRef
+    Strategy: URIRef
     TargetGroup: URIRef
     Theme: URIRef
     acronym: URIRef
@@ -74,6 +77,12 @@ class S3(DefinedNamespace):
     interregGeneration: URIRef
     isApproximate: URIRef
     machineTranslated: URIRef
+    matchedPriority: URIRef
+    matchedProject: URIRef
+    matchRule: URIRef
+    matchScore: URIRef
+    naceSector: URIRef
+    nutsLevel: URIRef
     organisationType: URIRef
     participant: URIRef
     partnerBudget: URIRef
@@ -89,11 +98,18 @@ class S3(DefinedNamespace):
     publication: URIRef
     region: URIRef
     s3Domain: URIRef
+    scienceField: URIRef
+    servesPriority: URIRef
     sha256: URIRef
+    sharedCode: URIRef
+    sharedRegion: URIRef
     specificObjective: URIRef
     stepCount: URIRef
+    strategy: URIRef
     subject: URIRef
     targetGroup: URIRef
+    targetsObjective: URIRef
+    territory: URIRef
     theme: URIRef
     totalBudget: URIRef
 
@@ -103,6 +119,8 @@ COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/countr
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 CURRENCY = Namespace("http://publications.europa.eu/resource/authority/currency/")
 NUTS = Namespace("http://data.europa.eu/nuts/code/")
+NUTS_SCHEME = URIRef("http://data.europa.eu/nuts/scheme/2021")
+NACE = Namespace("http://data.europa.eu/ux2/nace2/")
 
 # Prefixes known to every query and used when writing Turtle and JSON-LD.
 PREFIXES = {
@@ -117,4 +135,5 @@ PREFIXES = {
     "prov": "http://www.w3.org/ns/prov#",
     "org": "http://www.w3.org/ns/org#",
     "country": str(COUNTRY),
+    "nuts": str(NUTS),
 }

@@ -27,6 +27,7 @@ PREFIXES = {
     "dcterms": "http://purl.org/dc/terms/",
     "schema": "https://schema.org/",
     "country": "http://publications.europa.eu/resource/authority/country/",
+    "nuts": "http://data.europa.eu/nuts/code/",
 }
 
 

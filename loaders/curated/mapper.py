@@ -23,7 +23,7 @@ from loaders.curated.schema import Field, Kind, RecordType
 from loaders.errors import SourceProblem
 from loaders.iris import is_valid_id, slug
 from loaders.provenance import sha256_of
-from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, S3
+from loaders.vocab import COUNTRY, CURRENCY, LANGUAGE, NUTS, S3
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 CURRENCIES = frozenset(["EUR", "PLN", "SEK", "DKK", "CZK", "HUF", "RON", "BGN", "CHF", "NOK", "GBP", "ISK", "USD"])
@@ -211,6 +211,20 @@ class _RecordMapper:
             return []
         return [COUNTRY[code]]
 
+    def region(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
+        code = self.scalar(node, f, "a NUTS code")
+        if code is None:
+            return []
+        if code not in self.ctx.regions:
+            self.fail(
+                node,
+                f,
+                f"'{code}' is not a NUTS 2021 code of data/reference/nuts-2021.csv.",
+                "use a NUTS code such as BE2 (Flanders) or FRE (Hauts-de-France); a country is its two letters, e.g. SE.",
+            )
+            return []
+        return [NUTS[code]]
+
     def language(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
         code = self.scalar(node, f, "a language code")
         if code is None or not re.match(r"^[A-Z]{3}$", code):
@@ -307,6 +321,7 @@ class _RecordMapper:
         Kind.REF: reference,
         Kind.SCHEME: scheme,
         Kind.COUNTRY: country,
+        Kind.REGION: region,
         Kind.LANGUAGE: language,
         Kind.FILE: file,
         Kind.AMOUNT: amount,

@@ -72,13 +72,13 @@ def _convert(node: yaml.Node, file: str, problems: list[SourceProblem]) -> Node:
     raise TypeError(f"unexpected YAML node {node!r}")  # aliases are resolved by compose()
 
 
-def read_records(path: Path, display_name: str) -> tuple[list[Record], list[SourceProblem]]:
-    """Parse `path` into records; syntax errors come back as problems, never raised."""
-    problems: list[SourceProblem] = []
+def read_document(path: Path, display_name: str) -> tuple[Node | None, list[SourceProblem]]:
+    """Parse a YAML file into nodes that know their lines; syntax errors and an empty file come
+    back as problems, never raised."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        return [], [SourceProblem(display_name, f"is not UTF-8 text ({err.reason}).", fix="save it as UTF-8.")]
+        return None, [SourceProblem(display_name, f"is not UTF-8 text ({err.reason}).", fix="save it as UTF-8.")]
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as err:
@@ -87,11 +87,19 @@ def read_records(path: Path, display_name: str) -> tuple[list[Record], list[Sour
         column = f", column {mark.column + 1}" if mark is not None else ""
         message = f"is not valid YAML{column}: {err.problem or err.context}."
         fix = "correct the YAML syntax at that line (indentation, quotes, ':' after keys)."
-        return [], [SourceProblem(display_name, message, line=line, fix=fix)]
+        return None, [SourceProblem(display_name, message, line=line, fix=fix)]
     if root is None:  # zero bytes, or only comments: publishing nothing from it silently would lose data
         fix = "add its records, or remove the file from data/sources.yaml if it is meant to go."
-        return [], [SourceProblem(display_name, "is empty: it has no records.", fix=fix)]
-    top = _convert(root, display_name, problems)
+        return None, [SourceProblem(display_name, "is empty: it has no records.", fix=fix)]
+    problems: list[SourceProblem] = []
+    return _convert(root, display_name, problems), problems
+
+
+def read_records(path: Path, display_name: str) -> tuple[list[Record], list[SourceProblem]]:
+    """Parse `path` into records; syntax errors come back as problems, never raised."""
+    top, problems = read_document(path, display_name)
+    if top is None:
+        return [], problems
     if not isinstance(top.data, list):
         problems.append(
             SourceProblem(display_name, "must be a list of records.", line=top.line, fix="start each record with '- type: ...'.")

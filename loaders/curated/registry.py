@@ -23,6 +23,7 @@ class Context:
     data_dir: Path
     countries: frozenset[str]
     cci_codes: frozenset[str] | None  # None: the CCI table did not load, so codes are not checked
+    regions: frozenset[str] = frozenset()  # NUTS codes
 
 
 @dataclass(frozen=True)

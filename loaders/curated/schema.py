@@ -26,6 +26,7 @@ class Kind(Enum):
     IRI = "iri"  # http(s) IRI
     REF = "ref"  # id of another record
     COUNTRY = "country"  # EU authority country code (alpha-3)
+    REGION = "region"  # NUTS 2021 code (level 0 for a whole country)
     LANGUAGE = "language"  # EU authority language code (alpha-3)
     AMOUNT = "amount"  # {amount, currency, approximate}
     FILE = "file"  # path under data/, checksummed
@@ -187,6 +188,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 ref("strand", S3.cooperationStrand, "concept", S3.CooperationStrand),
                 ref("period", S3.programmingPeriod, "concept", S3.ProgrammingPeriod, required=True),
                 concept_refs("fund", S3.fund, S3.Fund),
+                Field("territory", Kind.REGION, S3.territory, many=True),
             ),
         ),
         RecordType(
@@ -221,6 +223,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 *COMMON,
                 ref("org_type", S3.organisationType, "concept", S3.OrganisationType),
                 Field("country", Kind.COUNTRY, S3.country),
+                Field("region", Kind.REGION, S3.region),
             ),
         ),
         RecordType("place", "place", (S3.Place,), (*COMMON, Field("country", Kind.COUNTRY, S3.country))),
