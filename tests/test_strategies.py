@@ -1,0 +1,162 @@
+"""Regions, strategies and matching: NUTS names resolve to codes (or are refused with the
+reason), a strategy file with mistakes is refused naming line and field, and the matcher finds
+exactly the links known to hold in small cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, URIRef
+
+from loaders.iris import IriMinter
+from loaders.matching import match
+from loaders.nuts import NutsTable, UnknownRegion
+from loaders.strategies import load_strategy
+from loaders.vocab import S3
+
+MINTER = IriMinter("http://example.org/id/")
+TABLE = NutsTable.read()
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "code"),
+    [
+        ("Prov. West-Vlaanderen", "BE", "BE25"),
+        ("West-Vlaanderen", None, "BE25"),
+        ("prov. oost-vlaanderen", "BE", "BE23"),
+        ("Syddanmark", "DK", "DK03"),
+        ("Limburg", "NL", "NL42"),
+        ("Luxembourg", "BE", "BE34"),
+        ("Luxembourg", "LU", "LU00"),
+        ("Brussels Hoofdstedelijk Gewest", None, "BE10"),
+        ("Podlaskie Voivodeship", "PL", "PL84"),
+        ("SLASKIE", "PL", "PL22"),
+        ("Övre Norrland", "SE", "SE33"),
+    ],
+)
+def test_a_region_name_as_exports_write_it_resolves_to_its_code(name: str, country: str | None, code: str) -> None:
+    assert TABLE.resolve(name, country) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "reason"),
+    [
+        ("Limburg", None, "names several NUTS regions (BE22, NL42)"),
+        ("Atlantis", None, "no NUTS 2021 region is named so"),
+        ("Syddanmark", "SE", "no NUTS 2021 region in SE is named so"),
+    ],
+)
+def test_an_unknown_or_ambiguous_region_name_is_refused_with_the_reason(name: str, country: str | None, reason: str) -> None:
+    with pytest.raises(UnknownRegion, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        TABLE.resolve(name, country)
+
+
+def test_every_region_but_a_country_has_its_broader_region_in_the_table() -> None:
+    assert all(r.broader is not None and r.broader in TABLE for r in TABLE.regions.values() if r.level > 0)
+    assert {r.level for r in TABLE.regions.values()} == {0, 1, 2}
+    assert len([r for r in TABLE.regions.values() if r.level == 0]) == 37
+
+
+GOOD = """id: test-2021-2027
+region: BE2
+language: nl
+period: "2021-2027"
+title: {nl: "Teststrategie", en: "Test strategy"}
+priorities:
+  - id: textiel
+    name: {nl: "Textiel", en: "Textiles"}
+    nace: [C13, C14.1]
+    science_fields: ["2.5"]
+    objectives: [RSO1.1]
+"""
+
+
+def _load(tmp_path: Path, text: str) -> tuple[Graph, list[str]]:
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text, encoding="utf-8")
+    graph, problems = load_strategy(path, "strategies/strategy.yaml", MINTER, TABLE, set())
+    return graph, [str(p) for p in problems]
+
+
+def test_a_strategy_file_maps_to_a_strategy_with_its_priority_and_codes(tmp_path: Path) -> None:
+    graph, problems = _load(tmp_path, GOOD)
+    assert problems == []
+    priority = URIRef("http://example.org/id/strategy/test-2021-2027/priority/textiel")
+    assert (priority, S3.naceSector, URIRef("http://data.europa.eu/ux2/nace2/C141")) in graph
+    assert (
+        URIRef("http://example.org/id/strategy/test-2021-2027"),
+        S3.region,
+        URIRef("http://data.europa.eu/nuts/code/BE2"),
+    ) in graph
+    objective = graph.value(priority, S3.targetsObjective)
+    assert objective == URIRef("http://example.org/id/concept/objectives-2021-2027/rso1.1")
+
+
+MISTAKES = [  # (text replaced, by what), line, field, what the problem says
+    (("region: BE2", "region: BX9"), 2, "region", "'BX9' is not a NUTS 2021 code."),
+    (('name: {nl: "Textiel", en: "Textiles"}', 'name: {nl: "Textiel"}'), 8, "name", "needs the name in the strategy's language"),
+    (("nace: [C13, C14.1]", "nace: [C13, textiles]"), 9, "nace", "'textiles' is not a NACE Rev. 2 code."),
+    (("objectives: [RSO1.1]", "objectives: [RSO9.9]"), 11, "objectives", "'RSO9.9' is not a 2021-2027 objective code."),
+    (('period: "2021-2027"', "source: [seed-999]"), 4, "source", "no source document 'seed-999' is known."),
+    (("    objectives: [RSO1.1]", "    matches: [gotos3-domains/silk]"), 11, "matches", "no concept 'gotos3-domains/silk'"),
+    (("priorities:", "priority:"), 7, "priority", "unknown field 'priority'."),
+]
+
+
+@pytest.mark.parametrize(("change", "line", "field", "message"), MISTAKES)
+def test_a_strategy_file_with_a_mistake_is_refused_naming_line_and_field(
+    tmp_path: Path, change: tuple[str, str], line: int, field: str, message: str
+) -> None:
+    graph, problems = _load(tmp_path, GOOD.replace(*change))
+    assert len(graph) == 0
+    assert any(f"strategy.yaml:{line}," in p and f"field '{field}'" in p and message in p for p in problems), problems
+
+
+CASE = """
+@prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix nuts: <http://data.europa.eu/nuts/code/> .
+@prefix ex: <http://example.org/> .
+ex:flanders s3:region nuts:BE2 . ex:belgium s3:region nuts:BE .
+ex:p-textiles a s3:S3Domain ; s3:strategy ex:flanders ; s3:targetsObjective ex:rso11 ; rdfs:label "Textiles"@en .
+ex:p-design a s3:S3Domain ; s3:strategy ex:flanders ; skos:exactMatch ex:design .
+ex:p-national a s3:S3Domain ; s3:strategy ex:belgium ; s3:targetsObjective ex:rso11 .
+ex:in-region a s3:Project ; s3:specificObjective ex:rso11 ; s3:hasParticipation [ s3:participant [ s3:region nuts:BE25 ] ] .
+ex:own-region a s3:Project ; s3:specificObjective ex:rso11 ; s3:region nuts:BE23 .
+ex:elsewhere a s3:Project ; s3:specificObjective ex:rso11 ; s3:hasParticipation [ s3:participant [ s3:region nuts:NL41 ] ] .
+ex:other-code a s3:Project ; s3:specificObjective ex:rso28 ; s3:hasParticipation [ s3:participant [ s3:region nuts:BE25 ] ] .
+ex:in-area a s3:Project ; s3:s3Domain ex:design ; s3:programme ex:vlnl .
+ex:vlnl s3:territory nuts:BE21 , nuts:NL41 .
+"""
+
+
+def test_the_matcher_links_exactly_the_projects_known_to_serve_each_priority() -> None:
+    store = ox.Store()
+    store.load(CASE.encode(), format=ox.RdfFormat.TURTLE)
+    graphs = match(store, MINTER)
+    ex = "http://example.org/"
+    found = {
+        rule: {(str(s)[len(ex) :], str(o)[len(ex) :]) for s, o in graph.subject_objects(S3.servesPriority)}
+        for rule, graph in graphs.items()
+    }
+    assert found == {
+        "region-and-code": {
+            ("in-region", "p-textiles"),
+            ("own-region", "p-textiles"),
+            ("in-region", "p-national"),
+            ("own-region", "p-national"),
+        },
+        "programme-area-and-code": {("in-area", "p-design")},
+    }
+    evidence = graphs["region-and-code"]
+    node = next(evidence.subjects(S3.matchedProject, URIRef(ex + "in-region")))
+    assert str(evidence.value(node, S3.matchScore)) == "1.0"
+    assert evidence.value(node, S3.sharedRegion) == URIRef("http://data.europa.eu/nuts/code/BE25")
+
+
+def test_matching_twice_gives_the_same_links_and_identifiers() -> None:
+    store = ox.Store()
+    store.load(CASE.encode(), format=ox.RdfFormat.TURTLE)
+    first, second = match(store, MINTER), match(store, MINTER)
+    assert all(first[rule].isomorphic(second[rule]) and set(first[rule]) == set(second[rule]) for rule in first)
