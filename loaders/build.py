@@ -30,6 +30,7 @@ from loaders.nuts import NutsTable, load_nuts_table
 from loaders.progress import Progress, silent
 from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
 from loaders.reconcile import describe_rules, reconcile
+from loaders.search_index import SEARCH_FILE, write_search_index
 from loaders.shacl_engines import DEFAULT_ENGINE
 from loaders.store import BuildInfo, PublishedStore
 from loaders.strategies import load_strategy
@@ -304,7 +305,7 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             for graph_iri, data in _described(config, assembled, staging.store).items():
                 staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
-            info = staging.commit(write_dumps, inputs)
+            info = staging.commit(_publish_files, inputs)
         finally:
             staging.discard()  # does nothing once committed
     except OSError as error:
@@ -312,6 +313,12 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             raise
         raise BuildError(_out_of_space_message(config, published, phase), []) from None
     return info, outcome
+
+
+def _publish_files(store: ox.Store, folder: Path) -> None:
+    """What is published beside the store: the dumps, and the search index."""
+    write_dumps(store, folder)
+    write_search_index(store, folder / SEARCH_FILE)
 
 
 def out_of_space(error: OSError) -> bool:

@@ -18,6 +18,15 @@ SHAPES_GRAPH_SUFFIX = "/graph/shapes"
 INCOMING_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class Amount:
+    """A structural s3:MonetaryAmount node, read so that a page shows '€ 42 000 000', not a link."""
+
+    value: str
+    currency: str  # the EU authority code, e.g. EUR
+    approximate: bool
+
+
 @dataclass
 class Description:
     iri: str
@@ -26,6 +35,7 @@ class Description:
     labels: dict[str, list[ox.Literal]]  # labels of the entity and of everything it touches
     incoming: list[ox.Triple] = field(default_factory=list)
     incoming_total: int = 0
+    amounts: dict[str, Amount] = field(default_factory=dict)  # the monetary amounts it points to, by IRI
 
     def graph(self) -> list[ox.Triple]:
         """The RDF document: own triples, incoming links, and the labels of both ends."""
@@ -104,4 +114,22 @@ class EntityReader:
         touched |= {t.subject.value for t in incoming if isinstance(t.subject, ox.NamedNode)}
         touched |= {t.predicate.value for t in triples + incoming}
         labels = {other: found for other in sorted(touched) if (found := self._labels(store, other))}
-        return Description(iri, triples, graphs, labels, incoming, total)
+        amounts = {
+            t.object.value: amount
+            for t in triples
+            if isinstance(t.object, ox.NamedNode) and (amount := self._amount(store, t.object)) is not None
+        }
+        return Description(iri, triples, graphs, labels, incoming, total, amounts)
+
+    def _amount(self, store: ox.Store, node: ox.NamedNode) -> Amount | None:
+        """The value, currency and approximation of a monetary amount node; None for anything else."""
+        values: dict[str, str] = {}
+        for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+            if isinstance(quad.object, ox.NamedNode | ox.Literal):
+                values[quad.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = quad.object.value
+        if values.get("type", "").rsplit("#", 1)[-1] != "MonetaryAmount" and "currency" not in values:
+            return None
+        if "value" not in values:
+            return None
+        currency = values.get("currency", "").rsplit("/", 1)[-1]
+        return Amount(values["value"], currency, values.get("isApproximate") == "true")

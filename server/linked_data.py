@@ -24,6 +24,7 @@ from jinja2.runtime import Context
 from rdflib import Graph
 
 from loaders.vocab import PREFIXES
+from server import values
 from server.entities import Description, EntityReader
 from server.negotiation import choose
 from server.results import RDF_ALIASES
@@ -167,19 +168,30 @@ def render_html(description: Description, addresses: Addresses, languages: list[
     def link(iri: str) -> dict[str, str | None]:
         return {"href": addresses.local(iri), "label": best_label(description.labels.get(iri, []), languages) or _local_name(iri)}
 
-    rows = []
+    language = page_language(languages)
+    grouped: dict[str, list[ox.Triple]] = {}
     types = []
-    for triple in sorted(description.triples, key=lambda t: (t.predicate.value, str(t.object))):
-        graphs = description.graphs.get((triple.predicate.value, str(triple.object), "out"), set())
+    for triple in description.triples:
         obj = triple.object
         if triple.predicate.value.endswith("22-rdf-syntax-ns#type") and isinstance(obj, ox.NamedNode):
             types.append(link(obj.value))
-            continue
-        value = link(obj.value) if isinstance(obj, ox.NamedNode) else {"label": _text(obj), "href": None}
-        if isinstance(obj, ox.Literal):
-            value["lang"] = obj.language
-        stated_in = sorted(_local_name(g) for g in graphs)
-        rows.append({"property": link(triple.predicate.value), "value": value, "graphs": stated_in})
+        else:
+            grouped.setdefault(triple.predicate.value, []).append(triple)
+    rows = []
+    for predicate, triples in grouped.items():
+        literals = values.by_language([t.object for t in triples if isinstance(t.object, ox.Literal)], languages)
+        others = sorted((t.object for t in triples if not isinstance(t.object, ox.Literal)), key=str)
+        shown: list[dict[str, str | None]] = []
+        for obj in [*literals, *others]:
+            if isinstance(obj, ox.Literal):
+                shown.append({"label": values.literal(obj, language), "href": None, "lang": obj.language})
+            elif isinstance(obj, ox.NamedNode) and (money := description.amounts.get(obj.value)) is not None:
+                shown.append({"label": values.amount(money.value, money.currency, money.approximate, language), "href": None})
+            else:
+                shown.append(link(obj.value) if isinstance(obj, ox.NamedNode) else {"label": _text(obj), "href": None})
+        graphs = set().union(*(description.graphs.get((predicate, str(t.object), "out"), set()) for t in triples))
+        rows.append({"property": link(predicate), "values": shown, "graphs": sorted(_local_name(g) for g in graphs)})
+    rows.sort(key=lambda row: str(row["property"]["label"]).casefold())  # type: ignore[index]
     incoming = [{"subject": link(_text(t.subject)), "property": link(t.predicate.value)} for t in description.incoming]
     more = "SELECT ?s ?p WHERE { ?s ?p <" + description.iri + "> }"
     alternates = [
@@ -188,7 +200,7 @@ def render_html(description: Description, addresses: Addresses, languages: list[
     ]
     title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
     return TEMPLATES.get_template("entity.html").render(
-        lang=page_language(languages),
+        lang=language,
         title=title,
         iri=description.iri,
         types=types,

@@ -24,7 +24,6 @@ S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
 SORT_LANGUAGES = PAGE_LANGUAGES  # the languages of the ontology's and the seeds' labels
-SEARCH_LIMIT = 100
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/ld+json": ox.RdfFormat.JSON_LD,
@@ -181,26 +180,6 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             order="desc" if order == "desc" else "asc",
         )
         return HTMLResponse(page_html)
-
-    @app.get("/search", response_class=HTMLResponse)
-    async def search(request: Request, q: str = "") -> str:
-        langs = languages(request)
-        items: list[dict[str, str | None]] = []
-        if len(q.strip()) >= 2:
-            _, store = reader.store()
-            needle = ox.Literal(q.strip().casefold())
-            query = (  # the term enters as an escaped N-Triples literal, never as query text
-                f"SELECT DISTINCT ?s ?l WHERE {{ VALUES ?needle {{ {needle} }} ?s rdfs:label|skos:prefLabel|skos:altLabel ?l "
-                f"FILTER (CONTAINS(LCASE(STR(?l)), ?needle)) }} LIMIT {SEARCH_LIMIT}"
-            )
-            solutions = store.query(query, prefixes=PREFIXES)
-            assert isinstance(solutions, ox.QuerySolutions)
-            for row in solutions:
-                label = row["l"]
-                items.append(
-                    {**link(_value(row["s"]), {}, langs), "label": _value(label), "lang": getattr(label, "language", None)}
-                )
-        return TEMPLATES.get_template("search.html").render(lang=page_language(langs), q=q, items=items, limit=SEARCH_LIMIT)
 
     def graph_document(request: Request, suffix: str, name: str, page: Callable[[list[ox.Triple], list[str]], str]) -> Response:
         """A named graph of the store at its namespace address: HTML documentation or RDF."""
