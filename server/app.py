@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.store import PublishedStore
 from loaders.vocab import PREFIXES
-from server import pages, publication, search
+from server import geo, pages, publication, search
 from server.backends import Backend, EmbeddedBackend
 from server.catalog import Site
 from server.entities import EntityReader
@@ -177,6 +177,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     published = PublishedStore(backend.store_dir) if isinstance(backend, EmbeddedBackend) else None
     warm_pages = pages.add_routes(app, reader, addresses, published)
     search.add_routes(app, reader, addresses, published)
+    geo.add_routes(app, reader)
     if published is not None:  # dumps and catalogue come with a published build
         publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -8,6 +8,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -15,10 +16,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from loaders.store import NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
+from server import browse as browsing
+from server import values
 from server.entities import EntityReader
 from server.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.negotiation import choose
 from server.per_build import PerBuild
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
@@ -66,6 +71,14 @@ def _budgets(store: ox.Store) -> list[tuple[str, float]]:
     return [(_value(r["domain"]), float(_value(r["total"]))) for r in _rows(store, BUDGETS)]
 
 
+def _by_programme(store: ox.Store) -> list[tuple[str, float]]:
+    return [(_value(r["prog"]), float(_value(r["total"]))) for r in _rows(store, BUDGET_BY_PROGRAMME)]
+
+
+def _by_country(store: ox.Store) -> list[tuple[str, float]]:
+    return [(_value(r["country"]), float(_value(r["n"]))) for r in _rows(store, PARTNERS_BY_COUNTRY)]
+
+
 def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
     """Every member of a class in ascending order: by its label in `language` (any label when
     it has none there, its IRI when it has no label), or by IRI when `language` is None."""
@@ -91,7 +104,10 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     starts the same warm-up in the background."""
     per_build = PerBuild(limit=3 + len(BROWSABLE) * (len(SORT_LANGUAGES) + 1))
     warmed: set[str] = set()
-    overview = {"counts": _counts, "per-programme": _per_programme, "budgets": _budgets}
+    overview = {
+        "counts": _counts, "per-programme": _per_programme, "budgets": _budgets,
+        "by-programme": _by_programme, "by-country": _by_country,
+    }  # fmt: skip
 
     def shared(build: str, store: ox.Store, key: str) -> Any:
         """One of the home page's build-wide figures (see `overview`), computed once per build."""
@@ -138,16 +154,17 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         per_programme = shared(build, store, "per-programme")
         labels = _labels(store, [iri for iri, _ in per_programme])
         programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
-        budget_rows = shared(build, store, "budgets")
-        domain_labels = _labels(store, [domain for domain, _ in budget_rows])
-        largest = max((total for _, total in budget_rows), default=1.0) or 1.0
-        budgets = [
-            {"label": best_label(domain_labels.get(domain, []), langs), "amount": total, "width": round(260 * total / largest)}
-            for domain, total in budget_rows
-        ]
+        charts = [
+            _chart("Budgets by programme", "Total budget of the projects of each programme, in euro", True,
+                   shared(build, store, "by-programme"), store, langs),
+            _chart("Budgets by S3 domain", "Total budget of the projects working in each S3 domain, in euro", True,
+                   shared(build, store, "budgets"), store, langs),
+            _chart("Partners by country", "Organisations in the graph per country", False,
+                   shared(build, store, "by-country"), store, langs),
+        ]  # fmt: skip
         builds = published.recent() if published is not None else []
         return TEMPLATES.get_template("home.html").render(
-            lang=page_language(langs), classes=classes, programmes=programmes, budgets=budgets, builds=builds
+            lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds
         )
 
     @app.get("/browse/{name}", response_class=HTMLResponse)
@@ -156,6 +173,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
         build, store = reader.store()
+        if name == "Project":
+            return project_table(request, store, langs, page)
         warm_in_background(build)
         # by label in the first of the reader's languages the data has labels in (English at the latest)
         language = next(code for code in [*langs, "en"] if code in SORT_LANGUAGES) if sort == "label" else None
@@ -181,6 +200,52 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         )
         return HTMLResponse(page_html)
 
+    def project_table(request: Request, store: ox.Store, langs: list[str], page: int) -> Response:
+        try:
+            view = browsing.View.from_query(list(request.query_params.multi_items()))
+        except browsing.BadFacet as error:
+            return Response(f"{error}\n", status_code=400, media_type="text/plain")
+        download = request.query_params.get("format")
+        if download in ("csv", "xlsx"):
+            table = browsing.rows(store, view, browsing.DOWNLOAD_ROWS)
+            if download == "csv":
+                body, media = browsing.as_csv(table), "text/csv; charset=utf-8"
+            else:
+                body, media = browsing.as_xlsx(table, view.query(browsing.DOWNLOAD_ROWS)), XLSX
+            return Response(
+                body, media_type=media, headers={"Content-Disposition": f'attachment; filename="projects.{download}"'}
+            )
+        total = browsing.count(store, view)
+        pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+        table = browsing.rows(store, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+        facets = browsing.facets(store, view)
+        labels = _labels(store, [r["project"] for r in table] + [v for values in facets.values() for v, _ in values])
+        language = page_language(langs)
+        for row in table:
+            row["href"] = addresses.local(row["project"]) or ""
+            row["label"] = best_label(labels.get(row["project"], []), langs) or row.get("label", "")
+            for column in ("start", "end"):
+                row[column] = values.day(row[column], language) if row.get(column) else ""
+            for column in ("budget", "eu"):
+                row[column] = values.amount(row[column], "EUR", False, language) if row.get(column) else ""
+        chosen = {(n, v) for n, v in view.filters}
+        facet_rows = {
+            name: [
+                {"iri": v, "label": best_label(labels.get(v, []), langs) or v.rsplit("/", 1)[-1], "count": n,
+                 "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen)}
+                for v, n in found
+            ]
+            for name, found in facets.items() if found
+        }  # fmt: skip
+        html = TEMPLATES.get_template("projects.html").render(
+            lang=language, rows=table, total=total, page=page, pages=pages, facets=facet_rows, query=query,
+            sort=view.sort, descending=view.descending, columns=browsing.COLUMNS,
+            here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
+        )  # fmt: skip
+        return HTMLResponse(html)
+
     def graph_document(request: Request, suffix: str, name: str, page: Callable[[list[ox.Triple], list[str]], str]) -> Response:
         """A named graph of the store at its namespace address: HTML documentation or RDF."""
         requested = EXTENSIONS.get(suffix.lstrip(".")) if suffix else None
@@ -204,6 +269,19 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         return graph_document(request, suffix, "shapes", _shapes_page)
 
     return warm
+
+
+def _here(request: Request, **changes: str) -> str:
+    """This page's address with some parameters changed (page and sort links keep the facets)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v]
+    return "?" + urlencode(params)
+
+
+def _toggle(request: Request, name: str, value: str, on: bool) -> str:
+    """The address with a facet value added, or taken away when it is on; back to page 1."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and (k, v) != (name, value)]
+    return "?" + urlencode(params if on else [*params, (name, value)])
 
 
 def _shapes_page(triples: list[ox.Triple], langs: list[str]) -> str:
@@ -260,6 +338,30 @@ def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:
     )
 
 
+def _chart(
+    title: str, caption: str, money: bool, rows: list[tuple[str, float]], store: ox.Store, langs: list[str]
+) -> dict[str, Any]:
+    """A bar chart of (IRI, amount) rows; a chart whose bars would all be equal says so instead,
+    since it shows nothing but one value repeated."""
+    labels = _labels(store, [iri for iri, _ in rows])
+    largest = max((v for _, v in rows), default=0.0) or 1.0
+    language = page_language(langs)
+    bars = [
+        {"label": best_label(labels.get(iri, []), langs) or iri.rsplit("/", 1)[-1],
+         "text": values.amount(f"{v:.0f}", "EUR", False, language) if money else values.number(f"{v:.0f}"),
+         "width": round(260 * v / largest)}
+        for iri, v in rows[:12]
+    ]  # fmt: skip
+    uniform = len({v for _, v in rows}) < 2
+    return {
+        "title": title,
+        "caption": caption,
+        "bars": [] if uniform else bars,
+        "uniform": uniform and bool(rows),
+        "count": len(rows),
+    }
+
+
 COUNTS = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER STRSTARTS(STR(?c), STR(s3:)) } GROUP BY ?c"
 PER_PROGRAMME = (
     "SELECT ?prog (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p s3:programme ?prog } GROUP BY ?prog ORDER BY DESC(?n) LIMIT 20"
@@ -267,3 +369,8 @@ PER_PROGRAMME = (
 BUDGETS = """SELECT ?domain (SUM(?v) AS ?total) WHERE {
     ?p s3:s3Domain ?domain ; s3:totalBudget ?b . ?b schema:value ?v ; s3:currency <http://publications.europa.eu/resource/authority/currency/EUR>
 } GROUP BY ?domain ORDER BY DESC(?total)"""
+BUDGET_BY_PROGRAMME = """SELECT ?prog (SUM(?v) AS ?total) WHERE {
+    ?p s3:programme ?prog ; s3:totalBudget ?b . ?b schema:value ?v ; s3:currency <http://publications.europa.eu/resource/authority/currency/EUR>
+} GROUP BY ?prog ORDER BY DESC(?total)"""
+PARTNERS_BY_COUNTRY = """SELECT ?country (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a s3:Organisation ; s3:country ?country }
+GROUP BY ?country ORDER BY DESC(?n) ?country"""
