@@ -7,7 +7,9 @@ clicking, and reads the table the page shows.
 from __future__ import annotations
 
 import shutil
+import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,4 +71,46 @@ def test_query_editor_runs_an_example_and_shows_the_table(browser: Browser, base
                "Mechatronica en werktuigbouwkunde", "Nieuwe materialen en chemie", "Textiel"]  # fmt: skip
     assert cells == [f"{d}@nl" for d in domains]
     assert "6 row(s)" in page.locator("#status").inner_text()
+    page.close()
+
+
+def test_search_works_from_the_keyboard_alone(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(base)
+    for _ in range(15):  # Tab through the header's links to the search field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("textiles")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=textiles")
+    first_hit = page.locator("ol.hits a").first
+    first_hit.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/id/**")
+    assert page.locator("h1").inner_text() == "Textiles"
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["browse/Project", "map", "", "search?q=smart"])
+def test_pages_fit_a_phone_screen(browser: Browser, base: str, path: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 740}, locale="en-GB")
+    page.goto(base + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "no sideways scrolling of the page"
+    shot = tmp_path / "phone.png"
+    page.screenshot(path=str(shot), full_page=True)
+    width, height = struct.unpack(">II", shot.read_bytes()[16:24])  # the PNG header's size
+    assert width == 375 and height >= 740
+    page.close()
+
+
+def test_project_facets_filter_the_table_by_clicking(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(base + "browse/Project")
+    assert page.locator("table.projects tbody tr").count() == 4
+    page.locator("aside section.facet a", has_text="Polska").first.click()
+    page.wait_for_url("**region=**")
+    assert page.locator("table.projects tbody tr").count() == 1
+    assert page.locator("table.projects tbody th").inner_text() == "GoSmart BSR"
     page.close()

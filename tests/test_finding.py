@@ -1,0 +1,138 @@
+"""Finding things without SPARQL, on a live server over a real build: ranked search with facets,
+JSON and OpenSearch; the project table with facets, sorting, CSV and XLSX and its query; the
+map's GeoJSON; values on entity pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from live_server import live_server
+from openpyxl import load_workbook
+
+from server.backends import EmbeddedBackend
+
+NUTS = "http://data.europa.eu/nuts/code/"
+
+
+@pytest.fixture(scope="module")
+def base(built: Any) -> Iterator[str]:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+        yield url
+
+
+def _search(base: str, **params: str) -> dict[str, Any]:
+    answer = httpx.get(base + "search", params={**params, "format": "json"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_search_ranks_one_hit_per_entity_with_its_label_in_the_readers_language(base: str) -> None:
+    found = _search(base, q="textiles", lang="nl")
+    iris = [hit["iri"] for hit in found["hits"]]
+    assert len(iris) == len(set(iris)), "one hit per entity"
+    first = found["hits"][0]
+    assert first["label"] == "Textiel" and first["lang"] == "nl"
+    scores = [hit["score"] for hit in found["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["specialisation smart strategy", "SMART Specialisation", "spécialisation intelligente"])
+def test_search_is_free_of_word_order_case_and_accents(base: str, query: str) -> None:
+    assert _search(base, q=query)["total"] >= 3
+
+
+def test_search_counts_hits_by_type_and_filters_by_one(base: str) -> None:
+    found = _search(base, q="wallon")
+    assert found["facets"]["Strategy"] >= 1 and found["total"] == sum(found["facets"].values())
+    only = _search(base, q="wallon", type="Strategy")
+    assert only["total"] == found["facets"]["Strategy"] and {h["type"] for h in only["hits"]} == {"Strategy"}
+
+
+def test_search_syntax_in_the_query_is_taken_as_words(base: str) -> None:
+    for query in ['"unbalanced', "NEAR(a b)", "a OR", "*", "label:x", "); DROP TABLE entities; --"]:
+        assert isinstance(_search(base, q=query)["total"], int)
+
+
+def test_opensearch_description_names_the_html_and_json_searches(base: str) -> None:
+    answer = httpx.get(base + "opensearch.xml")
+    assert answer.headers["content-type"].startswith("application/opensearchdescription+xml")
+    assert 'search?q={searchTerms}&amp;format=json"' in answer.text
+    assert 'rel="search" type="application/opensearchdescription+xml"' in httpx.get(base).text
+
+
+def _table(base: str, **params: str) -> list[dict[str, str]]:
+    answer = httpx.get(base + "browse/Project", params={**params, "format": "csv"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def test_the_project_table_filters_by_facets_and_sorts_by_a_column(base: str) -> None:
+    everything = _table(base)
+    assert len(everything) == 4
+    by_budget = _table(base, sort="budget", order="desc")
+    assert by_budget[0]["acronym"] == "GoToS3" and by_budget[0]["budget"] == "42000000"
+    programme = "https://w3id.org/s3kg/id/programme/2014TC16M5TN001"
+    assert {row["acronym"] for row in _table(base, programme=programme)} == {"GoSmart BSR", "GoSmart & Excel BSR"}
+    assert [row["acronym"] for row in _table(base, region=NUTS + "PL")] == ["GoSmart BSR"]  # a partner in PL84
+    assert _table(base, region=NUTS + "SE") == []
+
+
+def test_the_project_page_shows_facets_values_and_the_query_that_runs_at_sparql(base: str) -> None:
+    page = httpx.get(base + "browse/Project", params={"sort": "start"}).text
+    assert "€ 42\u202f000\u202f000" in page and "1 April 2021" in page
+    assert re.search(r'href="\?[^"]*programme=https%3A%2F%2Fw3id.org', page), "programme facet links"
+    query = re.search(r'<code id="view-query">(.*?)</code>', page, re.DOTALL)
+    assert query is not None
+    text = query.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&amp;", "&")
+    answer = httpx.post(base + "sparql", data={"query": text}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and len(answer.json()["results"]["bindings"]) == 4
+
+
+def test_the_project_table_downloads_as_xlsx_with_numbers_and_its_query(base: str) -> None:
+    answer = httpx.get(base + "browse/Project", params={"format": "xlsx", "sort": "budget", "order": "desc"})
+    assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    rows = list(book["projects"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("project", "label", "acronym") and rows[1][2] == "GoToS3" and rows[1][5] == 42000000
+    assert "SELECT ?project" in str(next(book["query"].iter_rows(values_only=True))[0])
+
+
+def test_a_facet_value_that_is_not_an_iri_is_refused_naming_the_facet(base: str) -> None:
+    answer = httpx.get(base + "browse/Project", params={"region": "> } DELETE"})
+    assert answer.status_code == 400 and "region facet takes an IRI" in answer.text
+    assert httpx.get(base + "browse/Project", params={"sort": "secret"}).status_code == 400
+
+
+def test_the_map_gives_partners_by_region_as_geojson_and_svg(base: str) -> None:
+    answer = httpx.get(base + "map.geojson")
+    assert answer.headers["content-type"] == "application/geo+json"
+    features = {f["id"]: f for f in answer.json()["features"]}
+    assert features["PL84"]["properties"]["organisations"] == 1 and features["PL84"]["geometry"]["coordinates"] == [
+        22.945,
+        53.267,
+    ]
+    page = httpx.get(base + "map").text
+    assert "<circle" in page and "Podlaskie" in page and "cdn" not in page.lower()
+
+
+def test_entity_pages_show_amounts_dates_and_one_row_per_property(base: str) -> None:
+    page = httpx.get(base + "id/project/gotos3", params={"lang": "nl"}, headers={"Accept": "text/html"}).text
+    assert "ongeveer € 42\u202f000\u202f000" in page
+    assert ">total-budget<" not in page
+    rows = re.findall(r'<tr><th scope="row"><a href="[^"]*">([^<]+)</a></th>', page)
+    assert len(rows) == len(set(rows)), "one row per property"
+
+
+def test_home_charts_show_figures_that_differ(base: str) -> None:
+    page = httpx.get(base).text
+    charts = re.findall(r"<svg role=\"img\".*?</svg>", page, re.DOTALL)
+    assert charts
+    for chart in charts:
+        widths = re.findall(r'<rect x="260" y="2" height="20" width="(\d+)"', chart)
+        assert len(set(widths)) > 1, "a chart of one value repeated says nothing"
