@@ -106,7 +106,7 @@ class NutsTable:
             codes = {c for c in codes if c.startswith(country_prefix)}
         if not codes:
             where = f" in {country_prefix}" if country_prefix else ""
-            raise UnknownRegion(f"no NUTS 2021 region{where} is named so (levels 0-2 are known).")
+            raise UnknownRegion(f"no NUTS 2021 region{where} is named so.")
         deepest = max(codes, key=len)
         if all(deepest.startswith(c) for c in codes):  # one territory at several levels: LU, LU0, LU00
             return deepest

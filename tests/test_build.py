@@ -48,7 +48,10 @@ def test_building_twice_gives_the_same_graphs(built: Any, tmp_path: Path) -> Non
 def test_every_source_has_its_own_named_graph(built: Any) -> None:
     names = {g.value.rsplit("/", 1)[-1] for g in built.store.named_graphs()}
     expected_curated = {f"curated-{p.stem}" for p in (PROJECT / "data" / "curated").glob("*.yaml")}
-    assert names == {"countries", "cci-codes", "provenance", "ontology", "shapes"} | expected_curated
+    expected_strategies = {f"strategy-{p.stem}" for p in (PROJECT / "data" / "strategies").glob("*.yaml")}
+    tables = {"countries", "nuts-2021", "cci-codes"}
+    derived = {"provenance", "ontology", "shapes", "matching-programme-area-and-code"}  # empty graphs are not kept
+    assert names == tables | derived | expected_curated | expected_strategies
 
 
 def test_no_entity_is_a_blank_node(built: Any) -> None:
@@ -67,7 +70,8 @@ def test_provenance_names_each_source_file_and_its_checksum(built: Any) -> None:
         ?file s3:fileName ?name ; s3:sha256 ?sha .
         ?load prov:wasAssociatedWith ?agent ; prov:startedAtTime ?started } }"""
     rows = list(built.store.query(query))
-    assert len(rows) == 2 + len(list((PROJECT / "data" / "curated").glob("*.yaml")))
+    files = [*(PROJECT / "data" / "curated").glob("*.yaml"), *(PROJECT / "data" / "strategies").glob("*.yaml")]
+    assert len(rows) == 3 + len(files)
     for row in rows:
         path = PROJECT / row["name"].value
         assert row["sha"].value == hashlib.sha256(path.read_bytes()).hexdigest(), row["name"].value

@@ -29,11 +29,15 @@ TABLE = NutsTable.read()
         ("Syddanmark", "DK", "DK03"),
         ("Limburg", "NL", "NL42"),
         ("Luxembourg", "BE", "BE34"),
-        ("Luxembourg", "LU", "LU00"),
+        ("Luxembourg", "LU", "LU000"),
         ("Brussels Hoofdstedelijk Gewest", None, "BE10"),
         ("Podlaskie Voivodeship", "PL", "PL84"),
         ("SLASKIE", "PL", "PL22"),
         ("Övre Norrland", "SE", "SE33"),
+        ("Västerbottens län", "SE", "SE331"),
+        ("Blagoevgrad Province", "BG", "BG413"),
+        ("Arr. Kortrijk", "BE", "BE254"),
+        ("North and West Norfolk", None, "UKH16"),
     ],
 )
 def test_a_region_name_as_exports_write_it_resolves_to_its_code(name: str, country: str | None, code: str) -> None:
@@ -55,7 +59,8 @@ def test_an_unknown_or_ambiguous_region_name_is_refused_with_the_reason(name: st
 
 def test_every_region_but_a_country_has_its_broader_region_in_the_table() -> None:
     assert all(r.broader is not None and r.broader in TABLE for r in TABLE.regions.values() if r.level > 0)
-    assert {r.level for r in TABLE.regions.values()} == {0, 1, 2}
+    assert {r.level for r in TABLE.regions.values()} == {0, 1, 2, 3}
+    assert len([r for r in TABLE.regions.values() if r.level == 3]) == 1502
     assert len([r for r in TABLE.regions.values() if r.level == 0]) == 37
 
 
