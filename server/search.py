@@ -18,6 +18,7 @@ from server.negotiation import choose
 
 PAGE_SIZE = 20
 MAX_QUERY = 200  # characters; longer queries are cut
+MAX_PAGE = 500  # pages of 20: 10,000 hits are as far as anyone pages; narrow the search instead
 OPENSEARCH = "application/opensearchdescription+xml"
 
 
@@ -40,7 +41,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         media = {"json": "application/json", "html": "text/html"}.get(format) or choose(
             request.headers.get("accept"), ["text/html", "application/json"]
         )
-        page = max(page, 1)
+        page = min(max(page, 1), MAX_PAGE)
         try:
             results = run(q, languages, type or None, page) if q.strip() else Results([], 0, {})
         except SearchUnavailable:

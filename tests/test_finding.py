@@ -136,3 +136,8 @@ def test_home_charts_show_figures_that_differ(base: str) -> None:
     for chart in charts:
         widths = re.findall(r'<rect x="260" y="2" height="20" width="(\d+)"', chart)
         assert len(set(widths)) > 1, "a chart of one value repeated says nothing"
+
+
+def test_a_page_number_past_any_result_is_an_empty_page_not_an_error(base: str) -> None:
+    found = _search(base, q="smart", page="248992737390403198160449696051234865152")
+    assert found["hits"] == [] and found["total"] > 0
