@@ -28,7 +28,7 @@ sys.path.insert(0, str(PROJECT))
 from loaders.search_index import SearchIndex, write_search_index  # noqa: E402
 from loaders.vocab import PREFIXES  # noqa: E402
 
-WORDS = (
+WORDS = (  # noqa: SIM905 (a sentence of words is easier to read than a list of them)
     "innovation smart specialisation textile health care agriculture food energy hydrogen circular economy "
     "materials chemistry photonics digital mobility tourism maritime logistics cluster university region "
     "innovatie slimme specialisatie gezondheid zorg landbouw voeding energie textiel materialen chemie "
