@@ -95,7 +95,8 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         size = (work / "search.sqlite").stat().st_size
         print(
-            f"index: {indexed:,} entities in {build_seconds:.1f} s, {size / 1e6:,.0f} MB, peak RSS {peak / 1024:,.0f} MiB (before {before / 1024:,.0f})"
+            f"index: {indexed:,} entities in {build_seconds:.1f} s, {size / 1e6:,.0f} MB, "
+            f"peak RSS {peak / 1024:,.0f} MiB (before {before / 1024:,.0f})"
         )
         texts = queries(args.queries)
         times, hits = [], []
@@ -115,10 +116,12 @@ def main() -> None:
         index_p50, index_p99 = statistics.median(times), percentile(times, 0.99)
         peer_p50, peer_p99 = statistics.median(peer_times), percentile(peer_times, 0.99)
         print(
-            f"FTS5 index, {len(texts)} queries (ranked, with type facets and the total): p50 {index_p50 * 1e3:.1f} ms, p99 {index_p99 * 1e3:.1f} ms; median total {statistics.median(hits):,.0f} hits"
+            f"FTS5 index, {len(texts)} queries (ranked, with type facets and the total): "
+            f"p50 {index_p50 * 1e3:.1f} ms, p99 {index_p99 * 1e3:.1f} ms; median total {statistics.median(hits):,.0f} hits"
         )
         print(
-            f"SPARQL CONTAINS on Oxigraph, {len(peer_times)} queries (first 20 matches, unranked): p50 {peer_p50 * 1e3:.1f} ms, p99 {peer_p99 * 1e3:.1f} ms"
+            f"SPARQL CONTAINS on Oxigraph, {len(peer_times)} queries (first 20 matches, unranked): "
+            f"p50 {peer_p50 * 1e3:.1f} ms, p99 {peer_p99 * 1e3:.1f} ms"
         )
         print(f"ratio (peer / index): p50 {peer_p50 / index_p50:.1f}x, p99 {peer_p99 / index_p99:.1f}x")
 
