@@ -1,7 +1,8 @@
 """The search index of a build: one SQLite FTS5 row per entity (every label and name in one
 column, descriptions in another), written beside the dumps when the build is published and
 read by the server's /search. Accents and case are folded by FTS5's unicode61 tokenizer
-(`remove_diacritics 2`); ranking is BM25 with labels weighing ten times the descriptions.
+(`remove_diacritics 2`); ranking is BM25 with an entity's names (labels, acronym, code) weighing ten times its
+descriptions and other names (titles, alternative labels) four times.
 
     write_search_index(store, path)
     with SearchIndex(path) as index:
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +25,16 @@ from loaders.vocab import PREFIXES
 
 SEARCH_FILE = "search.sqlite"  # in a build's dumps folder; /dumps/ serves only the files its manifest lists
 SHOWN = ("rdfs:label", "skos:prefLabel")  # the labels a hit is shown by
-LABELS = (*SHOWN, "skos:altLabel", "dcterms:title", "s3:acronym", "skos:notation", "schema:name")
+NAMES = (*SHOWN, "s3:acronym", "skos:notation")  # what an entity is called: matching them weighs most
+OTHER_NAMES = ("skos:altLabel", "dcterms:title", "schema:name")
 DESCRIPTIONS = ("dcterms:description", "skos:definition", "s3:aim")
-LABEL_WEIGHT, DESCRIPTION_WEIGHT = 10.0, 1.0
+WEIGHTS = (10.0, 4.0, 1.0)  # names, other names, descriptions (BM25 column weights)
+WEIGHT_LIST = ", ".join(map(str, WEIGHTS))
 TOKEN = re.compile(r"\w+", re.UNICODE)
 _SCHEMA = """
-CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT NOT NULL, labels TEXT NOT NULL);
-CREATE VIRTUAL TABLE words USING fts5(labels, descriptions, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT NOT NULL, labels TEXT NOT NULL, context TEXT);
+CREATE VIRTUAL TABLE words USING fts5(names, other_names, descriptions, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE name_words USING fts5(names, tokenize = 'unicode61 remove_diacritics 2');
 """
 
 
@@ -46,54 +49,111 @@ def _texts(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, 
             yield subject.value, value
 
 
-def _types(store: ox.Store) -> dict[str, str]:
-    """Each entity's class in the s3 namespace (the most specific when it has several: Portfolio
-    over Project), or a few outside kinds by name."""
-    specific = {"Portfolio", "PriorityAxis", "PolicyObjective", "SpecificObjective", "Region", "Strategy"}
-    found: dict[str, str] = {}
+SPECIFIC = ("Portfolio", "PriorityAxis", "PolicyObjective", "SpecificObjective", "Region", "Strategy")
+STRUCTURAL = ("PriorityMatch", "MonetaryAmount", "Participation", "AxisContribution")  # parts of others, not found alone
+_STAGING = """
+CREATE TEMP TABLE staged_label (iri TEXT NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE TEMP TABLE staged_description (iri TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TEMP TABLE staged_type (iri TEXT PRIMARY KEY, type TEXT NOT NULL);
+CREATE TEMP TABLE staged_parent (iri TEXT NOT NULL, parent TEXT NOT NULL, priority INTEGER NOT NULL);
+"""
+_ENTITIES = """
+CREATE TEMP TABLE shown AS
+SELECT iri, json_group_object(lang, json(texts)) AS labels
+FROM (SELECT iri, lang, json_group_array(DISTINCT text) AS texts FROM staged_label WHERE kind = 'shown' GROUP BY iri, lang)
+GROUP BY iri;
+CREATE UNIQUE INDEX temp.shown_iri ON shown (iri);
+INSERT INTO entities (id, iri, type, labels, context)
+SELECT row_number() OVER (ORDER BY shown.iri), shown.iri, staged_type.type, shown.labels,
+       (SELECT parent_shown.labels FROM staged_parent JOIN shown AS parent_shown ON parent_shown.iri = staged_parent.parent
+        WHERE staged_parent.iri = shown.iri ORDER BY staged_parent.priority, staged_parent.parent LIMIT 1)
+FROM shown
+JOIN staged_type ON staged_type.iri = shown.iri
+WHERE staged_type.type NOT IN ({structural});
+""".format(structural=", ".join(f"'{name}'" for name in STRUCTURAL))
+# What a hit is shown within, the first a hit has: "Textiles (strategy of Flanders)", "Arr. Brugge (Prov. West-Vlaanderen)"
+PARENTS = ("s3:strategy", "skos:broader", "s3:programme", "skos:inScheme")
+_WORDS = """
+INSERT INTO words (rowid, names, other_names, descriptions)
+SELECT entities.id, COALESCE(named.texts, ''), COALESCE(other.texts, ''), COALESCE(described.texts, '')
+FROM entities
+LEFT JOIN (SELECT iri, group_concat(DISTINCT text) AS texts FROM staged_label WHERE kind = 'name' GROUP BY iri) AS named
+  ON named.iri = entities.iri
+LEFT JOIN (SELECT iri, group_concat(DISTINCT text) AS texts FROM staged_label WHERE kind = 'other' GROUP BY iri) AS other
+  ON other.iri = entities.iri
+LEFT JOIN (SELECT iri, group_concat(text, ' ') AS texts FROM staged_description GROUP BY iri) AS described
+  ON described.iri = entities.iri
+"""
+
+
+def _types(store: ox.Store) -> Iterator[tuple[str, str]]:
+    """Each entity's classes in the s3 namespace, by their local names."""
     solutions = store.query("SELECT ?s ?c WHERE { ?s a ?c FILTER STRSTARTS(STR(?c), STR(s3:)) }", prefixes=PREFIXES)
     assert isinstance(solutions, ox.QuerySolutions)
     for row in solutions:
         subject, cls = row["s"], row["c"]
         if isinstance(subject, ox.NamedNode) and isinstance(cls, ox.NamedNode):
-            name = cls.value[len(PREFIXES["s3"]) :]
-            if subject.value not in found or name in specific:
-                found[subject.value] = name
-    return found
+            yield subject.value, cls.value[len(PREFIXES["s3"]) :]
+
+
+def _links(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    solutions = store.query(
+        f"SELECT ?s ?o WHERE {{ ?s {'|'.join(predicates)} ?o FILTER (isIRI(?s) && isIRI(?o)) }}", prefixes=PREFIXES
+    )
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        subject, target = row["s"], row["o"]
+        if isinstance(subject, ox.NamedNode) and isinstance(target, ox.NamedNode):
+            yield subject.value, target.value
 
 
 def write_search_index(store: ox.Store, path: Path) -> int:
-    """Index every typed entity with a label; returns how many. The file is written whole under a
-    temporary name and then renamed."""
-    labels: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # shown, by language
-    words: dict[str, set[str]] = defaultdict(set)  # every label-like text, indexed
-    for iri, value in _texts(store, SHOWN):
-        labels[iri][value.language or "und"].append(value.value)
-    for iri, value in _texts(store, LABELS):
-        words[iri].add(value.value)
-    descriptions: dict[str, list[str]] = defaultdict(list)
-    for iri, value in _texts(store, DESCRIPTIONS):
-        descriptions[iri].append(value.value)
-    types = _types(store)
+    """Index every typed entity with a label; returns how many. Texts stream from the store into
+    staging tables and are grouped by SQLite, so memory does not grow with the graph; the file is
+    written whole under a temporary name and then renamed."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     with sqlite3.connect(partial) as db:
-        db.executescript(_SCHEMA)
-        rows = [(iri, types[iri], by_language) for iri, by_language in sorted(labels.items()) if iri in types]
+        db.executescript(_SCHEMA + _STAGING)
         db.executemany(
-            "INSERT INTO entities (id, iri, type, labels) VALUES (?, ?, ?, ?)",
-            (
-                (n, iri, kind, json.dumps({k: sorted(set(v)) for k, v in texts.items()}))
-                for n, (iri, kind, texts) in enumerate(rows)
-            ),
+            "INSERT INTO staged_label VALUES (?, ?, ?, 'shown')",
+            ((iri, value.language or "und", value.value) for iri, value in _texts(store, SHOWN)),
         )
-        db.executemany(
-            "INSERT INTO words (rowid, labels, descriptions) VALUES (?, ?, ?)",
-            ((n, " ".join(sorted(words[iri])), " ".join(descriptions.get(iri, []))) for n, (iri, _, _) in enumerate(rows)),
+        for kind, predicates in (("name", NAMES), ("other", OTHER_NAMES)):
+            db.executemany(
+                f"INSERT INTO staged_label VALUES (?, '', ?, '{kind}')", ((iri, v.value) for iri, v in _texts(store, predicates))
+            )
+        db.executemany("INSERT INTO staged_description VALUES (?, ?)", ((iri, v.value) for iri, v in _texts(store, DESCRIPTIONS)))
+        db.executemany(  # the most specific class wins: Portfolio over Project
+            "INSERT INTO staged_type VALUES (?, ?) ON CONFLICT (iri) DO UPDATE SET type = excluded.type "
+            f"WHERE excluded.type IN ({', '.join('?' * len(SPECIFIC))})",
+            ((iri, name, *SPECIFIC) for iri, name in _types(store)),
         )
-        db.execute("INSERT INTO words (words) VALUES ('optimize')")
+        for priority, predicate in enumerate(PARENTS):
+            db.executemany(f"INSERT INTO staged_parent VALUES (?, ?, {priority})", _links(store, (predicate,)))
+        db.execute("CREATE INDEX temp.staged_label_iri ON staged_label (iri)")
+        db.execute("CREATE INDEX temp.staged_parent_iri ON staged_parent (iri)")
+        db.executescript(_ENTITIES)
+        db.execute(_WORDS)
+        db.execute("INSERT INTO name_words (rowid, names) SELECT rowid, names FROM words")
+        for table in ("words", "name_words"):
+            db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+        (count,) = db.execute("SELECT COUNT(*) FROM entities").fetchone()
     partial.replace(path)
-    return len(rows)
+    return int(count)
+
+
+# Hits on what an entity is called come first, ranked by BM25 over its names alone (FTS5 normalises
+# term frequency by the length of the whole row, so a long description would push "GoToS3" itself
+# below a document that merely mentions GoToS3 in its title); the other hits follow, ranked by
+# BM25 over names, other names and descriptions weighted 10:4:1.
+_RANKED = f"""
+WITH found AS (SELECT rowid, bm25(words, {WEIGHT_LIST}) AS rank FROM words WHERE words MATCH ?),
+     named AS (SELECT rowid, bm25(name_words) AS rank FROM name_words WHERE name_words MATCH ?)
+SELECT e.iri, e.type, e.labels, e.context, COALESCE(named.rank, found.rank) AS rank, named.rowid IS NOT NULL AS by_name
+FROM found JOIN entities e ON e.id = found.rowid LEFT JOIN named ON named.rowid = found.rowid
+{{where}}
+ORDER BY by_name DESC, rank, e.iri LIMIT ? OFFSET ?"""
 
 
 @dataclass(frozen=True)
@@ -102,7 +162,9 @@ class Hit:
     type: str
     label: str
     language: str
-    score: float
+    score: float  # BM25, over the names when `by_name`, else over all the text
+    by_name: bool = False
+    context: str = ""  # the label of its scheme, strategy or programme, to tell apart hits of one name
 
 
 @dataclass(frozen=True)
@@ -114,12 +176,13 @@ class Results:
 
 def match_expression(query: str) -> str | None:
     """The words of a user's query as an FTS5 expression: every word must occur (any order), the
-    last as a prefix; each word quoted, so nothing the user types is FTS5 syntax."""
+    last also as a prefix (a word being typed); each word quoted, so nothing the user types is
+    FTS5 syntax."""
     words = TOKEN.findall(query)
     if not words:
         return None
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    quoted[-1] = f"({quoted[-1]} OR {quoted[-1]}*)"  # the whole word counts twice: BE25 before BE251
     return " AND ".join(quoted)
 
 
@@ -154,12 +217,18 @@ class SearchIndex:
                 (expression,),
             ).fetchall()
         )
-        where, parameters = ("AND e.type = ?", (expression, kind)) if kind else ("", (expression,))
-        rows = self.db.execute(
-            f"SELECT e.iri, e.type, e.labels, bm25(words, {LABEL_WEIGHT}, {DESCRIPTION_WEIGHT}) AS rank FROM words "
-            f"JOIN entities e ON e.id = words.rowid WHERE words MATCH ? {where} ORDER BY rank, e.iri LIMIT ? OFFSET ?",
-            (*parameters, limit, offset),
-        ).fetchall()
-        hits = [Hit(iri, kind_, *best(json.loads(labels), languages), -rank) for iri, kind_, labels, rank in rows]
+        where, parameters = ("WHERE e.type = ?", (kind,)) if kind else ("", ())
+        rows = self.db.execute(_RANKED.format(where=where), (expression, expression, *parameters, limit, offset)).fetchall()
+        hits = [
+            Hit(
+                iri,
+                kind_,
+                *best(json.loads(labels), languages),
+                -rank,
+                bool(by_name),
+                best(json.loads(context or "{}"), languages)[0],
+            )
+            for iri, kind_, labels, context, rank, by_name in rows
+        ]
         total = facets.get(kind, 0) if kind else sum(facets.values())
         return Results(hits, total, facets)

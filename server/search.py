@@ -48,7 +48,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             return Response("Search is not available for this build; rebuild with `s3kg build --force`.\n", 503)
         hits = [
             {"iri": h.iri, "href": addresses.local(h.iri), "label": h.label, "lang": h.language, "type": h.type}
-            | {"score": round(h.score, 3)}
+            | {"within": h.context or None, "score": round(h.score, 3), "matched": "name" if h.by_name else "text"}
             for h in results.hits
         ]
         if media == "application/json":

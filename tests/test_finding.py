@@ -141,3 +141,21 @@ def test_home_charts_show_figures_that_differ(base: str) -> None:
 def test_a_page_number_past_any_result_is_an_empty_page_not_an_error(base: str) -> None:
     found = _search(base, q="smart", page="248992737390403198160449696051234865152")
     assert found["hits"] == [] and found["total"] > 0
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("gotos3", "https://w3id.org/s3kg/id/project/gotos3"),  # above the seed that names it in its title
+        ("BE25", NUTS + "BE25"),  # the whole code before the codes it begins (BE251 …)
+        ("vasterbottens lan", NUTS + "SE331"),
+    ],
+)
+def test_what_an_entity_is_called_ranks_first(base: str, query: str, first: str) -> None:
+    assert _search(base, q=query)["hits"][0]["iri"] == first
+
+
+def test_hits_of_one_name_say_what_they_belong_to(base: str) -> None:
+    hits = _search(base, q="textiles", type="S3Domain")["hits"]
+    within = {hit["within"] for hit in hits}
+    assert {"Smart specialisation strategy of Flanders", "S3 domains of the GoToS3 portfolio"} <= within
