@@ -46,7 +46,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             results = run(q, languages, type or None, page) if q.strip() else Results([], 0, {})
         except SearchUnavailable:
             return Response("Search is not available for this build; rebuild with `s3kg build --force`.\n", 503)
-        hits = [
+        hits: list[dict[str, object]] = [
             {"iri": h.iri, "href": addresses.local(h.iri), "label": h.label, "lang": h.language, "type": h.type}
             | {"within": h.context or None, "score": round(h.score, 3), "matched": "name" if h.by_name else "text"}
             for h in results.hits
