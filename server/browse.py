@@ -1,7 +1,8 @@
-"""The project table: /browse/Project with facets (programme, country, region, period, fund,
-domain, theme) and columns (acronym, dates, budget, EU share, partners), sortable, paged, and
-downloadable as CSV or XLSX. Every view is one SPARQL query, shown on the page, so a reader can
-take it to /sparql. Facet values enter the query as IRIs checked by Oxigraph, never as text."""
+"""Tables for people: /browse/Project and /browse/Organisation with facets and sortable columns,
+paged, and downloadable as CSV or XLSX. Every view is one SPARQL query, shown on the page, so a
+reader can take it to /sparql. Facet values enter the query as IRIs checked by Oxigraph, never
+as text. A table is a specification (`Table`): its class, its facets (a path from a row to the
+facet's values) and its columns (a pattern and an aggregate each)."""
 
 from __future__ import annotations
 
@@ -14,32 +15,85 @@ from openpyxl import Workbook
 
 from loaders.vocab import PREFIXES
 
-FACETS = {  # name → the path from a project to the facet's values
-    "programme": "s3:programme",
-    "country": "s3:hasParticipation/s3:participant/s3:country",
-    "region": "s3:hasParticipation/s3:participant/s3:region/skos:broader*|s3:region/skos:broader*",
-    "period": "s3:programme/s3:programmingPeriod",
-    "fund": "s3:fund|s3:programme/s3:fund",
-    "domain": "s3:s3Domain|s3:servesPriority",
-    "theme": "s3:theme",
-}
-COLUMNS = ("label", "acronym", "start", "end", "budget", "eu", "partners")
 PAGE_SIZE = 50
 DOWNLOAD_ROWS = 100_000
-_ROWS = """SELECT ?project (SAMPLE(?l) AS ?label) (SAMPLE(?a) AS ?acronym) (MIN(?s) AS ?start) (MAX(?e) AS ?end)
-       (SAMPLE(?b) AS ?budget) (SAMPLE(?u) AS ?eu) (COUNT(DISTINCT ?partner) AS ?partners)
-WHERE {
-  ?project a s3:Project .%s
-  OPTIONAL { ?project rdfs:label ?l }
-  OPTIONAL { ?project s3:acronym ?a }
-  OPTIONAL { ?project schema:startDate ?s }
-  OPTIONAL { ?project schema:endDate ?e }
-  OPTIONAL { ?project s3:totalBudget/schema:value ?b }
-  OPTIONAL { ?project s3:euContribution/schema:value ?u }
-  OPTIONAL { ?project s3:hasParticipation/s3:participant ?partner }
+PARTNER = "s3:hasParticipation/s3:participant"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    pattern: str  # binds ?v for the row ?row (inside OPTIONAL)
+    aggregate: str = "SAMPLE"  # how several values become one: SAMPLE, MIN, MAX, COUNT
+    kind: str = "text"  # label, text, date, money, count, link (an IRI shown by its label)
+
+    def select(self, language: str) -> str:
+        inner = f"DISTINCT ?{self.name}_v" if self.aggregate == "COUNT" else f"?{self.name}_v"
+        if self.kind == "label":  # in the reader's language when there is one, so rows sort as they read
+            return f"(COALESCE(SAMPLE(?{self.name}_l), SAMPLE(?{self.name}_v)) AS ?{self.name})"
+        return f"({self.aggregate}({inner}) AS ?{self.name})"
+
+    def optional(self, language: str) -> str:
+        found = "  OPTIONAL { " + self.pattern.replace("?v", f"?{self.name}_v") + " }\n"
+        if self.kind == "label":
+            preferred = self.pattern.replace("?v", f"?{self.name}_l") + f' FILTER langMatches(lang(?{self.name}_l), "{language}")'
+            found += "  OPTIONAL { " + preferred + " }\n"
+        return found
+
+
+@dataclass(frozen=True)
+class Table:
+    cls: str  # the class's local name in the s3 ontology
+    facets: dict[str, str]  # facet name → path from a row to its values
+    columns: tuple[Column, ...]  # the first is the row's label
+    file_name: str
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+TABLES = {
+    "Project": Table(
+        "Project",
+        {
+            "programme": "s3:programme",
+            "country": f"{PARTNER}/s3:country",
+            "region": f"{PARTNER}/s3:region/skos:broader*|s3:region/skos:broader*",
+            "period": "s3:programme/s3:programmingPeriod",
+            "fund": "s3:fund|s3:programme/s3:fund",
+            "domain": "s3:s3Domain|s3:servesPriority",
+            "theme": "s3:theme",
+        },
+        (
+            Column("label", "?row rdfs:label ?v", kind="label"),
+            Column("acronym", "?row s3:acronym ?v"),
+            Column("start", "?row schema:startDate ?v", "MIN", "date"),
+            Column("end", "?row schema:endDate ?v", "MAX", "date"),
+            Column("budget", "?row s3:totalBudget/schema:value ?v", kind="money"),
+            Column("eu", "?row s3:euContribution/schema:value ?v", kind="money"),
+            Column("partners", f"?row {PARTNER} ?v", "COUNT", "count"),
+        ),
+        "projects",
+    ),
+    "Organisation": Table(
+        "Organisation",
+        {
+            "country": "s3:country",
+            "region": "s3:region/skos:broader*",
+            "type": "s3:organisationType",
+            "programme": "^s3:participant/^s3:hasParticipation/s3:programme",
+            "role": "^s3:participant/s3:partnerRole",
+        },
+        (
+            Column("label", "?row rdfs:label ?v", kind="label"),
+            Column("country", "?row s3:country ?v", kind="link"),
+            Column("region", "?row s3:region ?v", kind="link"),
+            Column("type", "?row s3:organisationType ?v", kind="link"),
+            Column("projects", f"?v {PARTNER} ?row", "COUNT", "count"),
+        ),
+        "organisations",
+    ),
 }
-GROUP BY ?project
-ORDER BY %s(?%s) ?project"""
 
 
 class BadFacet(ValueError):
@@ -48,39 +102,49 @@ class BadFacet(ValueError):
 
 @dataclass(frozen=True)
 class View:
+    table: Table
     filters: tuple[tuple[str, str], ...]  # (facet, IRI)
     sort: str = "label"
     descending: bool = False
+    language: str = "en"  # a primary language subtag, checked by the caller (preferred_languages)
 
     @classmethod
-    def from_query(cls, params: list[tuple[str, str]]) -> View:
+    def from_query(cls, table: Table, params: list[tuple[str, str]], language: str = "en") -> View:
         filters = []
         for name, value in params:
-            if name in FACETS and value:
+            if name in table.facets and value:
                 try:
                     ox.NamedNode(value)
                 except ValueError:
                     raise BadFacet(f"the {name} facet takes an IRI, not {value!r}.") from None
                 filters.append((name, value))
         sort = dict(params).get("sort", "label")
-        if sort not in COLUMNS:
-            raise BadFacet(f"cannot sort by {sort!r}; sort by one of {', '.join(COLUMNS)}.")
-        return cls(tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc")
+        if table.column(sort) is None:
+            raise BadFacet(f"cannot sort by {sort!r}; sort by one of {', '.join(c.name for c in table.columns)}.")
+        if not language.isascii() or not language.isalpha():
+            raise BadFacet(f"{language!r} is not a language subtag.")
+        return cls(table, tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc", language)
 
     def where(self) -> str:
-        return "".join(f"\n  ?project {FACETS[name]} {ox.NamedNode(value)} ." for name, value in self.filters)
+        rows = f"  ?row a s3:{self.table.cls} .\n"
+        return rows + "".join(f"  ?row {self.table.facets[name]} {ox.NamedNode(value)} .\n" for name, value in self.filters)
 
     def query(self, limit: int, offset: int = 0) -> str:
+        columns = self.table.columns
         order = "DESC" if self.descending else "ASC"
-        return _ROWS % (self.where(), order, self.sort) + f"\nLIMIT {limit} OFFSET {offset}"
+        return (
+            f"SELECT ?row {' '.join(c.select(self.language) for c in columns)}\nWHERE {{\n{self.where()}"
+            + "".join(c.optional(self.language) for c in columns)
+            + f"}}\nGROUP BY ?row\nORDER BY {order}(?{self.sort}) ?row\nLIMIT {limit} OFFSET {offset}"
+        )
 
     def count_query(self) -> str:
-        return f"SELECT (COUNT(DISTINCT ?project) AS ?n) WHERE {{ ?project a s3:Project .{self.where()} }}"
+        return f"SELECT (COUNT(DISTINCT ?row) AS ?n) WHERE {{\n{self.where()}}}"
 
     def facet_query(self, name: str) -> str:
         return (
-            f"SELECT ?value (COUNT(DISTINCT ?project) AS ?n) WHERE {{ ?project a s3:Project .{self.where()}\n"
-            f"  ?project {FACETS[name]} ?value FILTER isIRI(?value) }} GROUP BY ?value ORDER BY DESC(?n) ?value LIMIT 30"
+            f"SELECT ?value (COUNT(DISTINCT ?row) AS ?n) WHERE {{\n{self.where()}"
+            f"  ?row {self.table.facets[name]} ?value FILTER isIRI(?value)\n}} GROUP BY ?value ORDER BY DESC(?n) ?value LIMIT 30"
         )
 
 
@@ -92,7 +156,7 @@ def _select(store: ox.Store, query: str) -> list[dict[str, ox.NamedNode | ox.Lit
 
 
 def rows(store: ox.Store, view: View, limit: int, offset: int = 0) -> list[dict[str, str]]:
-    """The view's projects, each column as text (IRIs in full)."""
+    """The view's rows, each column as text (IRIs in full)."""
     return [{k: v.value for k, v in row.items()} for row in _select(store, view.query(limit, offset))]
 
 
@@ -102,28 +166,31 @@ def count(store: ox.Store, view: View) -> int:
 
 
 def facets(store: ox.Store, view: View) -> dict[str, list[tuple[str, int]]]:
-    """For each facet, its values among the view's projects with how many projects have each."""
-    return {name: [(r["value"].value, int(r["n"].value)) for r in _select(store, view.facet_query(name))] for name in FACETS}
+    """For each facet, its values among the view's rows with how many rows have each."""
+    return {
+        name: [(r["value"].value, int(r["n"].value)) for r in _select(store, view.facet_query(name))]
+        for name in view.table.facets
+    }
 
 
-def as_csv(table: list[dict[str, str]]) -> bytes:
+def as_csv(table: Table, found: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["project", *COLUMNS])
-    writer.writerows([[row.get("project", ""), *(row.get(c, "") for c in COLUMNS)] for row in table])
+    writer.writerow(["iri", *(c.name for c in table.columns)])
+    writer.writerows([[row.get("row", ""), *(row.get(c.name, "") for c in table.columns)] for row in found])
     return out.getvalue().encode("utf-8")
 
 
-def as_xlsx(table: list[dict[str, str]], query: str) -> bytes:
-    """The table on one sheet (numbers as numbers, text never read as a formula), the query on another."""
+def as_xlsx(table: Table, found: list[dict[str, str]], query: str) -> bytes:
+    """The rows on one sheet (numbers as numbers, text never read as a formula), the query on another."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("projects")
-    sheet.append(["project", *COLUMNS])
-    for row in table:
-        cells: list[object] = [row.get("project", "")]
-        for column in COLUMNS:
-            value = row.get(column, "")
-            if column in ("budget", "eu", "partners") and value:
+    sheet = book.create_sheet(table.file_name)
+    sheet.append(["iri", *(c.name for c in table.columns)])
+    for row in found:
+        cells: list[object] = [row.get("row", "")]
+        for column in table.columns:
+            value = row.get(column.name, "")
+            if column.kind in ("money", "count") and value:
                 cells.append(float(value) if "." in value else int(value))
             else:
                 cells.append(("'" + value) if value[:1] in "=+-@" else value)

@@ -173,8 +173,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
         build, store = reader.store()
-        if name == "Project":
-            return project_table(request, store, langs, page)
+        if name in browsing.TABLES:
+            return table_view(request, store, browsing.TABLES[name], langs, page)
         warm_in_background(build)
         # by label in the first of the reader's languages the data has labels in (English at the latest)
         language = next(code for code in [*langs, "en"] if code in SORT_LANGUAGES) if sort == "label" else None
@@ -200,48 +200,43 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         )
         return HTMLResponse(page_html)
 
-    def project_table(request: Request, store: ox.Store, langs: list[str], page: int) -> Response:
+    def table_view(request: Request, store: ox.Store, table: browsing.Table, langs: list[str], page: int) -> Response:
         try:
-            view = browsing.View.from_query(list(request.query_params.multi_items()))
+            view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
         except browsing.BadFacet as error:
             return Response(f"{error}\n", status_code=400, media_type="text/plain")
         download = request.query_params.get("format")
         if download in ("csv", "xlsx"):
-            table = browsing.rows(store, view, browsing.DOWNLOAD_ROWS)
+            found = browsing.rows(store, view, browsing.DOWNLOAD_ROWS)
             if download == "csv":
-                body, media = browsing.as_csv(table), "text/csv; charset=utf-8"
+                body, media = browsing.as_csv(table, found), "text/csv; charset=utf-8"
             else:
-                body, media = browsing.as_xlsx(table, view.query(browsing.DOWNLOAD_ROWS)), XLSX
-            return Response(
-                body, media_type=media, headers={"Content-Disposition": f'attachment; filename="projects.{download}"'}
-            )
+                body, media = browsing.as_xlsx(table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
+            disposition = f'attachment; filename="{table.file_name}.{download}"'
+            return Response(body, media_type=media, headers={"Content-Disposition": disposition})
         total = browsing.count(store, view)
         pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
         page = min(max(page, 1), pages)
         query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-        table = browsing.rows(store, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+        found = browsing.rows(store, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
         facets = browsing.facets(store, view)
-        labels = _labels(store, [r["project"] for r in table] + [v for values in facets.values() for v, _ in values])
+        links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
+        labels = _labels(store, [r["row"] for r in found] + links + [v for values in facets.values() for v, _ in values])
         language = page_language(langs)
-        for row in table:
-            row["href"] = addresses.local(row["project"]) or ""
-            row["label"] = best_label(labels.get(row["project"], []), langs) or row.get("label", "")
-            for column in ("start", "end"):
-                row[column] = values.day(row[column], language) if row.get(column) else ""
-            for column in ("budget", "eu"):
-                row[column] = values.amount(row[column], "EUR", False, language) if row.get(column) else ""
-        chosen = {(n, v) for n, v in view.filters}
+        shown = [_cells(table, row, labels, langs, language, addresses.local) for row in found]
+        chosen = set(view.filters)
         facet_rows = {
             name: [
                 {"iri": v, "label": best_label(labels.get(v, []), langs) or v.rsplit("/", 1)[-1], "count": n,
                  "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen)}
-                for v, n in found
+                for v, n in values
             ]
-            for name, found in facets.items() if found
+            for name, values in facets.items() if values
         }  # fmt: skip
-        html = TEMPLATES.get_template("projects.html").render(
-            lang=language, rows=table, total=total, page=page, pages=pages, facets=facet_rows, query=query,
-            sort=view.sort, descending=view.descending, columns=browsing.COLUMNS,
+        class_label = best_label(_labels(store, [S3 + table.cls]).get(S3 + table.cls, []), langs) or table.cls
+        html = TEMPLATES.get_template("table.html").render(
+            lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
+            query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
             here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
         )  # fmt: skip
         return HTMLResponse(html)
@@ -269,6 +264,32 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         return graph_document(request, suffix, "shapes", _shapes_page)
 
     return warm
+
+
+def _cells(
+    table: browsing.Table,
+    row: dict[str, str],
+    labels: dict[str, list[ox.Literal]],
+    langs: list[str],
+    language: str,
+    local: Callable[[str], str | None],
+) -> list[dict[str, str | None]]:
+    """A table row as the page shows it: the row's label linking to it, then each column as a value
+    (dates, amounts, counts) or a link named by its label."""
+    cells: list[dict[str, str | None]] = []
+    for column in table.columns:
+        value = row.get(column.name, "")
+        if column is table.columns[0]:
+            cells.append({"text": best_label(labels.get(row["row"], []), langs) or value, "href": local(row["row"])})
+        elif column.kind == "link" and value:
+            cells.append({"text": best_label(labels.get(value, []), langs) or value.rsplit("/", 1)[-1], "href": local(value)})
+        elif column.kind == "date" and value:
+            cells.append({"text": values.day(value, language), "href": None})
+        elif column.kind == "money" and value:
+            cells.append({"text": values.amount(value, "EUR", False, language), "href": None, "number": "yes"})
+        else:
+            cells.append({"text": value, "href": None, "number": "yes" if column.kind == "count" else None})
+    return cells
 
 
 def _here(request: Request, **changes: str) -> str:

@@ -108,9 +108,25 @@ def test_pages_fit_a_phone_screen(browser: Browser, base: str, path: str, tmp_pa
 def test_project_facets_filter_the_table_by_clicking(browser: Browser, base: str) -> None:
     page = browser.new_page(locale="en-GB")
     page.goto(base + "browse/Project")
-    assert page.locator("table.projects tbody tr").count() == 4
+    assert page.locator("table.rows tbody tr").count() == 4
     page.locator("aside section.facet a", has_text="Polska").first.click()
     page.wait_for_url("**region=**")
-    assert page.locator("table.projects tbody tr").count() == 1
-    assert page.locator("table.projects tbody th").inner_text() == "GoSmart BSR"
+    assert page.locator("table.rows tbody tr").count() == 1
+    assert page.locator("table.rows tbody th").inner_text() == "GoSmart BSR"
+    page.close()
+
+
+def test_table_facets_and_sorting_work_from_the_keyboard(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(base + "browse/Organisation")
+    before = page.locator("table.rows tbody tr").count()
+    page.locator("aside section.facet a").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/browse/Organisation?**")
+    after = page.locator("table.rows tbody tr").count()
+    assert 0 < after <= before and page.locator("aside a.on").count() == 1
+    page.get_by_role("link", name="label", exact=False).first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**sort=label**")
+    assert page.locator("th[aria-sort]").count() == 1
     page.close()

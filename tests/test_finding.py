@@ -99,8 +99,8 @@ def test_the_project_table_downloads_as_xlsx_with_numbers_and_its_query(base: st
     assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
     rows = list(book["projects"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("project", "label", "acronym") and rows[1][2] == "GoToS3" and rows[1][5] == 42000000
-    assert "SELECT ?project" in str(next(book["query"].iter_rows(values_only=True))[0])
+    assert rows[0][:3] == ("iri", "label", "acronym") and rows[1][2] == "GoToS3" and rows[1][5] == 42000000
+    assert "SELECT ?row" in str(next(book["query"].iter_rows(values_only=True))[0])
 
 
 def test_a_facet_value_that_is_not_an_iri_is_refused_naming_the_facet(base: str) -> None:
@@ -159,3 +159,20 @@ def test_hits_of_one_name_say_what_they_belong_to(base: str) -> None:
     hits = _search(base, q="textiles", type="S3Domain")["hits"]
     within = {hit["within"] for hit in hits}
     assert {"Smart specialisation strategy of Flanders", "S3 domains of the GoToS3 portfolio"} <= within
+
+
+def test_the_organisation_table_filters_by_country_and_region(base: str) -> None:
+    def table(**params: str) -> list[dict[str, str]]:
+        answer = httpx.get(base + "browse/Organisation", params={**params, "format": "csv"})
+        assert answer.status_code == 200
+        return list(csv.DictReader(io.StringIO(answer.text)))
+
+    everything = table()
+    polish = table(country="http://publications.europa.eu/resource/authority/country/POL")
+    assert 0 < len(polish) < len(everything) and {row["country"] for row in polish} == {
+        "http://publications.europa.eu/resource/authority/country/POL"
+    }
+    in_podlaskie = table(region=NUTS + "PL")  # Politechnika Białostocka is in PL84, within PL
+    assert [row["region"] for row in in_podlaskie] == [NUTS + "PL84"]
+    page = httpx.get(base + "browse/Organisation", params={"lang": "pl"}).text
+    assert "Podlaskie" in page and "Politechnika Białostocka" in page

@@ -41,9 +41,19 @@ def test_browse_pages_and_sorts(base: str) -> None:
     assert "page 1 of 8" in first and len(_items(first)) == 50
     last = httpx.get(base + "browse/Programme", params={"page": 8}).text
     assert len(_items(last)) == 389 - 7 * 50
-    ascending = _items(httpx.get(base + "browse/Organisation", params={"sort": "label", "order": "asc"}).text)
-    descending = _items(httpx.get(base + "browse/Organisation", params={"sort": "label", "order": "desc"}).text)
+    ascending = _items(httpx.get(base + "browse/Sector", params={"sort": "label", "order": "asc"}).text)
+    descending = _items(httpx.get(base + "browse/Sector", params={"sort": "label", "order": "desc"}).text)
     assert ascending == sorted(ascending, key=str.casefold) and descending == list(reversed(ascending))
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "sv"])
+def test_table_rows_sort_by_the_label_the_reader_sees(base: str, language: str) -> None:
+    def names(order: str) -> list[str]:
+        page = httpx.get(base + "browse/Organisation", params={"sort": "label", "order": order, "lang": language}).text
+        return re.findall(r'<tr><th scope="row"><a href="[^"]*">([^<]+)</a></th>', page)
+
+    ascending = names("asc")
+    assert len(ascending) >= 4 and ascending == sorted(ascending) and names("desc") == list(reversed(ascending))
     assert httpx.get(base + "browse/Nonsense").status_code == 404
 
 
