@@ -3,6 +3,7 @@ labels of what it links to, and its incoming links (bounded)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -133,3 +134,19 @@ class EntityReader:
             return None
         currency = values.get("currency", "").rsplit("/", 1)[-1]
         return Amount(values["value"], currency, values.get("isApproximate") == "true")
+
+
+def labels_of(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
+    """The labels (rdfs:label, skos:prefLabel) of many IRIs in one query, by IRI."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{iri}>" for iri in dict.fromkeys(iris))
+    found: dict[str, list[ox.Literal]] = defaultdict(list)
+    query = f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s <{LABELS[0]}>|<{LABELS[1]}> ?l }}"
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        subject, label = row["s"], row["l"]
+        if isinstance(subject, ox.NamedNode) and isinstance(label, ox.Literal) and label not in found[subject.value]:
+            found[subject.value].append(label)
+    return found

@@ -8,7 +8,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -18,12 +17,11 @@ from loaders.store import NoPublishedStore, PublishedStore
 from loaders.vocab import PREFIXES
 from server import browse as browsing
 from server import values
-from server.entities import EntityReader
+from server.entities import EntityReader, labels_of
 from server.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.negotiation import choose
 from server.per_build import PerBuild
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from server.tables import render_table
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
@@ -45,18 +43,6 @@ def _rows(store: ox.Store, query: str) -> list[ox.QuerySolution]:
 
 def _value(term: object) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal | ox.BlankNode) else ""
-
-
-def _labels(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
-    if not iris:
-        return {}
-    values = " ".join(f"<{iri}>" for iri in iris)
-    found: dict[str, list[ox.Literal]] = defaultdict(list)
-    for row in _rows(store, f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s rdfs:label|skos:prefLabel ?l }}"):
-        label = row["l"]
-        if isinstance(label, ox.Literal) and label not in found[_value(row["s"])]:
-            found[_value(row["s"])].append(label)
-    return found
 
 
 def _counts(store: ox.Store) -> dict[str, int]:
@@ -146,13 +132,13 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         build, store = reader.store()
         warm_in_background(build)
         counts = shared(build, store, "counts")
-        class_labels = _labels(store, [S3 + name for name in BROWSABLE])
+        class_labels = labels_of(store, [S3 + name for name in BROWSABLE])
         classes = [
             {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
             for name in BROWSABLE
         ]
         per_programme = shared(build, store, "per-programme")
-        labels = _labels(store, [iri for iri, _ in per_programme])
+        labels = labels_of(store, [iri for iri, _ in per_programme])
         programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
         charts = [
             _chart("Budgets by programme", "Total budget of the projects of each programme, in euro", True,
@@ -174,7 +160,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         langs = languages(request)
         build, store = reader.store()
         if name in browsing.TABLES:
-            return table_view(request, store, browsing.TABLES[name], langs, page)
+            return render_table(request, store, browsing.TABLES[name], langs, page, addresses)
         warm_in_background(build)
         # by label in the first of the reader's languages the data has labels in (English at the latest)
         language = next(code for code in [*langs, "en"] if code in SORT_LANGUAGES) if sort == "label" else None
@@ -184,9 +170,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         page = min(max(page, 1), pages)
         ordered = ordered[::-1] if order == "desc" else ordered
         chosen = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        labels = _labels(store, chosen)
+        labels = labels_of(store, chosen)
         shown = [link(iri, labels, langs) for iri in chosen]
-        class_label = best_label(_labels(store, [S3 + name]).get(S3 + name, []), langs) or name
+        class_label = best_label(labels_of(store, [S3 + name]).get(S3 + name, []), langs) or name
         page_html = TEMPLATES.get_template("browse.html").render(
             lang=page_language(langs),
             class_label=class_label,
@@ -199,47 +185,6 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             order="desc" if order == "desc" else "asc",
         )
         return HTMLResponse(page_html)
-
-    def table_view(request: Request, store: ox.Store, table: browsing.Table, langs: list[str], page: int) -> Response:
-        try:
-            view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
-        except browsing.BadFacet as error:
-            return Response(f"{error}\n", status_code=400, media_type="text/plain")
-        download = request.query_params.get("format")
-        if download in ("csv", "xlsx"):
-            found = browsing.rows(store, view, browsing.DOWNLOAD_ROWS)
-            if download == "csv":
-                body, media = browsing.as_csv(table, found), "text/csv; charset=utf-8"
-            else:
-                body, media = browsing.as_xlsx(table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
-            disposition = f'attachment; filename="{table.file_name}.{download}"'
-            return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-        total = browsing.count(store, view)
-        pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-        found = browsing.rows(store, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-        facets = browsing.facets(store, view)
-        links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
-        labels = _labels(store, [r["row"] for r in found] + links + [v for values in facets.values() for v, _ in values])
-        language = page_language(langs)
-        shown = [_cells(table, row, labels, langs, language, addresses.local) for row in found]
-        chosen = set(view.filters)
-        facet_rows = {
-            name: [
-                {"iri": v, "label": best_label(labels.get(v, []), langs) or v.rsplit("/", 1)[-1], "count": n,
-                 "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen)}
-                for v, n in values
-            ]
-            for name, values in facets.items() if values
-        }  # fmt: skip
-        class_label = best_label(_labels(store, [S3 + table.cls]).get(S3 + table.cls, []), langs) or table.cls
-        html = TEMPLATES.get_template("table.html").render(
-            lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
-            query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
-            here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
-        )  # fmt: skip
-        return HTMLResponse(html)
 
     def graph_document(request: Request, suffix: str, name: str, page: Callable[[list[ox.Triple], list[str]], str]) -> Response:
         """A named graph of the store at its namespace address: HTML documentation or RDF."""
@@ -264,45 +209,6 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         return graph_document(request, suffix, "shapes", _shapes_page)
 
     return warm
-
-
-def _cells(
-    table: browsing.Table,
-    row: dict[str, str],
-    labels: dict[str, list[ox.Literal]],
-    langs: list[str],
-    language: str,
-    local: Callable[[str], str | None],
-) -> list[dict[str, str | None]]:
-    """A table row as the page shows it: the row's label linking to it, then each column as a value
-    (dates, amounts, counts) or a link named by its label."""
-    cells: list[dict[str, str | None]] = []
-    for column in table.columns:
-        value = row.get(column.name, "")
-        if column is table.columns[0]:
-            cells.append({"text": best_label(labels.get(row["row"], []), langs) or value, "href": local(row["row"])})
-        elif column.kind == "link" and value:
-            cells.append({"text": best_label(labels.get(value, []), langs) or value.rsplit("/", 1)[-1], "href": local(value)})
-        elif column.kind == "date" and value:
-            cells.append({"text": values.day(value, language), "href": None})
-        elif column.kind == "money" and value:
-            cells.append({"text": values.amount(value, "EUR", False, language), "href": None, "number": "yes"})
-        else:
-            cells.append({"text": value, "href": None, "number": "yes" if column.kind == "count" else None})
-    return cells
-
-
-def _here(request: Request, **changes: str) -> str:
-    """This page's address with some parameters changed (page and sort links keep the facets)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
-    params += [(k, v) for k, v in changes.items() if v]
-    return "?" + urlencode(params)
-
-
-def _toggle(request: Request, name: str, value: str, on: bool) -> str:
-    """The address with a facet value added, or taken away when it is on; back to page 1."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and (k, v) != (name, value)]
-    return "?" + urlencode(params if on else [*params, (name, value)])
 
 
 def _shapes_page(triples: list[ox.Triple], langs: list[str]) -> str:
@@ -364,7 +270,7 @@ def _chart(
 ) -> dict[str, Any]:
     """A bar chart of (IRI, amount) rows; a chart whose bars would all be equal says so instead,
     since it shows nothing but one value repeated."""
-    labels = _labels(store, [iri for iri, _ in rows])
+    labels = labels_of(store, [iri for iri, _ in rows])
     largest = max((v for _, v in rows), default=0.0) or 1.0
     language = page_language(langs)
     bars = [
