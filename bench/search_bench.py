@@ -2,8 +2,9 @@
 a SPARQL query on the same Oxigraph store (labels matched with CONTAINS after LCASE, which is
 what /search did before the index, and what a SPARQL user has).
 
-Writes N synthetic projects (titles of 4-8 words and a 20-word description, drawn from words of
-five EU languages with their accents), loads them into an on-disk Oxigraph store, builds the
+Writes N synthetic projects (titles of 4-8 words and a 20-word description, drawn with Zipf's law
+from a vocabulary of 30,000 words: S3 words of five EU languages first, then made-up words with
+their accents), loads them into an on-disk Oxigraph store, builds the
 index with the build's own code (loaders.search_index), then times queries of 1-3 words.
 
     python bench/search_bench.py --entities 1000000 --queries 200 --peer-queries 10
@@ -43,14 +44,34 @@ def _literal(text: str, language: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + f'"@{language}'
 
 
+SYLLABLES = (  # noqa: SIM905
+    "ka lo mi ne ru sa to vi ze bra cle dro fri gla kro pla stri tro vla wen ąb ćo łu ńe śa źi żo ów är ön åk é è"
+).split()
+ZIPF_S = 1.07  # word frequencies in titles follow Zipf's law; the S3 words above are the most frequent
+
+
+def vocabulary(size: int = 30_000, seed: int = 3) -> tuple[list[str], list[float]]:
+    """The S3 words first, then made-up words of 2-4 syllables, with Zipf weights by rank."""
+    rng = random.Random(seed)
+    words = list(WORDS)
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words, [1 / (rank**ZIPF_S) for rank in range(1, size + 1)]
+
+
 def write_data(path: Path, entities: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     languages = ["en", "fr", "nl", "pl", "sv"]
+    words, weights = vocabulary()
     with path.open("w", encoding="utf-8") as out:
         for n in range(entities):
             iri = f"<https://w3id.org/s3kg/id/project/p-{n}>"
-            title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 8)))
-            description = " ".join(rng.choice(WORDS) for _ in range(20))
+            title = " ".join(rng.choices(words, weights, k=rng.randint(4, 8)))
+            description = " ".join(rng.choices(words, weights, k=20))
             language = rng.choice(languages)
             out.write(f"{iri} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{S3}Project> .\n")
             out.write(f"{iri} <http://www.w3.org/2000/01/rdf-schema#label> {_literal(title, language)} .\n")
@@ -59,8 +80,11 @@ def write_data(path: Path, entities: int, seed: int = 7) -> None:
 
 
 def queries(count: int, seed: int = 11) -> list[str]:
+    """Queries of 1-3 words drawn with the titles' own word frequencies: common words are asked
+    for often, as in real search logs (the most common ones match a tenth of all projects)."""
     rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3))) for _ in range(count)]
+    words, weights = vocabulary()
+    return [" ".join(rng.choices(words, weights, k=rng.randint(1, 3))) for _ in range(count)]
 
 
 def peer_query(text: str) -> str:

@@ -35,6 +35,7 @@ _SCHEMA = """
 CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT NOT NULL, labels TEXT NOT NULL, context TEXT);
 CREATE VIRTUAL TABLE words USING fts5(names, other_names, descriptions, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE name_words USING fts5(names, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE kinds (id INTEGER PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;  -- compact, for facets and filters
 """
 
 
@@ -136,24 +137,12 @@ def write_search_index(store: ox.Store, path: Path) -> int:
         db.executescript(_ENTITIES)
         db.execute(_WORDS)
         db.execute("INSERT INTO name_words (rowid, names) SELECT rowid, names FROM words")
+        db.execute("INSERT INTO kinds (id, type) SELECT id, type FROM entities")
         for table in ("words", "name_words"):
             db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
         (count,) = db.execute("SELECT COUNT(*) FROM entities").fetchone()
     partial.replace(path)
     return int(count)
-
-
-# Hits on what an entity is called come first, ranked by BM25 over its names alone (FTS5 normalises
-# term frequency by the length of the whole row, so a long description would push "GoToS3" itself
-# below a document that merely mentions GoToS3 in its title); the other hits follow, ranked by
-# BM25 over names, other names and descriptions weighted 10:4:1.
-_RANKED = f"""
-WITH found AS (SELECT rowid, bm25(words, {WEIGHT_LIST}) AS rank FROM words WHERE words MATCH ?),
-     named AS (SELECT rowid, bm25(name_words) AS rank FROM name_words WHERE name_words MATCH ?)
-SELECT e.iri, e.type, e.labels, e.context, COALESCE(named.rank, found.rank) AS rank, named.rowid IS NOT NULL AS by_name
-FROM found JOIN entities e ON e.id = found.rowid LEFT JOIN named ON named.rowid = found.rowid
-{{where}}
-ORDER BY by_name DESC, rank, e.iri LIMIT ? OFFSET ?"""
 
 
 @dataclass(frozen=True)
@@ -207,28 +196,52 @@ class SearchIndex:
         self.db.close()
 
     def search(self, query: str, languages: list[str], kind: str | None = None, limit: int = 20, offset: int = 0) -> Results:
+        """One page of hits. Hits on what an entity is called come first, ranked by BM25 over its
+        names alone (FTS5 normalises term frequency by the length of the whole row, so a long
+        description would push "GoToS3" itself below a document that merely has GoToS3 in its
+        title); the other hits follow, ranked by BM25 over names, other names and descriptions
+        (10:4:1). The second ranking, the costly one, runs only when the page reaches past the
+        first; nothing joins the text index to the entities but the page's own hits."""
         expression = match_expression(query)
         if expression is None:
             return Results([], 0, {})
         facets = dict(
             self.db.execute(
-                "SELECT e.type, COUNT(*) FROM words JOIN entities e ON e.id = words.rowid WHERE words MATCH ? GROUP BY e.type "
-                "ORDER BY COUNT(*) DESC, e.type",
+                "SELECT kinds.type, COUNT(*) FROM words JOIN kinds ON kinds.id = words.rowid WHERE words MATCH ? "
+                "GROUP BY kinds.type ORDER BY COUNT(*) DESC, kinds.type",
                 (expression,),
             ).fetchall()
         )
-        where, parameters = ("WHERE e.type = ?", (kind,)) if kind else ("", ())
-        rows = self.db.execute(_RANKED.format(where=where), (expression, expression, *parameters, limit, offset)).fetchall()
-        hits = [
-            Hit(
-                iri,
-                kind_,
-                *best(json.loads(labels), languages),
-                -rank,
-                bool(by_name),
-                best(json.loads(context or "{}"), languages)[0],
-            )
-            for iri, kind_, labels, context, rank, by_name in rows
-        ]
         total = facets.get(kind, 0) if kind else sum(facets.values())
+        typed, parameters = ("AND rowid IN (SELECT id FROM kinds WHERE type = ?)", (kind,)) if kind else ("", ())
+        (named,) = self.db.execute(
+            f"SELECT COUNT(*) FROM name_words WHERE name_words MATCH ? {typed}", (expression, *parameters)
+        ).fetchone()
+        ranked: list[tuple[int, float, bool]] = []
+        if offset < named:
+            rows = self.db.execute(
+                f"SELECT rowid, bm25(name_words) AS r FROM name_words WHERE name_words MATCH ? {typed} "
+                "ORDER BY r, rowid LIMIT ? OFFSET ?",
+                (expression, *parameters, limit, offset),
+            )
+            ranked += [(rowid, rank, True) for rowid, rank in rows]
+        if offset + limit > named:
+            rows = self.db.execute(
+                f"SELECT rowid, bm25(words, {WEIGHT_LIST}) AS r FROM words WHERE words MATCH ? {typed} "
+                "AND rowid NOT IN (SELECT rowid FROM name_words WHERE name_words MATCH ?) ORDER BY r, rowid LIMIT ? OFFSET ?",
+                (expression, *parameters, expression, limit - len(ranked), max(0, offset - named)),
+            )
+            ranked += [(rowid, rank, False) for rowid, rank in rows]
+        entities = {
+            row[0]: row[1:]
+            for row in self.db.execute(
+                f"SELECT id, iri, type, labels, context FROM entities WHERE id IN ({', '.join('?' * len(ranked))})",
+                [rowid for rowid, _, _ in ranked],
+            )
+        }
+        hits = []
+        for rowid, rank, by_name in ranked:
+            iri, kind_, labels, context = entities[rowid]
+            label, language = best(json.loads(labels), languages)
+            hits.append(Hit(iri, kind_, label, language, -rank, by_name, best(json.loads(context or "{}"), languages)[0]))
         return Results(hits, total, facets)
