@@ -149,7 +149,7 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
             else:
                 if countries is None:
                     raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
-                cci, found = load_cci_table(path, name, minter, countries, source_iri)
+                cci, found = load_cci_table(path, name, minter, countries, source_iri, regions)
                 cci_loaded = not found
                 graph_id, graph = "cci-codes", cci.graph
                 result.origins.update(cci.origins)

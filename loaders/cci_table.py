@@ -18,10 +18,13 @@ from rdflib.namespace import DCTERMS
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter
+from loaders.nuts import NutsTable, UnknownRegion
 from loaders.validation import Origin
-from loaders.vocab import COUNTRY, S3
+from loaders.vocab import COUNTRY, NUTS, S3
 
 COLUMNS = ["country_code", "cci", "programme_title"]
+CROSS_BORDER = re.compile(r"^Interreg V-A - (?P<names>[^()]+?)\s*(\([^()]*(\([^()]*\))?[^()]*\))?$")
+NAME_ALIASES = {"Czech Republic": "Czechia", "The Netherlands": "Netherlands"}  # as the titles write them
 CCI = re.compile(r"^(?P<year>20\d\d)(?P<country>[A-Z]{2})\d\d[A-Z0-9]{2}(?P<kind>[A-Z]{2})\d{3}$")
 STRANDS = {"CB": "cross-border", "TN": "transnational", "IR": "interregional"}
 
@@ -33,9 +36,36 @@ class CciTable:
     origins: dict[URIRef, Origin]
 
 
+def title_territory(title: str, countries: CountryTable, regions: NutsTable) -> list[str]:
+    """The NUTS codes a cross-border programme's title names: "Interreg V-A - Austria–Germany/Bayern"
+    gives AT and DE2. Empty unless every part names a country (or a region of one) of the tables."""
+    match = CROSS_BORDER.match(title.strip())
+    if match is None:
+        return []
+    codes = []
+    for part in re.split(r"\s*[-–]\s*", match["names"]):
+        name, _, region = part.partition("/")
+        alpha3 = countries.from_name(NAME_ALIASES.get(name.strip(), name.strip()))
+        prefix = countries.nuts_prefix(alpha3) if alpha3 else None
+        if prefix is None or prefix not in regions:
+            return []
+        try:
+            codes.append(regions.resolve(region, prefix) if region.strip() else prefix)
+        except UnknownRegion:
+            return []
+    return codes
+
+
 def load_cci_table(
-    path: Path, display_name: str, minter: IriMinter, countries: CountryTable, source: URIRef
+    path: Path,
+    display_name: str,
+    minter: IriMinter,
+    countries: CountryTable,
+    source: URIRef,
+    regions: NutsTable | None = None,
 ) -> tuple[CciTable, list[SourceProblem]]:
+    """The programmes of the table; with the NUTS table, each with its area as the table gives it:
+    its country, or for a cross-border programme the countries and regions its title names."""
     graph = Graph()
     codes: set[str] = set()
     problems: list[SourceProblem] = []
@@ -77,6 +107,8 @@ def load_cci_table(
                 strand = STRANDS.get(match["kind"])
                 if strand is not None:
                     graph.add((programme, S3.cooperationStrand, minter.entity("concept", "interreg-strands", strand)))
+                for code in title_territory(title, countries, regions) if regions is not None else []:
+                    graph.add((programme, S3.territory, NUTS[code]))
             else:
                 alpha3 = countries.from_alpha2(country)
                 if alpha3 is None:
@@ -87,4 +119,6 @@ def load_cci_table(
                     )
                     continue
                 graph.add((programme, S3.country, COUNTRY[alpha3]))
+                if regions is not None and country in regions:
+                    graph.add((programme, S3.territory, NUTS[country]))
     return CciTable(graph, frozenset(codes), origins), problems

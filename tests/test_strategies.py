@@ -10,6 +10,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 
+from loaders.cci_table import title_territory
+from loaders.country_table import CountryTable, load_country_table
 from loaders.iris import IriMinter
 from loaders.matching import match
 from loaders.nuts import NutsTable, UnknownRegion
@@ -17,6 +19,7 @@ from loaders.strategies import load_strategy
 from loaders.vocab import S3
 
 MINTER = IriMinter("http://example.org/id/")
+PROJECT = Path(__file__).resolve().parent.parent
 TABLE = NutsTable.read()
 
 
@@ -165,3 +168,31 @@ def test_matching_twice_gives_the_same_links_and_identifiers() -> None:
     store.load(CASE.encode(), format=ox.RdfFormat.TURTLE)
     first, second = match(store, MINTER), match(store, MINTER)
     assert all(first[rule].isomorphic(second[rule]) and set(first[rule]) == set(second[rule]) for rule in first)
+
+
+@pytest.mark.parametrize(
+    ("title", "codes"),
+    [
+        ("Interreg V-A - Belgium-France (France-Wallonie-Vlaanderen)", ["BE", "FR"]),
+        ("Interreg V-A - Austria–Germany/Bayern", ["AT", "DE2"]),
+        ("Interreg V-A - France-Belgium-The Netherlands-United Kingdom (Two seas)", ["FR", "BE", "NL", "UK"]),
+        ("Interreg V-A - Spain-Portugal (Madeira-Açores-Canarias (MAC))", ["ES", "PT"]),
+        ("Interreg V-A - Greece-Cyprus", ["EL", "CY"]),
+        ("Interreg V-A - Saint Martin-Sint Maarten", []),  # no NUTS country: nothing rather than half
+        ("Interreg V-A - Germany (Mecklenburg-Vorpommern-Brandenburg) -Poland", []),
+        ("Interreg V-B - Baltic Sea", []),  # the title names no countries
+    ],
+)
+def test_a_cross_border_programme_covers_the_countries_and_regions_its_title_names(
+    title: str, codes: list[str], countries: CountryTable
+) -> None:
+    assert title_territory(title, countries, TABLE) == codes
+
+
+@pytest.fixture(scope="module")
+def countries() -> CountryTable:
+    table, problems = load_country_table(
+        PROJECT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", URIRef("x:")
+    )
+    assert problems == []
+    return table
