@@ -107,12 +107,12 @@ def add_routes(app: FastAPI, reader: EntityReader) -> None:
     table = NutsTable.read()
 
     @app.get("/map.geojson")
-    async def map_geojson() -> Response:
+    def map_geojson() -> Response:
         _, store = reader.store()
         return JSONResponse(geojson(spots(store, table)), media_type="application/geo+json")
 
     @app.get("/map", response_class=HTMLResponse)
-    async def map_page(request: Request) -> str:
+    def map_page(request: Request) -> str:
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
         _, store = reader.store()
         found = spots(store, table)

@@ -127,7 +127,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         return {"href": addresses.local(iri), "label": best_label(labels.get(iri, []), langs) or iri.rsplit("/", 1)[-1]}
 
     @app.get("/", response_class=HTMLResponse)
-    async def home(request: Request) -> str:
+    def home(request: Request) -> str:  # blocking store reads: FastAPI runs it in its thread pool
         langs = languages(request)
         build, store = reader.store()
         warm_in_background(build)
@@ -154,7 +154,7 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         )
 
     @app.get("/browse/{name}", response_class=HTMLResponse)
-    async def browse(request: Request, name: str, page: int = 1, sort: str = "label", order: str = "asc") -> Response:
+    def browse(request: Request, name: str, page: int = 1, sort: str = "label", order: str = "asc") -> Response:
         if name not in BROWSABLE:
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)

@@ -10,16 +10,18 @@ from xml.sax.saxutils import escape, quoteattr
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from loaders.search_index import SEARCH_FILE, Results, SearchIndex
+from loaders.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
 from loaders.store import PublishedStore
 from server.entities import EntityReader
 from server.linked_data import TEMPLATES, Addresses, page_language, preferred_languages
 from server.negotiation import choose
+from server.per_build import PerBuild
 
 PAGE_SIZE = 20
 MAX_QUERY = 200  # characters; longer queries are cut
 MAX_PAGE = 500  # pages of 20: 10,000 hits are as far as anyone pages; narrow the search instead
 OPENSEARCH = "application/opensearchdescription+xml"
+ANSWERS_KEPT = 4096  # pages of results per build, least recently used dropped
 
 
 class SearchUnavailable(Exception):
@@ -27,16 +29,24 @@ class SearchUnavailable(Exception):
 
 
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
+    answers = PerBuild(limit=ANSWERS_KEPT)
+
     def run(q: str, languages: list[str], kind: str | None, page: int) -> Results:
+        """A page of results, kept per build: popular searches of common words cost a second or
+        two at Kohesio scale the first time (docs/benchmarks.md), and the same for everyone."""
         build, _ = reader.store()
         path = published.dumps_dir(build) / SEARCH_FILE if published is not None else None
         if path is None or not path.is_file():
             raise SearchUnavailable
-        with SearchIndex(path) as index:
-            return index.search(q[:MAX_QUERY], languages, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+        def compute() -> Results:
+            with SearchIndex(path) as index:
+                return index.search(q[:MAX_QUERY], languages, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, tuple(languages[:3])), compute)
 
     @app.get("/search")
-    async def search(request: Request, q: str = "", type: str = "", page: int = 1, format: str = "") -> Response:
+    def search(request: Request, q: str = "", type: str = "", page: int = 1, format: str = "") -> Response:
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
         media = {"json": "application/json", "html": "text/html"}.get(format) or choose(
             request.headers.get("accept"), ["text/html", "application/json"]
