@@ -39,13 +39,21 @@ CREATE TABLE kinds (id INTEGER PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;  
 """
 
 
+def _expand(name: str) -> ox.NamedNode:
+    prefix, _, local = name.partition(":")
+    return ox.NamedNode(PREFIXES[prefix] + local)
+
+
+def _statements(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[ox.NamedNode | ox.BlankNode | ox.Triple, object]]:
+    """(subject, object) of every statement in the merged sources with one of `predicates`: an index
+    scan each, many times faster than the same as a SPARQL query with a path and a filter."""
+    for predicate in predicates:
+        for quad in store.quads_for_pattern(None, _expand(predicate), None, ox.DefaultGraph()):
+            yield quad.subject, quad.object
+
+
 def _texts(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, ox.Literal]]:
-    path = "|".join(predicates)
-    query = f"SELECT ?s ?t WHERE {{ ?s {path} ?t FILTER (isIRI(?s) && isLiteral(?t)) }}"
-    solutions = store.query(query, prefixes=PREFIXES)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        subject, value = row["s"], row["t"]
+    for subject, value in _statements(store, predicates):
         if isinstance(subject, ox.NamedNode) and isinstance(value, ox.Literal):
             yield subject.value, value
 
@@ -89,21 +97,14 @@ LEFT JOIN (SELECT iri, group_concat(text, ' ') AS texts FROM staged_description 
 
 def _types(store: ox.Store) -> Iterator[tuple[str, str]]:
     """Each entity's classes in the s3 namespace, by their local names."""
-    solutions = store.query("SELECT ?s ?c WHERE { ?s a ?c FILTER STRSTARTS(STR(?c), STR(s3:)) }", prefixes=PREFIXES)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        subject, cls = row["s"], row["c"]
-        if isinstance(subject, ox.NamedNode) and isinstance(cls, ox.NamedNode):
-            yield subject.value, cls.value[len(PREFIXES["s3"]) :]
+    namespace = PREFIXES["s3"]
+    for subject, cls in _statements(store, ("rdf:type",)):
+        if isinstance(subject, ox.NamedNode) and isinstance(cls, ox.NamedNode) and cls.value.startswith(namespace):
+            yield subject.value, cls.value[len(namespace) :]
 
 
 def _links(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    solutions = store.query(
-        f"SELECT ?s ?o WHERE {{ ?s {'|'.join(predicates)} ?o FILTER (isIRI(?s) && isIRI(?o)) }}", prefixes=PREFIXES
-    )
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        subject, target = row["s"], row["o"]
+    for subject, target in _statements(store, predicates):
         if isinstance(subject, ox.NamedNode) and isinstance(target, ox.NamedNode):
             yield subject.value, target.value
 
