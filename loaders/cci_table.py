@@ -25,6 +25,8 @@ from loaders.vocab import COUNTRY, NUTS, S3
 COLUMNS = ["country_code", "cci", "programme_title"]
 CROSS_BORDER = re.compile(r"^Interreg V-A - (?P<names>[^()]+?)\s*(\([^()]*(\([^()]*\))?[^()]*\))?$")
 NAME_ALIASES = {"Czech Republic": "Czechia", "The Netherlands": "Netherlands"}  # as the titles write them
+AREAS_FILE = Path(__file__).resolve().parent.parent / "data" / "reference" / "programme-areas-2014-2020.csv"
+AREAS_SOURCE = "programme-areas-2014-2020"  # its source-document record in data/curated/sources.yaml
 CCI = re.compile(r"^(?P<year>20\d\d)(?P<country>[A-Z]{2})\d\d[A-Z0-9]{2}(?P<kind>[A-Z]{2})\d{3}$")
 STRANDS = {"CB": "cross-border", "TN": "transnational", "IR": "interregional"}
 
@@ -56,6 +58,26 @@ def title_territory(title: str, countries: CountryTable, regions: NutsTable) -> 
     return codes
 
 
+def read_areas(path: Path, regions: NutsTable, display_name: str) -> tuple[dict[str, list[str]], list[SourceProblem]]:
+    """The editors' table of the areas the titles do not give: CCI code → NUTS codes."""
+    areas: dict[str, list[str]] = {}
+    problems: list[SourceProblem] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            cci, codes = (row.get("cci") or "").strip(), (row.get("territory") or "").split()
+            unknown = [code for code in codes if code not in regions]
+            if not CCI.match(cci) or not codes or unknown:
+                message = f"'{cci}' needs a CCI code and NUTS 2021 codes; {', '.join(unknown) or 'none'} unknown."
+                fix = "give the CCI code and the NUTS codes of data/reference/nuts-2021.csv, space-separated."
+                problems.append(
+                    SourceProblem(display_name, message, line=reader.line_num, record=cci, field="territory", fix=fix)
+                )
+                continue
+            areas[cci] = codes
+    return areas, problems
+
+
 def load_cci_table(
     path: Path,
     display_name: str,
@@ -64,12 +86,17 @@ def load_cci_table(
     source: URIRef,
     regions: NutsTable | None = None,
 ) -> tuple[CciTable, list[SourceProblem]]:
-    """The programmes of the table; with the NUTS table, each with its area as the table gives it:
-    its country, or for a cross-border programme the countries and regions its title names."""
+    """The programmes of the table; with the NUTS table, each with its area as the table gives it
+    (its country, or for a cross-border programme the countries and regions its title names) or, for
+    the Interreg programmes whose titles name no countries, as the editors' table of programme areas
+    gives it (data/reference/programme-areas-2014-2020.csv)."""
     graph = Graph()
     codes: set[str] = set()
     problems: list[SourceProblem] = []
     origins: dict[URIRef, Origin] = {}
+    areas: dict[str, list[str]] = {}
+    if regions is not None:
+        areas, problems = read_areas(AREAS_FILE, regions, f"data/reference/{AREAS_FILE.name}")
     period = minter.entity("concept", "programming-periods", "2014-2020")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -109,6 +136,10 @@ def load_cci_table(
                     graph.add((programme, S3.cooperationStrand, minter.entity("concept", "interreg-strands", strand)))
                 for code in title_territory(title, countries, regions) if regions is not None else []:
                     graph.add((programme, S3.territory, NUTS[code]))
+                for code in areas.get(cci, []):
+                    graph.add((programme, S3.territory, NUTS[code]))
+                if cci in areas:
+                    graph.add((programme, DCTERMS.source, minter.entity("source", AREAS_SOURCE)))
             else:
                 alpha3 = countries.from_alpha2(country)
                 if alpha3 is None:

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 
-from loaders.cci_table import title_territory
+from loaders.cci_table import read_areas, title_territory
 from loaders.country_table import CountryTable, load_country_table
 from loaders.iris import IriMinter
 from loaders.matching import match
@@ -196,3 +196,14 @@ def countries() -> CountryTable:
     )
     assert problems == []
     return table
+
+
+def test_an_area_row_with_a_code_outside_nuts_2021_is_refused_naming_the_line(tmp_path: Path) -> None:
+    table = tmp_path / "areas.csv"
+    table.write_text('cci,territory,basis\n2014TC16RFTN005,BE DK,"ok"\n2014TC16RFTN006,BE XX9,"typo"\n', encoding="utf-8")
+    areas, problems = read_areas(table, TABLE, "areas.csv")
+    assert areas == {"2014TC16RFTN005": ["BE", "DK"]}
+    assert [str(p) for p in problems] == [
+        "areas.csv:3, record '2014TC16RFTN006', field 'territory': '2014TC16RFTN006' needs a CCI code and NUTS 2021 codes; "
+        "XX9 unknown. Fix: give the CCI code and the NUTS codes of data/reference/nuts-2021.csv, space-separated."
+    ]
