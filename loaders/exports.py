@@ -27,7 +27,7 @@ from loaders.keep_eu import load_keep_eu
 from loaders.kohesio import load_kohesio_projects
 from loaders.kohesio_beneficiaries import load_beneficiaries
 from loaders.ntriples import TripleSink
-from loaders.nuts import NUTS_FILE
+from loaders.nuts import CHANGES_2024, NUTS_FILE
 from loaders.objectives import OBJECTIVES_FILE
 from loaders.progress import Progress
 from loaders.provenance import LoadRecord, code_version, sha256_of
@@ -64,7 +64,7 @@ def _depends_on(kind: str, cordis_projects: set[str]) -> str:
     if kind == "cordis-organisations":
         return ",".join(sorted(cordis_projects))
     if kind == "jems-partners":
-        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE))
+        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE, NUTS_FILE.with_name(CHANGES_2024)))
     return ""
 
 

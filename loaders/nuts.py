@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from loaders.errors import SourceProblem
 from loaders.vocab import COUNTRY, NUTS, NUTS_SCHEME, S3
 
 NUTS_FILE = Path(__file__).resolve().parent.parent / "data" / "reference" / "nuts-2021.csv"
+CHANGES_2024 = "nuts-2024-changes.csv"  # beside the 2021 table: what NUTS 2024 adds, renames and drops at levels 0-2
+VERSIONS = {"2021": NUTS_SCHEME, "2024": URIRef("http://data.europa.eu/nuts/scheme/2024")}
 GENERIC_WORDS = (
     "province",
     "provincie",
@@ -52,6 +54,8 @@ class Region:
     name: str
     longitude: float
     latitude: float
+    versions: frozenset[str] = frozenset({"2021"})  # the NUTS versions it is a region of
+    other_names: tuple[str, ...] = ()  # what a later version calls it
 
     @property
     def iri(self) -> URIRef:
@@ -86,9 +90,10 @@ class NutsTable:
         self.regions = {r.code: r for r in regions}
         self._names: dict[str, set[str]] = defaultdict(set)
         for region in regions:
-            for part in region.name.split("/"):  # bilingual names: "Bruxelles-Capitale/Brussels Hoofdstedelijk Gewest"
-                self._names[fold(part)].add(region.code)
-            self._names[fold(region.name)].add(region.code)
+            for name in (region.name, *region.other_names):
+                for part in name.split("/"):  # bilingual names: "Bruxelles-Capitale/Brussels Hoofdstedelijk Gewest"
+                    self._names[fold(part)].add(region.code)
+                self._names[fold(name)].add(region.code)
 
     @classmethod
     def read(cls, path: Path = NUTS_FILE) -> NutsTable:
@@ -99,32 +104,41 @@ class NutsTable:
 
     def resolve(self, name: str, country_prefix: str | None = None) -> str:
         """The code of the region named `name` (within the NUTS country `country_prefix` if
-        given); raises UnknownRegion saying why not."""
+        given); raises UnknownRegion saying why not. A name two versions give to two codes (NL33
+        and NL36 are both Zuid-Holland) is the 2021 one: the version 2021-2027 monitoring uses."""
         folded = fold(name)
         codes = self._names.get(folded) or self._names.get(_without_generic_word(folded), set())
         if country_prefix:
             codes = {c for c in codes if c.startswith(country_prefix)}
         if not codes:
             where = f" in {country_prefix}" if country_prefix else ""
-            raise UnknownRegion(f"no NUTS 2021 region{where} is named so.")
-        deepest = max(codes, key=len)
-        if all(deepest.startswith(c) for c in codes):  # one territory at several levels: LU, LU0, LU00
-            return deepest
+            raise UnknownRegion(f"no NUTS 2021 or 2024 region{where} is named so.")
+        for candidates in (codes, {c for c in codes if "2021" in self.regions[c].versions}):
+            deepest = max(candidates, key=len, default="")
+            if candidates and all(deepest.startswith(c) for c in candidates):  # one territory at several levels: LU, LU0
+                return deepest
         raise UnknownRegion(f"names several NUTS regions ({', '.join(sorted(codes))}); give the code instead.")
 
     def graph(self, source: URIRef, alpha3: Callable[[str], str | None]) -> Graph:
-        """Every region as a SKOS concept of the NUTS 2021 scheme, with its point and its country
-        (`alpha3` turns the code's first two letters into an EU authority country code)."""
+        """Every region as a SKOS concept of the schemes of the NUTS versions it is in (2021; 2024 at
+        levels 0-2), with its point and its country (`alpha3` turns the code's first two letters into
+        an EU authority country code); a name a later version gives is an alternative label."""
         graph = Graph()
-        graph.add((NUTS_SCHEME, RDF.type, SKOS.ConceptScheme))
-        graph.add((NUTS_SCHEME, RDFS.label, Literal("NUTS 2021", lang="en")))
-        graph.add((NUTS_SCHEME, SKOS.prefLabel, Literal("NUTS 2021", lang="en")))
-        graph.add((NUTS_SCHEME, DCTERMS.source, source))
+        for version, scheme in VERSIONS.items():
+            graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+            graph.add((scheme, RDFS.label, Literal(f"NUTS {version}", lang="en")))
+            graph.add((scheme, SKOS.prefLabel, Literal(f"NUTS {version}", lang="en")))
+            graph.add((scheme, DCTERMS.source, source))
         for region in self.regions.values():
             iri = region.iri
             graph.add((iri, RDF.type, S3.Region))
             graph.add((iri, RDF.type, SKOS.Concept))
-            graph.add((iri, SKOS.inScheme, NUTS_SCHEME))
+            for version in sorted(region.versions):
+                graph.add((iri, SKOS.inScheme, VERSIONS[version]))
+                if not region.broader:
+                    graph.add((VERSIONS[version], SKOS.hasTopConcept, iri))
+            for name in region.other_names:
+                graph.add((iri, SKOS.altLabel, Literal(name, lang="und")))
             graph.add((iri, SKOS.notation, Literal(region.code)))
             graph.add((iri, RDFS.label, Literal(region.name, lang="und")))  # in the region's own language(s)
             graph.add((iri, SKOS.prefLabel, Literal(region.name, lang="und")))
@@ -136,8 +150,6 @@ class NutsTable:
             graph.add((iri, DCTERMS.source, source))
             if region.broader:
                 graph.add((iri, SKOS.broader, NUTS[region.broader]))
-            else:
-                graph.add((NUTS_SCHEME, SKOS.hasTopConcept, iri))
         return graph
 
 
@@ -148,6 +160,37 @@ def load_nuts_table(path: Path, display_name: str, source: URIRef) -> tuple[Nuts
     except BadNutsTable as error:
         problem = SourceProblem(display_name, f"{error}", fix="restore the file from data/reference (see data/README.md).")
         return NutsTable([]), [problem]
+
+
+def _with_2024(regions: list[Region], path: Path) -> list[Region]:
+    """The 2021 regions marked with the versions they are in, plus the regions NUTS 2024 adds. Level-0
+    to level-2 regions are in 2024 unless the changes drop them; of level 3 only 2021 is known here."""
+    by_code = {r.code: r for r in regions}
+    added: list[Region] = []
+    removed: set[str] = set()
+    renamed: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            code, change = (row.get("code") or "").strip(), (row.get("change") or "").strip()
+            try:
+                if change == "added":
+                    point = float(row["longitude"]), float(row["latitude"])
+                    added.append(Region(code, int(row["level"]), row["name"].strip(), *point, frozenset({"2024"})))
+                elif change == "removed" and code in by_code:
+                    removed.add(code)
+                elif change == "renamed" and code in by_code:
+                    renamed[code] = row["name"].strip()
+                else:
+                    raise ValueError(f"'{change}' of an unknown code or an unknown change")
+            except (KeyError, TypeError, ValueError) as error:
+                raise BadNutsTable(f"{path.name} line {reader.line_num}: {code!r}: {error}.") from None
+    marked = [
+        replace(r, versions=frozenset({"2021", "2024"}) if r.level <= 2 and r.code not in removed else r.versions,
+                other_names=(renamed[r.code],) if r.code in renamed else ())
+        for r in regions
+    ]  # fmt: skip
+    return marked + [r for r in added if r.code not in by_code]
 
 
 class BadNutsTable(ValueError):
@@ -174,6 +217,9 @@ def _read(path: Path) -> NutsTable:
                     )
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise BadNutsTable(f"{path.name} cannot be read: {error}.") from None
+    changes = path.with_name(CHANGES_2024)
+    if changes.is_file():
+        regions = _with_2024(regions, changes)
     table = NutsTable(regions)
     orphans = [r.code for r in regions if r.broader and r.broader not in table]
     if orphans:

@@ -50,7 +50,7 @@ def test_jems_partner_list_loads_as_golden_with_bad_rows_rejected(tmp_path: Path
         6: ("end", "ends before it starts"),
         7: ("role", "this project already has a lead partner"),
         8: ("policy_objective", "RSO2.8 belongs to PO2."),
-        9: ("region", "no NUTS 2021 region in BE is named so"),
+        9: ("region", "no NUTS 2021 or 2024 region in BE is named so."),
     }
     _compare(graph, GOLDEN / "jems")
 

@@ -41,6 +41,9 @@ TABLE = NutsTable.read()
         ("Blagoevgrad Province", "BG", "BG413"),
         ("Arr. Kortrijk", "BE", "BE254"),
         ("North and West Norfolk", None, "UKH16"),
+        ("Grande Lisboa", "PT", "PT1A"),  # NUTS 2024 only
+        ("Zuid-Holland", "NL", "NL33"),  # 2021's code when 2024 gives the name another (NL36)
+        ("Svalbard og Jan Mayen", "NO", "NO0B"),  # the 2024 name of a 2021 region
     ],
 )
 def test_a_region_name_as_exports_write_it_resolves_to_its_code(name: str, country: str | None, code: str) -> None:
@@ -51,8 +54,8 @@ def test_a_region_name_as_exports_write_it_resolves_to_its_code(name: str, count
     ("name", "country", "reason"),
     [
         ("Limburg", None, "names several NUTS regions (BE22, NL42)"),
-        ("Atlantis", None, "no NUTS 2021 region is named so"),
-        ("Syddanmark", "SE", "no NUTS 2021 region in SE is named so"),
+        ("Atlantis", None, "no NUTS 2021 or 2024 region is named so"),
+        ("Syddanmark", "SE", "no NUTS 2021 or 2024 region in SE is named so"),
     ],
 )
 def test_an_unknown_or_ambiguous_region_name_is_refused_with_the_reason(name: str, country: str | None, reason: str) -> None:
@@ -64,7 +67,15 @@ def test_every_region_but_a_country_has_its_broader_region_in_the_table() -> Non
     assert all(r.broader is not None and r.broader in TABLE for r in TABLE.regions.values() if r.level > 0)
     assert {r.level for r in TABLE.regions.values()} == {0, 1, 2, 3}
     assert len([r for r in TABLE.regions.values() if r.level == 3]) == 1502
-    assert len([r for r in TABLE.regions.values() if r.level == 0]) == 37
+
+
+def test_nuts_2024_adds_renames_and_drops_regions_at_levels_0_to_2() -> None:
+    versions = {code: r.versions for code, r in TABLE.regions.items()}
+    assert versions["PT1A"] == {"2024"} and versions["PT17"] == {"2021"} and versions["UKC1"] == {"2021"}
+    assert versions["BE25"] == {"2021", "2024"} and versions["BE254"] == {"2021"}  # level 3: 2021 only, here
+    assert TABLE.regions["NO0B"].other_names == ("Svalbard og Jan Mayen",)
+    assert len([v for v in versions.values() if "2024" in v]) == 39 + 112 + 290
+    assert len([r for r in TABLE.regions.values() if r.level == 0 and "2021" in r.versions]) == 37
 
 
 GOOD = """id: test-2021-2027
