@@ -50,16 +50,17 @@ class CountryTable:
     codes: frozenset[str]  # alpha-3 authority codes
     alpha2: dict[str, str]  # ISO/EU alpha-2 → alpha-3
     _names: dict[str, str] = field(default_factory=dict, compare=False)
+    _prefixes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def from_alpha2(self, code: str) -> str | None:
         return EU_ALPHA2_EXCEPTIONS.get(code) or self.alpha2.get(code)
 
     def nuts_prefix(self, alpha3: str) -> str | None:
         """The two letters NUTS codes of this country start with (EL for Greece, UK)."""
-        for alpha2, code in EU_ALPHA2_EXCEPTIONS.items():
-            if code == alpha3:
-                return alpha2
-        return next((a2 for a2, a3 in self.alpha2.items() if a3 == alpha3 and a2 not in ("GR", "GB")), None)
+        if not self._prefixes:  # once: loaders ask for it row after row
+            self._prefixes.update((a3, a2) for a2, a3 in self.alpha2.items() if a2 not in ("GR", "GB"))
+            self._prefixes.update((a3, a2) for a2, a3 in EU_ALPHA2_EXCEPTIONS.items())
+        return self._prefixes.get(alpha3)
 
     def from_name(self, name: str) -> str | None:
         """The code of a country named in any of the table's languages ("Belgium", "Ελλάδα")."""

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
-from rdflib.namespace import PROV, SKOS
+from rdflib.namespace import PROV
 
 from loaders.iris import IriMinter
+from loaders.provenance import describe_rule
+from loaders.store import select_values
 from loaders.vocab import NUTS, S3
 
 RULES = {
@@ -51,15 +52,6 @@ class _Priority:
     label: str = ""
 
 
-def _rows(store: ox.Store, query: str) -> Iterator[list[str]]:
-    prefixes = f"PREFIX s3: <{S3._NS}> PREFIX skos: <{SKOS}> PREFIX rdfs: <{RDFS}> "
-    solutions = store.query(prefixes + query)
-    assert isinstance(solutions, ox.QuerySolutions)
-    names = [v.value for v in solutions.variables]
-    for row in solutions:
-        yield [row[name].value if row[name] is not None else "" for name in names]
-
-
 def _code(iri: str) -> str | None:
     return iri[len(str(NUTS)) :] if iri.startswith(str(NUTS)) else None
 
@@ -71,25 +63,27 @@ def _within(inner: str, outer: str) -> bool:
 
 def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
     projects: dict[str, _Project] = defaultdict(_Project)
-    for project, region in _rows(
+    for project, region in select_values(
         store,
         "SELECT ?p ?r WHERE { ?p a s3:Project { ?p s3:hasParticipation/s3:participant/s3:region ?r } UNION { ?p s3:region ?r } }",
     ):
         if code := _code(region):
             projects[project].regions.add(code)
-    for project, region in _rows(store, "SELECT ?p ?r WHERE { ?p a s3:Project ; s3:programme/s3:territory ?r }"):
+    for project, region in select_values(store, "SELECT ?p ?r WHERE { ?p a s3:Project ; s3:programme/s3:territory ?r }"):
         if code := _code(region):
             projects[project].area.add(code)
-    for project, code in _rows(store, f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"):
+    for project, code in select_values(store, f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"):
         projects[project].codes.add(code)
     priorities: dict[str, _Priority] = {}
-    for priority, region in _rows(store, "SELECT ?d ?r WHERE { ?d a s3:S3Domain ; s3:strategy/s3:region ?r }"):
+    for priority, region in select_values(store, "SELECT ?d ?r WHERE { ?d a s3:S3Domain ; s3:strategy/s3:region ?r }"):
         if code := _code(region):
             priorities[priority] = _Priority(code)
-    for priority, code in _rows(store, f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_CODES} ?c }}"):
+    for priority, code in select_values(
+        store, f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_CODES} ?c }}"
+    ):
         if priority in priorities:
             priorities[priority].codes.add(code)
-    for subject, label in _rows(
+    for subject, label in select_values(
         store,
         "SELECT ?s (SAMPLE(?l) AS ?label) WHERE { VALUES ?c { s3:Project s3:S3Domain } ?s a ?c ; rdfs:label ?l "
         "FILTER langMatches(lang(?l), 'en') } GROUP BY ?s",
@@ -150,9 +144,4 @@ def _link(
 
 def describe_matching_rules(minter: IriMinter, provenance: Graph) -> None:
     for rule, (score, text) in RULES.items():
-        graph, activity = minter.graph(f"matching-{rule}"), minter.entity("load", f"matching-{rule}")
-        provenance.add((graph, RDF.type, PROV.Entity))
-        provenance.add((graph, PROV.wasGeneratedBy, activity))
-        provenance.add((activity, RDF.type, PROV.Activity))
-        provenance.add((activity, RDFS.label, Literal(f"Matching rule '{rule}' (score {score})", lang="en")))
-        provenance.add((activity, RDFS.comment, Literal(text, lang="en")))
+        describe_rule(minter, provenance, f"matching-{rule}", f"Matching rule '{rule}' (score {score})", text)

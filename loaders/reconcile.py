@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL
 
 from loaders.iris import IriMinter, slug
-from loaders.vocab import S3
+from loaders.provenance import describe_rule
+from loaders.store import select_values
 
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
@@ -40,12 +41,7 @@ def _links(groups: Iterable[set[str]]) -> Graph:
 def _select(store: ox.Store, variables: str, where: str) -> Iterator[list[str]]:
     """Rows of a SELECT over the merged sources, each value (in the order of `variables`) as its
     lexical form or IRI."""
-    query = f"PREFIX s3: <{S3}> PREFIX dcterms: <{DCTERMS}> PREFIX rdfs: <{RDFS}> SELECT {variables} WHERE {{ {where} }}"
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
-    names = variables.replace("?", "").split()
-    for row in solutions:
-        yield [row[name].value for name in names]
+    return select_values(store, f"SELECT {variables} WHERE {{ {where} }}")
 
 
 def reconcile(store: ox.Store) -> dict[str, Graph]:
@@ -80,9 +76,4 @@ def reconcile(store: ox.Store) -> dict[str, Graph]:
 
 def describe_rules(minter: IriMinter, provenance: Graph) -> None:
     for rule, text in RULES.items():
-        graph, activity = minter.graph(f"reconciliation-{rule}"), minter.entity("load", f"reconciliation-{rule}")
-        provenance.add((graph, RDF.type, PROV.Entity))
-        provenance.add((graph, PROV.wasGeneratedBy, activity))
-        provenance.add((activity, RDF.type, PROV.Activity))
-        provenance.add((activity, RDFS.label, Literal(f"Reconciliation rule '{rule}'", lang="en")))
-        provenance.add((activity, RDFS.comment, Literal(text, lang="en")))
+        describe_rule(minter, provenance, f"reconciliation-{rule}", f"Reconciliation rule '{rule}'", text)

@@ -20,13 +20,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
+
+from loaders.vocab import PREFIXES
 
 KEEP_BUILDS = 3
 
@@ -61,6 +63,16 @@ def count_matches(store: ox.Store, pattern: str) -> int:
     assert isinstance(solutions, ox.QuerySolutions)
     count = next(iter(solutions))["n"]
     return int(count.value) if isinstance(count, ox.Literal) else 0
+
+
+def select_values(store: ox.Store, query: str) -> Iterator[list[str]]:
+    """Rows of a SELECT (with the prefixes of loaders.vocab), each value in the order of the
+    query's variables as its lexical form or IRI, "" when unbound."""
+    solutions = store.query(query, prefixes=PREFIXES)
+    assert isinstance(solutions, ox.QuerySolutions)
+    names = [v.value for v in solutions.variables]
+    for row in solutions:
+        yield [term.value if (term := row[name]) is not None else "" for name in names]
 
 
 class PublishedStore:

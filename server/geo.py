@@ -17,6 +17,7 @@ from loaders.nuts import NutsTable
 from loaders.vocab import NUTS, PREFIXES
 from server.entities import EntityReader
 from server.linked_data import TEMPLATES, page_language, preferred_languages
+from server.per_build import PerBuild
 
 WIDTH, HEIGHT = 720, 620
 WEST, EAST, SOUTH, NORTH = -25.0, 45.0, 34.0, 71.5  # the NUTS points of Europe, the Azores and Cyprus
@@ -105,17 +106,20 @@ def geojson(found: list[Spot]) -> dict[str, object]:
 
 def add_routes(app: FastAPI, reader: EntityReader) -> None:
     table = NutsTable.read()
+    per_build = PerBuild(limit=1)
+
+    def current() -> list[Spot]:
+        """The build's spots: one scan of every partner, once per build, not per request."""
+        build, store = reader.store()
+        return per_build.get(build, "spots", lambda: spots(store, table))
 
     @app.get("/map.geojson")
     def map_geojson() -> Response:
-        _, store = reader.store()
-        return JSONResponse(geojson(spots(store, table)), media_type="application/geo+json")
+        return JSONResponse(geojson(current()), media_type="application/geo+json")
 
     @app.get("/map", response_class=HTMLResponse)
     def map_page(request: Request) -> str:
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-        _, store = reader.store()
-        found = spots(store, table)
         return TEMPLATES.get_template("map.html").render(
-            lang=page_language(languages), spots=found, countries=countries(table), width=WIDTH, height=HEIGHT
+            lang=page_language(languages), spots=current(), countries=countries(table), width=WIDTH, height=HEIGHT
         )

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loaders.store import NoPublishedStore, PublishedStore
+from loaders.store import NoPublishedStore, PublishedStore, select_values
 from loaders.vocab import PREFIXES
 from server import browse as browsing
 from server import values
@@ -53,16 +53,9 @@ def _per_programme(store: ox.Store) -> list[tuple[str, int]]:
     return [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
 
 
-def _budgets(store: ox.Store) -> list[tuple[str, float]]:
-    return [(_value(r["domain"]), float(_value(r["total"]))) for r in _rows(store, BUDGETS)]
-
-
-def _by_programme(store: ox.Store) -> list[tuple[str, float]]:
-    return [(_value(r["prog"]), float(_value(r["total"]))) for r in _rows(store, BUDGET_BY_PROGRAMME)]
-
-
-def _by_country(store: ox.Store) -> list[tuple[str, float]]:
-    return [(_value(r["country"]), float(_value(r["n"]))) for r in _rows(store, PARTNERS_BY_COUNTRY)]
+def _figures(query: str) -> Callable[[ox.Store], list[tuple[str, float]]]:
+    """A chart's (IRI, figure) rows from a query selecting just those two."""
+    return lambda store: [(str(iri), float(figure)) for iri, figure in select_values(store, query)]
 
 
 def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
@@ -91,8 +84,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     per_build = PerBuild(limit=3 + len(BROWSABLE) * (len(SORT_LANGUAGES) + 1))
     warmed: set[str] = set()
     overview = {
-        "counts": _counts, "per-programme": _per_programme, "budgets": _budgets,
-        "by-programme": _by_programme, "by-country": _by_country,
+        "counts": _counts, "per-programme": _per_programme, "budgets": _figures(BUDGETS),
+        "by-programme": _figures(BUDGET_BY_PROGRAMME), "by-country": _figures(PARTNERS_BY_COUNTRY),
     }  # fmt: skip
 
     def shared(build: str, store: ox.Store, key: str) -> Any:

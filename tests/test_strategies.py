@@ -14,7 +14,7 @@ from loaders.cci_table import read_areas, title_territory
 from loaders.country_table import CountryTable, load_country_table
 from loaders.iris import IriMinter
 from loaders.matching import match
-from loaders.nuts import NutsTable, UnknownRegion
+from loaders.nuts import NutsTable, UnknownRegion, load_nuts_table
 from loaders.strategies import load_strategy
 from loaders.vocab import S3
 
@@ -218,3 +218,25 @@ def test_an_area_row_with_a_code_outside_nuts_2021_is_refused_naming_the_line(tm
         "areas.csv:3, record '2014TC16RFTN006', field 'territory': '2014TC16RFTN006' needs a CCI code and NUTS 2021 codes; "
         "XX9 unknown. Fix: give the CCI code and the NUTS codes of data/reference/nuts-2021.csv, space-separated."
     ]
+
+
+@pytest.mark.parametrize(
+    ("table", "changes", "message"),
+    [
+        ("code,level,name,longitude,latitude\nBE,0,Belgique,4.6,50.6\nBE2,2,Vlaams Gewest,4.9,51.1\n", None,
+         "nuts.csv line 3: 'BE2' is not a NUTS code of level 2."),
+        ("code,level,name,longitude,latitude\nBE,0,Belgique,4.6,50.6\nBE2,1,Vlaams Gewest,east,51.1\n", None,
+         "nuts.csv line 3: region 'BE2' is incomplete"),
+        ("code,level,name,longitude,latitude\nBE2,1,Vlaams Gewest,4.9,51.1\n", None, "nuts.csv: BE2 lack their broader region."),
+        ("code,level,name,longitude,latitude\nBE,0,Belgique,4.6,50.6\n",
+         "code,level,change,name,longitude,latitude\nXX,0,removed,,,\n",
+         "nuts-2024-changes.csv line 2: 'XX': 'removed' of an unknown code"),
+    ],
+)  # fmt: skip
+def test_a_broken_nuts_table_is_refused_naming_the_line(tmp_path: Path, table: str, changes: str | None, message: str) -> None:
+    path = tmp_path / "nuts.csv"
+    path.write_text(table, encoding="utf-8")
+    if changes is not None:
+        (tmp_path / "nuts-2024-changes.csv").write_text(changes, encoding="utf-8")
+    regions, problems = load_nuts_table(path, "data/reference/nuts.csv", URIRef("x:"))
+    assert regions.regions == {} and len(problems) == 1 and message in str(problems[0]), problems

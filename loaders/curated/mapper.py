@@ -197,33 +197,25 @@ class _RecordMapper:
             self.graph.add((scheme, SKOS.hasTopConcept, subject))
         return values
 
+    def listed_code(self, node: Node, f: Field, what: str, known: frozenset[str], unknown: str, fix: str) -> str | None:
+        """A code that must be one of a reference table's (`unknown` names the problem, {code} in it)."""
+        code = self.scalar(node, f, what)
+        if code is not None and code not in known:
+            self.fail(node, f, unknown.format(code=code), fix)
+            return None
+        return code
+
     def country(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
-        code = self.scalar(node, f, "a country code")
-        if code is None:
-            return []
-        if code not in self.ctx.countries:
-            self.fail(
-                node,
-                f,
-                f"unknown country code '{code}'.",
-                "use the three-letter code of the EU country table, e.g. POL, BEL, FRA.",
-            )
-            return []
-        return [COUNTRY[code]]
+        code = self.listed_code(node, f, "a country code", self.ctx.countries, "unknown country code '{code}'.",
+                                "use the three-letter code of the EU country table, e.g. POL, BEL, FRA.")  # fmt: skip
+        return [COUNTRY[code]] if code else []
 
     def region(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
-        code = self.scalar(node, f, "a NUTS code")
-        if code is None:
-            return []
-        if code not in self.ctx.regions:
-            self.fail(
-                node,
-                f,
-                f"'{code}' is not a NUTS 2021 code of data/reference/nuts-2021.csv.",
-                "use a NUTS code such as BE2 (Flanders) or FRE (Hauts-de-France); a country is its two letters, e.g. SE.",
-            )
-            return []
-        return [NUTS[code]]
+        code = self.listed_code(
+            node, f, "a NUTS code", self.ctx.regions, "'{code}' is not a NUTS code of data/reference/nuts-2021.csv.",
+            "use a NUTS code such as BE2 (Flanders) or FRE (Hauts-de-France); a country is its two letters, e.g. SE.",
+        )  # fmt: skip
+        return [NUTS[code]] if code else []
 
     def language(self, subject: URIRef, f: Field, node: Node, *_: object) -> list[Term]:
         code = self.scalar(node, f, "a language code")
