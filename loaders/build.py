@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,9 +31,11 @@ from loaders.nuts import NutsTable, load_nuts_table
 from loaders.progress import Progress, silent
 from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
 from loaders.reconcile import describe_rules, reconcile
+from loaders.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
+from loaders.remote_publish import UploadIncomplete, check_access, publish_remote
 from loaders.search_index import SEARCH_FILE, write_search_index
 from loaders.shacl_engines import DEFAULT_ENGINE
-from loaders.store import BuildInfo, PublishedStore
+from loaders.store import BuildInfo, PublishedStore, Staging
 from loaders.strategies import load_strategy
 from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
@@ -52,6 +55,8 @@ class BuildConfig:
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     shacl_engine: str = DEFAULT_ENGINE
     strict: bool = False  # a rejected row of a real export fails the build instead of being reported
+    remote: RemoteTarget | None = None  # also publish into this SPARQL engine (store = "sparql")
+    remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
 
 
 @dataclass
@@ -281,8 +286,11 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     current only when all is well. On any failure it is discarded."""
     inputs = fingerprint(config)
     published = PublishedStore(config.store_dir)
-    if not force and published.has_current() and published.current().inputs == inputs:
+    engine = _engine(config)
+    if not force and published.has_current() and published.current().inputs == inputs and _in_engine(engine, published):
         progress("nothing changed since the current build")
+        if engine is not None:
+            engine.close()
         return published.current(), None
     assembled = assemble(config, progress)
     check_sources(config, assembled)
@@ -305,9 +313,13 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             for graph_iri, data in _described(config, assembled, staging.store).items():
                 staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
-            info = staging.commit(_publish_files, inputs)
+            info = staging.commit(_publisher(engine, staging, config.remote_grace, progress), inputs)
         finally:
             staging.discard()  # does nothing once committed
+            if engine is not None:
+                engine.close()
+    except (EngineUnavailable, EngineRefused, UploadIncomplete) as error:
+        raise BuildError(f"{error} The current build stays as it was.", []) from None
     except OSError as error:
         if not out_of_space(error):
             raise
@@ -319,6 +331,43 @@ def _publish_files(store: ox.Store, folder: Path) -> None:
     """What is published beside the store: the dumps, and the search index."""
     write_dumps(store, folder)
     write_search_index(store, folder / SEARCH_FILE)
+
+
+def _engine(config: BuildConfig) -> RemoteEngine | None:
+    """The remote engine to publish into, checked to accept our updates (else BuildError)."""
+    if config.remote is None:
+        return None
+    engine = RemoteEngine(config.remote)
+    try:
+        check_access(engine)
+    except (EngineUnavailable, EngineRefused) as error:
+        engine.close()
+        raise BuildError(str(error), []) from None
+    return engine
+
+
+def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
+    """Whether the engine (if any) already serves the current local build."""
+    if engine is None:
+        return True
+    try:
+        return current_view(engine).build_id == published.current().build_id
+    except NoRemoteBuild:
+        return False
+
+
+def _publisher(
+    engine: RemoteEngine | None, staging: Staging, grace: float, progress: Progress
+) -> Callable[[ox.Store, Path], None]:
+    """What `Staging.commit` does before the switch: the files, then (with a remote engine)
+    the upload into it and its own switch; a failure there leaves both stores as they were."""
+
+    def publish(store: ox.Store, folder: Path) -> None:
+        _publish_files(store, folder)
+        if engine is not None:
+            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
+
+    return publish
 
 
 def out_of_space(error: OSError) -> bool:

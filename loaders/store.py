@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -31,6 +32,15 @@ from rdflib import Graph, URIRef
 from loaders.vocab import PREFIXES
 
 KEEP_BUILDS = 3
+
+
+class Readable(Protocol):
+    """What a build is read through: pyoxigraph's Store, or a look-alike of its reading calls
+    (`server.remote_store.RemoteStore`, over a remote engine)."""
+
+    def query(self, query: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def quads_for_pattern(self, subject: Any, predicate: Any, object: Any, graph_name: Any = None) -> Iterator[ox.Quad]: ...
 
 
 class NoPublishedStore(Exception):
@@ -65,7 +75,7 @@ def count_matches(store: ox.Store, pattern: str) -> int:
     return int(count.value) if isinstance(count, ox.Literal) else 0
 
 
-def select_values(store: ox.Store, query: str) -> Iterator[list[str]]:
+def select_values(store: Readable, query: str) -> Iterator[list[str]]:
     """Rows of a SELECT (with the prefixes of loaders.vocab), each value in the order of the
     query's variables as its lexical form or IRI, "" when unbound."""
     solutions = store.query(query, prefixes=PREFIXES)

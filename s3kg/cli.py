@@ -19,6 +19,7 @@ from loaders.dump import write_dumps
 from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
 from loaders.exports import EXPORT_KINDS
 from loaders.iris import IriMinter
+from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.sources import apply_sources, record_accounts, registered, with_source, without_source
 from loaders.stats import entities_per_class
 from loaders.store import BuildInfo, NoPublishedStore, PublishedStore
@@ -291,7 +292,7 @@ def serve_command(
     Read-only; SERVICE only to hosts on the service_allow_list setting (empty by default);
     every query has a time limit and a row limit.
     """
-    from server.main import serve
+    from server.main import make_backend, serve
 
     overrides = {
         "host": host,
@@ -304,10 +305,13 @@ def serve_command(
     }
     settings = _settings(**overrides)
     try:
-        PublishedStore(settings.store_dir).current()
-    except NoPublishedStore:
+        make_backend(settings).build_id()
+    except (NoPublishedStore, NoRemoteBuild, FileNotFoundError):
         err.print("No published build yet: building first.")
         build_command(base_iri=base_iri, store_dir=store_dir)
+    except EngineUnavailable as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
     config = server_config(settings)
     for key, value in overrides.items():  # each server process reads its settings afresh
         if value is not None:

@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from loaders.build import PROJECT_ROOT, BuildConfig
 from loaders.iris import DEFAULT_BASE_IRI, IriMinter
+from loaders.remote import Engine, RemoteTarget
 from server.app import ServerConfig
 
 
@@ -42,12 +43,46 @@ class Settings(BaseSettings):
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
+    # Where the graph is served from: the embedded store in store_dir, or a SPARQL engine (docs/scale-out.md)
+    store: Literal["embedded", "sparql"] = "embedded"
+    sparql_query_url: str | None = None
+    sparql_update_url: str | None = None
+    sparql_store_url: str | None = None  # Graph Store Protocol, for bulk upload (else SPARQL Update)
+    sparql_engine: Engine = "generic"  # oxigraph, virtuoso or generic: what the engine's answers need
+    sparql_user: str | None = None
+    sparql_password: SecretStr | None = None  # from S3KG_SPARQL_PASSWORD; never logged
+    sparql_password_file: Path | None = None  # or read from this file
+    sparql_grace: float = Field(default=5.0, ge=0)  # seconds the previous build stays after a switch
+    sparql_poll: float = Field(default=1.0, gt=0)  # seconds a server trusts its idea of the current build
 
     @field_validator("base_iri")
     @classmethod
     def _base_iri_is_valid(cls, value: str) -> str:
         IriMinter(value)  # raises ValueError with the fix
         return value
+
+    @model_validator(mode="after")
+    def _sparql_store_is_complete(self) -> Settings:
+        if self.store == "sparql" and not (self.sparql_query_url and self.sparql_update_url):
+            raise ValueError("store = 'sparql' needs sparql_query_url and sparql_update_url (S3KG_SPARQL_QUERY_URL, …)")
+        return self
+
+    def remote_target(self) -> RemoteTarget | None:
+        """The SPARQL engine to publish into and serve from, or None for the embedded store."""
+        if self.store != "sparql" or not self.sparql_query_url or not self.sparql_update_url:
+            return None
+        password = self.sparql_password.get_secret_value() if self.sparql_password else None
+        if self.sparql_password_file is not None:
+            password = self.sparql_password_file.read_text(encoding="utf-8").strip()
+        return RemoteTarget(
+            self.sparql_query_url,
+            self.sparql_update_url,
+            self.sparql_store_url,
+            self.sparql_engine,
+            self.sparql_user,
+            password,
+            self.query_timeout,
+        )
 
     @classmethod
     def settings_customise_sources(
@@ -70,6 +105,8 @@ class Settings(BaseSettings):
             base_iri=self.base_iri,
             shacl_engine=self.shacl_engine,
             strict=self.strict,
+            remote=self.remote_target(),
+            remote_grace=self.sparql_grace,
         )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
@@ -21,10 +20,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from loaders.store import PublishedStore
+from loaders.remote import EngineUnavailable, NoRemoteBuild
+from loaders.sparql_text import with_prefixes
 from loaders.vocab import PREFIXES
 from server import geo, pages, publication, search
-from server.backends import Backend, EmbeddedBackend
+from server.backends import Backend, Queries
 from server.catalog import Site
 from server.entities import EntityReader
 from server.guard import ForbiddenQuery, QueryTooComplex, ShapeLimits, check_shape, service_plan
@@ -32,7 +32,7 @@ from server.head import HeadAsGet
 from server.limits import BodyRefused, RequestLimits
 from server.linked_data import Addresses, BadLanguage, add_routes
 from server.negotiation import NotAcceptable, choose, prefer
-from server.pool import Answer, ClientBudget, PoolSettings, QueryFailed, QueryPool, TooManyRequests
+from server.pool import RETRY_AFTER, Answer, ClientBudget, PoolSettings, QueryFailed, TooManyRequests
 from server.protocol import ProtocolError, parse_request
 from server.service_description import SD_TYPES, describe_service
 from server.worker import QueryJob
@@ -131,7 +131,7 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> P
 def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     budget = ClientBudget(config.client_seconds_per_minute)
     cache = ResultCache(config.cache_bytes)
-    state: dict[str, QueryPool] = {}
+    state: dict[str, Queries] = {}
     pool_settings = PoolSettings(
         workers=config.workers,
         network_workers=1 if config.service_allow_list else 0,
@@ -143,7 +143,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = QueryPool(backend, pool_settings, budget)
+        state["pool"] = backend.queries(pool_settings, budget)
         try:
             await state["pool"].start()  # refuses to serve if a worker cannot be kept off the network
             threading.Thread(target=warm_pages, name="warm-pages", daemon=True).start()
@@ -174,7 +174,7 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)
     add_routes(app, reader, addresses)
-    published = PublishedStore(backend.store_dir) if isinstance(backend, EmbeddedBackend) else None
+    published = backend.files()
     warm_pages = pages.add_routes(app, reader, addresses, published)
     search.add_routes(app, reader, addresses, published)
     geo.add_routes(app, reader)
@@ -236,19 +236,10 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     return app
 
 
-def with_prefixes(query: str) -> str:
-    """The query with a PREFIX line for each of our prefixes it uses and does not declare, so
-    that it runs in any SPARQL client, not only ours (which knows them)."""
-    declared = {m.lower() for m in re.findall(r"(?i)\bPREFIX\s+([\w-]*):", query)}
-    code = re.sub(r"<[^<>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|#[^\n]*", " ", query)  # IRIs, strings, comments aside
-    used = [p for p in PREFIXES if p not in declared and re.search(rf"(?<![\w-]){re.escape(p)}:", code)]
-    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in used) + query
-
-
 def _examples() -> bytes:
     """The competency questions, offered as ready examples in the query editor, each standalone."""
     questions = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
-    examples = [{"id": q["id"], "question": q["question"], "query": with_prefixes(q["query"])} for q in questions]
+    examples = [{"id": q["id"], "question": q["question"], "query": with_prefixes(q["query"], PREFIXES)} for q in questions]
     return json.dumps(examples, ensure_ascii=False).encode()
 
 
@@ -282,6 +273,15 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(NotAcceptable)
     async def not_acceptable(_: Request, error: NotAcceptable) -> Response:
         return _text(406, str(error))
+
+    @app.exception_handler(EngineUnavailable)
+    async def engine_unavailable(_: Request, error: EngineUnavailable) -> Response:
+        message = f"The SPARQL engine behind this server is unavailable; retry in {RETRY_AFTER} s."
+        return _text(503, message, {"Retry-After": str(RETRY_AFTER)})
+
+    @app.exception_handler(NoRemoteBuild)
+    async def no_build(_: Request, error: NoRemoteBuild) -> Response:
+        return _text(503, "No build is published in the SPARQL engine yet.", {"Retry-After": str(RETRY_AFTER)})
 
     @app.exception_handler(TooManyRequests)
     async def too_many(_: Request, error: TooManyRequests) -> Response:

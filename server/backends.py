@@ -1,14 +1,18 @@
 """Where the server's data lives, behind one small interface.
 
-A backend must be picklable: each query worker process receives it and opens its own
-read-only store. `EmbeddedBackend` serves the published pyoxigraph build (several server
-processes can serve one build: each opens it read-only); `MemoryBackend` serves a fixed
-dataset, for tests and conformance suites. A remote SPARQL 1.1 backend fits the same shape.
+`EmbeddedBackend` serves the published pyoxigraph build (several server processes can serve
+one build: each opens it read-only, and its queries run in sandboxed worker processes, which
+receive the backend pickled); `MemoryBackend` serves a fixed dataset, for tests and conformance
+suites; `SparqlBackend` serves the current build of a remote SPARQL engine (Virtuoso, Oxigraph
+server, …), which any number of server processes and machines can share, holding nothing but
+their caches. Nothing else in the server knows which one is in use.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,18 +20,39 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from loaders.store import PublishedStore
+from loaders.remote import BuildView, RemoteEngine, RemoteTarget, current_view
+from loaders.store import PublishedStore, Readable
+from server.forward import RemoteQueries
+from server.pool import Answer, ClientBudget, PoolSettings, QueryPool
+from server.remote_store import RemoteStore
+from server.worker import QueryJob
+
+
+class Queries(Protocol):
+    """Who answers the SPARQL endpoint's queries (`QueryPool`, `RemoteQueries`)."""
+
+    async def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    async def run(self, job: QueryJob, client: str) -> Answer: ...
 
 
 class Backend(Protocol):
     def build_id(self) -> str:
         """Identifies the published data; changes exactly when the data does."""
 
-    def open(self) -> ox.Store:
+    def open(self) -> Readable:
         """A read-only view of the data, opened in the calling process."""
 
     def created(self) -> float | None:
         """When the data was published (POSIX time), for Last-Modified; None if unknown."""
+
+    def files(self) -> PublishedStore | None:
+        """Where the build's dumps and search index are, when they are on this machine."""
+
+    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+        """What runs the endpoint's queries."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,12 @@ class EmbeddedBackend:
 
     def created(self) -> float | None:
         return datetime.fromisoformat(PublishedStore(self.store_dir).current().created).timestamp()
+
+    def files(self) -> PublishedStore | None:
+        return PublishedStore(self.store_dir)
+
+    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+        return QueryPool(self, settings, budget)
 
 
 @dataclass(frozen=True)
@@ -60,3 +91,52 @@ class MemoryBackend:
         store = ox.Store()
         store.load(self.nquads, format=ox.RdfFormat.N_QUADS)
         return store
+
+    def files(self) -> PublishedStore | None:
+        return None
+
+    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+        return QueryPool(self, settings, budget)
+
+
+class SparqlBackend:
+    """The current build of a remote SPARQL engine. Which build is current is asked of the
+    engine at most every `poll` seconds, so a build published by any `s3kg build` is seen by
+    every server within that time; `store_dir` is where that build's dumps and search index
+    are, if this machine has them (the machine that built it, or a shared folder)."""
+
+    def __init__(self, target: RemoteTarget, store_dir: Path | None = None, poll: float = 1.0):
+        self.target, self.store_dir, self.poll = target, store_dir, poll
+        self._engine: RemoteEngine | None = None
+        self._view: tuple[float, BuildView] | None = None
+        self._lock = threading.Lock()
+
+    def engine(self) -> RemoteEngine:
+        if self._engine is None:
+            self._engine = RemoteEngine(self.target)
+        return self._engine
+
+    def view(self) -> BuildView:
+        """The current build (EngineUnavailable, NoRemoteBuild when there is none to serve)."""
+        cached = self._view
+        if cached is not None and time.monotonic() - cached[0] < self.poll:
+            return cached[1]
+        with self._lock:
+            if self._view is None or time.monotonic() - self._view[0] >= self.poll:
+                self._view = (time.monotonic(), current_view(self.engine()))
+            return self._view[1]
+
+    def build_id(self) -> str:
+        return self.view().build_id
+
+    def created(self) -> float | None:
+        return self.view().created
+
+    def open(self) -> RemoteStore:
+        return RemoteStore(self.engine(), self.view())
+
+    def files(self) -> PublishedStore | None:
+        return PublishedStore(self.store_dir) if self.store_dir is not None else None
+
+    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+        return RemoteQueries(self, RemoteEngine(self.target), settings, budget)

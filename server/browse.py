@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from openpyxl import Workbook
 
+from loaders.store import Readable
 from loaders.vocab import PREFIXES
 
 PAGE_SIZE = 50
@@ -148,24 +149,24 @@ class View:
         )
 
 
-def _select(store: ox.Store, query: str) -> list[dict[str, ox.NamedNode | ox.Literal]]:
+def _select(store: Readable, query: str) -> list[dict[str, ox.NamedNode | ox.Literal]]:
     solutions = store.query(query, prefixes=PREFIXES)
     assert isinstance(solutions, ox.QuerySolutions)
     names = [v.value for v in solutions.variables]
     return [{n: row[n] for n in names if isinstance(row[n], ox.NamedNode | ox.Literal)} for row in solutions]
 
 
-def rows(store: ox.Store, view: View, limit: int, offset: int = 0) -> list[dict[str, str]]:
+def rows(store: Readable, view: View, limit: int, offset: int = 0) -> list[dict[str, str]]:
     """The view's rows, each column as text (IRIs in full)."""
     return [{k: v.value for k, v in row.items()} for row in _select(store, view.query(limit, offset))]
 
 
-def count(store: ox.Store, view: View) -> int:
+def count(store: Readable, view: View) -> int:
     found = _select(store, view.count_query())
     return int(found[0]["n"].value) if found else 0
 
 
-def facets(store: ox.Store, view: View) -> dict[str, list[tuple[str, int]]]:
+def facets(store: Readable, view: View) -> dict[str, list[tuple[str, int]]]:
     """For each facet, its values among the view's rows with how many rows have each."""
     return {
         name: [(r["value"].value, int(r["n"].value)) for r in _select(store, view.facet_query(name))]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from server.backends import Backend
+from server.backends import Backend, Readable
 
 LABELS = (
     "http://www.w3.org/2000/01/rdf-schema#label",
@@ -66,10 +66,10 @@ class EntityReader:
     def __init__(self, backend: Backend):
         self.backend = backend
         self._build: str | None = None
-        self._store: ox.Store | None = None
+        self._store: Readable | None = None
         self._created: float | None = None
 
-    def store(self) -> tuple[str, ox.Store]:
+    def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
@@ -80,7 +80,7 @@ class EntityReader:
         self.store()
         return self._created
 
-    def _labels(self, store: ox.Store, iri: str) -> list[ox.Literal]:
+    def _labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         found = []
         for predicate in LABELS:
             for quad in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None, ox.DefaultGraph()):
@@ -122,7 +122,7 @@ class EntityReader:
         }
         return Description(iri, triples, graphs, labels, incoming, total, amounts)
 
-    def _amount(self, store: ox.Store, node: ox.NamedNode) -> Amount | None:
+    def _amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
         """The value, currency and approximation of a monetary amount node; None for anything else."""
         values: dict[str, str] = {}
         for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
@@ -136,7 +136,7 @@ class EntityReader:
         return Amount(values["value"], currency, values.get("isApproximate") == "true")
 
 
-def labels_of(store: ox.Store, iris: list[str]) -> dict[str, list[ox.Literal]]:
+def labels_of(store: Readable, iris: list[str]) -> dict[str, list[ox.Literal]]:
     """The labels (rdfs:label, skos:prefLabel) of many IRIs in one query, by IRI."""
     if not iris:
         return {}

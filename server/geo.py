@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from loaders.nuts import NutsTable
+from loaders.store import Readable
 from loaders.vocab import NUTS, PREFIXES
 from server.entities import EntityReader
 from server.linked_data import TEMPLATES, page_language, preferred_languages
@@ -56,7 +57,7 @@ def _placed(table: NutsTable, code: str) -> str | None:
     return code or None
 
 
-def spots(store: ox.Store, table: NutsTable) -> list[Spot]:
+def spots(store: Readable, table: NutsTable) -> list[Spot]:
     organisations: dict[str, set[str]] = defaultdict(set)
     projects: dict[str, set[str]] = defaultdict(set)
     solutions = store.query(_PARTNERS, prefixes=PREFIXES)

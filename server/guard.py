@@ -16,7 +16,6 @@ module adds what can be decided before running:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,19 +27,8 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-_TOKEN = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
-    r"|'(?:[^'\\\n\r]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
-    r"|#[^\n\r]*"  # comments end at either line break
-    r"|[A-Za-z_][\w.-]*:(?:[\w.:%-]|\\.)*|:(?:[\w.:%-]|\\.)*"  # prefixed names, with local-name escapes
-    r"|[?$]\w+"  # variables
-    r"|[A-Za-z_]\w*"  # keywords
-    r"|&&|\|\||!=|<=|>="
-    r"|\S",
-)
+from loaders.sparql_text import tokens
+
 _OPENING, _CLOSING = set("({["), set(")}]")
 _OPERATORS = {"+", "-", "*", "/", "&&", "||", "=", "!=", "<", ">", "<=", ">=", "|", "^"}
 
@@ -59,13 +47,6 @@ class QueryTooComplex(Exception):
     """The query is deeper or longer than the endpoint's limits; the message names the limit."""
 
 
-def _tokens(query: str) -> Iterator[tuple[str, int]]:
-    for match in _TOKEN.finditer(query):
-        token = match.group(0)
-        if not token.startswith("#"):
-            yield token, match.start()
-
-
 def _position(query: str, offset: int) -> str:
     line = query.count("\n", 0, offset) + 1
     return f"line {line}, column {offset - (query.rfind(chr(10), 0, offset) + 1) + 1}"
@@ -74,7 +55,7 @@ def _position(query: str, offset: int) -> str:
 def check_shape(query: str, limits: ShapeLimits) -> None:
     """Raise QueryTooComplex for a query nested or chained beyond the limits."""
     depth = operators = 0
-    for token, offset in _tokens(query):
+    for token, offset in tokens(query):
         if token in _OPENING:
             depth += 1
             if depth > limits.max_nesting:
@@ -94,19 +75,19 @@ def check_shape(query: str, limits: ShapeLimits) -> None:
 
 def _scanned_endpoints(query: str, default_prefixes: Mapping[str, str]) -> list[str | None]:
     """SERVICE endpoints as a lexical scan sees them; None for one that is not a fixed IRI."""
-    tokens = [token for token, _ in _tokens(query)]
+    words = [token for token, _ in tokens(query)]
     prefixes = {k + ":": v for k, v in default_prefixes.items()}
     endpoints: list[str | None] = []
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(words):
         upper = token.upper()
-        if upper == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2].startswith("<"):
-            prefixes[tokens[i + 1].rstrip(":") + ":"] = tokens[i + 2][1:-1]
+        if upper == "PREFIX" and i + 2 < len(words) and words[i + 2].startswith("<"):
+            prefixes[words[i + 1].rstrip(":") + ":"] = words[i + 2][1:-1]
         if upper != "SERVICE":
             continue
         j = i + 1
-        if j < len(tokens) and tokens[j].upper() == "SILENT":
+        if j < len(words) and words[j].upper() == "SILENT":
             j += 1
-        target = tokens[j] if j < len(tokens) else ""
+        target = words[j] if j < len(words) else ""
         if target.startswith("<"):
             endpoints.append(target[1:-1])
         elif ":" in target and not target.startswith(("?", "$")) and "\\" not in target and "%" not in target:

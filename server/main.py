@@ -21,7 +21,7 @@ import uvicorn
 
 from s3kg.settings import Settings, load_settings, server_config
 from server.app import create_app
-from server.backends import EmbeddedBackend
+from server.backends import Backend, EmbeddedBackend, SparqlBackend
 
 MAX_QUICK_DEATHS = 5
 
@@ -36,9 +36,17 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def make_backend(settings: Settings) -> Backend:
+    """The embedded store in store_dir, or the SPARQL engine the settings name."""
+    target = settings.remote_target()
+    if target is None:
+        return EmbeddedBackend(settings.store_dir)
+    return SparqlBackend(target, settings.store_dir, settings.sparql_poll)
+
+
 def serve_one(settings: Settings) -> None:
-    """One server process: its own socket, app, query workers and answer cache."""
-    app = create_app(server_config(settings), EmbeddedBackend(settings.store_dir))
+    """One server process: its own socket, app, query workers (or engine client) and answer cache."""
+    app = create_app(server_config(settings), make_backend(settings))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[_listening_socket(settings.host, settings.port)])
 

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loaders.store import NoPublishedStore, PublishedStore, select_values
+from loaders.store import NoPublishedStore, PublishedStore, Readable, select_values
 from loaders.vocab import PREFIXES
 from server import browse as browsing
 from server import values
@@ -35,7 +35,7 @@ RDF_DOCS = {
 EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "rdf": "application/rdf+xml", "html": "text/html"}
 
 
-def _rows(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+def _rows(store: Readable, query: str) -> list[ox.QuerySolution]:
     solutions = store.query(query, prefixes=PREFIXES)
     assert isinstance(solutions, ox.QuerySolutions)
     return list(solutions)
@@ -45,20 +45,20 @@ def _value(term: object) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal | ox.BlankNode) else ""
 
 
-def _counts(store: ox.Store) -> dict[str, int]:
+def _counts(store: Readable) -> dict[str, int]:
     return {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
 
 
-def _per_programme(store: ox.Store) -> list[tuple[str, int]]:
+def _per_programme(store: Readable) -> list[tuple[str, int]]:
     return [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
 
 
-def _figures(query: str) -> Callable[[ox.Store], list[tuple[str, float]]]:
+def _figures(query: str) -> Callable[[Readable], list[tuple[str, float]]]:
     """A chart's (IRI, figure) rows from a query selecting just those two."""
     return lambda store: [(str(iri), float(figure)) for iri, figure in select_values(store, query)]
 
 
-def _members(store: ox.Store, name: str, language: str | None) -> list[str]:
+def _members(store: Readable, name: str, language: str | None) -> list[str]:
     """Every member of a class in ascending order: by its label in `language` (any label when
     it has none there, its IRI when it has no label), or by IRI when `language` is None."""
     rows = _rows(store, f"SELECT ?s ?l WHERE {{ ?s a s3:{name} OPTIONAL {{ ?s rdfs:label ?l }} }}")
@@ -88,11 +88,11 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         "by-programme": _figures(BUDGET_BY_PROGRAMME), "by-country": _figures(PARTNERS_BY_COUNTRY),
     }  # fmt: skip
 
-    def shared(build: str, store: ox.Store, key: str) -> Any:
+    def shared(build: str, store: Readable, key: str) -> Any:
         """One of the home page's build-wide figures (see `overview`), computed once per build."""
         return per_build.get(build, key, lambda: overview[key](store))
 
-    def members(build: str, store: ox.Store, name: str, language: str | None) -> list[str]:
+    def members(build: str, store: Readable, name: str, language: str | None) -> list[str]:
         """A class's members in order, computed once per build and ordering."""
         return per_build.get(build, ("members", name, language), lambda: _members(store, name, language))
 
@@ -259,7 +259,7 @@ def _ontology_page(triples: list[ox.Triple], langs: list[str]) -> str:
 
 
 def _chart(
-    title: str, caption: str, money: bool, rows: list[tuple[str, float]], store: ox.Store, langs: list[str]
+    title: str, caption: str, money: bool, rows: list[tuple[str, float]], store: Readable, langs: list[str]
 ) -> dict[str, Any]:
     """A bar chart of (IRI, amount) rows; a chart whose bars would all be equal says so instead,
     since it shows nothing but one value repeated."""

@@ -26,11 +26,13 @@ from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.backends import Backend
 from server.sandbox import SandboxUnavailable
 from server.worker import QueryJob, WorkerLimits, WorkerProcess
+
+if TYPE_CHECKING:
+    from server.backends import Backend
 
 RETRY_AFTER = 5  # seconds, for answers that say the server is busy
 

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from loaders.store import Readable
 from loaders.vocab import PREFIXES
 from server import browse as browsing
 from server import values
@@ -23,7 +24,7 @@ S3 = PREFIXES["s3"]
 
 
 def render_table(
-    request: Request, store: ox.Store, table: browsing.Table, langs: list[str], page: int, addresses: Addresses
+    request: Request, store: Readable, table: browsing.Table, langs: list[str], page: int, addresses: Addresses
 ) -> Response:
     """A table page (or its CSV or XLSX download) for the view the request's parameters ask for."""
     try:

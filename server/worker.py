@@ -14,11 +14,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from server.backends import Backend
 from server.negotiation import NotAcceptable, choose
 from server.results import (
     BOOLEAN_TYPES,
@@ -31,6 +30,10 @@ from server.results import (
     write_select,
 )
 from server.sandbox import QUERY_THREAD_STACK, SandboxUnavailable, cap_memory, forbid_network
+
+if TYPE_CHECKING:
+    from loaders.store import Readable
+    from server.backends import Backend
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class WorkerLimits:
     memory_bytes: int = 4 << 30  # RLIMIT_DATA of the worker; 0 for none
 
 
-def _execute(store: ox.Store, job: QueryJob) -> Iterator[tuple[str, Any]]:
+def _execute(store: Readable, job: QueryJob) -> Iterator[tuple[str, Any]]:
     kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
     try:
         if job.default_graphs:

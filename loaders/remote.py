@@ -1,0 +1,257 @@
+"""A SPARQL 1.1 engine that holds the published builds (Virtuoso, Oxigraph server, …): how to
+reach it, and how a build's graphs are named in it.
+
+Each build lives in the engine under its own graph names: the stable graph IRI that users see,
+prefixed with `urn:x-s3kg:build:<build id>:` (the merged default graph under `…:default`).
+One small control graph says which build is current and which graphs each build wrote, so a
+build becomes current by changing one triple, and the graphs of a build that never became
+current can be found and dropped. A query is sent to the current build by renaming the graph
+IRIs it names and giving its dataset explicitly; in answers, the prefix is taken out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import httpx
+import pyoxigraph as ox
+from rdflib.namespace import DCTERMS
+
+from loaders.sparql_text import rename_graphs, with_prefixes
+
+CONTROL_GRAPH = "urn:x-s3kg:control"
+CURRENT = "urn:x-s3kg:current"
+BUILD = "urn:x-s3kg:build:"
+Engine = Literal["oxigraph", "virtuoso", "generic"]
+Form = Mapping[str, str] | list[tuple[str, str]]
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot be reached (down, refusing connections, timing out)."""
+
+
+class EngineTimeout(EngineUnavailable):
+    """The engine did not answer within the time limit."""
+
+
+class EngineRefused(Exception):
+    """The engine answered with an error: wrong credentials, a query it rejects, …"""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+class NoRemoteBuild(Exception):
+    """The engine holds no current s3kg build."""
+
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """Where the engine is. The password is never shown (repr, logs, service description)."""
+
+    query_url: str
+    update_url: str
+    store_url: str | None = None  # Graph Store Protocol, for bulk upload; else SPARQL Update
+    engine: Engine = "generic"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0  # seconds a query may take; also sent to engines that take it
+
+    def auth(self) -> httpx.Auth | None:
+        if self.user is None:
+            return None
+        password = self.password or ""
+        return httpx.DigestAuth(self.user, password) if self.engine == "virtuoso" else httpx.BasicAuth(self.user, password)
+
+
+def build_prefix(build_id: str) -> str:
+    return f"{BUILD}{build_id}:"
+
+
+def default_graph_name(build_id: str) -> str:
+    return build_prefix(build_id) + "default"
+
+
+@dataclass(frozen=True)
+class BuildView:
+    """The current build as the engine holds it: what to rename a query's graphs to."""
+
+    build_id: str
+    created: float | None
+    graphs: tuple[str, ...]  # the stable IRIs of its named graphs
+
+    @property
+    def prefix(self) -> str:
+        return build_prefix(self.build_id)
+
+    def prepare(
+        self, query: str, prefixes: Mapping[str, str], base: str | None, default: Iterable[str] = (), named: Iterable[str] = ()
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """The query text to send (our prefixes declared, the base set, graph IRIs renamed) and
+        the protocol's dataset parameters: the build's default and named graphs unless the
+        query or the request chooses its own."""
+        text, has_from = rename_graphs(query, prefixes, base, self.prefix.__add__)
+        text = with_prefixes(text, prefixes)
+        if base:
+            text = f"BASE <{base}>\n{text}"
+        default, named = list(default), list(named)
+        if default or named:
+            params = [("default-graph-uri", self.prefix + g) for g in default]
+            params += [("named-graph-uri", self.prefix + g) for g in named]
+        elif has_from:
+            params = []
+        else:
+            params = [("default-graph-uri", default_graph_name(self.build_id))]
+            params += [("named-graph-uri", self.prefix + g) for g in self.graphs]
+        return text, params
+
+
+class Unprefix:
+    """Takes the build prefix out of a byte stream (graph IRIs in answers), across chunk ends."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix.encode()
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = (self.tail + chunk).replace(self.prefix, b"")
+        keep = 0  # bytes at the end that could start the prefix
+        for size in range(min(len(self.prefix) - 1, len(data)), 0, -1):
+            if self.prefix.startswith(data[-size:]):
+                keep = size
+                break
+        self.tail = data[len(data) - keep :] if keep else b""
+        return data[: len(data) - keep] if keep else data
+
+    def end(self) -> bytes:
+        tail, self.tail = self.tail, b""
+        return tail
+
+
+class RemoteEngine:
+    """HTTP to the engine, errors turned into EngineUnavailable / EngineRefused naming the URL."""
+
+    def __init__(self, target: RemoteTarget):
+        self.target = target
+        timeout = httpx.Timeout(connect=5.0, read=target.timeout + 5.0, write=60.0, pool=10.0)
+        self.client = httpx.Client(auth=target.auth(), timeout=timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def send(self, url: str, data: Form, accept: str, stream: bool = False, timeout: float | None = None) -> httpx.Response:
+        """POST a form; a response to read (and close) when `stream`, else read whole. With
+        `timeout`, no byte of the answer may take longer than that to come."""
+        limits = httpx.Timeout(connect=5.0, read=timeout, write=60.0, pool=10.0) if timeout else None
+        fields: dict[str, list[str]] = {}
+        for name, value in data.items() if isinstance(data, Mapping) else data:
+            fields.setdefault(name, []).append(value)
+        request = self.client.build_request("POST", url, data=fields, headers={"Accept": accept}, timeout=limits)
+        with transport_errors(url):
+            response = self.client.send(request, stream=stream)
+        if response.status_code >= 400:
+            text = (response.read() if stream else response.content).decode("utf-8", "replace").strip()
+            response.close()
+            raise refusal(url, response.status_code, text)
+        return response
+
+    def query(
+        self, query: str, params: list[tuple[str, str]], accept: str, stream: bool = False, timeout: float | None = None
+    ) -> httpx.Response:
+        data = [("query", query), *params]
+        if self.target.engine == "virtuoso":  # milliseconds; Virtuoso stops the query itself
+            data.append(("timeout", str(int((timeout or self.target.timeout) * 1000))))
+        return self.send(self.target.query_url, data, accept, stream, timeout)
+
+    def select(self, query: str, params: list[tuple[str, str]] = []) -> ox.QuerySolutions | ox.QueryBoolean:  # noqa: B006
+        """A SELECT or ASK over the engine's own dataset (no renaming), parsed."""
+        response = self.query(query, params, "application/sparql-results+xml")
+        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.XML)
+
+    def update(self, update: str) -> None:
+        self.send(self.target.update_url, {"update": update}, "*/*")
+
+    def add(self, graph: str, ntriples: bytes) -> None:
+        """Add N-Triples to a graph: Graph Store Protocol POST where there is one."""
+        if self.target.store_url is None:
+            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{ {ntriples.decode()} }} }}")
+            return
+        url = self.target.store_url
+        with transport_errors(url):
+            response = self.client.post(
+                url, params={"graph": graph}, content=ntriples, headers={"Content-Type": "application/n-triples"}
+            )
+        if response.status_code >= 400:
+            raise refusal(url, response.status_code, response.text.strip())
+
+
+@contextmanager
+def transport_errors(url: str) -> Iterator[None]:
+    """httpx's failures to reach or hear from the engine, as EngineUnavailable / EngineTimeout."""
+    try:
+        yield
+    except httpx.ConnectTimeout as error:
+        raise EngineUnavailable(f"The SPARQL engine at {url} cannot be reached ({error}).") from None
+    except httpx.TimeoutException:
+        raise EngineTimeout(f"The SPARQL engine at {url} did not answer in time.") from None
+    except httpx.TransportError as error:
+        raise EngineUnavailable(f"The SPARQL engine at {url} cannot be reached ({type(error).__name__}: {error}).") from None
+
+
+def refusal(url: str, status: int, text: str) -> EngineRefused:
+    if status in (401, 403):
+        return EngineRefused(
+            status,
+            f"The SPARQL engine at {url} refused the credentials (HTTP {status}): "
+            "check the sparql_user setting and the password (S3KG_SPARQL_PASSWORD or sparql_password_file).",
+        )
+    return EngineRefused(status, f"The SPARQL engine at {url} answered HTTP {status}: {text[:500]}")
+
+
+def current_view(engine: RemoteEngine) -> BuildView:
+    """The engine's current build, from its control graph; NoRemoteBuild if there is none."""
+    query = f"""SELECT ?build ?created ?part WHERE {{ GRAPH <{CONTROL_GRAPH}> {{
+        <{CURRENT}> <{DCTERMS.hasVersion}> ?build .
+        OPTIONAL {{ ?build <{DCTERMS.created}> ?created }} OPTIONAL {{ ?build <{DCTERMS.hasPart}> ?part }} }} }}"""
+    solutions = engine.select(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    build, created, graphs = None, None, []
+    for row in solutions:
+        build = row["build"].value
+        if (stamp := row["created"]) is not None:
+            created = datetime.fromisoformat(stamp.value).timestamp()
+        if (part := row["part"]) is not None and part.value != default_graph_name(build.removeprefix(BUILD)):
+            graphs.append(part.value)
+    if build is None:
+        raise NoRemoteBuild(f"The SPARQL engine at {engine.target.query_url} holds no s3kg build yet: run `s3kg build`.")
+    build_id = build.removeprefix(BUILD)
+    stable = sorted(g.removeprefix(build_prefix(build_id)) for g in graphs)
+    return BuildView(build_id, created, tuple(stable))
+
+
+def builds_in(engine: RemoteEngine) -> dict[str, list[str]]:
+    """Every build the control graph knows, with the engine's names of its graphs."""
+    query = f"SELECT ?build ?part WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ ?build <{DCTERMS.hasPart}> ?part }} }}"
+    solutions = engine.select(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    found: dict[str, list[str]] = {}
+    for row in solutions:
+        found.setdefault(row["build"].value.removeprefix(BUILD), []).append(row["part"].value)
+    return found
+
+
+def ntriples_chunks(quads: Iterator[ox.Quad], size: int) -> Iterator[bytes]:
+    """N-Triples of the quads' triples, `size` triples at a time."""
+    batch: list[ox.Triple] = []
+    for quad in quads:
+        batch.append(quad.triple)
+        if len(batch) >= size:
+            yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b""
+            batch = []
+    if batch:
+        yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b""
