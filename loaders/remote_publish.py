@@ -102,11 +102,11 @@ def publish_remote(
             raise UploadIncomplete(f"The engine holds {found:,} triples in {name}, the build has {expected:,}; not made current.")
     stamp = f'"{created or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}"^^<{XSD.dateTime}>'
     pointer = f"<{CURRENT}> <{DCTERMS.hasVersion}>"
-    engine.update(  # one operation: readers see the old pointer or the new one, never none
-        f"""DELETE {{ GRAPH <{CONTROL_GRAPH}> {{ {pointer} ?old }} }}
-        INSERT {{ GRAPH <{CONTROL_GRAPH}> {{ {pointer} <{node}> . <{node}> <{DCTERMS.created}> {stamp} }} }}
-        WHERE {{ OPTIONAL {{ GRAPH <{CONTROL_GRAPH}> {{ <{CURRENT}> <{DCTERMS.hasVersion}> ?old }} }} }}"""
-    )
+    new = f"{pointer} <{node}> . <{node}> <{DCTERMS.created}> {stamp}"
+    if previous is None:  # nothing is current yet: nothing to switch from
+        engine.update(f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ {new} }} }}")
+    else:  # one operation: readers see the old pointer or the new one, never none
+        engine.update(f"WITH <{CONTROL_GRAPH}> DELETE {{ {pointer} ?old }} INSERT {{ {new} }} WHERE {{ {pointer} ?old }}")
     if previous is not None and previous != build_id:
         time.sleep(grace)
         sweep(engine, keep={build_id})
