@@ -19,13 +19,14 @@ engine's XML results or N-Triples, and written by our own writers, cut at the ro
 from __future__ import annotations
 
 import asyncio
+import queue
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
-from starlette.concurrency import iterate_in_threadpool
 
 from loaders.remote import EngineRefused, EngineTimeout, EngineUnavailable, RemoteEngine, Unprefix, transport_errors
 from loaders.sparql_text import final_limit
@@ -33,7 +34,7 @@ from server.guard import ForbiddenQuery
 from server.negotiation import choose
 from server.pool import RETRY_AFTER, Answer, ClientBudget, PoolSettings, QueryFailed
 from server.remote_store import query_form
-from server.results import BOOLEAN_TYPES, GRAPH_OFFERS, SELECT_TYPES, RowLimit, write_boolean, write_graph, write_select
+from server.results import BOOLEAN_TYPES, CHUNK, GRAPH_OFFERS, SELECT_TYPES, RowLimit, write_boolean, write_graph, write_select
 from server.worker import QueryJob
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class RemoteQueries:
             response.iter_raw(), Unprefix(view.prefix), started + self.settings.timeout, self.engine.target.query_url
         )
 
+        limit = RowLimit(job.max_rows)
+
         def produce() -> Iterator[bytes]:
             if through:
                 yield from chunks
@@ -136,21 +139,86 @@ class RemoteQueries:
             elif form is ox.QuerySolutions:
                 solutions = ox.parse_query_results(cast(IO[bytes], chunks), format=ox.QueryResultsFormat.XML)
                 assert isinstance(solutions, ox.QuerySolutions)
-                yield from write_select(SELECT_TYPES[media], solutions, RowLimit(job.max_rows))
+                yield from write_select(SELECT_TYPES[media], solutions, limit)
             else:
                 triples = ox.parse(cast(IO[bytes], chunks), format=ox.RdfFormat.N_TRIPLES)
-                yield from write_graph(GRAPH_OFFERS[media], triples, RowLimit(job.max_rows), job.prefixes)  # type: ignore[arg-type]
+                yield from write_graph(GRAPH_OFFERS[media], triples, limit, job.prefixes)  # type: ignore[arg-type]
+
+        def done() -> None:
+            response.close()
+            self.gate.release()
+            self.budget.record(client, time.monotonic() - started)
+
+        pump = _Pump(_guarded(produce(), self.settings.timeout))
+        try:  # a small answer is complete before the headers go: its status and truncation are known
+            first, finished = await asyncio.to_thread(pump.first_part)
+        except BaseException:
+            pump.stop()
+            done()
+            raise
 
         async def body() -> AsyncIterator[bytes]:
             try:
-                async for chunk in iterate_in_threadpool(_guarded(produce(), self.settings.timeout)):
+                for chunk in first:
+                    yield chunk
+                ended = finished
+                while not ended:
+                    chunk, ended = await asyncio.to_thread(pump.next)
                     yield chunk
             finally:
-                response.close()
-                self.gate.release()
-                self.budget.record(client, time.monotonic() - started)
+                pump.stop()
+                done()
 
-        return Answer(media, body(), job.max_rows, False if through and form is not ox.QueryTriples else None)
+        known = limit.truncated if finished else False if through and form is not ox.QueryTriples else None
+        return Answer(media, body(), job.max_rows, known)
+
+
+class _Pump:
+    """Runs the answer's writer on one thread of its own (pyoxigraph's parsed results must stay
+    on the thread that made them) and hands its chunks over, a few at a time."""
+
+    def __init__(self, output: Iterator[bytes]):
+        self.queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4)
+        self.stopped = threading.Event()
+        threading.Thread(target=self._run, args=(output,), name="answer", daemon=True).start()
+
+    def _run(self, output: Iterator[bytes]) -> None:
+        try:
+            for chunk in output:
+                if not self._put(("data", chunk)):
+                    return
+            self._put(("end", b""))
+        except BaseException as error:  # handed over: raised where the answer is read
+            self._put(("error", error))
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next(self) -> tuple[bytes, bool]:
+        """The next chunk, and whether the answer ends with it."""
+        kind, value = self.queue.get()
+        if kind == "error":
+            raise value
+        return value, kind == "end"
+
+    def first_part(self) -> tuple[list[bytes], bool]:
+        """The answer's first CHUNK bytes or so, and whether that is all of it."""
+        part: list[bytes] = []
+        size, finished = 0, False
+        while not finished and size < CHUNK:
+            chunk, finished = self.next()
+            part.append(chunk)
+            size += len(chunk)
+        return part, finished
+
+    def stop(self) -> None:
+        self.stopped.set()
 
 
 def _guarded(chunks: Iterator[bytes], timeout: float) -> Iterator[bytes]:

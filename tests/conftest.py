@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from engines import STARTERS, RunningEngine
 
 from loaders.build import BuildConfig, build
+from loaders.remote import RemoteEngine, RemoteTarget
+from loaders.remote_publish import publish_remote
 from loaders.store import BuildInfo, PublishedStore
+from server.backends import Backend, EmbeddedBackend, SparqlBackend
 
 PROJECT = Path(__file__).resolve().parent.parent
+STORES = ["embedded", "oxigraph", "virtuoso"]  # what the endpoint, linked-data and competency tests run over
 
 
 @dataclass(frozen=True)
@@ -31,3 +37,49 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     config = make_config(tmp_path_factory.mktemp("build"))
     info, _ = build(config)
     return Built(config, info, PublishedStore(config.store_dir).open())
+
+
+class Engines:
+    """The remote engines of this test session, each started on first use with the session's
+    build published into it, and stopped at the end."""
+
+    def __init__(self, root: Path, built: Built):
+        self.root, self.built = root, built
+        self.running: dict[str, RunningEngine] = {}
+
+    def get(self, name: str) -> RunningEngine:
+        if name not in self.running:
+            folder = self.root / name
+            folder.mkdir()
+            engine = STARTERS[name](folder)
+            self.running[name] = engine
+            publish_built(engine.target, self.built)
+        return self.running[name]
+
+    def stop(self) -> None:
+        for engine in self.running.values():
+            engine.stop()
+
+
+def publish_built(target: RemoteTarget, built: Built) -> None:
+    """Publish the session's build into an engine, as `s3kg build` does."""
+    client = RemoteEngine(target)
+    try:
+        publish_remote(client, built.store, built.info.build_id, sorted(built.info.graphs), lambda _: None, grace=0)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory, built: Built) -> Iterator[Engines]:
+    running = Engines(tmp_path_factory.mktemp("engines"), built)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session", params=STORES)
+def backend(request: pytest.FixtureRequest, built: Built, engines: Engines) -> Backend:
+    """The session's build served from each kind of store: embedded, and each remote engine."""
+    if request.param == "embedded":
+        return EmbeddedBackend(built.config.store_dir)
+    return SparqlBackend(engines.get(request.param).target, built.config.store_dir, poll=0.2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -13,7 +12,7 @@ import pytest
 from live_server import live_server
 from rdflib import Graph, URIRef
 
-from server.backends import EmbeddedBackend, MemoryBackend
+from server.backends import Backend, MemoryBackend
 
 GOTOS3 = "https://w3id.org/s3kg/id/project/gotos3"
 RDF_TYPES = {
@@ -25,8 +24,8 @@ RDF_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def base(built: Any) -> Iterator[str]:
-    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+def base(backend: Backend) -> Iterator[str]:
+    with live_server(backend, workers=1) as url:
         yield url
 
 

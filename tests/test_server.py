@@ -16,7 +16,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
 from loaders.store import PublishedStore
-from server.backends import EmbeddedBackend
+from server.backends import Backend, EmbeddedBackend
 
 PROJECTS = "SELECT ?acronym WHERE { ?p s3:acronym ?acronym } ORDER BY ?acronym"
 ACRONYMS = ["GoSmart & Excel BSR", "GoSmart BSR", "GoToS3", "S3-4AlpClusters"]
@@ -24,8 +24,8 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")
-def endpoint(built: Any) -> Iterator[str]:
-    with live_server(EmbeddedBackend(built.config.store_dir), query_timeout=3.0) as base:
+def endpoint(backend: Backend) -> Iterator[str]:
+    with live_server(backend, query_timeout=3.0) as base:
         yield base + "sparql"
 
 
@@ -207,9 +207,9 @@ def test_a_query_past_its_time_limit_is_stopped_while_others_are_served(endpoint
     assert httpx.get(endpoint, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
 
 
-def test_results_stream_and_a_cut_result_says_so(built: Any) -> None:
+def test_results_stream_and_a_cut_result_says_so(backend: Backend) -> None:
     query = "SELECT ?a ?b WHERE { ?a a skos:Concept . ?b a skos:Concept }"
-    with live_server(EmbeddedBackend(built.config.store_dir), max_rows=100_000, workers=1) as base:
+    with live_server(backend, max_rows=100_000, workers=1) as base:
         chunks, first, started = 0, None, time.monotonic()
         headers = {"Accept": "application/sparql-results+json"}
         with httpx.stream("POST", base + "sparql", data={"query": query}, headers=headers) as r:
@@ -226,8 +226,8 @@ def test_results_stream_and_a_cut_result_says_so(built: Any) -> None:
     assert chunks > 10 and first is not None and first < total / 2, (chunks, first, total)
 
 
-def test_a_client_over_its_share_gets_429_while_others_are_served(built: Any) -> None:
-    with live_server(EmbeddedBackend(built.config.store_dir), client_seconds_per_minute=0.000001, workers=1) as base:
+def test_a_client_over_its_share_gets_429_while_others_are_served(backend: Backend) -> None:
+    with live_server(backend, client_seconds_per_minute=0.000001, workers=1) as base:
         first = httpx.get(base + "sparql", params={"query": "ASK { ?s ?p ?o }"})
         second = httpx.get(base + "sparql", params={"query": "ASK { ?s ?p ?p }"})  # not a cached answer: costs time
     assert first.status_code == 200
@@ -277,8 +277,8 @@ def test_two_server_processes_serve_one_published_build(built: Any) -> None:
     assert answers[0] == answers[1] and "GoToS3" in answers[0]
 
 
-def test_a_small_answer_says_in_a_header_whether_it_was_cut(built: Any) -> None:
-    with live_server(EmbeddedBackend(built.config.store_dir), max_rows=2, workers=1) as base:
+def test_a_small_answer_says_in_a_header_whether_it_was_cut(backend: Backend) -> None:
+    with live_server(backend, max_rows=2, workers=1) as base:
         cut = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
         whole = httpx.get(base + "sparql", params={"query": "SELECT ?a WHERE { ?p s3:acronym 'GoToS3' }", "format": "csv"})
         cut_again = httpx.get(base + "sparql", params={"query": PROJECTS, "format": "csv"})
@@ -290,9 +290,9 @@ def test_a_small_answer_says_in_a_header_whether_it_was_cut(built: Any) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "ending"), [("csv", "\r\n"), ("tsv", "\n")])
-def test_a_streamed_csv_or_tsv_cut_at_the_limit_ends_with_the_documented_line(built: Any, fmt: str, ending: str) -> None:
+def test_a_streamed_csv_or_tsv_cut_at_the_limit_ends_with_the_documented_line(backend: Backend, fmt: str, ending: str) -> None:
     query = "SELECT ?a ?b WHERE { ?a a skos:Concept . ?b a skos:Concept }"
-    with live_server(EmbeddedBackend(built.config.store_dir), max_rows=50_000, workers=1) as base:
+    with live_server(backend, max_rows=50_000, workers=1) as base:
         response = httpx.get(base + "sparql", params={"query": query, "format": fmt}, timeout=60)
     assert response.headers["x-s3kg-row-limit"] == "50000" and "x-s3kg-truncated" not in response.headers  # streamed
     lines = response.text.split(ending)
