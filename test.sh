@@ -23,6 +23,14 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
     echo "test.sh: libseccomp is missing; install Debian's 'libseccomp2' package (the server refuses to start without it)" >&2
   fi
 fi
+# Virtuoso open source, one of the remote engines the tests run s3kg over (tests/engines.py).
+if ! command -v virtuoso-t >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null
+  else
+    echo "test.sh: Virtuoso is missing; install Debian's 'virtuoso-opensource' package (as root) for the remote-engine tests" >&2
+  fi
+fi
 # Comunica 4 for tests/test_comunica.py, where Node.js is present (skipped, saying why, elsewhere).
 if command -v npm >/dev/null 2>&1 && [ ! -x .comunica/node_modules/.bin/comunica-sparql ]; then
   npm install --silent --no-audit --no-fund --prefix .comunica @comunica/query-sparql@4 >/dev/null \

@@ -11,11 +11,12 @@ IRIs it names and giving its dataset explicitly; in answers, the prefix is taken
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
 import pyoxigraph as ox
@@ -133,6 +134,60 @@ class Unprefix:
         return tail
 
 
+_XSD_DATETIME = rb"http://www\.w3\.org/2001/XMLSchema#dateTime"
+_ZONE = rb"(?:Z|[+-]\d\d:\d\d)?"
+_PADDED_SECONDS = [  # Virtuoso writes 21.82114 seconds as 21.821140 (6 digits), and 21 as 21.000000
+    (re.compile(rb"(#dateTime\">[^<]*?:\d\d\.\d*?)0+(?=" + _ZONE + rb"</literal>)"), rb"\1"),
+    (re.compile(rb"(#dateTime\">[^<]*?:\d\d)\.(?=" + _ZONE + rb"</literal>)"), rb"\1"),
+    (re.compile(rb"(:\d\d\.\d*?)0+(" + _ZONE + rb"\"\^\^<" + _XSD_DATETIME + rb">)"), rb"\1\2"),
+    (re.compile(rb"(:\d\d)\.(" + _ZONE + rb"\"\^\^<" + _XSD_DATETIME + rb">)"), rb"\1\2"),
+]
+
+
+class VirtuosoDates:
+    """Puts Virtuoso's xsd:dateTime values back in their canonical form (no trailing zeros in
+    the seconds), in its XML results and N-Triples; both write a term per line, so the answer
+    is repaired a line at a time."""
+
+    def __init__(self) -> None:
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.tail + chunk
+        cut = data.rfind(b"\n") + 1
+        self.tail = data[cut:]
+        return self.repair(data[:cut])
+
+    def end(self) -> bytes:
+        tail, self.tail = self.tail, b""
+        return self.repair(tail)
+
+    @staticmethod
+    def repair(data: bytes) -> bytes:
+        if b"#dateTime" not in data:
+            return data
+        for pattern, replacement in _PADDED_SECONDS:
+            data = pattern.sub(replacement, data)
+        return data
+
+
+class AnswerFilter(Protocol):
+    def feed(self, chunk: bytes) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+
+def answer_filters(view: BuildView, engine: Engine) -> list[AnswerFilter]:
+    """What an engine's answer goes through: the build prefix out, then the engine's repairs."""
+    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else [])]
+
+
+def filtered(filters: list[AnswerFilter], chunk: bytes, last: bool = False) -> bytes:
+    for answer_filter in filters:
+        chunk = answer_filter.feed(chunk) + (answer_filter.end() if last else b"")
+    return chunk
+
+
 class RemoteEngine:
     """HTTP to the engine, errors turned into EngineUnavailable / EngineRefused naming the URL."""
 
@@ -158,6 +213,11 @@ class RemoteEngine:
             text = (response.read() if stream else response.content).decode("utf-8", "replace").strip()
             response.close()
             raise refusal(url, response.status_code, text)
+        if state := response.headers.get("x-sql-state"):
+            # Virtuoso's "anytime" answer: the query hit its time limit and the rows found so far
+            # come with 200; they are not the answer, and are never passed on as one
+            response.close()
+            raise EngineTimeout(f"The SPARQL engine at {url} stopped the query part-way ({state}).")
         return response
 
     def query(

@@ -92,3 +92,19 @@ def final_limit(query: str) -> int | None:
         elif depth == 0 and token.upper() == "LIMIT" and i + 1 < len(found) and found[i + 1][0].isdigit():
             limit = int(found[i + 1][0])
     return limit
+
+
+def with_limit(query: str, limit: int) -> str:
+    """The query with `LIMIT limit` added at its end, when it has no LIMIT of its own and ends
+    in a solution modifier (not in a VALUES block, after which a LIMIT cannot go)."""
+    if final_limit(query) is not None:
+        return query
+    depth = 0
+    for token, _ in tokens(query):
+        if token in "{(":
+            depth += 1
+        elif token in "})":
+            depth -= 1
+        elif depth == 0 and token.upper() == "VALUES":
+            return query
+    return f"{query}\nLIMIT {limit}"

@@ -23,13 +23,22 @@ import queue
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
-from loaders.remote import EngineRefused, EngineTimeout, EngineUnavailable, RemoteEngine, Unprefix, transport_errors
-from loaders.sparql_text import final_limit
+from loaders.remote import (
+    AnswerFilter,
+    EngineRefused,
+    EngineTimeout,
+    EngineUnavailable,
+    RemoteEngine,
+    answer_filters,
+    filtered,
+    transport_errors,
+)
+from loaders.sparql_text import final_limit, with_limit
 from server.guard import ForbiddenQuery
 from server.negotiation import choose
 from server.pool import RETRY_AFTER, Answer, ClientBudget, PoolSettings, QueryFailed
@@ -56,8 +65,8 @@ _FAITHFUL = {
 class _Chunks:
     """A readable stream over the engine's answer, prefix taken out, stopped at the deadline."""
 
-    def __init__(self, chunks: Iterator[bytes], plain: Unprefix, deadline: float, url: str):
-        self.chunks, self.plain, self.deadline, self.url = chunks, plain, deadline, url
+    def __init__(self, chunks: Iterator[bytes], filters: list[AnswerFilter], deadline: float, url: str):
+        self.chunks, self.filters, self.deadline, self.url = chunks, filters, deadline, url
         self.buffer = b""
         self.done = False
 
@@ -66,9 +75,9 @@ class _Chunks:
             for chunk in self.chunks:
                 if time.monotonic() > self.deadline:
                     raise EngineTimeout("the time limit passed")
-                if data := self.plain.feed(chunk):
+                if data := filtered(self.filters, chunk):
                     yield data
-        if data := self.plain.end():
+        if data := filtered(self.filters, b"", last=True):
             yield data
 
     def read(self, size: int = -1) -> bytes:
@@ -118,17 +127,19 @@ class RemoteQueries:
         started = time.monotonic()
         try:
             view = await asyncio.to_thread(self.backend.view)
-            text, params = view.prepare(job.query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
+            # the row cap as a LIMIT (one more row, to know a cut): engines that write a whole answer
+            # before sending it (Virtuoso) then stop at the cap instead of the end
+            query = with_limit(job.query, job.max_rows + 1) if form is ox.QuerySolutions else job.query
+            text, params = view.prepare(query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
             response = await asyncio.to_thread(self.engine.query, text, params, upstream, True, self.settings.timeout)
         except BaseException as error:
             self.gate.release()
             self.budget.record(client, time.monotonic() - started)
             raise _failure(error, self.settings.timeout) from None
-        chunks = _Chunks(
-            response.iter_raw(), Unprefix(view.prefix), started + self.settings.timeout, self.engine.target.query_url
-        )
+        filters = answer_filters(view, self.engine.target.engine)
+        chunks = _Chunks(response.iter_raw(), filters, started + self.settings.timeout, self.engine.target.query_url)
 
-        limit = RowLimit(job.max_rows)
+        cap = RowLimit(job.max_rows)
 
         def produce() -> Iterator[bytes]:
             if through:
@@ -139,10 +150,10 @@ class RemoteQueries:
             elif form is ox.QuerySolutions:
                 solutions = ox.parse_query_results(cast(IO[bytes], chunks), format=ox.QueryResultsFormat.XML)
                 assert isinstance(solutions, ox.QuerySolutions)
-                yield from write_select(SELECT_TYPES[media], solutions, limit)
+                yield from write_select(SELECT_TYPES[media], solutions, cap)
             else:
                 triples = ox.parse(cast(IO[bytes], chunks), format=ox.RdfFormat.N_TRIPLES)
-                yield from write_graph(GRAPH_OFFERS[media], triples, limit, job.prefixes)  # type: ignore[arg-type]
+                yield from write_graph(GRAPH_OFFERS[media], triples, cap, job.prefixes)  # type: ignore[arg-type]
 
         def done() -> None:
             response.close()
@@ -169,7 +180,7 @@ class RemoteQueries:
                 pump.stop()
                 done()
 
-        known = limit.truncated if finished else False if through and form is not ox.QueryTriples else None
+        known = cap.truncated if finished else False if through and form is not ox.QueryTriples else None
         return Answer(media, body(), job.max_rows, known)
 
 
@@ -177,12 +188,12 @@ class _Pump:
     """Runs the answer's writer on one thread of its own (pyoxigraph's parsed results must stay
     on the thread that made them) and hands its chunks over, a few at a time."""
 
-    def __init__(self, output: Iterator[bytes]):
+    def __init__(self, output: Generator[bytes]):
         self.queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4)
         self.stopped = threading.Event()
         threading.Thread(target=self._run, args=(output,), name="answer", daemon=True).start()
 
-    def _run(self, output: Iterator[bytes]) -> None:
+    def _run(self, output: Generator[bytes]) -> None:
         try:
             for chunk in output:
                 if not self._put(("data", chunk)):
@@ -190,6 +201,8 @@ class _Pump:
             self._put(("end", b""))
         except BaseException as error:  # handed over: raised where the answer is read
             self._put(("error", error))
+        finally:
+            output.close()  # the parsed answer is freed here, on the thread that made it
 
     def _put(self, item: tuple[str, Any]) -> bool:
         while not self.stopped.is_set():
@@ -221,7 +234,7 @@ class _Pump:
         self.stopped.set()
 
 
-def _guarded(chunks: Iterator[bytes], timeout: float) -> Iterator[bytes]:
+def _guarded(chunks: Iterator[bytes], timeout: float) -> Generator[bytes]:
     """The answer's bytes; a failure after the headers went out breaks the stream as a QueryFailed."""
     try:
         yield from chunks

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.store import NoPublishedStore, PublishedStore, Readable, select_values
 from loaders.vocab import PREFIXES
 from server import browse as browsing
@@ -104,14 +105,14 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     def warm() -> None:
         try:
             build, store = reader.store()
-        except NoPublishedStore:  # nothing to warm yet; the pages say so when asked
+            warmed.add(build)
+            for key in overview:
+                shared(build, store, key)
+            for name in BROWSABLE:
+                members(build, store, name, "en")  # by English label
+                members(build, store, name, None)  # by IRI
+        except (NoPublishedStore, NoRemoteBuild, EngineUnavailable):  # nothing to warm (yet); pages say so when asked
             return
-        warmed.add(build)
-        for key in overview:
-            shared(build, store, key)
-        for name in BROWSABLE:
-            members(build, store, name, "en")  # by English label
-            members(build, store, name, None)  # by IRI
 
     def languages(request: Request) -> list[str]:
         return preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 
-from loaders.remote import BuildView, RemoteEngine, Unprefix
+from loaders.remote import BuildView, RemoteEngine, answer_filters, filtered
 
 _SYNTAX = ox.Store()  # empty: parses a query (and tells its form) without touching any data
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -40,8 +40,7 @@ class RemoteStore:
             query, prefixes or {}, base_iri, [g.value for g in default_graph or []], [g.value for g in named_graphs or []]
         )
         response = self.engine.query(text, params, "application/sparql-results+xml")
-        plain = Unprefix(self.view.prefix)
-        content = plain.feed(response.content) + plain.end()
+        content = filtered(answer_filters(self.view, self.engine.target.engine), response.content, last=True)
         return ox.parse_query_results(content, format=ox.QueryResultsFormat.XML)
 
     def quads_for_pattern(

@@ -67,6 +67,7 @@ def start_oxigraph(folder: Path, port: int | None = None) -> RunningEngine:
         raise EngineMissing(f"{OXIGRAPH} is missing: install the dev tools (pip install -e '.[dev]')")
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
+    folder.mkdir(parents=True, exist_ok=True)
     log = folder / "oxigraph.log"
     command = [str(OXIGRAPH), "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen([*command, "--timeout-s", str(ENGINE_TIMEOUT)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
