@@ -251,7 +251,8 @@ def _failure(error: BaseException, timeout: float) -> BaseException:
     if isinstance(error, EngineRefused):
         if error.status == 400:
             return QueryFailed(400, f"The engine could not evaluate the query: {error}")
-        return QueryFailed(502, f"The SPARQL engine failed to answer (HTTP {error.status}).")
+        first_line = str(error).split(": ", 1)[-1].splitlines()[0] if str(error) else ""
+        return QueryFailed(502, f"The SPARQL engine failed to answer (HTTP {error.status}): {first_line}")
     if isinstance(error, OSError | ValueError | SyntaxError):
         return QueryFailed(502, f"The SPARQL engine's answer could not be read ({error}).")
     return error

@@ -101,6 +101,7 @@ DirsAllowed = {folder}
 NumberOfBuffers = 20000
 MaxDirtyBuffers = 15000
 CaseMode = 2
+MaxSortedTopRows = 2000001
 [HTTPServer]
 ServerPort = 127.0.0.1:{port}
 ServerRoot = {VSP}

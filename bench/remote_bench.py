@@ -1,0 +1,184 @@
+"""s3kg over remote engines: publishing a build into each, and the endpoint over each beside
+the engine queried directly (issue 12).
+
+For each size (triples of synthetic projects, in one named graph and the default graph, as a
+build stages them), and each engine (Oxigraph's server, Virtuoso; the embedded store as the
+reference): the time to publish the staged build into it (upload, count check, switch), the
+peak memory of the publishing s3kg process and of the engine; then the same queries as
+bench/endpoint_bench.py sent by one client to `s3kg serve` over that engine (answer cache
+off) and to the engine itself (the same graph named with FROM), and the ratio of latencies.
+
+    python bench/remote_bench.py --triples 1000000 6000000 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
+
+from engines import STARTERS, RunningEngine  # noqa: E402
+
+from bench.endpoint_bench import BASE, PREFIX, load, queries, wait_until_up  # noqa: E402
+from loaders.remote import RemoteEngine, RemoteTarget, current_view, default_graph_name  # noqa: E402
+from loaders.remote_publish import publish_remote  # noqa: E402
+from loaders.store import PublishedStore  # noqa: E402
+
+GRAPH = "https://w3id.org/s3kg/id/graph/bench"
+PER_PROJECT = 12
+
+
+def project_lines(i: int) -> str:
+    p = f"<{BASE}project/p-{i}>"
+    s3 = "<https://w3id.org/s3kg/ontology#"
+    xsd = "<http://www.w3.org/2001/XMLSchema#"
+    return (
+        f"{p} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> {s3}Project> .\n"
+        f'{p} {s3}acronym> "P{i}" .\n'
+        f'{p} <http://purl.org/dc/terms/title> "Project number {i} on smart specialisation"@en .\n'
+        f"{p} {s3}programme> <{BASE}programme/prog-{i % 76}> .\n"
+        f'{p} {s3}startDate> "2016-0{1 + i % 9}-01"^^{xsd}date> .\n'
+        f'{p} {s3}endDate> "2020-0{1 + i % 9}-30"^^{xsd}date> .\n'
+        f'{p} {s3}totalBudget> "{1000 + i}.50"^^{xsd}decimal> .\n'
+        f"{p} {s3}s3Domain> <{BASE}concept/domain-{i % 40}> .\n"
+        f"{p} {s3}hasParticipation> <{BASE}project/p-{i}/partner/1> .\n"
+        f"<{BASE}project/p-{i}/partner/1> {s3}participant> <{BASE}organisation/o-{i % 50000}> .\n"
+        f"<{BASE}project/p-{i}/partner/1> {s3}role> {s3}LeadPartner> .\n"
+        f'{p} <http://www.w3.org/2000/01/rdf-schema#label> "Projekt {i}"@nl .\n'
+    )
+
+
+def staged(triples: int, folder: Path) -> PublishedStore:
+    """A published embedded build of `triples` synthetic triples (made once, then reused)."""
+    published = PublishedStore(folder / "store")
+    if published.has_current():
+        return published
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    data = folder / "bench.nt"
+    with data.open("w", encoding="utf-8") as out:
+        for i in range(triples // PER_PROJECT):
+            out.write(project_lines(i))
+    started = time.monotonic()
+    published.publish({URIRef(GRAPH): data}, build_id="20260101T000000000000Z")
+    (folder / "embedded-publish.json").write_text(json.dumps({"seconds": time.monotonic() - started}), encoding="utf-8")
+    return published
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def publish_child(store_path: str, target_json: str) -> None:
+    """Runs in its own process, so that its peak memory is the publishing alone."""
+    target = RemoteTarget(**json.loads(target_json))
+    store = ox.Store.read_only(store_path)
+    engine = RemoteEngine(target)
+    started = time.monotonic()
+    publish_remote(engine, store, "20260101T000000000000Z", [GRAPH], lambda _: None, grace=0)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "s3kg.cli", "serve", "--query-timeout", "120", "--port", str(port), "--processes", "1"]
+    return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def with_from(template: str, graph: str) -> str:
+    """The query over one named graph as its default graph (what s3kg asks the engine)."""
+    head, where = template.split(" WHERE ", 1) if " WHERE " in template else (template, None)
+    return f"{head} FROM <{graph}> WHERE {where}" if where else f"{template} FROM <{graph}>"
+
+
+def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, object]:
+    results: dict[str, object] = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3KG_")}
+    env |= {"S3KG_CACHE_BYTES": "0", "S3KG_CLIENT_SECONDS_PER_MINUTE": "1e9", "S3KG_CLIENT_CONCURRENCY": "64"}
+    for size in sizes:
+        folder = PROJECT / "bench" / "out" / f"remote-{size}"
+        published = staged(size, folder)
+        store_path = str(published.current().path)
+        n_projects = size // PER_PROJECT
+        for name in engines:
+            key = f"{size} {name}"
+            results[key] = row = {}
+            if name == "embedded":
+                process = serve({**env, "S3KG_STORE_DIR": str(published.root)}, 7101)
+                targets = {"s3kg": "http://127.0.0.1:7101/sparql"}
+                engine: RunningEngine | None = None
+            else:
+                shutil.rmtree(folder / name, ignore_errors=True)
+                engine = STARTERS[name](folder / name)
+                target = engine.target
+                fields = {k: getattr(target, k) for k in ("query_url", "update_url", "store_url", "engine", "user", "password")}
+                child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields)]
+                done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
+                row["publish"] = {**json.loads(done.stdout.splitlines()[-1]), "engine_peak_mib": peak_mib(engine.process.pid)}
+                print(key, "publish", row["publish"], file=sys.stderr)
+                remote_env = {
+                    **env,
+                    "S3KG_STORE": "sparql",
+                    "S3KG_SPARQL_QUERY_URL": target.query_url,
+                    "S3KG_SPARQL_UPDATE_URL": target.update_url,
+                    "S3KG_SPARQL_ENGINE": target.engine,
+                    "S3KG_STORE_DIR": str(folder / "no-local-files"),
+                }
+                process = serve(remote_env, 7102)
+                targets = {"s3kg": "http://127.0.0.1:7102/sparql", "engine": target.query_url}
+            try:
+                for url in targets.values():
+                    wait_until_up(url, process)
+                default = default_graph_name(current_view(RemoteEngine(engine.target)).build_id) if engine else None
+                for query_name, (template, accept) in queries(n_projects).items():
+                    for who, url in targets.items():
+                        text = (
+                            PREFIX + with_from(template.removeprefix(PREFIX), default)
+                            if who == "engine" and default
+                            else template
+                        )
+                        row[f"{query_name} / {who}"] = figures = load(url, text, accept, n_projects, 1, seconds)
+                        print(key, query_name, who, json.dumps(figures), file=sys.stderr)
+                if engine is not None:
+                    row["engine_peak_mib_after_queries"] = peak_mib(engine.process.pid)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+                if engine is not None:
+                    engine.stop()
+    return results
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--publish-child":
+        publish_child(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--triples", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--engines", nargs="+", default=["embedded", "oxigraph", "virtuoso"])
+    args = parser.parse_args()
+    results = run(args.triples, args.seconds, args.engines)
+    out = PROJECT / "bench" / "out" / "remote.json"
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
