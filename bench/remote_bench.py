@@ -118,7 +118,8 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
         n_projects = size // PER_PROJECT
         for name in engines:
             key = f"{size} {name}"
-            results[key] = row = {}
+            row: dict[str, object] = {}
+            results[key] = row
             if name == "embedded":
                 process = serve({**env, "S3KG_STORE_DIR": str(published.root)}, 7101)
                 targets = {"s3kg": "http://127.0.0.1:7101/sparql"}

@@ -28,7 +28,7 @@ CONTROL_GRAPH = "urn:x-s3kg:control"
 CURRENT = "urn:x-s3kg:current"
 BUILD = "urn:x-s3kg:build:"
 Engine = Literal["oxigraph", "virtuoso", "generic"]
-Form = Mapping[str, str] | list[tuple[str, str]]
+Form = Mapping[str, str] | Mapping[str, list[str]] | list[tuple[str, str]]
 
 
 class EngineUnavailable(Exception):
@@ -203,10 +203,7 @@ class RemoteEngine:
         """POST a form; a response to read (and close) when `stream`, else read whole. With
         `timeout`, no byte of the answer may take longer than that to come."""
         limits = httpx.Timeout(connect=5.0, read=timeout, write=60.0, pool=10.0) if timeout else None
-        fields: dict[str, list[str]] = {}
-        for name, value in data.items() if isinstance(data, Mapping) else data:
-            fields.setdefault(name, []).append(value)
-        request = self.client.build_request("POST", url, data=fields, headers={"Accept": accept}, timeout=limits)
+        request = self.client.build_request("POST", url, data=fields(data), headers={"Accept": accept}, timeout=limits)
         with transport_errors(url):
             response = self.client.send(request, stream=stream)
         if response.status_code >= 400:
@@ -214,19 +211,21 @@ class RemoteEngine:
             response.close()
             raise refusal(url, response.status_code, text)
         if state := response.headers.get("x-sql-state"):
-            # Virtuoso's "anytime" answer: the query hit its time limit and the rows found so far
-            # come with 200; they are not the answer, and are never passed on as one
             response.close()
-            raise EngineTimeout(f"The SPARQL engine at {url} stopped the query part-way ({state}).")
+            raise part_answer(url, state)
         return response
+
+    def query_form(self, query: str, params: list[tuple[str, str]], timeout: float | None = None) -> dict[str, list[str]]:
+        """The form that asks the engine a query (with its own time limit where it takes one)."""
+        data = [("query", query), *params]
+        if self.target.engine == "virtuoso":  # milliseconds; Virtuoso stops the query itself
+            data.append(("timeout", str(int((timeout or self.target.timeout) * 1000))))
+        return fields(data)
 
     def query(
         self, query: str, params: list[tuple[str, str]], accept: str, stream: bool = False, timeout: float | None = None
     ) -> httpx.Response:
-        data = [("query", query), *params]
-        if self.target.engine == "virtuoso":  # milliseconds; Virtuoso stops the query itself
-            data.append(("timeout", str(int((timeout or self.target.timeout) * 1000))))
-        return self.send(self.target.query_url, data, accept, stream, timeout)
+        return self.send(self.target.query_url, self.query_form(query, params, timeout), accept, stream, timeout)
 
     def select(self, query: str, params: list[tuple[str, str]] = []) -> ox.QuerySolutions | ox.QueryBoolean:  # noqa: B006
         """A SELECT or ASK over the engine's own dataset (no renaming), parsed."""
@@ -248,6 +247,20 @@ class RemoteEngine:
             )
         if response.status_code >= 400:
             raise refusal(url, response.status_code, response.text.strip())
+
+
+def fields(data: Form) -> dict[str, list[str]]:
+    """A form as httpx takes one, each name with all its values."""
+    found: dict[str, list[str]] = {}
+    for name, value in data.items() if isinstance(data, Mapping) else data:
+        found.setdefault(name, []).extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def part_answer(url: str, state: str) -> EngineTimeout:
+    """Virtuoso's "anytime" answer (X-SQL-State: the query hit its time limit, and the rows found
+    so far come with 200) is not the answer, and is never passed on as one."""
+    return EngineTimeout(f"The SPARQL engine at {url} stopped the query part-way ({state}).")
 
 
 @contextmanager

@@ -126,6 +126,11 @@ class SparqlBackend:
                 self._view = (time.monotonic(), current_view(self.engine()))
             return self._view[1]
 
+    def fresh_view(self) -> BuildView | None:
+        """The current build if it was asked of the engine less than `poll` seconds ago (no I/O)."""
+        cached = self._view
+        return cached[1] if cached is not None and time.monotonic() - cached[0] < self.poll else None
+
     def build_id(self) -> str:
         return self.view().build_id
 

@@ -24,8 +24,12 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from itertools import chain
 from typing import IO, TYPE_CHECKING, Any, cast
 
+import httpx
 import pyoxigraph as ox
 
 from loaders.remote import (
@@ -53,10 +57,32 @@ if TYPE_CHECKING:
 # where a parser would read it as inside a string, so no parser difference can reach the engine
 _SERVICE = re.compile(r"(?i)\bSERVICE(?:\s|#[^\n]*\n)*(?:SILENT\b|<|[?$]|[\w-]*:)")
 _XML_RESULTS, _NTRIPLES = "application/sparql-results+xml", "application/n-triples"
+SMALL_ANSWER = 4 << 20  # bytes of an answer read whole before it is sent on
+# the fewest bytes a row (or triple) takes in each format: an answer shorter than (cap + 1) rows
+# of these cannot have more rows than the cap
+_SHORTEST_ROW = {
+    "application/sparql-results+json": 3,
+    "application/json": 3,
+    "application/sparql-results+xml": 17,
+    "application/xml": 17,
+    "text/csv": 2,
+    "text/tab-separated-values": 1,
+    "application/n-triples": 16,
+}
+# answer formats pyoxigraph reads (to cut an answer at the cap, or write it in another format)
+_READABLE = {
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    **dict.fromkeys(GRAPH_OFFERS, None),
+}
 # what each engine writes as SPARQL 1.1 says (Virtuoso's JSON says "typed-literal", its TSV
 # quotes IRIs: its answers are always read from XML and written again)
 _FAITHFUL = {
-    "oxigraph": {*SELECT_TYPES, *GRAPH_OFFERS},
+    "oxigraph": {_XML_RESULTS, "application/sparql-results+json", "text/csv", "text/tab-separated-values"}
+    | {_NTRIPLES, "text/turtle", "application/rdf+xml"},
     "virtuoso": set(),
     "generic": {_XML_RESULTS, "application/sparql-results+json", _NTRIPLES},
 }
@@ -93,8 +119,30 @@ class _Chunks:
         return data
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How one query goes to the engine and comes back."""
+
+    form: type  # ox.QuerySolutions, ox.QueryBoolean or ox.QueryTriples
+    media: str  # what the client gets
+    upstream: str  # what the engine is asked for: `media` where it writes that faithfully
+    within_cap: bool  # the answer cannot pass the row cap (ASK, or a final LIMIT within it)
+    small: int  # bytes: an answer this long or shorter is read whole before anything is sent
+
+    @property
+    def through(self) -> bool:
+        """The engine's bytes can go to the client as they are (once shown within the cap)."""
+        return self.upstream == self.media
+
+
 class RemoteQueries:
-    """Runs the endpoint's queries on the engine; same interface as `server.pool.QueryPool`."""
+    """Runs the endpoint's queries on the engine; same interface as `server.pool.QueryPool`.
+
+    Most answers are small: each is first read whole, up to `_Plan.small` bytes (an answer in
+    the client's format that ends before (cap + 1) of its shortest rows is within the row cap,
+    and goes to the client as the engine wrote it; one that needs writing again is written in
+    one go). A longer answer goes on from where that read stopped, streamed through, or read and
+    written again, on a thread of its own."""
 
     def __init__(self, backend: SparqlBackend, engine: RemoteEngine, settings: PoolSettings, budget: ClientBudget):
         self.backend, self.engine, self.settings, self.budget = backend, engine, settings, budget
@@ -106,8 +154,7 @@ class RemoteQueries:
     def close(self) -> None:
         self.engine.close()
 
-    async def run(self, job: QueryJob, client: str) -> Answer:
-        self.budget.check(client)
+    def _plan(self, job: QueryJob) -> _Plan:
         if _SERVICE.search(job.query):
             raise ForbiddenQuery("SERVICE is not available on this endpoint: it does not query other servers.")
         try:
@@ -118,50 +165,95 @@ class RemoteQueries:
         media = choose(job.accept, list(offers))
         limit = final_limit(job.query)
         within_cap = form is ox.QueryBoolean or (limit is not None and limit <= job.max_rows)
-        through = within_cap and media in _FAITHFUL[self.engine.target.engine]
-        upstream = media if through else _NTRIPLES if form is ox.QueryTriples else _XML_RESULTS
+        readable = media in _READABLE or within_cap  # a long answer in it can be read again and cut
+        faithful = media in _FAITHFUL[self.engine.target.engine] and readable
+        upstream = media if faithful else _NTRIPLES if form is ox.QueryTriples else _XML_RESULTS
+        small = SMALL_ANSWER
+        if faithful and not within_cap:
+            small = min(SMALL_ANSWER, (job.max_rows + 1) * _SHORTEST_ROW.get(media, 1) - 1)
+        return _Plan(form, media, upstream, within_cap, small)
+
+    async def run(self, job: QueryJob, client: str) -> Answer:
+        self.budget.check(client)
+        plan = self._plan(job)
         try:
             await asyncio.wait_for(self.gate.acquire(), self.settings.queue_wait)
         except TimeoutError:
             raise QueryFailed(503, f"The endpoint is busy. Retry in {RETRY_AFTER} s.", RETRY_AFTER) from None
         started = time.monotonic()
         try:
-            view = await asyncio.to_thread(self.backend.view)
+            view = self.backend.fresh_view()
+            if view is None:  # asked of the engine at most every `poll` seconds
+                view = await asyncio.to_thread(self.backend.view)
             # the row cap as a LIMIT (one more row, to know a cut): engines that write a whole answer
             # before sending it (Virtuoso) then stop at the cap instead of the end
-            query = with_limit(job.query, job.max_rows + 1) if form is ox.QuerySolutions else job.query
+            query = with_limit(job.query, job.max_rows + 1) if plan.form is ox.QuerySolutions else job.query
             text, params = view.prepare(query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
-            response = await asyncio.to_thread(self.engine.query, text, params, upstream, True, self.settings.timeout)
+            filters = answer_filters(view, self.engine.target.engine)
+            deadline = started + self.settings.timeout
+            opened = await asyncio.to_thread(self._open, text, params, plan, deadline)
         except BaseException as error:
-            self.gate.release()
-            self.budget.record(client, time.monotonic() - started)
+            self._done(client, started)
             raise _failure(error, self.settings.timeout) from None
-        filters = answer_filters(view, self.engine.target.engine)
-        chunks = _Chunks(response.iter_raw(), filters, started + self.settings.timeout, self.engine.target.query_url)
+        response, raw, rest = opened
+        if rest is not None:
+            chunks = _Chunks(chain(raw, rest), filters, deadline, self.engine.target.query_url)
+            return await self._streamed(response, chunks, plan, job, client, started)
+        try:
+            content = filtered(filters, b"".join(raw), last=True)
+            if plan.through:
+                return Answer(plan.media, _once(content), job.max_rows, False)
+            cap = RowLimit(job.max_rows)
+            written = await asyncio.to_thread(lambda: b"".join(_rewrite(plan, BytesIO(content), cap, job.prefixes)))
+            return Answer(plan.media, _once(written), job.max_rows, cap.truncated)
+        except (OSError, ValueError, SyntaxError) as error:
+            raise _failure(error, self.settings.timeout) from None
+        finally:
+            self._done(client, started)
 
+    def _done(self, client: str, started: float) -> None:
+        self.gate.release()
+        self.budget.record(client, time.monotonic() - started)
+
+    def _open(
+        self, text: str, params: list[tuple[str, str]], plan: _Plan, deadline: float
+    ) -> tuple[httpx.Response, list[bytes], Iterator[bytes] | None]:
+        """Send the query and read its answer up to `plan.small` bytes: the response, the bytes
+        read, and the rest of the answer (None when it is all read, and the response closed)."""
+        url = self.engine.target.query_url
+        response = self.engine.query(text, params, plan.upstream, True, self.settings.timeout)
+        raw: list[bytes] = []
+        size = 0
+        rest = response.iter_raw()
+        try:
+            with transport_errors(url):
+                for chunk in rest:
+                    raw.append(chunk)
+                    size += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise EngineTimeout("the time limit passed")
+                    if size > plan.small:
+                        return response, raw, rest
+        except BaseException:
+            response.close()
+            raise
+        response.close()
+        return response, raw, None
+
+    async def _streamed(
+        self, response: httpx.Response, chunks: _Chunks, plan: _Plan, job: QueryJob, client: str, started: float
+    ) -> Answer:
+        """A long answer, streamed through (or written again) as it comes, on a thread of its own."""
         cap = RowLimit(job.max_rows)
-
-        def produce() -> Iterator[bytes]:
-            if through:
-                yield from chunks
-            elif form is ox.QueryBoolean:
-                answer = ox.parse_query_results(cast(IO[bytes], chunks), format=ox.QueryResultsFormat.XML)
-                yield write_boolean(BOOLEAN_TYPES[media], bool(answer))
-            elif form is ox.QuerySolutions:
-                solutions = ox.parse_query_results(cast(IO[bytes], chunks), format=ox.QueryResultsFormat.XML)
-                assert isinstance(solutions, ox.QuerySolutions)
-                yield from write_select(SELECT_TYPES[media], solutions, cap)
-            else:
-                triples = ox.parse(cast(IO[bytes], chunks), format=ox.RdfFormat.N_TRIPLES)
-                yield from write_graph(GRAPH_OFFERS[media], triples, cap, job.prefixes)  # type: ignore[arg-type]
+        through = plan.through and plan.within_cap  # else read and cut at the cap, even in the client's format
+        output = (c for c in chunks) if through else _rewrite(plan, cast(IO[bytes], chunks), cap, job.prefixes)
 
         def done() -> None:
             response.close()
-            self.gate.release()
-            self.budget.record(client, time.monotonic() - started)
+            self._done(client, started)
 
-        pump = _Pump(_guarded(produce(), self.settings.timeout))
-        try:  # a small answer is complete before the headers go: its status and truncation are known
+        pump = _Pump(_guarded(output, self.settings.timeout))
+        try:
             first, finished = await asyncio.to_thread(pump.first_part)
         except BaseException:
             pump.stop()
@@ -180,8 +272,25 @@ class RemoteQueries:
                 pump.stop()
                 done()
 
-        known = cap.truncated if finished else False if through and form is not ox.QueryTriples else None
-        return Answer(media, body(), job.max_rows, known)
+        known = cap.truncated if finished else False if through and plan.form is not ox.QueryTriples else None
+        return Answer(plan.media, body(), job.max_rows, known)
+
+
+def _rewrite(plan: _Plan, source: IO[bytes], cap: RowLimit, prefixes: dict[str, str]) -> Iterator[bytes]:
+    """The engine's answer (in `plan.upstream`) read by pyoxigraph and written by our writers, cut at the cap."""
+    if plan.form is ox.QueryTriples:
+        triples = ox.parse(source, format=GRAPH_OFFERS[plan.upstream])
+        yield from write_graph(GRAPH_OFFERS[plan.media], triples, cap, prefixes)  # type: ignore[arg-type]
+        return
+    answer = ox.parse_query_results(source, format=_READABLE[plan.upstream])
+    if isinstance(answer, ox.QueryBoolean):
+        yield write_boolean(BOOLEAN_TYPES[plan.media], bool(answer))
+    else:
+        yield from write_select(SELECT_TYPES[plan.media], answer, cap)
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 class _Pump:
@@ -244,7 +353,7 @@ def _guarded(chunks: Iterator[bytes], timeout: float) -> Generator[bytes]:
 
 def _failure(error: BaseException, timeout: float) -> BaseException:
     """The HTTP answer for what went wrong upstream."""
-    if isinstance(error, EngineTimeout):
+    if isinstance(error, EngineTimeout | TimeoutError):  # asyncio.timeout raises TimeoutError, an OSError
         return QueryFailed(503, f"The query did not finish within the time limit of {timeout:g} s and was stopped.")
     if isinstance(error, EngineUnavailable):
         return QueryFailed(503, f"The SPARQL engine is unavailable; retry in {RETRY_AFTER} s.", RETRY_AFTER)
