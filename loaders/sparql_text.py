@@ -45,15 +45,17 @@ def with_prefixes(query: str, prefixes: Mapping[str, str]) -> str:
     return "".join(f"PREFIX {p}: <{prefixes[p]}>\n" for p in used) + query
 
 
-def rename_graphs(query: str, prefixes: Mapping[str, str], base: str | None, rename: Callable[[str], str]) -> tuple[str, bool]:
+def rename_graphs(
+    query: str, prefixes: Mapping[str, str], base: str | None, rename: Callable[[str], str]
+) -> tuple[str, bool, bool]:
     """The query with every graph IRI it names after GRAPH, FROM or FROM NAMED (as <IRI> or a
-    prefixed name) replaced by `rename(IRI)`, and whether it has a FROM clause of its own.
-    Graph variables are left as they are."""
+    prefixed name) replaced by `rename(IRI)`; whether it has a FROM clause of its own; whether
+    it reaches named graphs at all (GRAPH). Graph variables are left as they are."""
     known = {f"{k}:": v for k, v in prefixes.items()}
     found = list(tokens(query))
     pieces: list[str] = []
     done = 0
-    has_from = False
+    has_from = uses_graph = False
     for i, (token, _) in enumerate(found):
         upper = token.upper()
         if upper == "PREFIX" and i + 2 < len(found) and found[i + 2][0].startswith("<"):
@@ -63,6 +65,7 @@ def rename_graphs(query: str, prefixes: Mapping[str, str], base: str | None, ren
         if upper not in ("GRAPH", "FROM", "NAMED") or i + 1 >= len(found):
             continue
         has_from = has_from or upper == "FROM"
+        uses_graph = uses_graph or upper == "GRAPH"
         name, at = found[i + 1]
         if name.startswith("<"):
             iri = urljoin(base or "", name[1:-1])
@@ -76,7 +79,7 @@ def rename_graphs(query: str, prefixes: Mapping[str, str], base: str | None, ren
         pieces += [query[done:at], f"<{rename(iri)}>"]
         done = at + len(name)
     pieces.append(query[done:])
-    return "".join(pieces), has_from
+    return "".join(pieces), has_from, uses_graph
 
 
 def final_limit(query: str) -> int | None:

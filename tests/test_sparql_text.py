@@ -1,0 +1,104 @@
+"""Query text read as tokens (loaders.sparql_text) and an engine's answers put right on the way
+back (loaders.remote): the parts the remote store relies on, case by case."""
+
+from __future__ import annotations
+
+import pytest
+
+from loaders.remote import BuildView, Unprefix, VirtuosoDates
+from loaders.sparql_text import final_limit, rename_graphs, with_limit
+
+G = "https://w3id.org/s3kg/id/graph/"
+
+
+def _renamed(iri: str) -> str:
+    return "urn:b:" + iri
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (f"SELECT * WHERE {{ GRAPH <{G}a> {{ ?s ?p ?o }} }}", f"SELECT * WHERE {{ GRAPH <urn:b:{G}a> {{ ?s ?p ?o }} }}"),
+        (
+            f"PREFIX g: <{G}> SELECT * FROM NAMED g:a {{ GRAPH ?g {{}} }}",
+            f"PREFIX g: <{G}> SELECT * FROM NAMED <urn:b:{G}a> {{ GRAPH ?g {{}} }}",
+        ),
+        ("SELECT * FROM <http://example.org/x> { }", "SELECT * FROM <urn:b:http://example.org/x> { }"),  # never a URL to fetch
+        (f"SELECT * {{ ?s ?p <{G}a> }}", f"SELECT * {{ ?s ?p <{G}a> }}"),  # a graph IRI as a value stays
+        ("SELECT * { ?s ?p 'GRAPH <http://x/>' }", "SELECT * { ?s ?p 'GRAPH <http://x/>' }"),  # inside a string
+        ("BASE <http://x/> SELECT * { GRAPH <g> {} }", "BASE <http://x/> SELECT * { GRAPH <urn:b:http://x/g> {} }"),
+        ("SELECT * { # GRAPH <http://x/>\n ?s ?p ?o }", "SELECT * { # GRAPH <http://x/>\n ?s ?p ?o }"),  # a comment
+    ],
+)
+def test_graph_iris_after_graph_from_and_from_named_are_renamed_and_nothing_else(query: str, expected: str) -> None:
+    assert rename_graphs(query, {}, None, _renamed)[0] == expected
+
+
+def test_a_query_says_whether_it_has_its_own_dataset_and_reads_named_graphs() -> None:
+    assert rename_graphs("SELECT * FROM <http://x/> {}", {}, None, _renamed)[1:] == (True, False)
+    assert rename_graphs("SELECT * { GRAPH ?g { ?s ?p ?o } }", {}, None, _renamed)[1:] == (False, True)
+    assert rename_graphs("SELECT * { ?s ?p 'GRAPH' }", {}, None, _renamed)[1:] == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("query", "limit"),
+    [
+        ("SELECT * { ?s ?p ?o } LIMIT 10", 10),
+        ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 5 } }", None),  # a subquery's limit is not the query's
+        ("SELECT * { ?s ?p ?o } OFFSET 3 LIMIT 20", 20),
+        ("SELECT * { ?s ?p 'LIMIT 3' }", None),
+        ("SELECT * { ?s ?p ?o }", None),
+    ],
+)
+def test_the_final_limit_is_the_query_s_own(query: str, limit: int | None) -> None:
+    assert final_limit(query) == limit
+
+
+def test_the_row_cap_goes_in_as_a_limit_only_where_one_can_go() -> None:
+    assert with_limit("SELECT * { ?s ?p ?o } ORDER BY ?s", 11).endswith("ORDER BY ?s\nLIMIT 11")
+    assert with_limit("SELECT * { ?s ?p ?o } LIMIT 5", 11) == "SELECT * { ?s ?p ?o } LIMIT 5"
+    values = "SELECT * { ?s ?p ?o } VALUES ?s { <http://x/> }"
+    assert with_limit(values, 11) == values  # after a final VALUES block a LIMIT is a syntax error
+
+
+def test_a_query_goes_to_the_build_s_graphs_unless_it_chooses_its_own() -> None:
+    view = BuildView("B", None, (f"{G}a", f"{G}b"))
+    _, params = view.prepare("SELECT * { GRAPH ?g { ?s ?p ?o } }", {}, None)
+    assert params == [
+        ("default-graph-uri", "urn:x-s3kg:build:B:default"),
+        ("named-graph-uri", f"urn:x-s3kg:build:B:{G}a"),
+        ("named-graph-uri", f"urn:x-s3kg:build:B:{G}b"),
+    ]
+    assert view.prepare("SELECT * { ?s ?p ?o }", {}, None)[1] == [("default-graph-uri", "urn:x-s3kg:build:B:default")]
+    assert view.prepare("SELECT * FROM <http://x/> { ?s ?p ?o }", {}, None)[1] == []
+    text, params = view.prepare(
+        "SELECT * { ?s s3:p ?o }", {"s3": "https://w3id.org/s3kg/ontology#"}, "http://e/sparql", [f"{G}a"]
+    )
+    assert text.startswith("BASE <http://e/sparql>\nPREFIX s3: <https://w3id.org/s3kg/ontology#>\n")
+    assert params == [("default-graph-uri", f"urn:x-s3kg:build:B:{G}a")]
+
+
+@pytest.mark.parametrize("cut", range(1, 40))
+def test_the_build_prefix_comes_out_of_an_answer_cut_anywhere(cut: int) -> None:
+    answer = b'{"g": "urn:x-s3kg:build:B:https://w3id.org/s3kg/id/graph/a"}, {"g": "urn:x-s3kg:build:B:x"}'
+    plain = Unprefix("urn:x-s3kg:build:B:")
+    assert plain.feed(answer[:cut]) + plain.feed(answer[cut:]) + plain.end() == answer.replace(b"urn:x-s3kg:build:B:", b"")
+
+
+@pytest.mark.parametrize(
+    ("virtuoso", "canonical"),
+    [
+        ('">2026-12-02T19:23:21.821140Z</literal>', '">2026-12-02T19:23:21.82114Z</literal>'),
+        ('">2026-12-02T19:23:21.000000+01:00</literal>', '">2026-12-02T19:23:21+01:00</literal>'),
+        ('">2026-12-02T19:23:21.5</literal>', '">2026-12-02T19:23:21.5</literal>'),
+    ],
+)
+def test_virtuoso_s_padded_seconds_are_made_canonical(virtuoso: str, canonical: str) -> None:
+    datatype = '<literal datatype="http://www.w3.org/2001/XMLSchema#dateTime'
+    dates = VirtuosoDates()
+    first, second = (datatype + virtuoso + "\n").encode()[:30], (datatype + virtuoso + "\n").encode()[30:]
+    assert dates.feed(first) + dates.feed(second) + dates.end() == (datatype + canonical + "\n").encode()
+    triple = f'<http://x/s> <http://x/p> "{virtuoso[2:].split("<")[0]}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .'
+    assert VirtuosoDates.repair(triple.encode()).decode() == triple.replace(
+        virtuoso[2:].split("<")[0], canonical[2:].split("<")[0]
+    )
