@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.sparql_text import with_prefixes
+from loaders.store import NoPublishedStore
 from loaders.vocab import PREFIXES
 from server import geo, pages, publication, search
 from server.backends import Backend, Queries
@@ -278,6 +279,11 @@ def _errors(app: FastAPI) -> None:
     async def engine_unavailable(_: Request, error: EngineUnavailable) -> Response:
         message = f"The SPARQL engine behind this server is unavailable; retry in {RETRY_AFTER} s."
         return _text(503, message, {"Retry-After": str(RETRY_AFTER)})
+
+    @app.exception_handler(NoPublishedStore)
+    async def no_files(_: Request, error: NoPublishedStore) -> Response:
+        # a replica over a remote engine without the build's folder (store_dir) on its machine
+        return _text(404, "This server holds no copy of the build's files (dumps, catalogue record); see where it was built.")
 
     @app.exception_handler(NoRemoteBuild)
     async def no_build(_: Request, error: NoRemoteBuild) -> Response:
