@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 from rdflib import URIRef
 
@@ -131,7 +132,11 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
                 fields = {k: getattr(target, k) for k in ("query_url", "update_url", "store_url", "engine", "user", "password")}
                 child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields)]
                 done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
-                row["publish"] = {**json.loads(done.stdout.splitlines()[-1]), "engine_peak_mib": peak_mib(engine.process.pid)}
+                row["publish"] = {
+                    **json.loads(done.stdout.splitlines()[-1]),
+                    "engine_peak_mib": peak_mib(engine.process.pid),
+                    "engine_disk_mib": sum(f.stat().st_size for f in (folder / name).rglob("*") if f.is_file()) / 2**20,
+                }
                 print(key, "publish", row["publish"], file=sys.stderr)
                 remote_env = {
                     **env,
@@ -146,6 +151,10 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
             try:
                 for url in targets.values():
                     wait_until_up(url, process)
+                # the pages' per-build figures are computed once at start (sorting, counting):
+                # wait for them, so that they do not share the cores with the measured queries
+                for page in ("", "browse/Project", "browse/Organisation"):
+                    httpx.get(targets["s3kg"].removesuffix("sparql") + page, timeout=600)
                 default = default_graph_name(current_view(RemoteEngine(engine.target)).build_id) if engine else None
                 for query_name, (template, accept) in queries(n_projects).items():
                     for who, url in targets.items():

@@ -59,7 +59,7 @@ _SERVICE = re.compile(r"(?i)\bSERVICE(?:\s|#[^\n]*\n)*(?:SILENT\b|<|[?$]|[\w-]*:
 _XML_RESULTS, _NTRIPLES = "application/sparql-results+xml", "application/n-triples"
 SMALL_ANSWER = 4 << 20  # bytes of an answer read whole before it is sent on
 # the fewest bytes a row (or triple) takes in each format: an answer shorter than (cap + 1) rows
-# of these cannot have more rows than the cap
+# of these (less one separator) cannot have more rows than the cap
 _SHORTEST_ROW = {
     "application/sparql-results+json": 3,
     "application/json": 3,
@@ -95,6 +95,7 @@ class _Chunks:
         self.chunks, self.filters, self.deadline, self.url = chunks, filters, deadline, url
         self.buffer = b""
         self.done = False
+        self._iterator: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         with transport_errors(self.url):
@@ -107,7 +108,8 @@ class _Chunks:
             yield data
 
     def read(self, size: int = -1) -> bytes:
-        if not hasattr(self, "_iterator"):
+        """At most `size` bytes (all the rest when negative), as pyoxigraph's parsers read."""
+        if self._iterator is None:
             self._iterator = iter(self)
         while not self.done and (size < 0 or len(self.buffer) < size):
             try:
@@ -170,7 +172,7 @@ class RemoteQueries:
         upstream = media if faithful else _NTRIPLES if form is ox.QueryTriples else _XML_RESULTS
         small = SMALL_ANSWER
         if faithful and not within_cap:
-            small = min(SMALL_ANSWER, (job.max_rows + 1) * _SHORTEST_ROW.get(media, 1) - 1)
+            small = min(SMALL_ANSWER, (job.max_rows + 1) * _SHORTEST_ROW.get(media, 1) - 2)
         return _Plan(form, media, upstream, within_cap, small)
 
     async def run(self, job: QueryJob, client: str) -> Answer:
