@@ -8,7 +8,8 @@ peak memory of the publishing s3kg process and of the engine; then the same quer
 bench/endpoint_bench.py sent by one client to `s3kg serve` over that engine (answer cache
 off) and to the engine itself (the same graph named with FROM), and the ratio of latencies.
 
-    python bench/remote_bench.py --triples 1000000 6000000 --seconds 10
+    python bench/remote_bench.py --triples 1000000 6000000 --seconds 8
+    python bench/remote_bench.py --report      # the tables again, from bench/out/remote.json
 """
 
 from __future__ import annotations
@@ -175,7 +176,45 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
     return results
 
 
+def report(results: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The two tables of docs/benchmarks.md from bench/out/remote.json."""
+    lines = [
+        "| triples | engine | publish s | triples sent/s | s3kg peak MiB | engine peak MiB | engine disk MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, row in results.items():
+        size, name = key.split()
+        if (done := row.get("publish")) is not None:
+            rate = 2 * int(size) / done["seconds"]
+            cells = [f"{int(size):,}", name, f"{done['seconds']:.0f}", f"{rate:,.0f}", f"{done['peak_mib']:.0f}"]
+            lines.append("| " + " | ".join([*cells, f"{done['engine_peak_mib']:.0f}", f"{done['engine_disk_mib']:.0f}"]) + " |")
+    lines += ["", "| triples | engine | query | s3kg p50 ms | engine p50 ms | s3kg ÷ engine (p50) | s3kg p99 | engine p99 |"]
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for key, row in results.items():
+        size, name = key.split()
+        for query_name in queries(1):
+            ours, theirs = row.get(f"{query_name} / s3kg"), row.get(f"{query_name} / engine")
+            if ours is None:
+                continue
+            if theirs is None:
+                cells = [f"{ours['p50_ms']:.1f}", "–", "–", f"{ours['p99_ms']:.1f}", "–"]
+            else:
+                ratio = ours["p50_ms"] / theirs["p50_ms"]
+                cells = [
+                    f"{ours['p50_ms']:.1f}",
+                    f"{theirs['p50_ms']:.1f}",
+                    f"{ratio:.2f}×",
+                    f"{ours['p99_ms']:.1f}",
+                    f"{theirs['p99_ms']:.1f}",
+                ]
+            lines.append("| " + " | ".join([f"{int(size):,}", name, query_name, *cells]) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if len(sys.argv) == 2 and sys.argv[1] == "--report":
+        print(report(json.loads((PROJECT / "bench" / "out" / "remote.json").read_text(encoding="utf-8"))))
+        return
     if len(sys.argv) == 4 and sys.argv[1] == "--publish-child":
         publish_child(sys.argv[2], sys.argv[3])
         return
@@ -187,7 +226,7 @@ def main() -> None:
     results = run(args.triples, args.seconds, args.engines)
     out = PROJECT / "bench" / "out" / "remote.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    print(report(results))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
