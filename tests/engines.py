@@ -4,7 +4,9 @@ Oxigraph's server (PyPI's `oxigraph`, installed with the dev tools) and Virtuoso
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,10 +23,16 @@ VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"
 VSP = Path("/var/lib/virtuoso-opensource-7/vsp")  # Debian's; Virtuoso wants a web root, serves nothing from it here
 VIRTUOSO_PASSWORD = "dba"  # the password of a new Virtuoso database's dba account
 ENGINE_TIMEOUT = 10  # seconds: the engines' own query time limit
+PR_SET_PDEATHSIG = 1
 
 
 class EngineMissing(Exception):
     pass
+
+
+def _die_with_parent() -> None:
+    """In the engine's process before it starts: stop it when the test session ends, even killed."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -70,7 +78,8 @@ def start_oxigraph(folder: Path, port: int | None = None) -> RunningEngine:
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "oxigraph.log"
     command = [str(OXIGRAPH), "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen([*command, "--timeout-s", str(ENGINE_TIMEOUT)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    command += ["--timeout-s", str(ENGINE_TIMEOUT)]
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     _wait_until_up(f"{base}/query", process, log)
     target = RemoteTarget(f"{base}/query", f"{base}/update", f"{base}/store", "oxigraph", timeout=ENGINE_TIMEOUT)
     return RunningEngine("oxigraph", target, process, folder)
@@ -116,7 +125,11 @@ MaxQueryCostEstimationTime = 0
     )
     log = folder / "virtuoso.out"
     process = subprocess.Popen(
-        [VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=folder, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        [VIRTUOSO, "+foreground", "+configfile", str(ini)],
+        cwd=folder,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
     )
     base = f"http://127.0.0.1:{port}"
     _wait_until_up(f"{base}/sparql", process, log)
