@@ -55,7 +55,11 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         try:
             results = run(q, languages, type or None, page) if q.strip() else Results([], 0, {})
         except SearchUnavailable:
-            return Response("Search is not available for this build; rebuild with `s3kg build --force`.\n", 503)
+            message = (
+                "Search is not available here: this build's search index is not on this server "
+                "(a replica needs the build's folder; an older build: `s3kg build --force`).\n"
+            )
+            return Response(message, 503)
         hits: list[dict[str, object]] = [
             {"iri": h.iri, "href": addresses.local(h.iri), "label": h.label, "lang": h.language, "type": h.type}
             | {"within": h.context or None, "score": round(h.score, 3), "matched": "name" if h.by_name else "text"}

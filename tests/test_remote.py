@@ -231,3 +231,14 @@ def test_graph_names_in_answers_are_the_stable_ones(backend: Backend) -> None:
     names = graphs.text.split()[1:]
     assert names and all(name.startswith("https://w3id.org/s3kg/id/graph/") for name in names), names
     assert BUILD not in graphs.text
+
+
+def test_a_replica_without_the_build_s_folder_says_what_it_cannot_serve(engines: Engines, tmp_path: Path) -> None:
+    backend = SparqlBackend(engines.get("oxigraph").target, tmp_path / "not-the-build-machine")
+    with live_server(backend, workers=1) as base:
+        search = httpx.get(base + "search", params={"q": "textile"})
+        record = httpx.get(base + ".well-known/void")
+        page = httpx.get(base + "id/project/gotos3", headers={"Accept": "text/html"})
+    assert search.status_code == 503 and "a replica needs the build's folder" in search.text
+    assert record.status_code == 404 and "no copy of the build's files" in record.text
+    assert page.status_code == 200  # what comes from the engine is served everywhere
