@@ -282,8 +282,9 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(NoPublishedStore)
     async def no_files(_: Request, error: NoPublishedStore) -> Response:
-        # a replica over a remote engine without the build's folder (store_dir) on its machine
-        return _text(404, "This server holds no copy of the build's files (dumps, catalogue record); see where it was built.")
+        # no build yet, or a replica over a remote engine without the build's folder (store_dir)
+        message = "This server holds no copy of the build's files (dumps, catalogue record): "
+        return _text(404, message + "run `s3kg build`, or give a replica the build's folder.")
 
     @app.exception_handler(NoRemoteBuild)
     async def no_build(_: Request, error: NoRemoteBuild) -> Response:
