@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -x .venv-peers/bin/python ] || python3 -m venv .venv-peers
-.venv-peers/bin/pip install --quiet oxigraph 'rdflib-endpoint[cli]' click uvicorn
+.venv-peers/bin/pip install --quiet oxigraph py-spy 'rdflib-endpoint[cli]' click uvicorn
 # morph-kgc for bench/rml_bench.py (2.8.1: 2.10.0 fails on functions that return literals)
 [ -x .venv-rml/bin/python ] || python3 -m venv .venv-rml
 .venv-rml/bin/pip install --quiet 'morph-kgc==2.8.1'
