@@ -228,9 +228,9 @@ class RemoteEngine:
     ) -> httpx.Response:
         return self.send(self.target.query_url, self.query_form(query, params, timeout), accept, stream, timeout)
 
-    def select(self, query: str, params: list[tuple[str, str]] = []) -> ox.QuerySolutions | ox.QueryBoolean:  # noqa: B006
+    def select(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean:
         """A SELECT or ASK over the engine's own dataset (no renaming), parsed."""
-        response = self.query(query, params, "application/sparql-results+xml")
+        response = self.query(query, [], "application/sparql-results+xml")
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.XML)
 
     def update(self, update: str) -> None:
@@ -319,13 +319,13 @@ def builds_in(engine: RemoteEngine) -> dict[str, list[str]]:
     return found
 
 
-def ntriples_chunks(quads: Iterator[ox.Quad], size: int) -> Iterator[bytes]:
-    """N-Triples of the quads' triples, `size` triples at a time."""
+def ntriples_chunks(quads: Iterator[ox.Quad], size: int) -> Iterator[tuple[bytes, int]]:
+    """N-Triples of the quads' triples, `size` triples at a time, each with its count."""
     batch: list[ox.Triple] = []
     for quad in quads:
         batch.append(quad.triple)
         if len(batch) >= size:
-            yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b""
+            yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b"", len(batch)
             batch = []
     if batch:
-        yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b""
+        yield ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b"", len(batch)
