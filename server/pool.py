@@ -13,6 +13,11 @@ The rules, each against a way a few connections could deny service to everyone e
   when a client spent more than its share of the last minute);
 - a worker is checked to be alive before it is used, and one that died (memory cap, crash) is
   answered 503 with Retry-After and replaced.
+
+One exception, for speed: a query whose work is bounded by the rows it answers (`server.cheap`)
+is answered in the server process itself when it needs at most `INLINE_ROWS` rows (a point
+lookup, a DESCRIBE); it is stopped there and given to a worker from the start otherwise. Its time
+is charged to the client's budget like any other.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ import signal
 import sys
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from server.cheap import INLINE_ROWS, is_cheap
 from server.sandbox import SandboxUnavailable
-from server.worker import QueryJob, WorkerLimits, WorkerProcess
+from server.worker import Failure, QueryJob, WorkerLimits, WorkerProcess, execute
 
 if TYPE_CHECKING:
+    from loaders.store import Readable
     from server.backends import Backend
 
 RETRY_AFTER = 5  # seconds, for answers that say the server is busy
@@ -94,6 +101,27 @@ class Answer:
     truncated: bool | None  # known before streaming when the whole answer came in the first message
 
 
+class _Collected:
+    """An inline answer, held whole (it is at most INLINE_ROWS rows)."""
+
+    def __init__(self) -> None:
+        self.media = ""
+        self.chunks: list[bytes] = []
+
+    def start(self, media: str) -> None:
+        self.media = media
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the chunks are kept."""
+
+    async def body(self) -> AsyncIterator[bytes]:
+        yield b"".join(self.chunks)
+
+
 class _Lease:
     """One query on one worker: ends exactly once, by completion, failure or its deadline."""
 
@@ -141,6 +169,7 @@ class QueryPool:
         self._running: Counter[str] = Counter()
         self._turns = asyncio.Condition()
         self._starting: set[asyncio.Task[None]] = set()  # replacement workers being started
+        self._local: tuple[str, Readable] | None = None  # (build id, store) for inline queries
         self._first = [self._spawn(network) for network, count in ((False, settings.workers), (True, settings.network_workers))
                        for _ in range(count)]  # fmt: skip
         for worker in self._first:
@@ -265,9 +294,30 @@ class QueryPool:
                 raise self._busy("A query worker is starting up.") from None
             return worker
 
-    async def run(self, job: QueryJob, client: str, on_start: Callable[[], None] | None = None) -> Answer:
+    def _inline(self, job: QueryJob, client: str) -> Answer | None:
+        """The answer of a cheap query run here, or None when it wants more than INLINE_ROWS rows."""
+        build = self.backend.build_id()
+        if self._local is None or self._local[0] != build:
+            self._local = (build, self.backend.open())
+        collected = _Collected()
+        started = time.monotonic()
+        try:
+            _, truncated = execute(self._local[1], replace(job, max_rows=min(job.max_rows, INLINE_ROWS)), collected)
+        except Failure as failure:
+            raise QueryFailed(failure.status, failure.message) from None
+        finally:
+            self.budget.record(client, time.monotonic() - started)
+        if truncated and job.max_rows > INLINE_ROWS:
+            return None
+        return Answer(collected.media, collected.body(), job.max_rows, truncated)
+
+    async def run(self, job: QueryJob, client: str) -> Answer:
         """Start the job; return once the media type is known, with the body still streaming."""
         self.budget.check(client)
+        if not (job.network or job.default_graphs or job.named_graphs) and is_cheap(job.query):
+            answer = self._inline(job, client)
+            if answer is not None:
+                return answer
         until = time.monotonic() + self.settings.queue_wait
         await self._take_turn(client, until)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -191,17 +192,32 @@ def write_boolean(kind: str, value: bool) -> bytes:
     return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>{text}</boolean></sparql>\n'.encode()
 
 
-def write_graph(fmt: ox.RdfFormat, triples: ox.QueryTriples, limit: RowLimit, prefixes: dict[str, str]) -> Iterator[bytes]:
-    """Serialise CONSTRUCT/DESCRIBE output (up to the row limit, held in memory: graph results
-    are rarely large, and Turtle or JSON-LD cannot be cut into independent parts)."""
-    batch: list[ox.Triple] = []
+RESULTS_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def counted_triples(fmt: ox.RdfFormat, triples: Iterable[ox.Triple], limit: RowLimit) -> Iterator[Any]:
+    """CONSTRUCT/DESCRIBE output up to the row limit, as quads in the default graph for a
+    dataset format (N-Quads, TriG). (Typed Any: pyoxigraph's stubs want an iterable of one or the other.)"""
+    quad_format = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
     for triple in triples:
         if limit.rows >= limit.max_rows:
             limit.truncated = True
-            break
+            return
         limit.rows += 1
-        batch.append(triple)
-    quad_format = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
-    items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in batch] if quad_format else batch
-    data = ox.serialize(items, None, fmt, prefixes=prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+        yield ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()) if quad_format else triple
+
+
+def graph_prefixes(fmt: ox.RdfFormat, prefixes: dict[str, str]) -> dict[str, str] | None:
+    return prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+
+
+def write_graph(fmt: ox.RdfFormat, triples: ox.QueryTriples, limit: RowLimit, prefixes: dict[str, str]) -> Iterator[bytes]:
+    """Serialise CONSTRUCT/DESCRIBE output up to the row limit in one piece (Turtle or JSON-LD
+    cannot be cut into independent parts); the query workers stream it instead (`server.worker`)."""
+    data = ox.serialize(list(counted_triples(fmt, triples, limit)), None, fmt, prefixes=graph_prefixes(fmt, prefixes))
     yield data or b""

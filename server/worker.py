@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 import pyoxigraph as ox
 
+from loaders.sparql_text import final_limit
 from server.negotiation import NotAcceptable, choose
 from server.results import (
     BOOLEAN_TYPES,
     CHUNK,
     GRAPH_OFFERS,
+    RESULTS_FORMATS,
     SELECT_TYPES,
     RowLimit,
+    counted_triples,
+    graph_prefixes,
     write_boolean,
-    write_graph,
     write_select,
 )
 from server.sandbox import QUERY_THREAD_STACK, SandboxUnavailable, cap_memory, forbid_network
@@ -57,7 +59,28 @@ class WorkerLimits:
     memory_bytes: int = 4 << 30  # RLIMIT_DATA of the worker; 0 for none
 
 
-def _execute(store: Readable, job: QueryJob) -> Iterator[tuple[str, Any]]:
+class Failure(Exception):
+    """The job cannot be answered; `status` and `message` are the HTTP answer."""
+
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+class Sink(Protocol):
+    """Where an answer goes: a media type once, then bytes (a binary file to the native writers)."""
+
+    def start(self, media: str) -> None: ...
+
+    def write(self, data: bytes) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, bool]:
+    """Answer the job into `sink`; return (rows written or None when not counted, truncated).
+    Raises Failure. A SELECT whose own final LIMIT is within the row cap cannot reach the cap, so
+    it is written by pyoxigraph's native serialiser, uncounted; others are counted as they go."""
     kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
     try:
         if job.default_graphs:
@@ -66,40 +89,78 @@ def _execute(store: Readable, job: QueryJob) -> Iterator[tuple[str, Any]]:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
         result = store.query(job.query, **kwargs)
     except SyntaxError as error:
-        yield "error", (400, f"SPARQL syntax error: {error}")
-        return
+        raise Failure(400, f"SPARQL syntax error: {error}") from None
     except (OSError, ValueError) as error:
-        yield "error", (400, f"The query cannot be evaluated: {error}")
-        return
+        raise Failure(400, f"The query cannot be evaluated: {error}") from None
     except MemoryError:
-        yield "error", OUT_OF_MEMORY
-        return
+        raise Failure(*OUT_OF_MEMORY) from None
     limit = RowLimit(job.max_rows)
     try:
         if isinstance(result, ox.QueryBoolean):
             media = choose(job.accept, list(BOOLEAN_TYPES))
-            yield "start", media
-            yield "data", write_boolean(BOOLEAN_TYPES[media], bool(result))
+            sink.start(media)
+            sink.write(write_boolean(BOOLEAN_TYPES[media], bool(result)))
         elif isinstance(result, ox.QuerySolutions):
             media = choose(job.accept, list(SELECT_TYPES))
-            yield "start", media
-            for chunk in write_select(SELECT_TYPES[media], result, limit):
-                yield "data", chunk
+            sink.start(media)
+            kind = SELECT_TYPES[media]
+            own_limit = final_limit(job.query)
+            if own_limit is not None and own_limit <= job.max_rows:
+                result.serialize(cast(IO[bytes], sink), RESULTS_FORMATS[kind])
+                return None, False
+            for chunk in write_select(kind, result, limit):
+                sink.write(chunk)
         else:
             media = choose(job.accept, list(GRAPH_OFFERS))
-            yield "start", media
-            for chunk in write_graph(GRAPH_OFFERS[media], result, limit, job.prefixes):
-                yield "data", chunk
+            sink.start(media)
+            fmt = GRAPH_OFFERS[media]
+            triples = counted_triples(fmt, result, limit)
+            ox.serialize(triples, cast(IO[bytes], sink), fmt, prefixes=graph_prefixes(fmt, job.prefixes))
     except NotAcceptable as error:
-        yield "error", (406, str(error))
-        return
+        raise Failure(406, str(error)) from None
     except (OSError, ValueError) as error:  # evaluation errors surface while iterating
-        yield "error", (400, f"The query failed while producing results: {error}")
-        return
+        raise Failure(400, f"The query failed while producing results: {error}") from None
     except MemoryError:
-        yield "error", OUT_OF_MEMORY
-        return
-    yield "end", (limit.rows, limit.truncated)
+        raise Failure(*OUT_OF_MEMORY) from None
+    return limit.rows, limit.truncated
+
+
+class PipeSink:
+    """Sends ("start", media, chunks, ending) then ("data", chunks, ending) messages of about
+    CHUNK bytes each, so that a small answer crosses the pipe as one message; `ending` is (rows,
+    truncated) in the last message and None before it. Or one ("error", (status, message))."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.media: str | None = None
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def start(self, media: str) -> None:
+        self.media = media
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        self.size += len(data)
+        if self.size >= CHUNK:
+            self._send(None)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing: messages go when a chunk is full or the answer ends."""
+
+    def _send(self, ending: tuple[int | None, bool] | None) -> None:
+        message = ("start", self.media, self.chunks, ending) if self.media is not None else ("data", self.chunks, ending)
+        self.conn.send(message)
+        self.media, self.chunks, self.size = None, [], 0
+
+    def answer(self, store: Readable, job: QueryJob) -> None:
+        try:
+            ending = execute(store, job, self)
+        except Failure as failure:
+            self.conn.send(("error", (failure.status, failure.message)))
+            return
+        self._send(ending)
 
 
 def _serve_jobs(conn: Connection, backend: Backend) -> None:
@@ -115,7 +176,7 @@ def _serve_jobs(conn: Connection, backend: Backend) -> None:
             continue
         if backend.build_id() != build_id:  # a new build was published: switch to it
             build_id, store = backend.build_id(), backend.open()
-        _send_batched(conn, _execute(store, job))
+        PipeSink(conn).answer(store, job)
 
 
 def _worker_main(conn: Connection, backend: Backend, limits: WorkerLimits) -> None:
@@ -130,28 +191,6 @@ def _worker_main(conn: Connection, backend: Backend, limits: WorkerLimits) -> No
     runner = threading.Thread(target=_serve_jobs, args=(conn, backend), name="queries")
     runner.start()
     runner.join()
-
-
-def _send_batched(conn: Connection, events: Iterator[tuple[str, Any]]) -> None:
-    """Send ("start", media, chunks, ending) then ("data", chunks, ending) messages of about CHUNK
-    bytes each, so that a small answer crosses the pipe as one message; `ending` is (rows,
-    truncated) in the last message and None before it. Or one ("error", (status, message))."""
-    media: str | None = None
-    chunks: list[bytes] = []
-    size = 0
-    for kind, payload in events:
-        if kind == "error":
-            conn.send(("error", payload))
-            return
-        if kind == "start":
-            media = payload
-        elif kind == "data":
-            chunks.append(payload)
-            size += len(payload)
-        if size >= CHUNK or kind == "end":
-            ending = payload if kind == "end" else None  # (rows, truncated) once the answer is complete
-            conn.send(("start", media, chunks, ending) if media is not None else ("data", chunks, ending))
-            media, chunks, size = None, [], 0
 
 
 class WorkerProcess:
