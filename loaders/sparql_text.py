@@ -9,7 +9,8 @@ and so rewrites the graph IRIs a query names after GRAPH, FROM and FROM NAMED.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from urllib.parse import urljoin
 
 TOKEN = re.compile(
@@ -28,12 +29,15 @@ TOKEN = re.compile(
 )
 
 
-def tokens(query: str) -> Iterator[tuple[str, int]]:
-    """The query's tokens (comments left out) with their offsets."""
-    for match in TOKEN.finditer(query):
-        token = match.group(0)
-        if not token.startswith("#"):
-            yield token, match.start()
+def tokens(query: str) -> tuple[tuple[str, int], ...]:
+    """The query's tokens (comments left out) with their offsets. The last few queries' tokens
+    are kept: the endpoint's checks read one query several times (shape, SERVICE, cheap, LIMIT)."""
+    return _tokens(query)
+
+
+@lru_cache(maxsize=8)  # few: a query may be 100 kB
+def _tokens(query: str) -> tuple[tuple[str, int], ...]:
+    return tuple((m.group(0), m.start()) for m in TOKEN.finditer(query) if not m.group(0).startswith("#"))
 
 
 def with_prefixes(query: str, prefixes: Mapping[str, str]) -> str:
@@ -52,7 +56,7 @@ def rename_graphs(
     prefixed name) replaced by `rename(IRI)`; whether it has a FROM clause of its own; whether
     it reaches named graphs at all (GRAPH). Graph variables are left as they are."""
     known = {f"{k}:": v for k, v in prefixes.items()}
-    found = list(tokens(query))
+    found = tokens(query)
     pieces: list[str] = []
     done = 0
     has_from = uses_graph = False
@@ -86,7 +90,7 @@ def final_limit(query: str) -> int | None:
     """The LIMIT of the query as a whole (outside every group), or None when it has none."""
     depth = 0
     limit = None
-    found = list(tokens(query))
+    found = tokens(query)
     for i, (token, _) in enumerate(found):
         if token in "{(":
             depth += 1
@@ -95,6 +99,23 @@ def final_limit(query: str) -> int | None:
         elif depth == 0 and token.upper() == "LIMIT" and i + 1 < len(found) and found[i + 1][0].isdigit():
             limit = int(found[i + 1][0])
     return limit
+
+
+def construct_bound(query: str) -> int | None:
+    """At most how many triples a CONSTRUCT query can answer (its template's tokens, a bound on
+    its triples, times its final LIMIT); None for other forms or without a LIMIT."""
+    found = tokens(query)
+    start = next((i for i, (token, _) in enumerate(found) if token.upper() == "CONSTRUCT"), None)
+    limit = final_limit(query)
+    if start is None or limit is None or start + 2 >= len(found):
+        return None
+    opening = start + 1 if found[start + 1][0] == "{" else start + 2  # CONSTRUCT { template } or CONSTRUCT WHERE { … }
+    depth = 0
+    for size, (token, _) in enumerate(found[opening:]):  # size: the template's tokens and its opening brace
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        if depth == 0:
+            return size * limit
+    return None
 
 
 def with_limit(query: str, limit: int) -> str:

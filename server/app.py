@@ -1,42 +1,39 @@
-"""The FastAPI application: an app factory over settings and a backend.
+"""The server as an app factory over settings and a backend.
 
-Domain errors are mapped to HTTP in one place (`_errors`); routes only translate requests.
+`/sparql` is a plain ASGI app (`server.endpoint`); every other route is FastAPI's. Both sit
+behind the same middlewares (HEAD as GET, request limits, CORS), and domain errors become HTTP
+answers in one place (`server.errors`); routes only translate requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.sparql_text import with_prefixes
-from loaders.store import NoPublishedStore
 from loaders.vocab import PREFIXES
 from server import geo, pages, publication, search
 from server.backends import Backend, Queries
 from server.catalog import Site
+from server.endpoint import EXPOSED, SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, FastRoutes, SparqlEndpoint
 from server.entities import EntityReader
-from server.guard import ForbiddenQuery, QueryTooComplex, ShapeLimits, check_shape, service_plan
+from server.errors import DomainError, error_response
+from server.guard import ShapeLimits
 from server.head import HeadAsGet
-from server.limits import BodyRefused, RequestLimits
-from server.linked_data import Addresses, BadLanguage, add_routes
-from server.negotiation import NotAcceptable, choose, prefer
-from server.pool import RETRY_AFTER, Answer, ClientBudget, PoolSettings, QueryFailed, TooManyRequests
-from server.protocol import ProtocolError, parse_request
-from server.service_description import SD_TYPES, describe_service
-from server.worker import QueryJob
+from server.limits import ASGIApp, Receive, RequestLimits, Scope, Send
+from server.linked_data import Addresses, add_routes
+from server.pool import ClientBudget, PoolSettings
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
@@ -61,77 +58,19 @@ class ServerConfig:
     cache_bytes: int = 64 << 20  # answers kept per published build; data only changes at a build
 
 
-_QUERY = {"type": "string", "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)."}
-SPARQL_OPENAPI = {
-    "summary": "SPARQL 1.1 Protocol query endpoint",
-    "parameters": [
-        {
-            "name": "query",
-            "in": "query",
-            "schema": _QUERY,
-            "description": "The query (GET). Without one: the service description.",
-        },
-        {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
-        {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
-        {
-            "name": "format",
-            "in": "query",
-            "schema": {"type": "string"},
-            "description": "A result format by name (json, xml, csv, tsv, ttl, nt, jsonld, rdfxml, n3 …) or media type.",
-        },
-    ],
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": {"query": _QUERY}, "required": ["query"]}
-            },
-            "application/sparql-query": {"schema": _QUERY},
-        },
-    },
-}
+@dataclass(frozen=True)
+class Application:
+    """The whole server as one ASGI app; `pages` is the FastAPI app behind it (all but /sparql)."""
+
+    asgi: ASGIApp
+    pages: FastAPI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
 
 
-class ResultCache:
-    """Complete answers of small results, keyed by build id and request, least recently used out.
-    The build id in the key means a new build never serves an old answer."""
-
-    def __init__(self, capacity: int, largest: int = 1 << 20):
-        self.capacity, self.largest, self.size = capacity, largest, 0
-        self.entries: OrderedDict[Hashable, tuple[str, bytes, bool | None]] = OrderedDict()
-
-    def get(self, key: Hashable) -> tuple[str, bytes, bool | None] | None:
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
-        return entry
-
-    async def keep(self, key: Hashable, answer: Answer) -> AsyncIterator[bytes]:
-        """Pass the body through; remember it if it completes and is small enough."""
-        kept: list[bytes] | None = []
-        size = 0
-        async for chunk in answer.body:
-            yield chunk
-            size += len(chunk)
-            if kept is not None and size <= self.largest:
-                kept.append(chunk)
-            else:
-                kept = None
-        if kept is not None and self.capacity:
-            self.entries[key] = (answer.media_type, b"".join(kept), answer.truncated)
-            self.size += size
-            while self.size > self.capacity and self.entries:
-                _, (_, dropped, _) = self.entries.popitem(last=False)
-                self.size -= len(dropped)
-
-
-def _text(status: int, message: str, headers: dict[str, str] | None = None) -> PlainTextResponse:
-    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
-
-
-def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
+def create_app(config: ServerConfig, backend: Backend) -> Application:
     budget = ClientBudget(config.client_seconds_per_minute)
-    cache = ResultCache(config.cache_bytes)
     state: dict[str, Queries] = {}
     pool_settings = PoolSettings(
         workers=config.workers,
@@ -161,16 +100,16 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "POST"],
-        allow_headers=["*"],
-        expose_headers=["X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After"],
+    limits = EndpointLimits(
+        config.public_url,
+        config.max_rows,
+        config.max_query_bytes,
+        config.service_allow_list,
+        config.shape_limits,
+        config.cache_bytes,
     )
-    app.add_middleware(RequestLimits, max_body=config.max_body_bytes, body_timeout=config.body_timeout)
-    app.add_middleware(HeadAsGet)
     _errors(app)
+    _describe_sparql(app)
     examples = _examples()
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)
@@ -187,54 +126,11 @@ def create_app(config: ServerConfig, backend: Backend) -> FastAPI:
     async def example_queries() -> Response:
         return Response(examples, media_type="application/json")
 
-    @app.api_route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], openapi_extra=SPARQL_OPENAPI)
-    async def sparql(request: Request) -> Response:
-        body = await request.body()
-        parsed = parse_request(
-            request.method,
-            request.headers.get("content-type"),
-            list(request.query_params.multi_items()),
-            body,
-            config.max_query_bytes,
-        )
-        accept = prefer(parsed.format, request.headers.get("accept")) if parsed.format else request.headers.get("accept")
-        if parsed.query is None:
-            media = choose(accept, [*SD_TYPES, "text/html"])
-            if media == "text/html":
-                return HTMLResponse((HERE / "editor.html").read_text(encoding="utf-8"))
-            return Response(describe_service(config.public_url, media), media_type=media)
-        check_shape(parsed.query, config.shape_limits)
-        endpoint = config.public_url + "sparql"
-        if config.service_allow_list:  # may parse the whole query with rdflib: off the event loop
-            network = await asyncio.to_thread(service_plan, parsed.query, config.service_allow_list, PREFIXES, endpoint)
-        else:
-            network = service_plan(parsed.query, (), PREFIXES, endpoint)
-        client = request.client.host if request.client else "unknown"
-        job = QueryJob(
-            parsed.query,
-            parsed.default_graphs,
-            parsed.named_graphs,
-            accept,
-            config.max_rows,
-            PREFIXES,
-            endpoint,
-            network,
-        )
-        headers = {"X-S3KG-Row-Limit": str(config.max_rows), "Vary": "Accept"}
-        key = (backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
-        cached = cache.get(key) if config.cache_bytes else None
-        if cached is not None:
-            media, content, truncated = cached
-            headers["X-S3KG-Cache"] = "hit"
-            if truncated is not None:
-                headers["X-S3KG-Truncated"] = "true" if truncated else "false"
-            return Response(content, media_type=media, headers=headers)
-        answer = await state["pool"].run(job, client)
-        if answer.truncated is not None:
-            headers["X-S3KG-Truncated"] = "true" if answer.truncated else "false"
-        return StreamingResponse(cache.keep(key, answer), media_type=answer.media_type, headers=headers)
-
-    return app
+    # /sparql goes straight to its ASGI app, before FastAPI's layers (it sends its CORS headers
+    # itself); both behind the same request limits and HEAD handling
+    cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"], expose_headers=EXPOSED)
+    routes = FastRoutes(cors, {"/sparql": SparqlEndpoint(limits, backend, lambda: state["pool"])})
+    return Application(HeadAsGet(RequestLimits(routes, max_body=config.max_body_bytes, body_timeout=config.body_timeout)), app)
 
 
 def _examples() -> bytes:
@@ -245,51 +141,27 @@ def _examples() -> bytes:
 
 
 def _errors(app: FastAPI) -> None:
-    """Every domain error becomes a plain-text HTTP answer that says what to do."""
+    """Every domain error becomes the plain-text answer `server.errors` gives it."""
 
-    @app.exception_handler(ProtocolError)
-    async def protocol(_: Request, error: ProtocolError) -> Response:
-        return _text(error.status, error.message)
+    async def handle(_: Request, error: Exception) -> Response:
+        return error_response(error)
 
-    @app.exception_handler(QueryFailed)
-    async def failed(_: Request, error: QueryFailed) -> Response:
-        return _text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
+    for kind in DomainError:
+        app.add_exception_handler(kind, handle)
 
-    @app.exception_handler(BadLanguage)
-    async def bad_language(_: Request, error: BadLanguage) -> Response:
-        return _text(400, str(error))
 
-    @app.exception_handler(BodyRefused)
-    async def body_refused(_: Request, error: BodyRefused) -> Response:
-        return _text(error.status, error.message, {"Connection": "close"})
+def _describe_sparql(app: FastAPI) -> None:
+    """/sparql is answered before FastAPI's router (`server.endpoint`); describe it in the OpenAPI
+    document all the same."""
+    generate = app.openapi
 
-    @app.exception_handler(QueryTooComplex)
-    async def too_complex(_: Request, error: QueryTooComplex) -> Response:
-        return _text(400, str(error))
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema["paths"]["/sparql"] = {
+                "get": {**SPARQL_OPENAPI, "operationId": "sparql_get"},
+                "post": {**SPARQL_OPENAPI, "operationId": "sparql_post", "requestBody": SPARQL_POST_BODY},
+            }
+        return app.openapi_schema or {}
 
-    @app.exception_handler(ForbiddenQuery)
-    async def forbidden(_: Request, error: ForbiddenQuery) -> Response:
-        return _text(403, str(error))
-
-    @app.exception_handler(NotAcceptable)
-    async def not_acceptable(_: Request, error: NotAcceptable) -> Response:
-        return _text(406, str(error))
-
-    @app.exception_handler(EngineUnavailable)
-    async def engine_unavailable(_: Request, error: EngineUnavailable) -> Response:
-        message = f"The SPARQL engine behind this server is unavailable; retry in {RETRY_AFTER} s."
-        return _text(503, message, {"Retry-After": str(RETRY_AFTER)})
-
-    @app.exception_handler(NoPublishedStore)
-    async def no_files(_: Request, error: NoPublishedStore) -> Response:
-        # no build yet, or a replica over a remote engine without the build's folder (store_dir)
-        message = "This server holds no copy of the build's files (dumps, catalogue record): "
-        return _text(404, message + "run `s3kg build`, or give a replica the build's folder.")
-
-    @app.exception_handler(NoRemoteBuild)
-    async def no_build(_: Request, error: NoRemoteBuild) -> Response:
-        return _text(503, "No build is published in the SPARQL engine yet.", {"Retry-After": str(RETRY_AFTER)})
-
-    @app.exception_handler(TooManyRequests)
-    async def too_many(_: Request, error: TooManyRequests) -> Response:
-        return _text(429, str(error), {"Retry-After": str(error.retry_after)})
+    app.openapi = openapi  # type: ignore[method-assign]

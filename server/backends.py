@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -59,9 +60,13 @@ class Backend(Protocol):
 class EmbeddedBackend:
     store_dir: Path
 
+    @cached_property
+    def _current(self) -> str:
+        return str(self.store_dir / "current")
+
     def build_id(self) -> str:
         # the name the `current` link points to: one readlink per request, no file read
-        return os.readlink(self.store_dir / "current").rsplit("/", 1)[-1]
+        return os.readlink(self._current).rsplit("/", 1)[-1]
 
     def open(self) -> ox.Store:
         return PublishedStore(self.store_dir).open()

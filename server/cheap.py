@@ -11,7 +11,7 @@ The shapes are matched exactly and conservatively: anything else (a second patte
 variable that would make the scan a filter, OFFSET, DISTINCT, FROM, GRAPH, SERVICE, a path, a
 literal with a language or datatype, a number) goes to a worker as before.
 
-    SELECT (* | ?v …) [WHERE] { s p o [.] } [LIMIT n]     s: IRI or variable; p: IRI, variable or `a`;
+    SELECT (* | ?v …) [WHERE] { s p o [.] } [LIMIT n≤500] s: IRI or variable; p: IRI, variable or `a`;
     DESCRIBE <iri> …                                      o: IRI, variable or a plain string
 """
 
@@ -87,7 +87,8 @@ def _select(found: list[str]) -> bool:
     if terms and terms[-1] == ".":
         terms = terms[:-1]
     rest = found[close + 1 :]
-    limit_ok = not rest or (len(rest) == 2 and rest[0].upper() == "LIMIT" and rest[1].isdigit())
+    # a LIMIT above INLINE_ROWS says the client expects more rows: a worker answers it at once
+    limit_ok = not rest or (len(rest) == 2 and rest[0].upper() == "LIMIT" and rest[1].isdigit() and int(rest[1]) <= INLINE_ROWS)
     return _one_pattern(terms) and limit_ok
 
 

@@ -47,7 +47,7 @@ def make_backend(settings: Settings) -> Backend:
 def serve_one(settings: Settings) -> None:
     """One server process: its own socket, app, query workers (or engine client) and answer cache."""
     app = create_app(server_config(settings), make_backend(settings))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", loop="uvloop", http="httptools"))
     server.run(sockets=[_listening_socket(settings.host, settings.port)])
 
 

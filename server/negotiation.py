@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 class NotAcceptable(Exception):
@@ -56,6 +57,11 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 def choose(header: str | None, offers: Sequence[str]) -> str:
     """The offer the client prefers most: the most specific matching range decides each offer's q;
     ties go to the client's order, then ours. Raises NotAcceptable naming the offers."""
+    return _choose(header, tuple(offers))
+
+
+@lru_cache(maxsize=512)  # clients send few distinct Accept headers; each is read once
+def _choose(header: str | None, offers: tuple[str, ...]) -> str:
     ranges = parse_accept(header)
     best: tuple[float, int, int] | None = None
     chosen = None

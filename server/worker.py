@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 import pyoxigraph as ox
 
-from loaders.sparql_text import final_limit
+from loaders.sparql_text import construct_bound, final_limit
 from server.negotiation import NotAcceptable, choose
 from server.results import (
     BOOLEAN_TYPES,
@@ -50,6 +50,7 @@ class QueryJob:
     network: bool = False  # runs on a worker allowed to reach the SERVICE hosts on the allow-list
 
 
+NATIVE_GRAPH_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML)
 OUT_OF_MEMORY = (503, "The query needed more memory than a query may use here; it was stopped.")
 
 
@@ -79,8 +80,10 @@ class Sink(Protocol):
 
 def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, bool]:
     """Answer the job into `sink`; return (rows written or None when not counted, truncated).
-    Raises Failure. A SELECT whose own final LIMIT is within the row cap cannot reach the cap, so
-    it is written by pyoxigraph's native serialiser, uncounted; others are counted as they go."""
+    Raises Failure. A SELECT whose own final LIMIT is within the row cap, or a CONSTRUCT whose
+    LIMIT times its template is, cannot reach the cap, so it is written by pyoxigraph's native
+    serialiser, uncounted (graphs only in formats without prefixes: pyoxigraph's writer takes
+    none); others are counted as they go."""
     kwargs: dict[str, Any] = {"prefixes": job.prefixes, "base_iri": job.base_iri}
     try:
         if job.default_graphs:
@@ -114,6 +117,10 @@ def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, boo
             media = choose(job.accept, list(GRAPH_OFFERS))
             sink.start(media)
             fmt = GRAPH_OFFERS[media]
+            bound = construct_bound(job.query)
+            if bound is not None and bound <= job.max_rows and fmt in NATIVE_GRAPH_FORMATS:
+                result.serialize(cast(IO[bytes], sink), fmt)
+                return None, False
             triples = counted_triples(fmt, result, limit)
             ox.serialize(triples, cast(IO[bytes], sink), fmt, prefixes=graph_prefixes(fmt, job.prefixes))
     except NotAcceptable as error:

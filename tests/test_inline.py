@@ -13,6 +13,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from live_server import client_from, live_server
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
 from server.backends import EmbeddedBackend
 from server.cheap import INLINE_ROWS, is_cheap
@@ -46,6 +48,7 @@ def test_single_pattern_and_describe_of_named_resources_are_cheap(query: str) ->
         "SELECT ?s WHERE { ?s ?p $s }",
         "SELECT ?s WHERE { _:b ?p _:b }",
         "SELECT ?s WHERE { ?s ?p ?o } OFFSET 1000000",
+        f"SELECT ?s WHERE {{ ?s ?p ?o }} LIMIT {INLINE_ROWS + 1}",  # asks for more than inline answers
         "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",
         "SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }",
         "SELECT ?s FROM <http://example.org/g> WHERE { ?s ?p ?o }",
@@ -162,3 +165,15 @@ def test_a_select_within_the_cap_written_natively_reads_as_the_counted_one(
     body = counted.content.replace(marks[0], b"").replace(marks[1], b"")  # the cut's in-band notes, which the native lacks
     rows = [list(row) for row in ox.parse_query_results(body, fmt)]  # type: ignore[union-attr]
     assert len(rows) == 2000 and rows == [list(row) for row in ox.parse_query_results(native.content, fmt)]  # type: ignore[union-attr]
+
+
+def test_a_construct_within_the_cap_written_natively_is_the_counted_graph(built: Any) -> None:
+    # N-Triples within the cap (LIMIT × template): pyoxigraph's writer; Turtle: counted, with prefixes
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . FILTER(isIRI(?o)) } LIMIT 300"
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0) as base:
+        answers = {
+            media: httpx.post(base + "sparql", data={"query": query}, headers={"Accept": media}, timeout=60)
+            for media in ("application/n-triples", "text/turtle")
+        }
+    native, counted = (Graph().parse(data=r.text, format=f) for r, f in zip(answers.values(), ("nt", "turtle"), strict=True))
+    assert len(native) == 300 and isomorphic(native, counted)

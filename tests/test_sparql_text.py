@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from loaders.remote import BuildView, Unprefix, VirtuosoDates
-from loaders.sparql_text import final_limit, rename_graphs, with_limit
+from loaders.sparql_text import construct_bound, final_limit, rename_graphs, with_limit
 
 G = "https://w3id.org/s3kg/id/graph/"
 
@@ -52,6 +52,21 @@ def test_a_query_says_whether_it_has_its_own_dataset_and_reads_named_graphs() ->
 )
 def test_the_final_limit_is_the_query_s_own(query: str, limit: int | None) -> None:
     assert final_limit(query) == limit
+
+
+@pytest.mark.parametrize(
+    ("query", "bound"),
+    [
+        ("CONSTRUCT { ?p <http://x/a> ?a } WHERE { ?p <http://x/a> ?a } LIMIT 10", 40),
+        ("CONSTRUCT WHERE { ?p <http://x/a> ?a ; <http://x/b> ?c } LIMIT 10", 70),
+        ("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * { ?s ?p ?o } LIMIT 5 } }", None),  # no LIMIT of its own
+        ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", None),
+        ("SELECT * { ?s ?p ?o } LIMIT 3", None),
+        ("DESCRIBE <http://x/a> LIMIT 3", None),  # a DESCRIBE's LIMIT counts resources, not triples
+    ],
+)
+def test_a_construct_s_triples_are_bounded_by_its_template_times_its_limit(query: str, bound: int | None) -> None:
+    assert construct_bound(query) == bound
 
 
 def test_the_row_cap_goes_in_as_a_limit_only_where_one_can_go() -> None:
