@@ -6,7 +6,8 @@ N-Triples dump of that store's default graph. Eight connections (wrk, or client 
 wrk is missing) send each query for a fixed time, point lookups and DESCRIBE with a different
 IRI each time; we report throughput and p50/p99 latency. The headline is s3kg with its answer
 cache off (`s3kg-nocache`) against Oxigraph's server; the cached figures are a second column.
-Each s3kg server is measured only after its pages' warm-up has finished.
+Each server is measured only once it is idle: after its start-up work (s3kg's pages' warm-up)
+and between queries (the work the last load left).
 
     python bench/endpoint_bench.py --store bench/out/remote-1000000/store --seconds 8
 """
@@ -55,19 +56,33 @@ def queries(n_projects: int) -> dict[str, tuple[str, str]]:
     }
 
 
-def settle(base: str, seconds: float = 900) -> None:
-    """Wait until the server's background warm-up of the home page is over (the page answered
-    quickly several times in a row: both processes have it), so that it does not share the
-    cores with the load."""
+def _cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and all its descendants (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # from field 3 (state) on: utime and stime are 14 and 15
+        total += (int(fields[11]) + int(fields[12])) / tick
+        pending += [int(child) for child in children]
+    return total
+
+
+def settle(pid: int, seconds: float = 1800) -> None:
+    """Wait until a server and its processes have been idle (under 5 % of a core) for 3 s: its
+    background warm-up (home and browse pages) and any work left from the last load are over,
+    so that they do not share the cores with the next measurement."""
     deadline = time.monotonic() + seconds
-    quick = 0
-    with httpx.Client(timeout=seconds) as http:
-        while quick < 8 and time.monotonic() < deadline:
-            started = time.monotonic()
-            http.get(base)
-            quick = quick + 1 if time.monotonic() - started < 0.2 else 0
-            time.sleep(0.2)
-    time.sleep(2)
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(3)
+        if _cpu_seconds(pid) - before < 0.15:
+            return
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 600) -> None:
@@ -211,13 +226,13 @@ def main() -> None:
             process = subprocess.Popen(command, cwd=PROJECT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes[name] = (url, process)
             wait_until_up(url, process)
-            if name.startswith("s3kg"):
-                settle(url.removesuffix("sparql"))
+            settle(process.pid)
             results[name] = {}
             for query_name, (template, accept) in chosen.items():
                 run = load_wrk if shutil.which("wrk") else load
                 results[name][query_name] = run(url, template, accept, n_projects, args.clients, args.seconds)
                 print(name, query_name, json.dumps(results[name][query_name]), file=sys.stderr)
+                settle(process.pid)  # answers the load left unread end (s3kg replaces the workers of cut streams)
             process.terminate()
             process.wait(timeout=30)
     finally:

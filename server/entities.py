@@ -17,6 +17,7 @@ LABELS = (
 )
 SHAPES_GRAPH_SUFFIX = "/graph/shapes"
 INCOMING_LIMIT = 100
+LABELS_KEPT = 100_000  # IRIs whose labels an EntityReader keeps for the build it reads
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,14 @@ class EntityReader:
         self._build: str | None = None
         self._store: Readable | None = None
         self._created: float | None = None
+        # labels by IRI in the build being read: the same few (properties, programmes, domains,
+        # partners) recur on most pages; emptied with each build and whenever it grows too large
+        self._labels_seen: dict[str, list[ox.Literal]] = {}
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
+            self._labels_seen = {}
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
 
@@ -81,6 +86,15 @@ class EntityReader:
         return self._created
 
     def _labels(self, store: Readable, iri: str) -> list[ox.Literal]:
+        known = self._labels_seen.get(iri)
+        if known is not None:
+            return known
+        if len(self._labels_seen) >= LABELS_KEPT:
+            self._labels_seen = {}
+        found = self._labels_seen[iri] = self._read_labels(store, iri)
+        return found
+
+    def _read_labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         found = []
         for predicate in LABELS:
             for quad in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None, ox.DefaultGraph()):

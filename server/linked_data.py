@@ -29,7 +29,10 @@ from server.entities import Description, EntityReader
 from server.negotiation import choose
 from server.results import RDF_ALIASES
 
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+# templates are read once: no check of their files' times on every page (auto_reload)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(), auto_reload=False
+)
 MESSAGES: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "templates" / "messages.yaml").read_text("utf-8"))
 
 

@@ -4,7 +4,7 @@ pyoxigraph cannot cancel a running query, so each query runs in a long-lived wor
 that the server can kill (`server.pool` decides when). Before its first job a worker confines
 itself (`server.sandbox`): no network unless it is one of the few workers kept for allowed
 SERVICE hosts, a memory cap, and a large stack for the thread that runs queries. Results
-stream back over the pipe in messages of about CHUNK bytes.
+stream back over the pipe in messages of about PIPE_CHUNK bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from loaders.sparql_text import construct_bound, final_limit
 from server.negotiation import NotAcceptable, choose
 from server.results import (
     BOOLEAN_TYPES,
-    CHUNK,
     GRAPH_OFFERS,
     RESULTS_FORMATS,
     SELECT_TYPES,
@@ -50,6 +49,7 @@ class QueryJob:
     network: bool = False  # runs on a worker allowed to reach the SERVICE hosts on the allow-list
 
 
+PIPE_CHUNK = 1 << 18  # bytes per message to the server: fewer, larger hand-overs for long answers
 NATIVE_GRAPH_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML)
 OUT_OF_MEMORY = (503, "The query needed more memory than a query may use here; it was stopped.")
 
@@ -134,8 +134,9 @@ def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, boo
 
 class PipeSink:
     """Sends ("start", media, chunks, ending) then ("data", chunks, ending) messages of about
-    CHUNK bytes each, so that a small answer crosses the pipe as one message; `ending` is (rows,
-    truncated) in the last message and None before it. Or one ("error", (status, message))."""
+    PIPE_CHUNK bytes each (the pieces joined: one bytes object pickles as a copy), so that a
+    small answer crosses the pipe as one message; `ending` is (rows, truncated) in the last
+    message and None before it. Or one ("error", (status, message))."""
 
     def __init__(self, conn: Connection):
         self.conn = conn
@@ -149,7 +150,7 @@ class PipeSink:
     def write(self, data: bytes) -> int:
         self.chunks.append(bytes(data))
         self.size += len(data)
-        if self.size >= CHUNK:
+        if self.size >= PIPE_CHUNK:
             self._send(None)
         return len(data)
 
@@ -157,7 +158,8 @@ class PipeSink:
         """Nothing: messages go when a chunk is full or the answer ends."""
 
     def _send(self, ending: tuple[int | None, bool] | None) -> None:
-        message = ("start", self.media, self.chunks, ending) if self.media is not None else ("data", self.chunks, ending)
+        chunks = [b"".join(self.chunks)] if self.chunks else []
+        message = ("start", self.media, chunks, ending) if self.media is not None else ("data", chunks, ending)
         self.conn.send(message)
         self.media, self.chunks, self.size = None, [], 0
 
