@@ -26,9 +26,10 @@ from loaders.vocab import PREFIXES
 from server import geo, pages, publication, search
 from server.backends import Backend, Queries
 from server.catalog import Site
-from server.endpoint import EXPOSED, SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, FastRoutes, SparqlEndpoint
+from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
 from server.entities import EntityReader
 from server.errors import DomainError, error_response
+from server.fast import EXPOSED, FastRoutes, PageRoute
 from server.guard import ShapeLimits
 from server.head import HeadAsGet
 from server.limits import ASGIApp, Receive, RequestLimits, Scope, Send
@@ -113,7 +114,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     examples = _examples()
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)
-    add_routes(app, reader, addresses)
+    entity = add_routes(app, reader, addresses)
     published = backend.files()
     warm_pages = pages.add_routes(app, reader, addresses, published)
     search.add_routes(app, reader, addresses, published)
@@ -126,10 +127,11 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     async def example_queries() -> Response:
         return Response(examples, media_type="application/json")
 
-    # /sparql goes straight to its ASGI app, before FastAPI's layers (it sends its CORS headers
-    # itself); both behind the same request limits and HEAD handling
+    # /sparql and entity pages go straight to their code, before FastAPI's layers (they send their
+    # CORS headers themselves); all behind the same request limits and HEAD handling
     cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"], expose_headers=EXPOSED)
-    routes = FastRoutes(cors, {"/sparql": SparqlEndpoint(limits, backend, lambda: state["pool"])})
+    sparql = SparqlEndpoint(limits, backend, lambda: state["pool"])
+    routes = FastRoutes(cors, exact={"/sparql": sparql}, pages={"/id/": PageRoute("/id/", entity)})
     return Application(HeadAsGet(RequestLimits(routes, max_body=config.max_body_bytes, body_timeout=config.body_timeout)), app)
 
 

@@ -1,20 +1,15 @@
-"""`/sparql` as a plain ASGI app, in front of the FastAPI router.
+"""`/sparql` as a plain ASGI app, handed its requests before FastAPI's layers (`server.fast`).
 
-The endpoint is the server's hottest path, and a point lookup is answered in well under a
-millisecond; going through FastAPI's routing, dependency and exception layers cost more than the
-query itself (profiled in docs/benchmarks.md). So `FastRoutes` hands `/sparql` to `SparqlEndpoint`
-before those layers; our own middlewares (request limits, HEAD, CORS) still wrap it, and the
-domain errors become the same answers as everywhere else (`server.errors`).
+The domain errors become the same answers as everywhere else (`server.errors`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -22,8 +17,9 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from loaders.vocab import PREFIXES
 from server.backends import Backend, Queries
 from server.errors import DomainError, error_response
+from server.fast import CORS
 from server.guard import ShapeLimits, check_shape, service_plan
-from server.limits import ASGIApp, Receive, Scope, Send
+from server.limits import Receive, Scope, Send
 from server.negotiation import choose, prefer
 from server.pool import Answer
 from server.protocol import parse_request
@@ -62,12 +58,6 @@ SPARQL_POST_BODY = {
         "application/sparql-query": {"schema": _QUERY},
     },
 }
-
-
-# Any site may query (the endpoint is public and read-only): the headers CORS asks of a simple
-# answer, sent always. Preflight requests (OPTIONS) go to the CORS middleware in front of the pages.
-EXPOSED = ("X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After")
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(EXPOSED)}
 
 
 @dataclass(frozen=True)
@@ -189,16 +179,3 @@ def _truncated(headers: dict[str, str], truncated: bool | None) -> dict[str, str
     if truncated is not None:
         headers["X-S3KG-Truncated"] = "true" if truncated else "false"
     return headers
-
-
-class FastRoutes:
-    """ASGI middleware: requests for one of `routes` (by exact path) go straight to their app,
-    except CORS preflights (OPTIONS), which `app` answers."""
-
-    def __init__(self, app: ASGIApp, routes: Mapping[str, ASGIApp]):
-        self.app, self.routes = app, routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fast = scope["type"] == "http" and scope["method"] != "OPTIONS"
-        route: Any = self.routes.get(scope["path"]) if fast else None
-        await (route or self.app)(scope, receive, send)

@@ -17,7 +17,7 @@ LABELS = (
 )
 SHAPES_GRAPH_SUFFIX = "/graph/shapes"
 INCOMING_LIMIT = 100
-LABELS_KEPT = 100_000  # IRIs whose labels an EntityReader keeps for the build it reads
+KEPT = 100_000  # IRIs whose labels (and amounts) an EntityReader keeps for the build it reads
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,16 @@ class EntityReader:
         self._build: str | None = None
         self._store: Readable | None = None
         self._created: float | None = None
-        # labels by IRI in the build being read: the same few (properties, programmes, domains,
-        # partners) recur on most pages; emptied with each build and whenever it grows too large
+        # labels and amounts by IRI in the build being read: the same few nodes (properties,
+        # programmes, domains, partners) recur on most pages; emptied with each build and
+        # whenever one grows past KEPT
         self._labels_seen: dict[str, list[ox.Literal]] = {}
+        self._amounts_seen: dict[str, Amount | None] = {}
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
-            self._labels_seen = {}
+            self._labels_seen, self._amounts_seen = {}, {}
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
 
@@ -87,12 +89,19 @@ class EntityReader:
 
     def _labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         known = self._labels_seen.get(iri)
-        if known is not None:
-            return known
-        if len(self._labels_seen) >= LABELS_KEPT:
-            self._labels_seen = {}
-        found = self._labels_seen[iri] = self._read_labels(store, iri)
-        return found
+        if known is None:
+            if len(self._labels_seen) >= KEPT:
+                self._labels_seen = {}
+            known = self._labels_seen[iri] = self._read_labels(store, iri)
+        return known
+
+    def _amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
+        seen = self._amounts_seen  # one dict throughout: another thread may start a new one
+        if node.value not in seen:
+            if len(seen) >= KEPT:
+                seen = self._amounts_seen = {}
+            seen[node.value] = self._read_amount(store, node)
+        return seen[node.value]
 
     def _read_labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         found = []
@@ -136,7 +145,7 @@ class EntityReader:
         }
         return Description(iri, triples, graphs, labels, incoming, total, amounts)
 
-    def _amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
+    def _read_amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
         """The value, currency and approximation of a monetary amount node; None for anything else."""
         values: dict[str, str] = {}
         for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -230,7 +231,10 @@ def not_modified(request: Request, etag: str, created: float | None = None) -> b
     return False
 
 
-def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None:
+def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> Callable[[str, Request], Awaitable[Response]]:
+    """Registers /id/… (for the OpenAPI description and CORS preflights) and returns its function,
+    which serves GET requests without FastAPI's layers (`server.fast`)."""
+
     @app.get("/id/{path:path}")
     async def entity(path: str, request: Request) -> Response:
         stem, dot, extension = path.rpartition(".")
@@ -285,3 +289,5 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> None
                 or b""
             )
         return Response(body, media_type=served, headers=headers)  # HEAD: server.head drops the body
+
+    return entity

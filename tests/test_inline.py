@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
-from live_server import client_from, live_server
+from live_server import Listener, client_from, live_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -177,3 +177,17 @@ def test_a_construct_within_the_cap_written_natively_is_the_counted_graph(built:
         }
     native, counted = (Graph().parse(data=r.text, format=f) for r, f in zip(answers.values(), ("nt", "turtle"), strict=True))
     assert len(native) == 300 and isomorphic(native, counted)
+
+
+def test_an_inline_query_naming_a_listener_makes_no_connection(built: Any) -> None:
+    listener = Listener()
+    address = f"http://127.0.0.1:{listener.port}/x"
+    queries = [f"DESCRIBE <{address}>", f"SELECT ?p ?o WHERE {{ <{address}> ?p ?o }}", f"SELECT ?s {{ ?s ?p <{address}> }}"]
+    try:
+        with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0) as base:
+            statuses = [httpx.post(base + "sparql", data={"query": q}).status_code for q in queries]
+        time.sleep(0.5)
+    finally:
+        listener.close()
+    assert all(is_cheap(q) for q in queries) and statuses == [200, 200, 200]
+    assert listener.connections == 0

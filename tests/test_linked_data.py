@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -12,7 +13,7 @@ import pytest
 from live_server import live_server
 from rdflib import Graph, URIRef
 
-from server.backends import Backend, MemoryBackend
+from server.backends import Backend, EmbeddedBackend, MemoryBackend
 
 GOTOS3 = "https://w3id.org/s3kg/id/project/gotos3"
 RDF_TYPES = {
@@ -136,3 +137,15 @@ def test_quad_formats_put_each_statement_in_the_graph_of_its_source(base: str) -
     assert any(isinstance(q.graph_name, ox.DefaultGraph) and q.predicate.value.endswith("#cciCode") for q in quads)
     trig = httpx.get(base + "id/programme/2014TC16RFCB044.trig")
     assert trig.headers["content-type"].startswith("application/trig")
+
+
+def test_entity_pages_answer_other_sites_and_their_preflights(built: Any) -> None:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as base:
+        page = httpx.get(base + "id/project/gotos3", headers={"Origin": "https://keep.example", "Accept": "text/turtle"})
+        preflight = httpx.options(
+            base + "id/project/gotos3", headers={"Origin": "https://keep.example", "Access-Control-Request-Method": "GET"}
+        )
+        posted = httpx.post(base + "id/project/gotos3")
+    assert page.status_code == 200 and page.headers["access-control-allow-origin"] == "*"
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] in ("*", "https://keep.example")
+    assert posted.status_code == 405  # only GET (and HEAD) take the fast path; FastAPI answers the rest
