@@ -129,7 +129,7 @@ class SparqlEndpoint:
 
     def __init__(self, limits: EndpointLimits, backend: Backend, queries: Callable[[], Queries]):
         self.limits, self.backend, self.queries = limits, backend, queries
-        self.cache = ResultCache(limits.cache_bytes)
+        self.cache = ResultCache(limits.cache_bytes, largest=max(1 << 20, limits.cache_bytes // 8))  # an eighth at most
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
