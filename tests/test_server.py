@@ -223,7 +223,9 @@ def test_results_stream_and_a_cut_result_says_so(backend: Backend) -> None:
     answer = json.loads(body)
     assert len(answer["results"]["bindings"]) == 100_000
     assert answer["truncated"] is True and answer["rowLimit"] == 100_000
-    assert chunks > 10 and first is not None and first < total / 2, (chunks, first, total)
+    # streamed, not held whole: the first bytes come well before the last (Virtuoso computes about
+    # half of the time before its first byte; a buffered answer would come at the very end)
+    assert chunks > 10 and first is not None and first < 0.75 * total, (chunks, first, total)
 
 
 def test_a_client_over_its_share_gets_429_while_others_are_served(backend: Backend) -> None:
