@@ -130,6 +130,7 @@ class SparqlEndpoint:
     def __init__(self, limits: EndpointLimits, backend: Backend, queries: Callable[[], Queries]):
         self.limits, self.backend, self.queries = limits, backend, queries
         self.cache = ResultCache(limits.cache_bytes, largest=max(1 << 20, limits.cache_bytes // 8))  # an eighth at most
+        self.editor = EDITOR.read_text(encoding="utf-8")  # read once, not per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -148,7 +149,7 @@ class SparqlEndpoint:
         if parsed.query is None:
             media = choose(accept, [*SD_TYPES, "text/html"])
             if media == "text/html":
-                return HTMLResponse(EDITOR.read_text(encoding="utf-8"), headers=CORS)
+                return HTMLResponse(self.editor, headers=CORS)
             return Response(describe_service(limits.public_url, media), media_type=media, headers=CORS)
         check_shape(parsed.query, limits.shape_limits)
         endpoint = limits.public_url + "sparql"

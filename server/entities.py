@@ -4,7 +4,9 @@ labels of what it links to, and its incoming links (bounded)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
@@ -18,6 +20,7 @@ LABELS = (
 SHAPES_GRAPH_SUFFIX = "/graph/shapes"
 INCOMING_LIMIT = 100
 KEPT = 100_000  # IRIs whose labels (and amounts) an EntityReader keeps for the build it reads
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,24 @@ class Description:
         return quads
 
 
+class Kept(Generic[Value]):
+    """Values by IRI for the build being read, at most KEPT of them (then started afresh)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Value] = {}
+
+    def get(self, iri: str, read: Callable[[], Value]) -> Value:
+        values = self._values  # one dict throughout: another thread may start a new one
+        if iri not in values:
+            if len(values) >= KEPT:
+                values = self._values = {}
+            values[iri] = read()
+        return values[iri]
+
+    def clear(self) -> None:
+        self._values = {}
+
+
 class EntityReader:
     """Reads descriptions from the published build, reopening it when a new one is published."""
 
@@ -70,15 +91,15 @@ class EntityReader:
         self._store: Readable | None = None
         self._created: float | None = None
         # labels and amounts by IRI in the build being read: the same few nodes (properties,
-        # programmes, domains, partners) recur on most pages; emptied with each build and
-        # whenever one grows past KEPT
-        self._labels_seen: dict[str, list[ox.Literal]] = {}
-        self._amounts_seen: dict[str, Amount | None] = {}
+        # programmes, domains, partners) recur on most pages
+        self._labels_seen: Kept[list[ox.Literal]] = Kept()
+        self._amounts_seen: Kept[Amount | None] = Kept()
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
-            self._labels_seen, self._amounts_seen = {}, {}
+            self._labels_seen.clear()
+            self._amounts_seen.clear()
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
 
@@ -88,20 +109,10 @@ class EntityReader:
         return self._created
 
     def _labels(self, store: Readable, iri: str) -> list[ox.Literal]:
-        known = self._labels_seen.get(iri)
-        if known is None:
-            if len(self._labels_seen) >= KEPT:
-                self._labels_seen = {}
-            known = self._labels_seen[iri] = self._read_labels(store, iri)
-        return known
+        return self._labels_seen.get(iri, lambda: self._read_labels(store, iri))
 
     def _amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
-        seen = self._amounts_seen  # one dict throughout: another thread may start a new one
-        if node.value not in seen:
-            if len(seen) >= KEPT:
-                seen = self._amounts_seen = {}
-            seen[node.value] = self._read_amount(store, node)
-        return seen[node.value]
+        return self._amounts_seen.get(node.value, lambda: self._read_amount(store, node))
 
     def _read_labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         found = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -120,13 +120,17 @@ def _csv_cell(term: object) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
+Row = TypeVar("Row")
+
+
 class RowLimit:
     """Counts rows written and remembers whether the result was cut."""
 
     def __init__(self, max_rows: int):
         self.max_rows, self.rows, self.truncated = max_rows, 0, False
 
-    def take(self, rows: Iterable[ox.QuerySolution]) -> Iterator[ox.QuerySolution]:
+    def take(self, rows: Iterable[Row]) -> Iterator[Row]:
+        """Rows (solutions or triples) up to the limit; notes a cut when one more was there."""
         for row in rows:
             if self.rows >= self.max_rows:
                 self.truncated = True
@@ -204,11 +208,7 @@ def counted_triples(fmt: ox.RdfFormat, triples: Iterable[ox.Triple], limit: RowL
     """CONSTRUCT/DESCRIBE output up to the row limit, as quads in the default graph for a
     dataset format (N-Quads, TriG). (Typed Any: pyoxigraph's stubs want an iterable of one or the other.)"""
     quad_format = fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
-    for triple in triples:
-        if limit.rows >= limit.max_rows:
-            limit.truncated = True
-            return
-        limit.rows += 1
+    for triple in limit.take(triples):
         yield ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()) if quad_format else triple
 
 
