@@ -65,6 +65,7 @@ class Assembled:
 
     graphs: dict[str, Graph] = field(default_factory=dict)  # graph id → triples (tables, curated data)
     files: dict[str, Path] = field(default_factory=dict)  # graph id → N-Triples file (real exports)
+    statements: dict[URIRef, Graph] = field(default_factory=dict)  # statement group IRI → what one passage supports
     origins: dict[URIRef, Origin] = field(default_factory=dict)
     loads: list[LoadRecord] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
@@ -172,14 +173,15 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
             cci.codes if cci and cci_loaded else None,
             frozenset(regions.regions) if regions else frozenset(),
         )
-        graphs, registry, found = load_curated(curated, ctx)
-        result.problems.extend(found)
+        loaded_curated = load_curated(curated, ctx)
+        result.problems.extend(loaded_curated.problems)
+        result.statements.update(loaded_curated.statements)
         ended = datetime.now(UTC)
-        for path, graph in graphs.items():
+        for path, graph in loaded_curated.graphs.items():
             graph_id = f"curated-{path.stem}"
             result.graphs[graph_id] = graph
             result.loads.append(LoadRecord(graph_id, "curated", ((display_name(path, config.data_dir), path),), started, ended))
-        for entry in registry.values():
+        for entry in loaded_curated.registry.values():
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
     strategies = [(display_name(p, config.data_dir), p) for kind, files in sources if kind == "s3-strategy" for p in files]
     if strategies:
@@ -308,6 +310,8 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             minter = IriMinter(config.base_iri)
             for graph_iri, data in assembled.named(minter).items():
                 staging.add(graph_iri, data)
+            for graph_iri, statements in assembled.statements.items():  # already in the default graph
+                staging.add(graph_iri, statements, in_default=False)
             outcome = validate(config, assembled, staging.store, progress)
             step("reconciling")
             for graph_iri, data in _described(config, assembled, staging.store).items():

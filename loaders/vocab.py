@@ -21,9 +21,11 @@ class S3(DefinedNamespace):
     ActivityType: URIRef
     AxisContribution: URIRef
     CooperationStrand: URIRef
+    EvidenceKind: URIRef
     Event: URIRef
     Fund: URIRef
     GlossaryTerm: URIRef
+    Inferred: URIRef
     Method: URIRef
     MethodElement: URIRef
     MonetaryAmount: URIRef
@@ -47,9 +49,12 @@ class S3(DefinedNamespace):
     Sector: URIRef
     SourceDocument: URIRef
     SpecificObjective: URIRef
+    StatementGroup: URIRef
+    Stated: URIRef
     Strategy: URIRef
     TargetGroup: URIRef
     Theme: URIRef
+    Translated: URIRef
     acronym: URIRef
     activityType: URIRef
     aim: URIRef
@@ -58,6 +63,7 @@ class S3(DefinedNamespace):
     cciCode: URIRef
     cooperationStrand: URIRef
     country: URIRef
+    evidence: URIRef
     countryCount: URIRef
     currency: URIRef
     develops: URIRef
@@ -114,6 +120,24 @@ class S3(DefinedNamespace):
     totalBudget: URIRef
 
 
+class OA(DefinedNamespace):
+    """The W3C Web Annotation vocabulary (the terms s3kg uses), http://www.w3.org/ns/oa#"""
+
+    _NS = Namespace("http://www.w3.org/ns/oa#")
+    _fail = True
+
+    SpecificResource: URIRef
+    TextPositionSelector: URIRef
+    TextQuoteSelector: URIRef
+    end: URIRef
+    exact: URIRef
+    hasSelector: URIRef
+    hasSource: URIRef
+    prefix: URIRef
+    start: URIRef
+    suffix: URIRef
+
+
 COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
@@ -134,6 +158,7 @@ PREFIXES = {
     "schema": "https://schema.org/",
     "prov": "http://www.w3.org/ns/prov#",
     "org": "http://www.w3.org/ns/org#",
+    "oa": str(OA._NS),
     "country": str(COUNTRY),
     "nuts": str(NUTS),
 }

@@ -58,9 +58,9 @@ def _compare(actual: Graph, case: Path) -> None:
 @pytest.mark.parametrize("case", CURATED_CASES, ids=[c.name for c in CURATED_CASES])
 def test_curated_loader_output_matches_golden(case: Path) -> None:
     ctx = Context(MINTER, case, frozenset({"FRA", "ITA", "POL"}), frozenset({"2014TC16RFTN001"}))
-    graphs, _, problems = load_curated([case / "input.yaml"], ctx)
-    assert problems == []
-    _compare(graphs[case / "input.yaml"], case)
+    curated = load_curated([case / "input.yaml"], ctx)
+    assert curated.problems == []
+    _compare(curated.graphs[case / "input.yaml"], case)
 
 
 def test_country_table_loader_output_matches_golden() -> None:

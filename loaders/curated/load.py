@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from loaders.curated.mapper import map_record
+from loaders.curated.passages import Sources
 from loaders.curated.reader import Record, read_records
 from loaders.curated.registry import Context, Registry, index
 from loaders.errors import SourceProblem, display_name
 
 
-def load_curated(paths: list[Path], ctx: Context) -> tuple[dict[Path, Graph], Registry, list[SourceProblem]]:
+@dataclass
+class Curated:
+    """The curated files mapped: one graph per file, the statement groups of their passages
+    (graph IRI → the statements one passage supports), the records by id."""
+
+    graphs: dict[Path, Graph]
+    statements: dict[URIRef, Graph]
+    registry: Registry
+    problems: list[SourceProblem]
+
+
+def load_curated(paths: list[Path], ctx: Context) -> Curated:
     """Map all curated files together (references may cross files); one graph per file."""
     problems: list[SourceProblem] = []
     records: list[Record] = []
@@ -24,6 +37,8 @@ def load_curated(paths: list[Path], ctx: Context) -> tuple[dict[Path, Graph], Re
     problems.extend(index_problems)
     graphs = {path: Graph() for path in paths}
     by_name = {display_name(path, ctx.data_dir): path for path in paths}
+    documents = Sources(ctx, registry)
+    statements: dict[URIRef, Graph] = {}
     for entry in registry.values():
-        map_record(entry, ctx, registry, graphs[by_name[entry.record.file]], problems)
-    return graphs, registry, problems
+        statements.update(map_record(entry, ctx, registry, graphs[by_name[entry.record.file]], problems, documents))
+    return Curated(graphs, statements, registry, problems)

@@ -17,6 +17,7 @@ from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SDO, SKOS
 from rdflib.term import Node as Term
 
+from loaders.curated.passages import Sources, check_passages, statement_groups
 from loaders.curated.reader import Node, Record
 from loaders.curated.registry import Context, Entry, Registry, problem, text_of
 from loaders.curated.schema import Field, Kind, RecordType
@@ -49,8 +50,16 @@ class _RecordMapper:
 
     # -- entry point -------------------------------------------------------------
     def map(
-        self, subject: URIRef, rtype: RecordType, classes: Iterable[URIRef], fields: dict[str, Node], sources: list[Term]
+        self,
+        subject: URIRef,
+        rtype: RecordType,
+        classes: Iterable[URIRef],
+        fields: dict[str, Node],
+        sources: list[Term],
+        per_field: dict[str, Graph] | None = None,
     ) -> None:
+        """Map the record's fields; with `per_field`, each field's statements go into a graph of
+        their own there (so that passages can say which statements they support)."""
         for cls in classes:
             self.graph.add((subject, RDF.type, cls))
         known = {f.name for f in rtype.fields}
@@ -68,8 +77,12 @@ class _RecordMapper:
                     self.fail(None, f, f"a {rtype.name} needs the field '{f.name}'.", f"add '{f.name}: ...' to the record.")
                 continue
             items = value.data if f.many and isinstance(value.data, list) else [value]
+            whole = self.graph
+            if per_field is not None:
+                self.graph = per_field.setdefault(f.name, Graph())
             for index, item in enumerate(items, start=1):
                 self.map_value(subject, rtype, f, item, index, sources)
+            self.graph = whole
         for source in sources:
             self.graph.add((subject, DCTERMS.source, source))
 
@@ -81,7 +94,7 @@ class _RecordMapper:
             self.graph.add((subject, field.predicate, value))
 
     def map_value(self, subject: URIRef, rtype: RecordType, f: Field, node: Node, index: int, sources: list[Term]) -> None:
-        if f.kind in (Kind.CLASS, Kind.MEMBER_CLASS) or f.name in ("id", "type", "source"):
+        if f.kind in (Kind.CLASS, Kind.MEMBER_CLASS, Kind.PASSAGES) or f.name in ("id", "type", "source"):
             return  # handled by index() or by map()
         if f.name == "label":
             for literal in self.langtext(node, f):
@@ -322,14 +335,38 @@ class _RecordMapper:
     }
 
 
-def map_record(entry: Entry, ctx: Context, registry: Registry, graph: Graph, problems: list[SourceProblem]) -> None:
+def map_record(
+    entry: Entry, ctx: Context, registry: Registry, graph: Graph, problems: list[SourceProblem], documents: Sources
+) -> dict[URIRef, Graph]:
+    """Map one record into `graph`; returns the statement groups of its passages (graph IRI → statements)."""
     rec = entry.record
     mapper = _RecordMapper(ctx, registry, graph, problems, rec)
     sources: list[Term] = []
+    cited: list[str] = []
     source_field = entry.rtype.field("source")
     source_node = rec.fields.get("source")
     if source_field is not None and source_node is not None:
         items = source_node.data if isinstance(source_node.data, list) else [source_node]
         for item in items:
-            sources.extend(mapper.reference(entry.iri, source_field, item))
-    mapper.map(entry.iri, entry.rtype, entry.classes, rec.fields, sources)
+            found = mapper.reference(entry.iri, source_field, item)
+            sources.extend(found)
+            cited.extend(text_of(item) or "" for _ in found)
+    if not entry.rtype.needs_source:
+        mapper.map(entry.iri, entry.rtype, entry.classes, rec.fields, sources)
+        return {}
+    field_graphs: dict[str, Graph] = {}
+    mapper.map(entry.iri, entry.rtype, entry.classes, rec.fields, sources, field_graphs)
+    passages = check_passages(entry, field_graphs, cited, documents, problems)
+    for name, statements in field_graphs.items():
+        _cite_quoted(statements, {p.source.iri for p in passages if any(n == name for n, _ in p.fields)})
+        graph += statements
+    return statement_groups(entry, field_graphs, passages, ctx, graph)
+
+
+def _cite_quoted(statements: Graph, documents: set[URIRef]) -> None:
+    """The nodes a field makes (a participation, a person) cite the documents its passages quote,
+    not every document of the record."""
+    for node in set(statements.subjects(DCTERMS.source, None)):
+        statements.remove((node, DCTERMS.source, None))
+        for document in documents:
+            statements.add((node, DCTERMS.source, document))

@@ -35,6 +35,7 @@ class Kind(Enum):
     SCHEME = "scheme"  # a concept's scheme (inScheme + member class)
     PERSONS = "persons"  # list of person names
     SUB = "sub"  # nested records
+    PASSAGES = "passages"  # the passages of the cited documents that state the record's values
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ COMMON = (
     Field("note", Kind.LANGTEXT, SKOS.note),
     Field("same_as", Kind.IRI, OWL.sameAs, many=True),
     Field("source", Kind.REF, DCTERMS.source, required=True, many=True, target="source-document"),
+    Field("passages", Kind.PASSAGES),
 )
 
 AMOUNT_CLASS = S3.MonetaryAmount
@@ -149,7 +151,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             "source",
             (S3.SourceDocument,),
             (
-                *[f for f in COMMON if f.name != "source"],
+                *[f for f in COMMON if f.name not in ("source", "passages")],
                 Field("file", Kind.FILE, required=True),
                 Field("language", Kind.LANGUAGE, DCTERMS.language, required=True),
                 Field("machine_translated", Kind.BOOL, S3.machineTranslated),
