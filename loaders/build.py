@@ -35,6 +35,8 @@ from loaders.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, Remo
 from loaders.remote_publish import UploadIncomplete, check_access, publish_remote
 from loaders.search_index import SEARCH_FILE, write_search_index
 from loaders.shacl_engines import DEFAULT_ENGINE
+from loaders.source_files import FOLDER as SOURCES_FOLDER
+from loaders.source_files import SourceChanged, write_sources
 from loaders.store import BuildInfo, PublishedStore, Staging
 from loaders.strategies import load_strategy
 from loaders.tabular import Summary, write_rejects
@@ -317,12 +319,12 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             for graph_iri, data in _described(config, assembled, staging.store).items():
                 staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
-            info = staging.commit(_publisher(engine, staging, config.remote_grace, progress), inputs)
+            info = staging.commit(_publisher(engine, staging, config, progress), inputs)
         finally:
             staging.discard()  # does nothing once committed
             if engine is not None:
                 engine.close()
-    except (EngineUnavailable, EngineRefused, UploadIncomplete) as error:
+    except (EngineUnavailable, EngineRefused, UploadIncomplete, SourceChanged) as error:
         raise BuildError(f"{error} The current build stays as it was.", []) from None
     except OSError as error:
         if not out_of_space(error):
@@ -331,9 +333,10 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     return info, outcome
 
 
-def _publish_files(store: ox.Store, folder: Path) -> None:
-    """What is published beside the store: the dumps, and the search index."""
+def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
+    """What is published beside the store: the dumps, the search index, the quoted documents."""
     write_dumps(store, folder)
+    write_sources(store, data_dir, folder / SOURCES_FOLDER)
     write_search_index(store, folder / SEARCH_FILE)
 
 
@@ -361,15 +364,15 @@ def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
 
 
 def _publisher(
-    engine: RemoteEngine | None, staging: Staging, grace: float, progress: Progress
+    engine: RemoteEngine | None, staging: Staging, config: BuildConfig, progress: Progress
 ) -> Callable[[ox.Store, Path], None]:
     """What `Staging.commit` does before the switch: the files, then (with a remote engine)
     the upload into it and its own switch; a failure there leaves both stores as they were."""
 
     def publish(store: ox.Store, folder: Path) -> None:
-        _publish_files(store, folder)
+        _publish_files(store, folder, config.data_dir)
         if engine is not None:
-            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
+            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, config.remote_grace)
 
     return publish
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import pyoxigraph as ox
+from rdflib.namespace import PROV, SKOS
 
+from loaders.vocab import OA, S3
 from server.backends import Backend, Readable
 
 LABELS = (
@@ -18,6 +20,8 @@ LABELS = (
     "https://schema.org/name",
 )
 SHAPES_GRAPH_SUFFIX = "/graph/shapes"
+STATEMENTS = "/graph/statements/"  # statement groups: one named graph per passage (loaders.curated.passages)
+
 INCOMING_LIMIT = 100
 KEPT = 100_000  # IRIs whose labels (and amounts) an EntityReader keeps for the build it reads
 Value = TypeVar("Value")
@@ -32,6 +36,18 @@ class Amount:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class Passage:
+    """Where a statement group's statements come from: a passage of a source document."""
+
+    document: str  # the source document's id (its IRI's last segment)
+    start: int
+    end: int
+    quote: str
+    evidence: str  # Stated, Translated or Inferred
+    reason: str | None = None
+
+
 @dataclass
 class Description:
     iri: str
@@ -41,6 +57,7 @@ class Description:
     incoming: list[ox.Triple] = field(default_factory=list)
     incoming_total: int = 0
     amounts: dict[str, Amount] = field(default_factory=dict)  # the monetary amounts it points to, by IRI
+    passages: dict[str, Passage] = field(default_factory=dict)  # statement group IRI → its passage
 
     def graph(self) -> list[ox.Triple]:
         """The RDF document: own triples, incoming links, and the labels of both ends."""
@@ -94,12 +111,14 @@ class EntityReader:
         # programmes, domains, partners) recur on most pages
         self._labels_seen: Kept[list[ox.Literal]] = Kept()
         self._amounts_seen: Kept[Amount | None] = Kept()
+        self._passages_seen: Kept[Passage | None] = Kept()
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
         if build != self._build or self._store is None:
             self._labels_seen.clear()
             self._amounts_seen.clear()
+            self._passages_seen.clear()
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
 
@@ -113,6 +132,9 @@ class EntityReader:
 
     def _amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
         return self._amounts_seen.get(node.value, lambda: self._read_amount(store, node))
+
+    def _passage(self, store: Readable, group: str) -> Passage | None:
+        return self._passages_seen.get(group, lambda: _read_passage(store, group))
 
     def _read_labels(self, store: Readable, iri: str) -> list[ox.Literal]:
         found = []
@@ -154,7 +176,13 @@ class EntityReader:
             for t in triples
             if isinstance(t.object, ox.NamedNode) and (amount := self._amount(store, t.object)) is not None
         }
-        return Description(iri, triples, graphs, labels, incoming, total, amounts)
+        groups = {g for found in graphs.values() for g in found if STATEMENTS in g}
+        passages = {
+            group: passage
+            for group in sorted(groups)
+            if (passage := self._passage(store, group)) is not None
+        }
+        return Description(iri, triples, graphs, labels, incoming, total, amounts, passages)
 
     def _read_amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
         """The value, currency and approximation of a monetary amount node; None for anything else."""
@@ -168,6 +196,38 @@ class EntityReader:
             return None
         currency = values.get("currency", "").rsplit("/", 1)[-1]
         return Amount(values["value"], currency, values.get("isApproximate") == "true")
+
+
+def _objects(store: Readable, subject: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.Literal]:
+    found = store.quads_for_pattern(subject, ox.NamedNode(str(predicate)), None, ox.DefaultGraph())
+    return [q.object for q in found if isinstance(q.object, ox.NamedNode | ox.Literal)]
+
+
+def _read_passage(store: Readable, group: str) -> Passage | None:
+    """The passage a statement group was derived from (loaders.curated.passages writes them)."""
+    node = ox.NamedNode(group)
+    derived = [o for o in _objects(store, node, PROV.wasDerivedFrom) if isinstance(o, ox.NamedNode)]
+    evidence = _objects(store, node, S3.evidence)
+    if not derived or not evidence:
+        return None
+    passage = derived[0]
+    sources = _objects(store, passage, OA.hasSource)
+    values: dict[str, str] = {}
+    for selector in _objects(store, passage, OA.hasSelector):
+        if isinstance(selector, ox.NamedNode):
+            for term in ("exact", "start", "end"):
+                values.update((term, o.value) for o in _objects(store, selector, OA[term]))
+    if not sources or not {"exact", "start", "end"} <= set(values):
+        return None
+    reasons = sorted(_objects(store, node, SKOS.editorialNote), key=lambda o: (getattr(o, "language", "") != "en", o.value))
+    return Passage(
+        sources[0].value.rsplit("/", 1)[-1],
+        int(values["start"]),
+        int(values["end"]),
+        values["exact"],
+        evidence[0].value.rsplit("#", 1)[-1],
+        reasons[0].value if reasons else None,
+    )
 
 
 def labels_of(store: Readable, iris: list[str]) -> dict[str, list[ox.Literal]]:

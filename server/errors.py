@@ -16,6 +16,7 @@ from server.linked_data import BadLanguage
 from server.negotiation import NotAcceptable
 from server.pool import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.protocol import ProtocolError
+from server.sources import BadPosition, UnknownSource
 
 DomainError = (
     ProtocolError,
@@ -29,6 +30,8 @@ DomainError = (
     NoPublishedStore,
     NoRemoteBuild,
     TooManyRequests,
+    BadPosition,
+    UnknownSource,
 )
 
 
@@ -45,8 +48,10 @@ def error_response(error: Exception) -> PlainTextResponse:
             return text(error.status, error.message, headers)
         case QueryFailed():
             return text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
-        case BadLanguage() | QueryTooComplex():
+        case BadLanguage() | QueryTooComplex() | BadPosition():
             return text(400, str(error))
+        case UnknownSource():
+            return text(404, str(error))
         case ForbiddenQuery():
             return text(403, str(error))
         case NotAcceptable():

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -26,7 +27,7 @@ from rdflib import Graph
 
 from loaders.vocab import PREFIXES
 from server import values
-from server.entities import Description, EntityReader
+from server.entities import Description, EntityReader, Passage
 from server.negotiation import choose
 from server.results import RDF_ALIASES
 
@@ -168,6 +169,18 @@ def _json_ld(description: Description, addresses: Addresses, languages: list[str
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
+def _cited(passage: Passage) -> dict[str, str | None]:
+    """A value's source on the page: the document, the passage highlighted there (RFC 5147), the quote on hover."""
+    title = f"“{passage.quote}”" + (f" — {passage.reason}" if passage.reason else "")
+    kind = {"Translated": "translated", "Inferred": "inferred"}.get(passage.evidence)
+    return {
+        "document": passage.document,
+        "href": f"/sources/{quote(passage.document)}#char={passage.start},{passage.end}",
+        "title": title,
+        "kind": kind,
+    }
+
+
 def render_html(description: Description, addresses: Addresses, languages: list[str], path: str) -> str:
     def link(iri: str) -> dict[str, str | None]:
         return {"href": addresses.local(iri), "label": best_label(description.labels.get(iri, []), languages) or _local_name(iri)}
@@ -185,7 +198,7 @@ def render_html(description: Description, addresses: Addresses, languages: list[
     for predicate, triples in grouped.items():
         literals = values.by_language([t.object for t in triples if isinstance(t.object, ox.Literal)], languages)
         others = sorted((t.object for t in triples if not isinstance(t.object, ox.Literal)), key=str)
-        shown: list[dict[str, str | None]] = []
+        shown: list[dict[str, Any]] = []
         for obj in [*literals, *others]:
             if isinstance(obj, ox.Literal):
                 shown.append({"label": values.literal(obj, language), "href": None, "lang": obj.language})
@@ -193,8 +206,11 @@ def render_html(description: Description, addresses: Addresses, languages: list[
                 shown.append({"label": values.amount(money.value, money.currency, money.approximate, language), "href": None})
             else:
                 shown.append(link(obj.value) if isinstance(obj, ox.NamedNode) else {"label": _text(obj), "href": None})
+            stating = description.graphs.get((predicate, str(obj), "out"), set())
+            shown[-1]["sources"] = [_cited(description.passages[g]) for g in sorted(stating) if g in description.passages]
         graphs = set().union(*(description.graphs.get((predicate, str(t.object), "out"), set()) for t in triples))
-        rows.append({"property": link(predicate), "values": shown, "graphs": sorted(_local_name(g) for g in graphs)})
+        loaded = sorted(_local_name(g) for g in graphs if g not in description.passages)  # the per-value passages say the rest
+        rows.append({"property": link(predicate), "values": shown, "graphs": loaded})
     rows.sort(key=lambda row: str(row["property"]["label"]).casefold())  # type: ignore[index]
     incoming = [{"subject": link(_text(t.subject)), "property": link(t.predicate.value)} for t in description.incoming]
     more = "SELECT ?s ?p WHERE { ?s ?p <" + description.iri + "> }"

@@ -130,3 +130,17 @@ def test_table_facets_and_sorting_work_from_the_keyboard(browser: Browser, base:
     page.wait_for_url("**sort=label**")
     assert page.locator("th[aria-sort]").count() == 1
     page.close()
+
+
+def test_a_values_source_link_opens_the_document_with_the_passage_marked(browser: Browser, base: str) -> None:
+    page = browser.new_page(locale="en-GB")
+    page.goto(base + "id/project/gosmart-bsr")
+    link = page.locator('a.passage[href^="/sources/seed-001#char="]').first
+    quote = link.get_attribute("title") or ""
+    link.click()
+    page.wait_for_url("**/sources/seed-001#char=*")
+    marked = page.locator("mark#passage")
+    assert marked.is_visible()
+    assert quote.startswith("“" + marked.inner_text() + "”")
+    assert marked.inner_text().startswith("där man kom fram till en metodik")
+    page.close()
