@@ -28,6 +28,8 @@ PREFIXES = {
     "schema": "https://schema.org/",
     "country": "http://publications.europa.eu/resource/authority/country/",
     "nuts": "http://data.europa.eu/nuts/code/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
 }
 
 
