@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
 from loaders.curated.registry import Context
-from loaders.dump import write_dumps
 from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
 from loaders.iris import IriMinter
@@ -30,14 +28,13 @@ from loaders.matching import describe_matching_rules, match
 from loaders.nuts import NutsTable, load_nuts_table
 from loaders.progress import Progress, silent
 from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
+from loaders.publishing import publisher
 from loaders.reconcile import describe_rules, reconcile
 from loaders.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
-from loaders.remote_publish import UploadIncomplete, check_access, publish_remote
-from loaders.search_index import SEARCH_FILE, write_search_index
+from loaders.remote_publish import UploadIncomplete, check_access
 from loaders.shacl_engines import DEFAULT_ENGINE
-from loaders.source_files import FOLDER as SOURCES_FOLDER
-from loaders.source_files import SourceChanged, write_sources
-from loaders.store import BuildInfo, PublishedStore, Staging
+from loaders.source_files import SourceChanged
+from loaders.store import KEEP_BUILDS, BuildInfo, PublishedStore
 from loaders.strategies import load_strategy
 from loaders.tabular import Summary, write_rejects
 from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
@@ -59,6 +56,7 @@ class BuildConfig:
     strict: bool = False  # a rejected row of a real export fails the build instead of being reported
     remote: RemoteTarget | None = None  # also publish into this SPARQL engine (store = "sparql")
     remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
+    keep_builds: int = KEEP_BUILDS  # versions kept on disk (the current one and those before it)
 
 
 @dataclass
@@ -289,7 +287,7 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     reconciliation query that store (so memory does not grow with the graph), and it becomes
     current only when all is well. On any failure it is discarded."""
     inputs = fingerprint(config)
-    published = PublishedStore(config.store_dir)
+    published = PublishedStore(config.store_dir, config.keep_builds)
     engine = _engine(config)
     if not force and published.has_current() and published.current().inputs == inputs and _in_engine(engine, published):
         progress("nothing changed since the current build")
@@ -319,7 +317,7 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             for graph_iri, data in _described(config, assembled, staging.store).items():
                 staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
-            info = staging.commit(_publisher(engine, staging, config, progress), inputs)
+            info = staging.commit(publisher(engine, staging, config.data_dir, config.remote_grace, progress), inputs)
         finally:
             staging.discard()  # does nothing once committed
             if engine is not None:
@@ -331,13 +329,6 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
             raise
         raise BuildError(_out_of_space_message(config, published, phase), []) from None
     return info, outcome
-
-
-def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
-    """What is published beside the store: the dumps, the search index, the quoted documents."""
-    write_dumps(store, folder)
-    write_sources(store, data_dir, folder / SOURCES_FOLDER)
-    write_search_index(store, folder / SEARCH_FILE)
 
 
 def _engine(config: BuildConfig) -> RemoteEngine | None:
@@ -361,20 +352,6 @@ def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
         return current_view(engine).build_id == published.current().build_id
     except NoRemoteBuild:
         return False
-
-
-def _publisher(
-    engine: RemoteEngine | None, staging: Staging, config: BuildConfig, progress: Progress
-) -> Callable[[ox.Store, Path], None]:
-    """What `Staging.commit` does before the switch: the files, then (with a remote engine)
-    the upload into it and its own switch; a failure there leaves both stores as they were."""
-
-    def publish(store: ox.Store, folder: Path) -> None:
-        _publish_files(store, folder, config.data_dir)
-        if engine is not None:
-            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, config.remote_grace)
-
-    return publish
 
 
 def out_of_space(error: OSError) -> bool:

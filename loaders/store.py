@@ -31,7 +31,7 @@ from rdflib import Graph, URIRef
 
 from loaders.vocab import PREFIXES
 
-KEEP_BUILDS = 3
+KEEP_BUILDS = 3  # builds kept on disk by default: each a version, with its dumps and changes (setting keep_builds)
 
 
 class Readable(Protocol):
@@ -54,6 +54,7 @@ class BuildInfo:
     graphs: dict[str, int]  # named graph IRI → triples
     created: str
     inputs: str = ""  # fingerprint of what the build was made from (see loaders.build.fingerprint)
+    version: int = 0  # 1 for the first build of a store, then one more for each build (0: made before versions)
 
     @property
     def triples(self) -> int:
@@ -85,11 +86,23 @@ def select_values(store: Readable, query: str) -> Iterator[list[str]]:
         yield [term.value if (term := row[name]) is not None else "" for name in names]
 
 
+class UnknownBuild(LookupError):
+    """No kept build has that id or version; the message names the ones there are."""
+
+
+def _info(meta: Path) -> BuildInfo:
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    return BuildInfo(
+        data["build_id"], meta.with_suffix(""), data["graphs"], data["created"], data.get("inputs", ""), data.get("version", 0)
+    )
+
+
 class PublishedStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, keep: int = KEEP_BUILDS):
         self.root = root
         self.builds = root / "builds"
         self.current_link = root / "current"
+        self.keep = keep
 
     # -- reading -------------------------------------------------------------------
     def has_current(self) -> bool:
@@ -98,18 +111,23 @@ class PublishedStore:
     def current(self) -> BuildInfo:
         if not self.current_link.is_symlink():
             raise NoPublishedStore(f"no published build in {self.root}; run `s3kg build` first.")
-        path = self.current_link.resolve()
-        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return BuildInfo(meta["build_id"], path, meta["graphs"], meta["created"], meta.get("inputs", ""))
+        return _info(self.current_link.resolve().with_suffix(".json"))
 
-    def recent(self, limit: int = 5) -> list[BuildInfo]:
-        """The builds still on disk, newest first."""
-        found = []
+    def recent(self, limit: int | None = 5) -> list[BuildInfo]:
+        """The builds still on disk (the versions kept), newest first."""
+        if not self.builds.is_dir():
+            return []
         complete = [meta for meta in self.builds.glob("*.json") if meta.with_suffix("").is_dir()]
-        for meta in sorted(complete, reverse=True)[:limit]:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-            found.append(BuildInfo(data["build_id"], meta.with_suffix(""), data["graphs"], data["created"]))
-        return found
+        return [_info(meta) for meta in sorted(complete, reverse=True)[:limit]]
+
+    def build(self, ident: str) -> BuildInfo:
+        """A kept build by its id or its version number; UnknownBuild names those kept."""
+        kept = self.recent(None)
+        for info in kept:
+            if ident in (info.build_id, str(info.version)):
+                return info
+        there = ", ".join(f"{b.version} ({b.build_id})" for b in kept) or "none"
+        raise UnknownBuild(f"no kept build has the id or version {ident!r}; the kept versions are: {there}.")
 
     def open(self) -> ox.Store:
         """Open the current build read-only; many processes may do so at once."""
@@ -143,7 +161,8 @@ class PublishedStore:
     def _switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
         final = self.builds / staging.build_id
         created = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {"build_id": staging.build_id, "created": created, "graphs": counts, "inputs": inputs}
+        version = staging.version
+        meta = {"build_id": staging.build_id, "version": version, "created": created, "graphs": counts, "inputs": inputs}
         os.rename(staging.path, final)
         staging.committed = True
         written = final.with_name(f".{staging.build_id}.json.partial")
@@ -153,7 +172,11 @@ class PublishedStore:
         os.symlink(Path("builds") / staging.build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
         self._prune(keep=staging.build_id)
-        return BuildInfo(staging.build_id, final, counts, created, inputs)
+        return BuildInfo(staging.build_id, final, counts, created, inputs, version)
+
+    def next_version(self) -> int:
+        """The version number the next build gets: one more than the newest kept build's."""
+        return max((b.version for b in self.recent(None)), default=0) + 1
 
     def _new_build_id(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -161,7 +184,7 @@ class PublishedStore:
 
     def _prune(self, keep: str) -> None:
         builds = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".") and p.suffix != ".dumps")
-        for old in builds[:-KEEP_BUILDS]:
+        for old in builds[: -self.keep]:
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
                 shutil.rmtree(self.dumps_dir(old.name), ignore_errors=True)
@@ -199,6 +222,7 @@ class Staging:
         self._store: ox.Store | None = ox.Store(str(self.path))
         self.counts: dict[str, int] = {}
         self.committed = False
+        self.version = published.next_version()
 
     @property
     def store(self) -> ox.Store:

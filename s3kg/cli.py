@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.build import BuildConfig, assemble, build, check
+from loaders.changes import STATEMENT_GROUPS, read_changes
 from loaders.dump import write_dumps
 from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
 from loaders.exports import EXPORT_KINDS
@@ -22,7 +23,7 @@ from loaders.iris import IriMinter
 from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.sources import apply_sources, record_accounts, registered, with_source, without_source
 from loaders.stats import entities_per_class
-from loaders.store import BuildInfo, NoPublishedStore, PublishedStore
+from loaders.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
 from loaders.vocab import PREFIXES
 from s3kg.output import OutputFormat, write_results
 from s3kg.progress_bars import BuildProgress
@@ -82,8 +83,12 @@ def _report_warnings(warnings: list[SourceProblem]) -> None:
 
 def _graphs_table(info: BuildInfo, title: str) -> Table:
     table = Table("named graph", "triples", title=title)
+    groups = {g: n for g, n in info.graphs.items() if STATEMENT_GROUPS in g}  # one per passage: one row for all
     for graph, triples in sorted(info.graphs.items()):
-        table.add_row(graph, f"{triples:,}")
+        if graph not in groups:
+            table.add_row(graph, f"{triples:,}")
+    if groups:
+        table.add_row(f"statement groups of the curated passages ({len(groups):,} graphs)", f"{sum(groups.values()):,}")
     table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
     return table
 
@@ -275,6 +280,43 @@ def stats_command(store_dir: StoreDir = None, base_iri: BaseIri = None) -> None:
         for cls, count in rows:
             classes.add_row(cls, f"{count:,}")
         out.print(classes)
+
+
+@app.command("builds")
+def builds_command(
+    show: Annotated[str | None, typer.Option("--show", help="A version number or build id: its changes per source.")] = None,
+    store_dir: StoreDir = None,
+) -> None:
+    """List the kept builds (versions), newest first, with what each changed; or one build's changes per source."""
+    settings = _settings(store_dir=store_dir)
+    with _published(settings) as published:
+        current = published.current().build_id
+        if show is None:
+            table = Table("version", "build", "published", "triples", "added", "removed", "", title="Kept builds")
+            for info in published.recent(None):
+                changes = read_changes(published.dumps_dir(info.build_id))
+                added, removed = (f"{changes.added:,}", f"{changes.removed:,}") if changes else ("", "")
+                mark = "current" if info.build_id == current else ""
+                table.add_row(str(info.version), info.build_id, info.created, f"{info.triples:,}", added, removed, mark)
+            out.print(table)
+            return
+        try:
+            info = published.build(show)
+        except UnknownBuild as error:
+            err.print(str(error), markup=False, highlight=False)
+            raise typer.Exit(1) from error
+        changes = read_changes(published.dumps_dir(info.build_id))
+        if changes is None:
+            out.print(f"Version {info.version} ({info.build_id}) recorded no changes.")
+            return
+        since = f"since {changes.previous}" if changes.previous else "(the first build)"
+        table = Table("source graph", "triples", "before", "added", "removed", title=f"Version {info.version}: changes {since}")
+        for source in changes.sources:
+            itemised = source.added is not None
+            added = f"{source.added:,}" if itemised else "not itemised"
+            removed = f"{source.removed:,}" if source.removed is not None else "not itemised"
+            table.add_row(source.graph, f"{source.triples:,}", f"{source.before:,}", added, removed)
+        out.print(table)
 
 
 @app.command("serve")

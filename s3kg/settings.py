@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     query_memory_mb: int = Field(default=4096, ge=0)  # memory cap of each query worker; 0 for none
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
+    keep_builds: int = Field(default=3, ge=1)  # versions kept on disk, each with its dumps and changes (Memento, /feed)
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
     # Where the graph is served from: the embedded store in store_dir, or a SPARQL engine (docs/scale-out.md)
     store: Literal["embedded", "sparql"] = "embedded"
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
             strict=self.strict,
             remote=self.remote_target(),
             remote_grace=self.sparql_grace,
+            keep_builds=self.keep_builds,
         )
 
 
