@@ -172,6 +172,43 @@ class VirtuosoDates:
         return data
 
 
+_LITERAL = re.compile(rb"(<literal[^>]*>)([^<]*)(</literal>)")
+_EDGE = re.compile(rb"^[ \t\n\r]+|[ \t\n\r]+$")
+
+
+def _char_refs(space: re.Match[bytes]) -> bytes:
+    return b"".join(b"&#%d;" % byte for byte in space.group(0))
+
+
+def _keep_edges(literal: re.Match[bytes]) -> bytes:
+    text = _EDGE.sub(_char_refs, literal.group(2)).replace(b"\r", b"&#13;")
+    return literal.group(1) + text + literal.group(3)
+
+
+class LiteralEdges:
+    """Writes the white space at the ends of each literal in an XML answer (and every carriage
+    return) as character references. Engines that write it raw (Virtuoso) lose it otherwise: XML
+    readers trim it (pyoxigraph's does) and turn CR LF into LF. A literal may span lines and
+    chunks, so text from an unclosed `<literal` on is held until its end tag comes."""
+
+    def __init__(self) -> None:
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.tail + chunk
+        open_at = data.rfind(b"<literal")
+        if open_at >= 0 and data.find(b"</literal>", open_at) < 0:
+            data, self.tail = data[:open_at], data[open_at:]
+        else:
+            cut = max(data.rfind(b">") + 1, 0)  # a tag may be cut in two: keep what follows the last one
+            data, self.tail = data[:cut], data[cut:]
+        return _LITERAL.sub(_keep_edges, data)
+
+    def end(self) -> bytes:
+        tail, self.tail = self.tail, b""
+        return _LITERAL.sub(_keep_edges, tail)
+
+
 class AnswerFilter(Protocol):
     def feed(self, chunk: bytes) -> bytes: ...
 
@@ -180,7 +217,7 @@ class AnswerFilter(Protocol):
 
 def answer_filters(view: BuildView, engine: Engine) -> list[AnswerFilter]:
     """What an engine's answer goes through: the build prefix out, then the engine's repairs."""
-    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else [])]
+    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else []), LiteralEdges()]
 
 
 def filtered(filters: list[AnswerFilter], chunk: bytes, last: bool = False) -> bytes:

@@ -96,6 +96,22 @@ def _json_term(term: object) -> str:
     return '{"type":"triple","value":' + _dumps(str(term)) + "}"
 
 
+def _xml_text(value: str) -> str:
+    """A literal's text in XML, with its edge white space and carriage returns as character
+    references: XML readers trim the one (pyoxigraph's does) and turn CR LF into LF."""
+    text = escape(value).replace("\r", "&#13;")
+    core = text.strip(" \t\n")
+    if core == text:
+        return text
+    start = text.index(core) if core else len(text)
+    head, tail = text[:start], text[start + len(core) :]
+    return _char_refs(head) + core + _char_refs(tail)
+
+
+def _char_refs(space: str) -> str:
+    return "".join(f"&#{ord(c)};" for c in space)
+
+
 def _xml_term(term: object) -> str:
     if isinstance(term, ox.NamedNode):
         return f"<uri>{escape(term.value)}</uri>"
@@ -103,10 +119,10 @@ def _xml_term(term: object) -> str:
         return f"<bnode>{escape(term.value)}</bnode>"
     if isinstance(term, ox.Literal):
         if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(term.value)}</literal>"
         if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{_xml_text(term.value)}</literal>"
+        return f"<literal>{_xml_text(term.value)}</literal>"
     return f"<literal>{escape(str(term))}</literal>"
 
 

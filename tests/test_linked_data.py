@@ -133,7 +133,10 @@ def test_quad_formats_put_each_statement_in_the_graph_of_its_source(base: str) -
     response = httpx.get(base + "id/programme/2014TC16RFCB044", headers={"Accept": "application/n-quads"})
     quads = list(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
     named = [q for q in quads if isinstance(q.graph_name, ox.NamedNode) and q.predicate.value.endswith("#cciCode")]
-    assert {q.graph_name.value.rsplit("/", 1)[-1] for q in named} == {"cci-codes", "curated-programmes"}, "both state it"
+    sources = {q.graph_name.value.rsplit("/", 1)[-1] for q in named if "/graph/statements/" not in q.graph_name.value}
+    assert sources == {"cci-codes", "curated-programmes"}, "both state it"
+    passages = {q.graph_name.value.split("/graph/statements/")[1] for q in named if "/graph/statements/" in q.graph_name.value}
+    assert passages == {"programme/2014TC16RFCB044/cci-codes-2014-2020/17112-17189/stated"}, "and the passage that says so"
     assert any(isinstance(q.graph_name, ox.DefaultGraph) and q.predicate.value.endswith("#cciCode") for q in quads)
     trig = httpx.get(base + "id/programme/2014TC16RFCB044.trig")
     assert trig.headers["content-type"].startswith("application/trig")

@@ -22,7 +22,16 @@ from live_server import free_port, live_server
 
 from loaders.build import build
 from loaders.errors import BuildError
-from loaders.remote import BUILD, EngineTimeout, NoRemoteBuild, RemoteEngine, RemoteTarget, builds_in, current_view
+from loaders.remote import (
+    BUILD,
+    EngineTimeout,
+    LiteralEdges,
+    NoRemoteBuild,
+    RemoteEngine,
+    RemoteTarget,
+    builds_in,
+    current_view,
+)
 from loaders.remote_publish import publish_remote
 from loaders.store import Readable
 from server.backends import Backend, EmbeddedBackend, SparqlBackend
@@ -242,3 +251,17 @@ def test_a_replica_without_the_build_s_folder_says_what_it_cannot_serve(engines:
     assert search.status_code == 503 and "a replica needs the build's folder" in search.text
     assert record.status_code == 404 and "no copy of the build's files" in record.text
     assert page.status_code == 200  # what comes from the engine is served everywhere
+
+
+@pytest.mark.parametrize("text", ["ends with a space ", " starts with one", "a\r\nline end", "\n\n", "plain"])
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_white_space_at_a_literals_ends_survives_an_engines_xml_answer(text: str, chunk: int) -> None:
+    # Virtuoso writes it raw; XML readers trim it (pyoxigraph's does) and turn CR LF into LF
+    raw = (
+        '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="o"/></head>'
+        f'<results><result><binding name="o"><literal xml:lang="nl">{text}</literal></binding></result></results></sparql>'
+    ).encode()
+    edges = LiteralEdges()
+    repaired = b"".join(edges.feed(raw[i : i + chunk]) for i in range(0, len(raw), chunk)) + edges.end()
+    rows = list(ox.parse_query_results(repaired, format=ox.QueryResultsFormat.XML))  # type: ignore[arg-type]
+    assert [row["o"] for row in rows] == [ox.Literal(text, language="nl")]
