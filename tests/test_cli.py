@@ -23,7 +23,7 @@ import pytest
 from conftest import PROJECT
 from live_server import free_port
 
-COMMANDS = ["build", "validate", "query", "dump", "stats"]
+COMMANDS = ["build", "validate", "query", "dump", "stats", "builds"]
 
 
 def s3kg(*args: str, store: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -256,3 +256,18 @@ def test_sources_lists_exports_with_their_row_accounts_and_unload_removes_one(tm
     unknown = s3kg("unload", str(export), "--data-dir", str(data), store=store)
     assert unknown.returncode == 1 and "is not a registered export" in unknown.stderr
     assert (data / "sources.yaml").read_bytes() == original
+
+
+def test_builds_lists_the_kept_versions_and_one_versions_changes(store: Path) -> None:
+    listed = s3kg("builds", store=store)
+    assert listed.returncode == 0, listed.stderr
+    current = (store / "current").resolve().name
+    row = next(line for line in listed.stdout.splitlines() if current in line)
+    assert "current" in row
+    shown = s3kg("builds", "--show", current, store=store)
+    assert shown.returncode == 0, shown.stderr
+    assert "changes" in shown.stdout and "source graph" in shown.stdout
+    missing = s3kg("builds", "--show", "999", store=store)
+    assert missing.returncode == 1
+    assert "no kept build has the id or version '999'; the kept versions are:" in missing.stderr
+    assert current in missing.stderr
