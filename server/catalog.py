@@ -10,11 +10,13 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
+from loaders.changes import Changes
 from loaders.store import BuildInfo
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace is DCAT 2
 EU = "http://publications.europa.eu/resource/authority/"
 LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
 ATTRIBUTION = (
@@ -31,12 +33,39 @@ class Site:
     base_iri: str  # entity IRIs
 
 
+def citation(public_url: str, build: BuildInfo) -> str:
+    """The suggested citation of the data as published in `build` (home page and catalogue record)."""
+    return (
+        f"The s3kg developers ({build.created[:4]}). s3kg: the knowledge graph of EU Smart Specialisation "
+        f"Strategies, version {build.version} (build {build.build_id}, published {build.created[:10]}). "
+        f"{public_url} . Licence: CC BY 4.0."
+    )
+
+
+def version_notes(build: BuildInfo, changes: Changes | None) -> str:
+    """What the version changed, in one paragraph (adms:versionNotes)."""
+    if changes is None:
+        return f"Version {build.version} (build {build.build_id}); it recorded no changes."
+    if changes.previous is None:
+        return f"Version {build.version} (build {build.build_id}): the first build, {build.triples:,} triples."
+    parts = [
+        f"{source.graph.rsplit('/', 1)[-1]} +{source.added:,} −{source.removed:,}"
+        if source.added is not None
+        else f"{source.graph.rsplit('/', 1)[-1]} {source.before:,} → {source.triples:,} triples (not itemised)"
+        for source in changes.sources
+    ]
+    summary = f"+{changes.added:,} −{changes.removed:,} triples since build {changes.previous}"
+    return f"Version {build.version} (build {build.build_id}): {summary}" + (
+        f"; by source: {', '.join(parts)}." if parts else "."
+    )
+
+
 def read_manifest(dumps_dir: Path) -> list[dict[str, object]]:
     path = dumps_dir / "manifest.json"
     return list(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
 
 
-def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]]) -> Graph:
+def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]], changes: Changes | None = None) -> Graph:
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("spdx", SPDX), ("vcard", VCARD)):
         g.bind(prefix, ns)
@@ -71,6 +100,9 @@ def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]])
     g.add((dataset, DCAT.contactPoint, contact))
     g.add((dataset, DCTERMS.identifier, Literal(site.base_iri)))
     g.add((dataset, DCTERMS.modified, Literal(build.created[:10], datatype=XSD.date)))
+    g.add((dataset, DCAT_VERSION, Literal(str(build.version))))
+    g.add((dataset, ADMS.versionNotes, Literal(version_notes(build, changes), lang="en")))
+    g.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(url, build), lang="en")))
     g.add((dataset, DCTERMS.rights, URIRef(url + "catalog#rights")))
     g.add((URIRef(url + "catalog#rights"), RDF.type, DCTERMS.RightsStatement))
     g.add((URIRef(url + "catalog#rights"), RDFS.label, Literal(ATTRIBUTION, lang="en")))

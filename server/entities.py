@@ -177,11 +177,7 @@ class EntityReader:
             if isinstance(t.object, ox.NamedNode) and (amount := self._amount(store, t.object)) is not None
         }
         groups = {g for found in graphs.values() for g in found if STATEMENTS in g}
-        passages = {
-            group: passage
-            for group in sorted(groups)
-            if (passage := self._passage(store, group)) is not None
-        }
+        passages = {group: passage for group in sorted(groups) if (passage := self._passage(store, group)) is not None}
         return Description(iri, triples, graphs, labels, incoming, total, amounts, passages)
 
     def _read_amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:

@@ -18,6 +18,7 @@ from loaders.store import NoPublishedStore, PublishedStore, Readable, select_val
 from loaders.vocab import PREFIXES
 from server import browse as browsing
 from server import values
+from server.catalog import citation
 from server.entities import EntityReader, labels_of
 from server.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.negotiation import choose
@@ -143,8 +144,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
                    shared(build, store, "by-country"), store, langs),
         ]  # fmt: skip
         builds = published.recent() if published is not None else []
+        cite = citation(addresses.public_url, builds[0]) if builds else None
         return TEMPLATES.get_template("home.html").render(
-            lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds
+            lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds, citation=cite
         )
 
     @app.get("/browse/{name}", response_class=HTMLResponse)

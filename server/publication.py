@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from rdflib import Graph
 
+from loaders.changes import read_changes
 from loaders.store import BuildInfo, PublishedStore
 from server.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
 from server.entities import EntityReader
@@ -104,7 +105,9 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
     @app.get("/catalog")
     async def catalog(request: Request) -> Response:
         build, manifest = current()
-        return _rdf(catalog_record(site, build, manifest), _accept(request), "The dataset's catalogue record (DCAT-AP 3)")
+        changes = read_changes(published.dumps_dir(build.build_id))
+        record = catalog_record(site, build, manifest, changes)
+        return _rdf(record, _accept(request), "The dataset's catalogue record (DCAT-AP 3)")
 
     @app.get("/.well-known/void")
     async def void(request: Request) -> Response:

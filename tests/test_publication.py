@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,16 @@ def test_the_n_quads_dump_holds_exactly_the_named_graphs_whatever_the_chunk_size
     written = set(ox.parse(gzip.decompress((tmp_path / "s3kg.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS))
     expected = {q for g in store.named_graphs() for q in store.quads_for_pattern(None, None, None, g)}
     assert written == expected and len(expected) > 1000
+
+
+def test_the_record_and_the_home_page_give_the_version_and_the_same_suggested_citation(base: str, built: Any) -> None:
+    record = Graph().parse(data=httpx.get(base + "catalog", headers={"Accept": "text/turtle"}).text, format="turtle")
+    dataset = next(record.subjects(RDF.type, DCAT.Dataset))
+    version = built.info.version
+    assert [str(v) for v in record.objects(dataset, URIRef("http://www.w3.org/ns/dcat#version"))] == [str(version)]
+    notes = [str(n) for n in record.objects(dataset, URIRef("http://www.w3.org/ns/adms#versionNotes"))]
+    assert len(notes) == 1 and notes[0].startswith(f"Version {version} (build {built.info.build_id})")
+    cited = [str(c) for c in record.objects(dataset, URIRef("http://purl.org/dc/terms/bibliographicCitation"))]
+    assert len(cited) == 1 and f"version {version} (build {built.info.build_id}" in cited[0] and base in cited[0]
+    home = httpx.get(base, headers={"Accept": "text/html"}).text
+    assert html.escape(cited[0], quote=False) in home
