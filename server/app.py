@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.sparql_text import with_prefixes
 from loaders.vocab import PREFIXES
-from server import geo, pages, publication, search, sources
+from server import geo, memento, pages, publication, search, sources
 from server.backends import Backend, Queries
 from server.catalog import Site
 from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
@@ -114,8 +114,9 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     examples = _examples()
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)
-    entity = add_routes(app, reader, addresses)
     published = backend.files()
+    timegate = memento.add_routes(app, published, addresses) if published is not None else None
+    entity = add_routes(app, reader, addresses, timegate)
     warm_pages = pages.add_routes(app, reader, addresses, published)
     search.add_routes(app, reader, addresses, published)
     geo.add_routes(app, reader)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib.namespace import PROV, SKOS
 
 from loaders.vocab import OA, S3
-from server.backends import Backend, Readable
+from server.backends import Readable
 
 LABELS = (
     "http://www.w3.org/2000/01/rdf-schema#label",
@@ -99,10 +99,20 @@ class Kept(Generic[Value]):
         self._values = {}
 
 
+class BuildSource(Protocol):
+    """What descriptions are read from: the published build (a Backend), or one kept build."""
+
+    def build_id(self) -> str: ...
+
+    def open(self) -> Readable: ...
+
+    def created(self) -> float | None: ...
+
+
 class EntityReader:
     """Reads descriptions from the published build, reopening it when a new one is published."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: BuildSource):
         self.backend = backend
         self._build: str | None = None
         self._store: Readable | None = None

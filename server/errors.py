@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastapi.responses import PlainTextResponse
 
 from loaders.remote import EngineUnavailable, NoRemoteBuild
-from loaders.store import NoPublishedStore
+from loaders.store import NoPublishedStore, UnknownBuild
 from server.guard import ForbiddenQuery, QueryTooComplex
 from server.limits import BodyRefused
 from server.linked_data import BadLanguage
+from server.memento import BadDatetime, NoMemento
 from server.negotiation import NotAcceptable
 from server.pool import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.protocol import ProtocolError
@@ -32,6 +33,9 @@ DomainError = (
     TooManyRequests,
     BadPosition,
     UnknownSource,
+    BadDatetime,
+    NoMemento,
+    UnknownBuild,
 )
 
 
@@ -48,9 +52,9 @@ def error_response(error: Exception) -> PlainTextResponse:
             return text(error.status, error.message, headers)
         case QueryFailed():
             return text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
-        case BadLanguage() | QueryTooComplex() | BadPosition():
+        case BadLanguage() | QueryTooComplex() | BadPosition() | BadDatetime():
             return text(400, str(error))
-        case UnknownSource():
+        case UnknownSource() | NoMemento() | UnknownBuild():
             return text(404, str(error))
         case ForbiddenQuery():
             return text(403, str(error))

@@ -247,63 +247,89 @@ def not_modified(request: Request, etag: str, created: float | None = None) -> b
     return False
 
 
-def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses) -> Callable[[str, Request], Awaitable[Response]]:
+async def describe_response(
+    reader: EntityReader, addresses: Addresses, path: str, request: Request, links: list[str] | None = None
+) -> Response:
+    """The description of the entity at `path` (…/id/<path>) in `reader`'s build, in the format the
+    request asks for; `links` are more Link header values (Memento's original, timemap)."""
+    stem, dot, extension = path.rpartition(".")
+    forced = EXTENSIONS.get(extension) if dot and "/" not in extension else None
+    path = stem if forced else path
+    languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+    requested = request.query_params.get("format")
+    named = forced or EXTENSIONS.get(requested or "")  # an extension or ?format= names the document
+    served, media = (named, named) if named else choose_document(request.headers.get("accept"))
+    build, _ = reader.store()
+    variant = DOCUMENT_TYPES[media][0] + ("" if served == media else "-as-" + re.sub(r"[^a-z0-9]+", "-", served))
+    etag = f'"{build}-{variant}-{"-".join(languages[:4])}"'  # tags are checked: letters and digits only
+    created = reader.created()
+    headers = {"ETag": etag, "Vary": "Accept, Accept-Language, Accept-Datetime", "Content-Language": page_language(languages)}
+    if created is not None:
+        headers["Last-Modified"] = formatdate(created, usegmt=True)
+    safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
+    # One alternate only: JSON-LD readers (pyld) take a repeated rel as a list and fail; the
+    # other formats are named in the page and reachable by extension and by Accept.
+    other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
+    alternate = f'<{addresses.public_url}id/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
+    headers["Link"] = ", ".join([alternate, *(links or [])])
+    if not_modified(request, etag, created):
+        return Response(status_code=304, headers=headers)
+    description = reader.describe(addresses.iri(path))
+    if description is None:
+        term = _local_name(path).replace("-", " ")
+        search = (
+            'SELECT ?entity ?label WHERE { ?entity rdfs:label ?label FILTER (CONTAINS(LCASE(STR(?label)), LCASE("'
+            + term.replace('"', "").replace("\\", "")
+            + '"))) } LIMIT 50'
+        )
+        if media == "text/html":
+            page = TEMPLATES.get_template("not_found.html").render(
+                lang=page_language(languages), iri=addresses.iri(path), term=term, search_query=search
+            )
+            return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
+        return Response(f"No entity {addresses.iri(path)} in the published graph.\n", status_code=404, media_type="text/plain")
+    if media == "text/html":
+        body = render_html(description, addresses, languages, path).encode()
+    elif media in QUAD_FORMATS:
+        prefixes = PREFIXES if media == "application/trig" else None
+        body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
+    elif media == "application/ld+json":
+        body = json_ld_document(description.graph())
+    else:
+        body = (
+            ox.serialize(description.graph(), format=RDF_FORMATS[media], prefixes=PREFIXES if media == "text/turtle" else None)
+            or b""
+        )
+    return Response(body, media_type=served, headers=headers)  # HEAD: server.head drops the body
+
+
+def add_routes(
+    app: FastAPI, reader: EntityReader, addresses: Addresses, timegate: Callable[[str, Request], Response | None] | None = None
+) -> Callable[[str, Request], Awaitable[Response]]:
     """Registers /id/… (for the OpenAPI description and CORS preflights) and returns its function,
-    which serves GET requests without FastAPI's layers (`server.fast`)."""
+    which serves GET requests without FastAPI's layers (`server.fast`). With `timegate`, a
+    request with Accept-Datetime is answered by it (Memento, `server.memento`)."""
 
     @app.get("/id/{path:path}")
     async def entity(path: str, request: Request) -> Response:
-        stem, dot, extension = path.rpartition(".")
-        forced = EXTENSIONS.get(extension) if dot and "/" not in extension else None
-        path = stem if forced else path
-        languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-        requested = request.query_params.get("format")
-        named = forced or EXTENSIONS.get(requested or "")  # an extension or ?format= names the document
-        served, media = (named, named) if named else choose_document(request.headers.get("accept"))
-        build, _ = reader.store()
-        variant = DOCUMENT_TYPES[media][0] + ("" if served == media else "-as-" + re.sub(r"[^a-z0-9]+", "-", served))
-        etag = f'"{build}-{variant}-{"-".join(languages[:4])}"'  # tags are checked: letters and digits only
-        created = reader.created()
-        headers = {"ETag": etag, "Vary": "Accept, Accept-Language", "Content-Language": page_language(languages)}
-        if created is not None:
-            headers["Last-Modified"] = formatdate(created, usegmt=True)
-        safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
-        # One alternate only: JSON-LD readers (pyld) take a repeated rel as a list and fail; the
-        # other formats are named in the page and reachable by extension and by Accept.
-        other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
-        headers["Link"] = f'<{addresses.public_url}id/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
-        if not_modified(request, etag, created):
-            return Response(status_code=304, headers=headers)
-        description = reader.describe(addresses.iri(path))
-        if description is None:
-            term = _local_name(path).replace("-", " ")
-            search = (
-                'SELECT ?entity ?label WHERE { ?entity rdfs:label ?label FILTER (CONTAINS(LCASE(STR(?label)), LCASE("'
-                + term.replace('"', "").replace("\\", "")
-                + '"))) } LIMIT 50'
-            )
-            if media == "text/html":
-                page = TEMPLATES.get_template("not_found.html").render(
-                    lang=page_language(languages), iri=addresses.iri(path), term=term, search_query=search
-                )
-                return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
-            return Response(
-                f"No entity {addresses.iri(path)} in the published graph.\n", status_code=404, media_type="text/plain"
-            )
-        if media == "text/html":
-            body = render_html(description, addresses, languages, path).encode()
-        elif media in QUAD_FORMATS:
-            prefixes = PREFIXES if media == "application/trig" else None
-            body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
-        elif media == "application/ld+json":
-            body = json_ld_document(description.graph())
-        else:
-            body = (
-                ox.serialize(
-                    description.graph(), format=RDF_FORMATS[media], prefixes=PREFIXES if media == "text/turtle" else None
-                )
-                or b""
-            )
-        return Response(body, media_type=served, headers=headers)  # HEAD: server.head drops the body
+        links: list[str] = []
+        if timegate is not None:
+            redirect = timegate(path, request)
+            if redirect is not None:
+                return redirect
+            links = memento_links(addresses, path)
+        return await describe_response(reader, addresses, path, request, links)
 
     return entity
+
+
+def memento_links(addresses: Addresses, path: str) -> list[str]:
+    """The Link values that make an entity IRI its own TimeGate (RFC 7089, pattern 2.1)."""
+    stem, dot, extension = path.rpartition(".")
+    path = stem if dot and "/" not in extension and extension in EXTENSIONS else path
+    safe = quote(path, safe="/:@!$&'()*+,;=-._~")
+    original = f"{addresses.public_url}id/{safe}"
+    return [
+        f'<{original}>; rel="original timegate"',
+        f'<{addresses.public_url}timemap/id/{safe}>; rel="timemap"; type="application/link-format"',
+    ]
