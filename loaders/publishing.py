@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from loaders.changes import write_changes
 from loaders.dump import write_dumps
+from loaders.feed import FEED, compact, write_feed
 from loaders.progress import Progress
 from loaders.remote import RemoteEngine
 from loaders.remote_publish import publish_remote
@@ -35,6 +36,16 @@ def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:
     write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder)
 
 
+def _record_feed(store: ox.Store, staging: Staging) -> None:
+    """The feed's members for this version, then the retention of the versions about to be pruned."""
+    published = staging.published
+    previous = published.current().version if published.has_current() else None
+    feed = published.root / FEED
+    write_feed(store, feed, staging.version, staging.build_id, staging.created, previous)
+    kept = sorted({b.version for b in published.recent(None)} | {staging.version})[-published.keep :]
+    compact(feed, set(kept))
+
+
 def publisher(
     engine: RemoteEngine | None, staging: Staging, data_dir: Path, grace: float, progress: Progress
 ) -> Callable[[ox.Store, Path], None]:
@@ -44,6 +55,7 @@ def publisher(
     def publish(store: ox.Store, folder: Path) -> None:
         _publish_files(store, folder, data_dir)
         _record_changes(store, staging, folder)
+        _record_feed(store, staging)
         if engine is not None:
             publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
 

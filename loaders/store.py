@@ -160,7 +160,7 @@ class PublishedStore:
 
     def _switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
         final = self.builds / staging.build_id
-        created = datetime.now(UTC).isoformat(timespec="seconds")
+        created = staging.created
         version = staging.version
         meta = {"build_id": staging.build_id, "version": version, "created": created, "graphs": counts, "inputs": inputs}
         os.rename(staging.path, final)
@@ -223,6 +223,7 @@ class Staging:
         self.counts: dict[str, int] = {}
         self.committed = False
         self.version = published.next_version()
+        self.created = ""  # set when the commit begins
 
     @property
     def store(self) -> ox.Store:
@@ -250,6 +251,7 @@ class Staging:
     def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
         """Optimise, write the extras (e.g. the dumps) and make this build the current one."""
         store = self.store
+        self.created = datetime.now(UTC).isoformat(timespec="seconds")  # the version's time, known to the extras
         store.flush()
         store.optimize()
         if extras is not None:  # e.g. the dumps: written before the build becomes visible

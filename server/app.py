@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.sparql_text import with_prefixes
 from loaders.vocab import PREFIXES
-from server import geo, memento, pages, publication, search, sources
+from server import feed, geo, memento, pages, publication, search, sources
 from server.backends import Backend, Queries
 from server.catalog import Site
 from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
@@ -123,6 +123,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     if published is not None:  # dumps and catalogue come with a published build
         publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
         sources.add_routes(app, published)
+        feed.add_routes(app, published, addresses)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/examples.json")

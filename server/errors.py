@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from loaders.remote import EngineUnavailable, NoRemoteBuild
 from loaders.store import NoPublishedStore, UnknownBuild
+from server.feed import NoFeedPage
 from server.guard import ForbiddenQuery, QueryTooComplex
 from server.limits import BodyRefused
 from server.linked_data import BadLanguage
@@ -36,6 +37,7 @@ DomainError = (
     BadDatetime,
     NoMemento,
     UnknownBuild,
+    NoFeedPage,
 )
 
 
@@ -54,7 +56,7 @@ def error_response(error: Exception) -> PlainTextResponse:
             return text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
         case BadLanguage() | QueryTooComplex() | BadPosition() | BadDatetime():
             return text(400, str(error))
-        case UnknownSource() | NoMemento() | UnknownBuild():
+        case UnknownSource() | NoMemento() | UnknownBuild() | NoFeedPage():
             return text(404, str(error))
         case ForbiddenQuery():
             return text(403, str(error))

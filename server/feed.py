@@ -1,0 +1,153 @@
+"""/feed: the change feed as a Linked Data Event Stream (SEMIC LDES, on W3C TREE).
+
+The root node `/feed` describes the stream (`/feed#stream`): version-based members
+(`dcterms:isVersionOf` the entity, `dcterms:created` the build's time, typed as:Create, as:Update
+or as:Delete), ordered by `dcterms:created`, and the retention (ldes:versionAmount 1 for builds no
+longer kept). It links each version's first page; a page links the next. A member's description
+of its entity is in the named graph of the member, so pages are TriG or N-Quads. The members
+are written at build time (`loaders.feed`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from loaders.feed import FEED, read_build, versions
+from loaders.store import PublishedStore
+from server.linked_data import Addresses
+from server.negotiation import choose
+
+LDES = "https://w3id.org/ldes#"
+TREE = "https://w3id.org/tree#"
+AS = "https://www.w3.org/ns/activitystreams#"
+DCT = "http://purl.org/dc/terms/"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+FORMATS = {"application/trig": ox.RdfFormat.TRIG, "application/n-quads": ox.RdfFormat.N_QUADS}
+FEED_PREFIXES = {"ldes": LDES, "tree": TREE, "as": AS, "dcterms": DCT, "xsd": "http://www.w3.org/2001/XMLSchema#"}
+
+
+class NoFeedPage(LookupError):
+    """No such version or page in the feed (404)."""
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _q(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode) -> ox.Quad:
+    return ox.Quad(s, _n(p), o, ox.DefaultGraph())
+
+
+def member_iri(public_url: str, version: int, entity: str) -> str:
+    return f"{public_url}feed/{version}#m-{hashlib.blake2b(entity.encode(), digest_size=8).hexdigest()}"
+
+
+def _relation(node: ox.NamedNode, target: str, created: str, index: int) -> list[ox.Quad]:
+    relation = ox.BlankNode(f"r{index}")
+    return [
+        _q(node, TREE + "relation", relation),
+        _q(relation, str(RDF_TYPE.value), _n(TREE + "GreaterThanOrEqualToRelation")),
+        _q(relation, TREE + "node", _n(target)),
+        _q(relation, TREE + "path", _n(DCT + "created")),
+        _q(relation, TREE + "value", ox.Literal(created, datatype=DATETIME)),
+    ]
+
+
+def root_node(public_url: str, feed: Path) -> list[ox.Quad]:
+    stream, node, retention = _n(public_url + "feed#stream"), _n(public_url + "feed"), _n(public_url + "feed#retention")
+    quads = [
+        _q(stream, RDF_TYPE.value, _n(LDES + "EventStream")),
+        _q(stream, TREE + "view", node),
+        _q(stream, LDES + "timestampPath", _n(DCT + "created")),
+        _q(stream, LDES + "versionOfPath", _n(DCT + "isVersionOf")),
+        _q(stream, LDES + "versionCreateObject", _n(AS + "Create")),
+        _q(stream, LDES + "versionUpdateObject", _n(AS + "Update")),
+        _q(stream, LDES + "versionDeleteObject", _n(AS + "Delete")),
+        _q(node, RDF_TYPE.value, _n(TREE + "Node")),
+        _q(node, RDF_TYPE.value, _n(LDES + "EventSource")),
+        _q(node, LDES + "retentionPolicy", retention),
+        _q(retention, RDF_TYPE.value, _n(LDES + "RetentionPolicy")),
+        _q(retention, LDES + "versionAmount", ox.Literal("1", datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))),
+        _q(
+            retention,
+            "http://www.w3.org/2000/01/rdf-schema#comment",
+            ox.Literal(
+                "The kept builds (setting keep_builds) keep every member; older builds keep only the members that are "
+                "still the latest of their entity, so a replica that starts from nothing reaches the current graph.",
+                language="en",
+            ),
+        ),
+    ]
+    for index, version in enumerate(versions(feed)):
+        build = read_build(feed, version)
+        if int(str(build["pages"])) > 0:
+            quads += _relation(node, f"{public_url}feed/{version}/1", str(build["created"]), index)
+    return quads
+
+
+def page_node(public_url: str, feed: Path, version: int, page: int) -> list[ox.Quad]:
+    folder = feed / str(version)
+    if version not in versions(feed):
+        kept = versions(feed)
+        there = f"versions {kept[0]} to {kept[-1]}" if kept else "no versions yet"
+        raise NoFeedPage(f"The feed has no version {version}; it has {there}.")
+    build = read_build(feed, version)
+    pages = int(str(build["pages"]))
+    if not 1 <= page <= pages:
+        raise NoFeedPage(f"Version {version} of the feed has pages 1 to {pages}, not {page}.")
+    created = str(build["created"])
+    stream, node = _n(public_url + "feed#stream"), _n(f"{public_url}feed/{version}/{page}")
+    quads = [
+        _q(node, RDF_TYPE.value, _n(TREE + "Node")),
+        _q(node, LDES + "immutable", ox.Literal("true", datatype=_n("http://www.w3.org/2001/XMLSchema#boolean"))),
+    ]
+    members: dict[str, ox.NamedNode] = {}
+    for line in (folder / f"page-{page}.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line:
+            continue
+        entry = json.loads(line)
+        member = _n(member_iri(public_url, version, entry["entity"]))
+        members[entry["entity"]] = member
+        quads += [
+            _q(stream, TREE + "member", member),
+            _q(member, RDF_TYPE.value, _n(AS + entry["kind"])),
+            _q(member, DCT + "isVersionOf", _n(entry["entity"])),
+            _q(member, DCT + "created", ox.Literal(created, datatype=DATETIME)),
+        ]
+    with gzip.open(folder / f"page-{page}.nq.gz", "rb") as handle:
+        for quad in ox.parse(handle.read(), format=ox.RdfFormat.N_QUADS):
+            graph = quad.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value in members:
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, members[graph.value]))
+    if page < pages:
+        quads += _relation(node, f"{public_url}feed/{version}/{page + 1}", created, 0)
+    return quads
+
+
+def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) -> None:
+    feed = published.root / FEED
+
+    def answer(quads: list[ox.Quad], request: Request, headers: dict[str, str]) -> Response:
+        media = choose(request.headers.get("accept"), list(FORMATS))
+        prefixes = FEED_PREFIXES if media == "application/trig" else None
+        body = ox.serialize(quads, format=FORMATS[media], prefixes=prefixes) or b""
+        return Response(body, media_type=media, headers={"Vary": "Accept", **headers})
+
+    @app.get("/feed")
+    async def root(request: Request) -> Response:
+        latest = versions(feed)
+        etag = f'"feed-{latest[-1] if latest else 0}"'
+        return answer(root_node(addresses.public_url, feed), request, {"ETag": etag, "Cache-Control": "no-cache"})
+
+    @app.get("/feed/{version}/{page}")
+    async def feed_page(version: int, page: int, request: Request) -> Response:
+        quads = page_node(addresses.public_url, feed, version, page)
+        return answer(quads, request, {"Cache-Control": "public, max-age=86400, immutable"})
