@@ -169,19 +169,21 @@ def _json_ld(description: Description, addresses: Addresses, languages: list[str
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
-def _cited(passage: Passage) -> dict[str, str | None]:
+def _cited(passage: Passage, sources: str) -> dict[str, str | None]:
     """A value's source on the page: the document, the passage highlighted there (RFC 5147), the quote on hover."""
     title = f"“{passage.quote}”" + (f" — {passage.reason}" if passage.reason else "")
     kind = {"Translated": "translated", "Inferred": "inferred"}.get(passage.evidence)
     return {
         "document": passage.document,
-        "href": f"/sources/{quote(passage.document)}#char={passage.start},{passage.end}",
+        "href": f"{sources}{quote(passage.document)}#char={passage.start},{passage.end}",
         "title": title,
         "kind": kind,
     }
 
 
-def render_html(description: Description, addresses: Addresses, languages: list[str], path: str) -> str:
+def render_html(
+    description: Description, addresses: Addresses, languages: list[str], path: str, sources: str = "/sources/"
+) -> str:
     def link(iri: str) -> dict[str, str | None]:
         return {"href": addresses.local(iri), "label": best_label(description.labels.get(iri, []), languages) or _local_name(iri)}
 
@@ -207,7 +209,9 @@ def render_html(description: Description, addresses: Addresses, languages: list[
             else:
                 shown.append(link(obj.value) if isinstance(obj, ox.NamedNode) else {"label": _text(obj), "href": None})
             stating = description.graphs.get((predicate, str(obj), "out"), set())
-            shown[-1]["sources"] = [_cited(description.passages[g]) for g in sorted(stating) if g in description.passages]
+            shown[-1]["sources"] = [
+                _cited(description.passages[g], sources) for g in sorted(stating) if g in description.passages
+            ]
         graphs = set().union(*(description.graphs.get((predicate, str(t.object), "out"), set()) for t in triples))
         loaded = sorted(_local_name(g) for g in graphs if g not in description.passages)  # the per-value passages say the rest
         rows.append({"property": link(predicate), "values": shown, "graphs": loaded})
@@ -248,10 +252,16 @@ def not_modified(request: Request, etag: str, created: float | None = None) -> b
 
 
 async def describe_response(
-    reader: EntityReader, addresses: Addresses, path: str, request: Request, links: list[str] | None = None
+    reader: EntityReader,
+    addresses: Addresses,
+    path: str,
+    request: Request,
+    links: list[str] | None = None,
+    sources: str = "/sources/",
 ) -> Response:
     """The description of the entity at `path` (…/id/<path>) in `reader`'s build, in the format the
-    request asks for; `links` are more Link header values (Memento's original, timemap)."""
+    request asks for; `links` are more Link header values (Memento's original, timemap), and
+    `sources` where the page's passages link (a memento's own build's documents)."""
     stem, dot, extension = path.rpartition(".")
     forced = EXTENSIONS.get(extension) if dot and "/" not in extension else None
     path = stem if forced else path
@@ -266,7 +276,7 @@ async def describe_response(
     headers = {"ETag": etag, "Vary": "Accept, Accept-Language, Accept-Datetime", "Content-Language": page_language(languages)}
     if created is not None:
         headers["Last-Modified"] = formatdate(created, usegmt=True)
-    safe_path = quote(path, safe="/:@!$&'()*+,;=-._~")  # no raw control characters reach a header
+    safe_path = header_path(path)
     # One alternate only: JSON-LD readers (pyld) take a repeated rel as a list and fail; the
     # other formats are named in the page and reachable by extension and by Accept.
     other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
@@ -289,7 +299,7 @@ async def describe_response(
             return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
         return Response(f"No entity {addresses.iri(path)} in the published graph.\n", status_code=404, media_type="text/plain")
     if media == "text/html":
-        body = render_html(description, addresses, languages, path).encode()
+        body = render_html(description, addresses, languages, path, sources).encode()
     elif media in QUAD_FORMATS:
         prefixes = PREFIXES if media == "application/trig" else None
         body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
@@ -323,11 +333,16 @@ def add_routes(
     return entity
 
 
+def header_path(path: str) -> str:
+    """A request path as it may stand in a header or a Link: no raw control characters or spaces."""
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
 def memento_links(addresses: Addresses, path: str) -> list[str]:
     """The Link values that make an entity IRI its own TimeGate (RFC 7089, pattern 2.1)."""
     stem, dot, extension = path.rpartition(".")
     path = stem if dot and "/" not in extension and extension in EXTENSIONS else path
-    safe = quote(path, safe="/:@!$&'()*+,;=-._~")
+    safe = header_path(path)
     original = f"{addresses.public_url}id/{safe}"
     return [
         f'<{original}>; rel="original timegate"',

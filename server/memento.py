@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -25,7 +24,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from loaders.store import BuildInfo, PublishedStore
 from server.entities import EntityReader
-from server.linked_data import Addresses, describe_response, memento_links
+from server.linked_data import Addresses, describe_response, header_path, memento_links
 
 LINK_FORMAT = "application/link-format"
 
@@ -129,17 +128,18 @@ def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) ->
         if wanted is None:
             return None
         build = choose(versions.kept(), parse_accept_datetime(wanted))
-        safe = quote(path, safe="/:@!$&'()*+,;=-._~")
+        safe = header_path(path)
         headers = {"Vary": "Accept-Datetime", "Link": ", ".join(memento_links(addresses, path))}
         return RedirectResponse(_memento_url(addresses, build, safe), status_code=302, headers=headers)
 
     @app.get("/versions/{build_id}/id/{path:path}")
     async def memento(build_id: str, path: str, request: Request) -> Response:
         build = published.build(build_id)  # UnknownBuild: 404 naming the kept versions
-        safe = quote(path, safe="/:@!$&'()*+,;=-._~")
+        safe = header_path(path)
         moment = http_date(published_at(build))
         links = [*memento_links(addresses, path), f'<{_memento_url(addresses, build, safe)}>; rel="memento"; datetime="{moment}"']
-        response = await describe_response(versions.reader(build), addresses, path, request, links)
+        sources = f"/versions/{build.build_id}/sources/"
+        response = await describe_response(versions.reader(build), addresses, path, request, links, sources)
         response.headers["Memento-Datetime"] = moment
         return response
 
@@ -149,7 +149,7 @@ def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) ->
         builds = [b for b in versions.kept() if versions.describes(b, iri)]
         if not builds:
             raise NoMemento(f"No kept build describes {iri}.")
-        safe = quote(path, safe="/:@!$&'()*+,;=-._~")
+        safe = header_path(path)
         original = f"{addresses.public_url}id/{safe}"
         oldest, newest = http_date(published_at(builds[-1])), http_date(published_at(builds[0]))
         entries = [

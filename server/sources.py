@@ -63,28 +63,34 @@ def mark(text: str, span: Span | None) -> Marked:
     return Marked(text[: span.start], text[span.start : span.end], text[span.end :])
 
 
-def add_routes(app: FastAPI, published: PublishedStore) -> None:
-    def folder() -> tuple[str, Path]:
-        build = published.current()
-        return build.build_id, published.dumps_dir(build.build_id) / FOLDER
+def _serve(build: str, where: Path, document: str, request: Request) -> Response:
+    path = find_source(where, document)
+    if path is None:
+        known = ", ".join(sorted(p.stem for p in where.glob("*"))) if where.is_dir() else ""
+        raise UnknownSource(f"No quoted source document {document!r} in this build; the quoted ones are: {known or 'none'}.")
+    media = MEDIA.get(path.suffix, "text/plain")
+    headers = {"Vary": "Accept", "ETag": f'"{build}-{document}"'}
+    raw = request.query_params.get("format") == "text"
+    chosen = media if raw else choose(request.headers.get("accept"), ["text/html", media, "text/plain"])
+    text = Document.read(path).text
+    span = parse_char(request.query_params["char"], len(text)) if "char" in request.query_params else None
+    if chosen != "text/html":
+        return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
+    languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+    page = TEMPLATES.get_template("source.html").render(
+        lang=page_language(languages), document=document, entity=f"/id/source/{document}", text=mark(text, span)
+    )
+    return HTMLResponse(page, headers=headers)
 
+
+def add_routes(app: FastAPI, published: PublishedStore) -> None:
     @app.get("/sources/{document}")
     async def source(document: str, request: Request) -> Response:
-        build, where = folder()
-        path = find_source(where, document)
-        if path is None:
-            known = ", ".join(sorted(p.stem for p in where.glob("*"))) if where.is_dir() else ""
-            raise UnknownSource(f"No quoted source document {document!r} in this build; the quoted ones are: {known or 'none'}.")
-        media = MEDIA.get(path.suffix, "text/plain")
-        headers = {"Vary": "Accept", "ETag": f'"{build}-{document}"'}
-        raw = request.query_params.get("format") == "text"
-        chosen = media if raw else choose(request.headers.get("accept"), ["text/html", media, "text/plain"])
-        text = Document.read(path).text
-        span = parse_char(request.query_params["char"], len(text)) if "char" in request.query_params else None
-        if chosen != "text/html":
-            return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
-        languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-        page = TEMPLATES.get_template("source.html").render(
-            lang=page_language(languages), document=document, entity=f"/id/source/{document}", text=mark(text, span)
-        )
-        return HTMLResponse(page, headers=headers)
+        build = published.current()
+        return _serve(build.build_id, published.dumps_dir(build.build_id) / FOLDER, document, request)
+
+    @app.get("/versions/{build_id}/sources/{document}")
+    async def kept_source(build_id: str, document: str, request: Request) -> Response:
+        """The document as a kept build quoted it (the passages of its mementos point here)."""
+        build = published.build(build_id)  # UnknownBuild: 404 naming the kept versions
+        return _serve(build.build_id, published.dumps_dir(build.build_id) / FOLDER, document, request)

@@ -107,3 +107,15 @@ def test_times_and_versions_that_do_not_exist_are_refused_with_the_range_that_do
     unknown = httpx.get(versions.base + "versions/19990101T000000Z/" + TEXTILES)
     assert unknown.status_code == 404 and versions.second.build_id in unknown.text
     assert httpx.get(versions.base + "timemap/id/project/no-such-project").status_code == 404
+
+
+def test_a_mementos_passages_point_at_the_documents_its_build_quoted(versions: Versions) -> None:
+    memento = f"{versions.base}versions/{versions.first.build_id}/{TEXTILES}"
+    page = httpx.get(memento, headers={"Accept": "text/html"}).text
+    links = set(re.findall(r'<a class="passage" href="([^"#]+)#char=(\d+),(\d+)"', page))
+    assert links and {href for href, _, _ in links} == {f"/versions/{versions.first.build_id}/sources/seed-000"}
+    href, start, end = next(iter(links))
+    text = httpx.get(versions.base + href.lstrip("/"), headers={"Accept": "text/plain"})
+    assert text.status_code == 200 and text.text[int(start) : int(end)] == "Textiel"
+    gone = httpx.get(f"{versions.base}versions/19990101T000000Z/sources/seed-000")
+    assert gone.status_code == 404 and "the kept versions are" in gone.text
