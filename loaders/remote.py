@@ -198,10 +198,10 @@ class LiteralEdges:
         data = self.tail + chunk
         open_at = data.rfind(b"<literal")
         if open_at >= 0 and data.find(b"</literal>", open_at) < 0:
-            data, self.tail = data[:open_at], data[open_at:]
+            cut = open_at  # a literal not closed yet: held until its end tag comes
         else:
-            cut = max(data.rfind(b">") + 1, 0)  # a tag may be cut in two: keep what follows the last one
-            data, self.tail = data[:cut], data[cut:]
+            cut = len(data) - next((n for n in range(7, 0, -1) if data.endswith(b"<literal"[:n])), 0)
+        data, self.tail = data[:cut], data[cut:]
         return _LITERAL.sub(_keep_edges, data)
 
     def end(self) -> bytes:
@@ -215,9 +215,10 @@ class AnswerFilter(Protocol):
     def end(self) -> bytes: ...
 
 
-def answer_filters(view: BuildView, engine: Engine) -> list[AnswerFilter]:
-    """What an engine's answer goes through: the build prefix out, then the engine's repairs."""
-    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else []), LiteralEdges()]
+def answer_filters(view: BuildView, engine: Engine, xml: bool = True) -> list[AnswerFilter]:
+    """What an engine's answer goes through: the build prefix out, then the engine's repairs
+    (with `xml`, the answer is SPARQL XML results, whose literals' edges are kept)."""
+    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else []), *([LiteralEdges()] if xml else [])]
 
 
 def filtered(filters: list[AnswerFilter], chunk: bytes, last: bool = False) -> bytes:

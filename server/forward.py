@@ -191,7 +191,7 @@ class RemoteQueries:
             # before sending it (Virtuoso) then stop at the cap instead of the end
             query = with_limit(job.query, job.max_rows + 1) if plan.form is ox.QuerySolutions else job.query
             text, params = view.prepare(query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
-            filters = answer_filters(view, self.engine.target.engine)
+            filters = answer_filters(view, self.engine.target.engine, plan.upstream == _XML_RESULTS)
             deadline = started + self.settings.timeout
             opened = await asyncio.to_thread(self._open, text, params, plan, deadline)
         except BaseException as error:

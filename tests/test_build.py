@@ -170,7 +170,7 @@ def test_out_of_space_names_the_phase_and_the_space_needed(built: Any, tmp_path:
     def full_disk(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("loaders.build.write_dumps", full_disk)
+    monkeypatch.setattr("loaders.publishing.write_dumps", full_disk)
     with pytest.raises(BuildError) as failure:
         build(config, force=True)
     message = failure.value.summary

@@ -265,3 +265,13 @@ def test_white_space_at_a_literals_ends_survives_an_engines_xml_answer(text: str
     repaired = b"".join(edges.feed(raw[i : i + chunk]) for i in range(0, len(raw), chunk)) + edges.end()
     rows = list(ox.parse_query_results(repaired, format=ox.QueryResultsFormat.XML))  # type: ignore[arg-type]
     assert [row["o"] for row in rows] == [ox.Literal(text, language="nl")]
+
+
+def test_the_literal_filter_holds_nothing_back_but_an_unclosed_literal() -> None:
+    # answers stream: a JSON chunk (no tags at all) passes at once, as does XML up to an open literal
+    edges = LiteralEdges()
+    json_chunk = b'{"type":"uri","value":"https://w3id.org/s3kg/id/project/p-1"},' * 100
+    assert edges.feed(json_chunk) == json_chunk
+    assert edges.feed(b"<uri>x</uri><literal>half") == b"<uri>x</uri>"
+    assert edges.feed(b" way </literal><lit") == b"<literal>half way&#32;</literal>"
+    assert edges.end() == b"<lit"
