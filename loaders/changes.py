@@ -5,7 +5,8 @@ and the triples themselves as N-Quads, `changes-added.nq.gz` and `changes-remove
 in the graph of its source. The statement groups of the curated passages are left out: their
 statements are also in the curated files' graphs, whose changes are listed.
 
-A source graph of more than ITEMISE_LIMIT triples (before or after) is compared by size only
+A first build adds every triple: its changes give the counts, and the triples are those of its
+dumps. A source graph of more than ITEMISE_LIMIT triples (before or after) is compared by size only
 and marked not itemised: comparing it keeps a 64-bit hash of every triple in memory (a hash
 collision would hide a change; at two million triples the chance is about one in ten million).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -23,6 +25,8 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
+
+from loaders.store import count_matches
 
 CHANGES = "changes.json"
 ADDED = "changes-added.nq.gz"
@@ -65,8 +69,12 @@ def _lines(store: ox.Store, graph: ox.NamedNode) -> Iterator[str]:
     if blank and len(small) <= CANONICAL_LIMIT:
         yield from _canonical_lines(store, graph)
         return
-    for quad in store.quads_for_pattern(None, None, None, graph):
-        yield f"{quad.subject} {quad.predicate} {quad.object} {graph} .\n"
+    suffix = f" {graph} .\n"
+    with tempfile.TemporaryFile() as spool:  # written by Oxigraph, not a Python object per triple
+        store.dump(spool, ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        spool.seek(0)
+        for line in spool:
+            yield line.decode("utf-8").removesuffix(" .\n") + suffix
 
 
 def _canonical_lines(store: ox.Store, graph: ox.NamedNode) -> Iterator[str]:
@@ -83,7 +91,7 @@ def _graphs(store: ox.Store | None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for graph in store.named_graphs():
         if isinstance(graph, ox.NamedNode) and STATEMENT_GROUPS not in graph.value:
-            counts[graph.value] = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+            counts[graph.value] = count_matches(store, f"GRAPH {graph} {{ ?s ?p ?o }}")
     return counts
 
 
@@ -114,6 +122,9 @@ def write_changes(new: ox.Store, old: ox.Store | None, build: str, previous: str
     with gzip.open(folder / ADDED, "wt", encoding="utf-8") as added, gzip.open(folder / REMOVED, "wt", encoding="utf-8") as gone:
         for iri in sorted(after.keys() | earlier.keys()):
             size, size_before = after.get(iri, 0), earlier.get(iri, 0)
+            if old is None:  # a first build adds everything: the dumps hold it, it is not listed again
+                sources.append(SourceChange(iri, size, 0, size, 0))
+                continue
             if max(size, size_before) > ITEMISE_LIMIT:
                 sources.append(SourceChange(iri, size, size_before, None, None))
                 continue
