@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.sparql_text import with_prefixes
 from loaders.vocab import PREFIXES
-from server import feed, geo, memento, pages, publication, search, sources
+from server import feed, geo, memento, pages, publication, search, sources, versions
 from server.backends import Backend, Queries
 from server.catalog import Site
 from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
@@ -124,6 +124,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
         publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
         sources.add_routes(app, published)
         feed.add_routes(app, published, addresses)
+        versions.add_routes(app, published)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/examples.json")

@@ -3,6 +3,7 @@ VoID at /.well-known/void, and /sitemap.xml."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
@@ -47,6 +48,35 @@ def _accept(request: Request) -> str | None:
     return named or request.headers.get("accept")
 
 
+def serve_dump(folder: Path, manifest: list[dict[str, object]], name: str, request: Request) -> Response:
+    """One dump of a build's folder (only the files its manifest lists), with Range and ETag."""
+    entry = next((d for d in manifest if d["name"] == name), None)  # only listed files: no path tricks
+    if entry is None:
+        return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
+    path = folder / name
+    media, encoded = str(entry["media_type"]), False
+    if name.endswith(".gz"):
+        # A gzip file is served as what it is (application/gzip: browsers save it, as named), or,
+        # to an RDF client that asks for its content and accepts gzip (Comunica), as that content
+        # with Content-Encoding: gzip. The bytes, Range offsets and ETag are the file's either way;
+        # the ETag names the variant, as the headers differ.
+        wanted = choose(request.headers.get("accept"), ["application/gzip", media]) == media
+        encoded = wanted and "gzip" in request.headers.get("accept-encoding", "").lower()
+        media = media if encoded else "application/gzip"
+    etag = f'"{entry["sha256"]}{"-content-encoding-gzip" if encoded else ""}"'
+    headers = {
+        "ETag": etag,
+        "X-License": "CC-BY-4.0",
+        "Cache-Control": "public, max-age=3600",
+        "Vary": "Accept, Accept-Encoding",
+    }
+    if encoded:
+        headers["Content-Encoding"] = "gzip"
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=media, headers=headers)
+
+
 def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: EntityReader) -> None:
     def current() -> tuple[BuildInfo, list[dict[str, object]]]:
         build = published.current()
@@ -76,31 +106,7 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
     @app.get("/dumps/{name}")
     async def dump(name: str, request: Request) -> Response:
         build, manifest = current()
-        entry = next((d for d in manifest if d["name"] == name), None)  # only listed files: no path tricks
-        if entry is None:
-            return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
-        path = published.dumps_dir(build.build_id) / name
-        media, encoded = str(entry["media_type"]), False
-        if name.endswith(".gz"):
-            # A gzip file is served as what it is (application/gzip: browsers save it, as named), or,
-            # to an RDF client that asks for its content and accepts gzip (Comunica), as that content
-            # with Content-Encoding: gzip. The bytes, Range offsets and ETag are the file's either way;
-            # the ETag names the variant, as the headers differ.
-            wanted = choose(request.headers.get("accept"), ["application/gzip", media]) == media
-            encoded = wanted and "gzip" in request.headers.get("accept-encoding", "").lower()
-            media = media if encoded else "application/gzip"
-        etag = f'"{entry["sha256"]}{"-content-encoding-gzip" if encoded else ""}"'
-        headers = {
-            "ETag": etag,
-            "X-License": "CC-BY-4.0",
-            "Cache-Control": "public, max-age=3600",
-            "Vary": "Accept, Accept-Encoding",
-        }
-        if encoded:
-            headers["Content-Encoding"] = "gzip"
-        if not_modified(request, etag):
-            return Response(status_code=304, headers=headers)
-        return FileResponse(path, media_type=media, headers=headers)
+        return serve_dump(published.dumps_dir(build.build_id), manifest, name, request)
 
     @app.get("/catalog")
     async def catalog(request: Request) -> Response:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import PROJECT, make_config
+from live_server import live_server
 
 from loaders.build import build
 from loaders.changes import ADDED, REMOVED, read_changes
 from loaders.store import PublishedStore, UnknownBuild
+from server.backends import EmbeddedBackend
 
 TEXTILES = 'label: {nl: "Textiel", en: "Textiles", fr: "Textile"}'
 
@@ -47,3 +52,18 @@ def test_each_build_is_a_version_with_what_it_changed_per_source(tmp_path: Path)
     assert published.build("2").build_id == second.build_id
     with pytest.raises(UnknownBuild, match=r"the kept versions are: 3 \(.*\), 2 \("):
         published.build("1")
+
+    with live_server(EmbeddedBackend(config.store_dir), workers=1) as base:
+        listing = httpx.get(base + "versions/", headers={"Accept": "application/json"}).json()
+        assert [(v["version"], v["current"]) for v in listing["versions"]] == [(3, True), (2, False)]
+        assert (listing["versions"][1]["added"], listing["versions"][1]["removed"]) == (changes.added, changes.removed)
+        kept = f"{base}versions/{second.build_id}"
+        manifest = {d["name"]: d for d in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))}
+        dump = httpx.get(kept + "/dumps/s3kg.nt.gz")
+        assert dump.status_code == 200 and hashlib.sha256(dump.content).hexdigest() == manifest["s3kg.nt.gz"]["sha256"]
+        served = httpx.get(kept + "/changes").json()
+        assert served["version"] == 2 and served["previous"] == first.build_id
+        added = httpx.get(kept + "/changes/added")
+        assert added.status_code == 200 and '"Textiles"@fr' in gzip.decompress(added.content).decode()
+        gone = httpx.get(f"{base}versions/{first.build_id}/dumps/s3kg.nt.gz")
+        assert gone.status_code == 404 and "the kept versions are: 3" in gone.text
