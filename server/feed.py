@@ -61,7 +61,13 @@ def _relation(node: ox.NamedNode, target: str, created: str, index: int) -> list
     ]
 
 
-def root_node(public_url: str, feed: Path) -> list[ox.Quad]:
+def published_versions(feed: Path, current: int) -> list[int]:
+    """The feed's versions up to the current build's: a later one belongs to a build that failed
+    after its members were written (the next build replaces it)."""
+    return [v for v in versions(feed) if v <= current]
+
+
+def root_node(public_url: str, feed: Path, current: int) -> list[ox.Quad]:
     stream, node, retention = _n(public_url + "feed#stream"), _n(public_url + "feed"), _n(public_url + "feed#retention")
     quads = [
         _q(stream, RDF_TYPE.value, _n(LDES + "EventStream")),
@@ -86,17 +92,17 @@ def root_node(public_url: str, feed: Path) -> list[ox.Quad]:
             ),
         ),
     ]
-    for index, version in enumerate(versions(feed)):
+    for index, version in enumerate(published_versions(feed, current)):
         build = read_build(feed, version)
         if int(str(build["pages"])) > 0:
             quads += _relation(node, f"{public_url}feed/{version}/1", str(build["created"]), index)
     return quads
 
 
-def page_node(public_url: str, feed: Path, version: int, page: int) -> list[ox.Quad]:
+def page_node(public_url: str, feed: Path, version: int, page: int, current: int) -> list[ox.Quad]:
     folder = feed / str(version)
-    if version not in versions(feed):
-        kept = versions(feed)
+    if version not in published_versions(feed, current):
+        kept = published_versions(feed, current)
         there = f"versions {kept[0]} to {kept[-1]}" if kept else "no versions yet"
         raise NoFeedPage(f"The feed has no version {version}; it has {there}.")
     build = read_build(feed, version)
@@ -143,11 +149,11 @@ def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) ->
 
     @app.get("/feed")
     async def root(request: Request) -> Response:
-        latest = versions(feed)
-        etag = f'"feed-{latest[-1] if latest else 0}"'
-        return answer(root_node(addresses.public_url, feed), request, {"ETag": etag, "Cache-Control": "no-cache"})
+        current = published.current().version
+        etag = f'"feed-{current}"'
+        return answer(root_node(addresses.public_url, feed, current), request, {"ETag": etag, "Cache-Control": "no-cache"})
 
     @app.get("/feed/{version}/{page}")
     async def feed_page(version: int, page: int, request: Request) -> Response:
-        quads = page_node(addresses.public_url, feed, version, page)
+        quads = page_node(addresses.public_url, feed, version, page, published.current().version)
         return answer(quads, request, {"Cache-Control": "public, max-age=86400, immutable"})

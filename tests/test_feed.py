@@ -175,3 +175,14 @@ def test_pages_that_do_not_exist_and_formats_not_offered_are_refused_clearly(fee
     assert html.status_code == 406 and "application/trig" in html.text
     quads = httpx.get(feed.base + "feed/2/1", headers={"Accept": "application/n-quads"})
     assert quads.status_code == 200 and "immutable" in quads.headers["cache-control"]
+
+
+def test_members_of_a_build_that_failed_after_writing_them_are_not_served(feed: Feed) -> None:
+    folder = feed.config.store_dir / "feed"
+    shutil.copytree(folder / "3", folder / "4")  # as a build that failed after its members were written
+    try:
+        root = httpx.get(feed.base + "feed", headers={"Accept": "application/n-quads"}).text
+        assert f"<{feed.base}feed/3/1>" in root and f"<{feed.base}feed/4/1>" not in root
+        assert httpx.get(feed.base + "feed/4/1").status_code == 404
+    finally:
+        shutil.rmtree(folder / "4")
