@@ -40,6 +40,17 @@ def _summary(published: PublishedStore, build: BuildInfo, current: str) -> dict[
     }
 
 
+def _row(version: dict[str, object]) -> str:
+    """One version as a table row of the page."""
+    dumps = [str(d) for d in version["dumps"]] if isinstance(version["dumps"], list) else []
+    links = [f'<a href="{escape(str(version["changes"]))}">changes</a>']
+    links += [f'<a href="{escape(d)}">{escape(d.rsplit("/", 1)[-1])}</a>' for d in dumps]
+    added, removed = version["added"], version["removed"]
+    cells = [version["version"], version["build"], version["published"], f"{int(str(version['triples'])):,}"]
+    cells += ["" if added is None else added, "" if removed is None else removed]
+    return "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + f"<td>{' · '.join(links)}</td></tr>"
+
+
 def add_routes(app: FastAPI, published: PublishedStore) -> None:
     @app.get("/versions/")
     async def listing(request: Request) -> Response:
@@ -47,15 +58,7 @@ def add_routes(app: FastAPI, published: PublishedStore) -> None:
         kept = [_summary(published, b, current) for b in published.recent(None)]
         if choose(request.headers.get("accept"), ["text/html", "application/json"]) == "application/json":
             return JSONResponse({"kept": len(kept), "versions": kept})
-        rows = "".join(
-            f"<tr><td>{v['version']}</td><td>{escape(str(v['build']))}</td><td>{escape(str(v['published']))}</td>"
-            f"<td>{int(str(v['triples'])):,}</td><td>{v['added'] if v['added'] is not None else ''}</td>"
-            f"<td>{v['removed'] if v['removed'] is not None else ''}</td>"
-            f'<td><a href="{escape(str(v["changes"]))}">changes</a> · '
-            + " · ".join(f'<a href="{escape(d)}">{escape(d.rsplit("/", 1)[-1])}</a>' for d in v["dumps"])  # type: ignore[attr-defined]
-            + "</td></tr>"
-            for v in kept
-        )
+        rows = "".join(_row(v) for v in kept)
         page = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Versions — s3kg</title>'
             '<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>Kept versions</h1>'
