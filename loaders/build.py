@@ -20,6 +20,7 @@ from rdflib import RDF, Graph, URIRef
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
+from loaders.curated.passages import Sources
 from loaders.curated.registry import Context
 from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
@@ -185,7 +186,7 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
             result.origins[entry.iri] = Origin(entry.record.file, entry.record.line, entry.record.id)
     strategies = [(display_name(p, config.data_dir), p) for kind, files in sources if kind == "s3-strategy" for p in files]
     if strategies:
-        _load_strategies(strategies, minter, regions, result)
+        _load_strategies(strategies, minter, regions, result, loaded_curated.documents if curated else None)
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
         exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
         context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
@@ -198,7 +199,9 @@ def assemble(config: BuildConfig, progress: Progress = silent, curated_only: lis
     return result
 
 
-def _load_strategies(files: list[tuple[str, Path]], minter: IriMinter, regions: NutsTable | None, result: Assembled) -> None:
+def _load_strategies(
+    files: list[tuple[str, Path]], minter: IriMinter, regions: NutsTable | None, result: Assembled, documents: Sources | None
+) -> None:
     """The S3 strategy files, after the curated data whose source documents and concepts they cite."""
     if regions is None:
         fix = "list `{kind: nuts-table, path: reference/nuts-2021.csv}` before the strategies in data/sources.yaml."
@@ -207,8 +210,9 @@ def _load_strategies(files: list[tuple[str, Path]], minter: IriMinter, regions: 
     known = {s for g in result.graphs.values() for s in g.subjects(RDF.type, None) if isinstance(s, URIRef)}
     for name, path in files:
         started = datetime.now(UTC)
-        graph, found = load_strategy(path, name, minter, regions, known)
+        graph, groups, found = load_strategy(path, name, minter, regions, known, documents)
         result.problems.extend(found)
+        result.statements.update(groups)
         graph_id = f"strategy-{path.stem}"
         result.graphs[graph_id] = graph
         result.loads.append(LoadRecord(graph_id, "s3-strategy", ((name, path),), started, datetime.now(UTC)))

@@ -18,7 +18,8 @@ from pathlib import Path
 from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
-from loaders.curated.reader import Node, read_document
+from loaders.curated.passages import About, Sources, check_passages, statement_groups
+from loaders.curated.reader import Node, Record, read_document
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, is_valid_id
 from loaders.ntriples import Row, TripleSink, plain, text
@@ -30,7 +31,7 @@ from loaders.vocab import NACE, NUTS, S3
 NACE_CODE = re.compile(r"^[A-U](\d{2}(\.\d{1,2})?)?$")  # a section (C), division (C13), group or class (C13.9)
 FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "priorities"}
+STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "priorities", "passages"}
 PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "objectives", "matches"}
 
 
@@ -223,16 +224,42 @@ class _StrategyMapper:
 
 
 def load_strategy(
-    path: Path, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef]
-) -> tuple[Graph, list[SourceProblem]]:
-    """One strategy file as a graph, or the problems that keep it out (each naming its line)."""
+    path: Path, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef], documents: Sources | None = None
+) -> tuple[Graph, dict[URIRef, Graph], list[SourceProblem]]:
+    """One strategy file as a graph and the statement groups of its passages, or the problems
+    that keep it out (each naming its line)."""
     top, problems = read_document(path, display)
     if top is None or problems:
-        return Graph(), problems
+        return Graph(), {}, problems
     mapper = _StrategyMapper(display, minter, regions, known)
     with tempfile.TemporaryDirectory() as folder, TripleSink(Path(folder) / "strategy.nt") as sink:
         file_source = source_document(sink, minter, "strategy", "S3 strategy", path, display)
         with sink.row() as out:
             mapper.strategy(out, top, ObjectiveConcepts(minter, file_source), file_source)
         graph = sink.graph()
-    return (Graph(), mapper.problems) if mapper.problems else (graph, [])
+    if mapper.problems:
+        return Graph(), {}, mapper.problems
+    groups = _passages(top, display, graph, minter, documents, mapper.problems) if documents is not None else {}
+    return (Graph(), {}, mapper.problems) if mapper.problems else (graph, groups, [])
+
+
+def _passages(
+    top: Node, display: str, graph: Graph, minter: IriMinter, documents: Sources, problems: list[SourceProblem]
+) -> dict[URIRef, Graph]:
+    """The passages of the source documents the strategy cites (besides itself), supporting the
+    statements about everything that cites them (loaders.curated.passages; `fields` may be left
+    out: a passage then supports the whole strategy)."""
+    fields = top.data if isinstance(top.data, dict) else {}
+    cited = [ident for ident, _ in _strings(fields.get("source")) if documents.get(ident) is not None]
+    if not cited:
+        return {}
+    quoted = {minter.entity("source", ident) for ident in cited}
+    subjects = {s for s, o in graph.subject_objects(DCTERMS.source) if o in quoted}
+    statements = Graph()
+    for triple in graph:
+        if triple[0] in subjects and triple[1] != DCTERMS.source:
+            statements.add(triple)
+    ident = str(fields["id"].data)
+    about = About("strategy", Record(display, top.line, fields), minter.entity("strategy", ident), whole="strategy")
+    passages = check_passages(about, {"strategy": statements}, cited, documents, problems)
+    return statement_groups(about, {"strategy": statements}, passages, minter, graph) if not problems else {}

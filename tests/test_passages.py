@@ -83,9 +83,31 @@ def test_every_curated_statement_has_a_passage_and_every_citation_a_quote(built:
 
 
 def test_the_passage_check_can_fail(built: Any) -> None:
-    """A copy of the build without one statement group: the quality query names what it supported."""
+    """A copy of the build without two statement groups (a record's, a strategy's): the quality query
+    names what they supported."""
     copy = ox.Store()
-    group = ox.NamedNode(f"{ID}graph/statements/project/gotos3/seed-000/1410-1564/stated")
-    copy.extend(q for q in built.store.quads_for_pattern(None, None, None) if q.graph_name != group)
-    names = {(r["p"].value.rsplit("#", 1)[-1], r["problem"].value) for r in _rows(copy, QUALITY.read_text(encoding="utf-8"))}
+    record = f"{ID}graph/statements/project/gotos3/seed-000/1410-1564/stated"
+    strategy = f"{ID}graph/statements/strategy/flanders-2014-2020/"
+    copy.extend(
+        q
+        for q in built.store.quads_for_pattern(None, None, None)
+        if not (
+            isinstance(q.graph_name, ox.NamedNode) and (q.graph_name.value == record or q.graph_name.value.startswith(strategy))
+        )
+    )
+    found = _rows(copy, QUALITY.read_text(encoding="utf-8"))
+    names = {(r["p"].value.rsplit("#", 1)[-1], r["problem"].value) for r in found}
     assert ("activityType", "no passage states it") in names
+    assert any(r["s"].value == f"{ID}strategy/flanders-2014-2020" for r in found)
+
+
+def test_a_strategy_file_quotes_the_document_it_cites_with_the_editors_reason(built: Any) -> None:
+    rows = _rows(
+        built.store,
+        f"""SELECT ?evidence ?reason (COUNT(*) AS ?n) WHERE {{
+            ?g dcterms:subject <{ID}strategy/flanders-2014-2020> ; s3:evidence ?evidence ; skos:editorialNote ?reason ;
+               prov:wasDerivedFrom/oa:hasSource <{ID}source/seed-000> .
+            GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?evidence ?reason""",
+    )
+    assert len(rows) == 1 and rows[0]["evidence"].value.endswith("#Inferred")
+    assert "common to the three regions" in rows[0]["reason"].value and int(rows[0]["n"].value) > 10

@@ -95,7 +95,7 @@ priorities:
 def _load(tmp_path: Path, text: str) -> tuple[Graph, list[str]]:
     path = tmp_path / "strategy.yaml"
     path.write_text(text, encoding="utf-8")
-    graph, problems = load_strategy(path, "strategies/strategy.yaml", MINTER, TABLE, set())
+    graph, _, problems = load_strategy(path, "strategies/strategy.yaml", MINTER, TABLE, set())
     return graph, [str(p) for p in problems]
 
 

@@ -23,6 +23,7 @@ class Curated:
     statements: dict[URIRef, Graph]
     registry: Registry
     problems: list[SourceProblem]
+    documents: Sources  # the source documents, read once: the strategies' passages quote them too
 
 
 def load_curated(paths: list[Path], ctx: Context) -> Curated:
@@ -41,4 +42,4 @@ def load_curated(paths: list[Path], ctx: Context) -> Curated:
     statements: dict[URIRef, Graph] = {}
     for entry in registry.values():
         statements.update(map_record(entry, ctx, registry, graphs[by_name[entry.record.file]], problems, documents))
-    return Curated(graphs, statements, registry, problems)
+    return Curated(graphs, statements, registry, problems, documents)

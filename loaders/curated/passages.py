@@ -31,8 +31,9 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node as Term
 
 from loaders.curated.reader import Node, Record
-from loaders.curated.registry import Context, Entry, Registry, problem, text_of
+from loaders.curated.registry import Context, Registry, problem, text_of
 from loaders.errors import SourceProblem
+from loaders.iris import IriMinter
 from loaders.provenance import sha256_of
 from loaders.quotes import Document, Span
 from loaders.vocab import OA, S3
@@ -91,6 +92,16 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class About:
+    """What passages support: a curated record, or a strategy file (whose passages support it whole)."""
+
+    kind: str  # the record type, or "strategy"
+    record: Record
+    iri: URIRef
+    whole: str | None = None  # the one field name passages support when they name none
+
+
+@dataclass(frozen=True)
 class Passage:
     """One checked passage of a record: where it is, what it supports, and how."""
 
@@ -121,8 +132,9 @@ def needed(field_graphs: dict[str, Graph]) -> dict[FieldKey, list[Triple]]:
 class _Checker:
     """Reads and checks the passages of one record, collecting problems."""
 
-    def __init__(self, entry: Entry, sources: Sources, cited: list[str], problems: list[SourceProblem]):
-        self.rec: Record = entry.record
+    def __init__(self, about: About, sources: Sources, cited: list[str], problems: list[SourceProblem]):
+        self.rec: Record = about.record
+        self.whole = about.whole
         self.sources, self.cited, self.problems = sources, cited, problems
 
     def fail(self, node: Node | None, message: str, fix: str) -> None:
@@ -182,6 +194,8 @@ class _Checker:
         return tuple(Literal(text_of(v) or "", lang=k) for k, v in reason.data.items())
 
     def fields(self, node: Node, fields: Node | None, present: set[FieldKey]) -> tuple[FieldKey, ...] | None:
+        if fields is None and self.whole is not None:
+            return ((self.whole, None),)
         if fields is None or not isinstance(fields.data, list) or not fields.data:
             self.fail(fields or node, "a passage names the fields it supports.", "add 'fields: [description, aim@pl]'.")
             return None
@@ -232,13 +246,13 @@ def _short(text: str) -> str:
 
 
 def check_passages(
-    entry: Entry, field_graphs: dict[str, Graph], cited: list[str], sources: Sources, problems: list[SourceProblem]
+    about: About, field_graphs: dict[str, Graph], cited: list[str], sources: Sources, problems: list[SourceProblem]
 ) -> list[Passage]:
     """The record's passages, checked; every statement supported and every citation quoted."""
-    rec = entry.record
+    rec = about.record
     statements = needed(field_graphs)
     node = rec.fields.get("passages")
-    checker = _Checker(entry, sources, cited, problems)
+    checker = _Checker(about, sources, cited, problems)
     passages = checker.passages(node, set(statements)) if node is not None else []
     if node is not None and len(passages) < len(node.data):
         return passages  # the broken passage is reported; what it would support is not reported again
@@ -247,7 +261,8 @@ def check_passages(
         if not any(_covers(p, name, lang) for p in passages):
             missing.setdefault(name, []).append(lang or "")
     if node is None and missing:
-        problems.append(problem(rec, None, "passages", f"has no passages: nothing says where {', '.join(missing)} come from.",
+        what = "its statements" if about.whole else ", ".join(missing)
+        problems.append(problem(rec, None, "passages", f"has no passages: nothing says where {what} come from.",
                                 "add 'passages:' with the quotes of the cited documents that state each field."))  # fmt: skip
         return passages
     for name, langs in missing.items():
@@ -265,24 +280,24 @@ def check_passages(
 
 
 def statement_groups(
-    entry: Entry, field_graphs: dict[str, Graph], passages: list[Passage], ctx: Context, described: Graph
+    about: About, field_graphs: dict[str, Graph], passages: list[Passage], minter: IriMinter, described: Graph
 ) -> dict[URIRef, Graph]:
     """One named graph per passage and evidence kind, with its description added to `described`."""
     statements = needed(field_graphs)
     groups: dict[URIRef, Graph] = {}
     for passage in passages:
         span, source = passage.span, passage.source
-        iri = ctx.minter.entity("passage", source.ident, f"{span.start}-{span.end}")
+        iri = minter.entity("passage", source.ident, f"{span.start}-{span.end}")
         _describe_passage(iri, passage, described)
         for triple, status in _supported(passage, passages, statements):
-            group = ctx.minter.entity(
-                "graph", "statements", entry.rtype.name, entry.record.id or "", source.ident, f"{span.start}-{span.end}", status
+            group = minter.entity(
+                "graph", "statements", about.kind, about.record.id or "", source.ident, f"{span.start}-{span.end}", status
             )
             if group not in groups:
                 groups[group] = Graph()
                 described.add((group, RDF.type, S3.StatementGroup))
                 described.add((group, RDF.type, PROV.Entity))
-                described.add((group, DCTERMS.subject, entry.iri))
+                described.add((group, DCTERMS.subject, about.iri))
                 described.add((group, PROV.wasDerivedFrom, iri))
                 described.add((group, S3.evidence, STATUSES[status]))
                 for text in passage.reason if status == passage.status else ():
