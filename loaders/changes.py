@@ -18,7 +18,6 @@ import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -60,13 +59,12 @@ class Changes:
         return sum(s.removed or 0 for s in self.sources)
 
 
-def _lines(store: ox.Store, graph: ox.NamedNode) -> Iterator[str]:
-    """The graph's triples as N-Quads lines. Blank nodes are relabelled canonically (RDFC-1.0 via
-    rdflib) when the graph has any and is small (the shapes): their labels differ from build to
-    build, so that every triple with one would otherwise count as changed."""
-    small = list(islice(store.quads_for_pattern(None, None, None, graph), CANONICAL_LIMIT + 1))
-    blank = any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in small)
-    if blank and len(small) <= CANONICAL_LIMIT:
+def _lines(store: ox.Store, graph: ox.NamedNode, size: int) -> Iterator[str]:
+    """The graph's `size` triples as N-Quads lines. Blank nodes are relabelled canonically
+    (RDFC-1.0 via rdflib) when the graph has any and is small (the shapes): their labels differ
+    from build to build, so that every triple with one would otherwise count as changed."""
+    quads = store.quads_for_pattern(None, None, None, graph)
+    if size <= CANONICAL_LIMIT and any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads):
         yield from _canonical_lines(store, graph)
         return
     suffix = f" {graph} .\n"
@@ -95,10 +93,13 @@ def _graphs(store: ox.Store | None) -> dict[str, int]:
     return counts
 
 
-def _compare(new: ox.Store, old: ox.Store | None, graph: ox.NamedNode, added: IO[str], removed: IO[str]) -> tuple[int, int]:
-    before = {hash(line) for line in _lines(old, graph)} if old is not None else set()
+def _compare(
+    new: ox.Store, old: ox.Store, graph: ox.NamedNode, sizes: tuple[int, int], added: IO[str], removed: IO[str]
+) -> tuple[int, int]:
+    """Triples added and removed (written to `added` and `removed`); `sizes`: (new, old) triples."""
+    before = {hash(line) for line in _lines(old, graph, sizes[1])}
     plus = 0
-    for line in _lines(new, graph):
+    for line in _lines(new, graph, sizes[0]):
         key = hash(line)
         if key in before:
             before.discard(key)
@@ -106,8 +107,8 @@ def _compare(new: ox.Store, old: ox.Store | None, graph: ox.NamedNode, added: IO
             added.write(line)
             plus += 1
     minus = 0
-    if before and old is not None:
-        for line in _lines(old, graph):
+    if before:
+        for line in _lines(old, graph, sizes[1]):
             if hash(line) in before:
                 removed.write(line)
                 minus += 1
@@ -128,7 +129,7 @@ def write_changes(new: ox.Store, old: ox.Store | None, build: str, previous: str
             if max(size, size_before) > ITEMISE_LIMIT:
                 sources.append(SourceChange(iri, size, size_before, None, None))
                 continue
-            plus, minus = _compare(new, old, ox.NamedNode(iri), added, gone)
+            plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), added, gone)
             if plus or minus:
                 sources.append(SourceChange(iri, size, size_before, plus, minus))
     changes = Changes(build, previous, sources)

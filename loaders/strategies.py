@@ -18,7 +18,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
-from loaders.curated.passages import About, Sources, check_passages, statement_groups
+from loaders.curated.passages import About, Sources, check_passages, needed, statement_groups
 from loaders.curated.reader import Node, Record, read_document
 from loaders.errors import SourceProblem
 from loaders.iris import IriMinter, is_valid_id
@@ -261,5 +261,6 @@ def _passages(
             statements.add(triple)
     ident = str(fields["id"].data)
     about = About("strategy", Record(display, top.line, fields), minter.entity("strategy", ident), whole="strategy")
-    passages = check_passages(about, {"strategy": statements}, cited, documents, problems)
-    return statement_groups(about, {"strategy": statements}, passages, minter, graph) if not problems else {}
+    supported = needed({"strategy": statements})
+    passages = check_passages(about, supported, cited, documents, problems)
+    return statement_groups(about, supported, passages, minter, graph) if not problems else {}

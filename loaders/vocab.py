@@ -138,6 +138,52 @@ class OA(DefinedNamespace):
     suffix: URIRef
 
 
+class LDES(DefinedNamespace):
+    """SEMIC Linked Data Event Streams (the terms /feed uses), https://w3id.org/ldes#"""
+
+    _NS = Namespace("https://w3id.org/ldes#")
+    _fail = True
+
+    EventSource: URIRef
+    EventStream: URIRef
+    RetentionPolicy: URIRef
+    immutable: URIRef
+    retentionPolicy: URIRef
+    timestampPath: URIRef
+    versionAmount: URIRef
+    versionCreateObject: URIRef
+    versionDeleteObject: URIRef
+    versionOfPath: URIRef
+    versionUpdateObject: URIRef
+
+
+class TREE(DefinedNamespace):
+    """W3C TREE hypermedia (the terms /feed uses), https://w3id.org/tree#"""
+
+    _NS = Namespace("https://w3id.org/tree#")
+    _fail = True
+
+    GreaterThanOrEqualToRelation: URIRef
+    Node: URIRef
+    member: URIRef
+    node: URIRef
+    path: URIRef
+    relation: URIRef
+    value: URIRef
+    view: URIRef
+
+
+class ACTIVITY(DefinedNamespace):
+    """ActivityStreams 2.0 (the kinds of change /feed gives), https://www.w3.org/ns/activitystreams#"""
+
+    _NS = Namespace("https://www.w3.org/ns/activitystreams#")
+    _fail = True
+
+    Create: URIRef
+    Delete: URIRef
+    Update: URIRef
+
+
 COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")

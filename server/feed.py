@@ -18,20 +18,24 @@ from pathlib import Path
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from rdflib.namespace import DCTERMS
 
 from loaders.feed import FEED, read_build, versions
 from loaders.store import PublishedStore
+from loaders.vocab import ACTIVITY, LDES, TREE
 from server.linked_data import Addresses
 from server.negotiation import choose
 
-LDES = "https://w3id.org/ldes#"
-TREE = "https://w3id.org/tree#"
-AS = "https://www.w3.org/ns/activitystreams#"
-DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 FORMATS = {"application/trig": ox.RdfFormat.TRIG, "application/n-quads": ox.RdfFormat.N_QUADS}
-FEED_PREFIXES = {"ldes": LDES, "tree": TREE, "as": AS, "dcterms": DCT, "xsd": "http://www.w3.org/2001/XMLSchema#"}
+FEED_PREFIXES = {
+    "ldes": str(LDES._NS),
+    "tree": str(TREE._NS),
+    "as": str(ACTIVITY._NS),
+    "dcterms": str(DCTERMS),
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
 
 
 class NoFeedPage(LookupError):
@@ -53,11 +57,11 @@ def member_iri(public_url: str, version: int, entity: str) -> str:
 def _relation(node: ox.NamedNode, target: str, created: str, index: int) -> list[ox.Quad]:
     relation = ox.BlankNode(f"r{index}")
     return [
-        _q(node, TREE + "relation", relation),
-        _q(relation, str(RDF_TYPE.value), _n(TREE + "GreaterThanOrEqualToRelation")),
-        _q(relation, TREE + "node", _n(target)),
-        _q(relation, TREE + "path", _n(DCT + "created")),
-        _q(relation, TREE + "value", ox.Literal(created, datatype=DATETIME)),
+        _q(node, TREE.relation, relation),
+        _q(relation, str(RDF_TYPE.value), _n(TREE.GreaterThanOrEqualToRelation)),
+        _q(relation, TREE.node, _n(target)),
+        _q(relation, TREE.path, _n(DCTERMS.created)),
+        _q(relation, TREE.value, ox.Literal(created, datatype=DATETIME)),
     ]
 
 
@@ -70,18 +74,18 @@ def published_versions(feed: Path, current: int) -> list[int]:
 def root_node(public_url: str, feed: Path, current: int) -> list[ox.Quad]:
     stream, node, retention = _n(public_url + "feed#stream"), _n(public_url + "feed"), _n(public_url + "feed#retention")
     quads = [
-        _q(stream, RDF_TYPE.value, _n(LDES + "EventStream")),
-        _q(stream, TREE + "view", node),
-        _q(stream, LDES + "timestampPath", _n(DCT + "created")),
-        _q(stream, LDES + "versionOfPath", _n(DCT + "isVersionOf")),
-        _q(stream, LDES + "versionCreateObject", _n(AS + "Create")),
-        _q(stream, LDES + "versionUpdateObject", _n(AS + "Update")),
-        _q(stream, LDES + "versionDeleteObject", _n(AS + "Delete")),
-        _q(node, RDF_TYPE.value, _n(TREE + "Node")),
-        _q(node, RDF_TYPE.value, _n(LDES + "EventSource")),
-        _q(node, LDES + "retentionPolicy", retention),
-        _q(retention, RDF_TYPE.value, _n(LDES + "RetentionPolicy")),
-        _q(retention, LDES + "versionAmount", ox.Literal("1", datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))),
+        _q(stream, RDF_TYPE.value, _n(LDES.EventStream)),
+        _q(stream, TREE.view, node),
+        _q(stream, LDES.timestampPath, _n(DCTERMS.created)),
+        _q(stream, LDES.versionOfPath, _n(DCTERMS.isVersionOf)),
+        _q(stream, LDES.versionCreateObject, _n(ACTIVITY.Create)),
+        _q(stream, LDES.versionUpdateObject, _n(ACTIVITY.Update)),
+        _q(stream, LDES.versionDeleteObject, _n(ACTIVITY.Delete)),
+        _q(node, RDF_TYPE.value, _n(TREE.Node)),
+        _q(node, RDF_TYPE.value, _n(LDES.EventSource)),
+        _q(node, LDES.retentionPolicy, retention),
+        _q(retention, RDF_TYPE.value, _n(LDES.RetentionPolicy)),
+        _q(retention, LDES.versionAmount, ox.Literal("1", datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))),
         _q(
             retention,
             "http://www.w3.org/2000/01/rdf-schema#comment",
@@ -112,8 +116,8 @@ def page_node(public_url: str, feed: Path, version: int, page: int, current: int
     created = str(build["created"])
     stream, node = _n(public_url + "feed#stream"), _n(f"{public_url}feed/{version}/{page}")
     quads = [
-        _q(node, RDF_TYPE.value, _n(TREE + "Node")),
-        _q(node, LDES + "immutable", ox.Literal("true", datatype=_n("http://www.w3.org/2001/XMLSchema#boolean"))),
+        _q(node, RDF_TYPE.value, _n(TREE.Node)),
+        _q(node, LDES.immutable, ox.Literal("true", datatype=_n("http://www.w3.org/2001/XMLSchema#boolean"))),
     ]
     members: dict[str, ox.NamedNode] = {}
     for line in (folder / f"page-{page}.jsonl").read_text(encoding="utf-8").splitlines():
@@ -123,10 +127,10 @@ def page_node(public_url: str, feed: Path, version: int, page: int, current: int
         member = _n(member_iri(public_url, version, entry["entity"]))
         members[entry["entity"]] = member
         quads += [
-            _q(stream, TREE + "member", member),
-            _q(member, RDF_TYPE.value, _n(AS + entry["kind"])),
-            _q(member, DCT + "isVersionOf", _n(entry["entity"])),
-            _q(member, DCT + "created", ox.Literal(created, datatype=DATETIME)),
+            _q(stream, TREE.member, member),
+            _q(member, RDF_TYPE.value, _n(ACTIVITY[entry["kind"]])),
+            _q(member, DCTERMS.isVersionOf, _n(entry["entity"])),
+            _q(member, DCTERMS.created, ox.Literal(created, datatype=DATETIME)),
         ]
     with gzip.open(folder / f"page-{page}.nq.gz", "rb") as handle:
         for quad in ox.parse(handle.read(), format=ox.RdfFormat.N_QUADS):

@@ -72,6 +72,8 @@ def _serve(build: str, where: Path, document: str, request: Request) -> Response
     headers = {"Vary": "Accept", "ETag": f'"{build}-{document}"'}
     raw = request.query_params.get("format") == "text"
     chosen = media if raw else choose(request.headers.get("accept"), ["text/html", media, "text/plain"])
+    if chosen != "text/html" and "char" not in request.query_params:  # the file itself: nothing to read here
+        return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
     text = Document.read(path).text
     span = parse_char(request.query_params["char"], len(text)) if "char" in request.query_params else None
     if chosen != "text/html":

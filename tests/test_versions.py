@@ -9,13 +9,17 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import PROJECT, make_config
 from live_server import live_server
 
 from loaders.build import build
 from loaders.changes import ADDED, REMOVED, read_changes
+from loaders.provenance import sha256_of
+from loaders.source_files import SourceChanged, write_sources
 from loaders.store import PublishedStore, UnknownBuild
+from loaders.vocab import OA, S3
 from server.backends import EmbeddedBackend
 
 TEXTILES = 'label: {nl: "Textiel", en: "Textiles", fr: "Textile"}'
@@ -65,5 +69,21 @@ def test_each_build_is_a_version_with_what_it_changed_per_source(tmp_path: Path)
         assert served["version"] == 2 and served["previous"] == first.build_id
         added = httpx.get(kept + "/changes/added")
         assert added.status_code == 200 and '"Textiles"@fr' in gzip.decompress(added.content).decode()
+        page = httpx.get(base + "versions/", headers={"Accept": "text/html"}).text
+        assert f'<a href="/versions/{second.build_id}/changes">changes</a>' in page and "<td>3</td>" in page
         gone = httpx.get(f"{base}versions/{first.build_id}/dumps/s3kg.nt.gz")
         assert gone.status_code == 404 and "the kept versions are: 3" in gone.text
+
+
+def test_a_quoted_file_that_changed_during_the_build_stops_the_publishing(tmp_path: Path) -> None:
+    document = tmp_path / "seed.txt"
+    document.write_text("Een portefeuille van 17 projecten", encoding="utf-8")
+    store = ox.Store()
+    source, passage = ox.NamedNode("http://example.org/id/source/seed"), ox.NamedNode("http://example.org/id/passage/seed/0-5")
+    store.add(ox.Quad(passage, ox.NamedNode(str(OA.hasSource)), source, ox.DefaultGraph()))
+    store.add(ox.Quad(source, ox.NamedNode(str(S3.fileName)), ox.Literal("seed.txt"), ox.DefaultGraph()))
+    store.add(ox.Quad(source, ox.NamedNode(str(S3.sha256)), ox.Literal(sha256_of(document)), ox.DefaultGraph()))
+    assert [p.name for p in write_sources(store, tmp_path, tmp_path / "published")] == ["seed.txt"]
+    document.write_text("Een portefeuille van 18 projecten", encoding="utf-8")  # edited while the build ran
+    with pytest.raises(SourceChanged, match=r"seed\.txt changed while the build ran"):
+        write_sources(store, tmp_path, tmp_path / "again")

@@ -17,7 +17,7 @@ from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SDO, SKOS
 from rdflib.term import Node as Term
 
-from loaders.curated.passages import About, Sources, check_passages, statement_groups
+from loaders.curated.passages import About, Sources, check_passages, needed, statement_groups
 from loaders.curated.reader import Node, Record
 from loaders.curated.registry import Context, Entry, Registry, problem, text_of
 from loaders.curated.schema import Field, Kind, RecordType
@@ -357,11 +357,12 @@ def map_record(
     field_graphs: dict[str, Graph] = {}
     mapper.map(entry.iri, entry.rtype, entry.classes, rec.fields, sources, field_graphs)
     about = About(entry.rtype.name, rec, entry.iri)
-    passages = check_passages(about, field_graphs, cited, documents, problems)
-    for name, statements in field_graphs.items():
-        _cite_quoted(statements, {p.source.iri for p in passages if any(n == name for n, _ in p.fields)})
-        graph += statements
-    return statement_groups(about, field_graphs, passages, ctx.minter, graph)
+    statements = needed(field_graphs)
+    passages = check_passages(about, statements, cited, documents, problems)
+    for name, field_graph in field_graphs.items():
+        _cite_quoted(field_graph, {p.source.iri for p in passages if any(n == name for n, _ in p.fields)})
+        graph += field_graph
+    return statement_groups(about, statements, passages, ctx.minter, graph)
 
 
 def _cite_quoted(statements: Graph, documents: set[URIRef]) -> None:

@@ -50,6 +50,7 @@ LANGUAGE_TAGS = {
 EDITORIAL = frozenset(["note"])  # the editors' own remarks (skos:note), theirs by definition
 FieldKey = tuple[str, str | None]  # (field, language of its values, or None for all of them)
 Triple = tuple[Term, Term, Term]
+Statements = dict[FieldKey, list[Triple]]  # what needs a passage, by field and language
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _language(triple: Triple) -> str | None:
     return obj.language if isinstance(obj, Literal) else None
 
 
-def needed(field_graphs: dict[str, Graph]) -> dict[FieldKey, list[Triple]]:
+def needed(field_graphs: dict[str, Graph]) -> Statements:
     """The statements of a record that need a passage, by field and language."""
     keys: dict[FieldKey, list[Triple]] = {}
     for name, graph in field_graphs.items():
@@ -246,11 +247,10 @@ def _short(text: str) -> str:
 
 
 def check_passages(
-    about: About, field_graphs: dict[str, Graph], cited: list[str], sources: Sources, problems: list[SourceProblem]
+    about: About, statements: Statements, cited: list[str], sources: Sources, problems: list[SourceProblem]
 ) -> list[Passage]:
-    """The record's passages, checked; every statement supported and every citation quoted."""
+    """The record's passages, checked; every statement (see `needed`) supported and every citation quoted."""
     rec = about.record
-    statements = needed(field_graphs)
     node = rec.fields.get("passages")
     checker = _Checker(about, sources, cited, problems)
     passages = checker.passages(node, set(statements)) if node is not None else []
@@ -280,10 +280,9 @@ def check_passages(
 
 
 def statement_groups(
-    about: About, field_graphs: dict[str, Graph], passages: list[Passage], minter: IriMinter, described: Graph
+    about: About, statements: Statements, passages: list[Passage], minter: IriMinter, described: Graph
 ) -> dict[URIRef, Graph]:
     """One named graph per passage and evidence kind, with its description added to `described`."""
-    statements = needed(field_graphs)
     groups: dict[URIRef, Graph] = {}
     for passage in passages:
         span, source = passage.span, passage.source
@@ -306,9 +305,7 @@ def statement_groups(
     return groups
 
 
-def _supported(
-    passage: Passage, passages: list[Passage], statements: dict[FieldKey, list[Triple]]
-) -> Iterator[tuple[Triple, str]]:
+def _supported(passage: Passage, passages: list[Passage], statements: Statements) -> Iterator[tuple[Triple, str]]:
     """The statements `passage` supports, each with its evidence kind. A value in another language
     than the document's is a translation, unless a passage in its own language states it."""
     for (name, lang), triples in statements.items():
