@@ -18,7 +18,7 @@ TOKEN = re.compile(
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
     r"|'(?:[^'\\\n\r]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # IRIREF: any character but these (U+00A0 and other spaces are IRI characters)
     r"|#[^\n\r]*"  # comments end at either line break
     r"|[A-Za-z_][\w.-]*:(?:[\w.:%-]|\\.)*|:(?:[\w.:%-]|\\.)*"  # prefixed names, with local-name escapes
     r"|[?$]\w+"  # variables

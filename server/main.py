@@ -22,6 +22,8 @@ import uvicorn
 from s3kg.settings import Settings, load_settings, server_config
 from server.app import create_app
 from server.backends import Backend, EmbeddedBackend, SparqlBackend
+from server.sandbox import forbid_network
+from server.worker import network_worker_source
 
 MAX_QUICK_DEATHS = 5
 
@@ -45,10 +47,21 @@ def make_backend(settings: Settings) -> Backend:
 
 
 def serve_one(settings: Settings) -> None:
-    """One server process: its own socket, app, query workers (or engine client) and answer cache."""
-    app = create_app(server_config(settings), make_backend(settings))
+    """One server process: its own socket, app, query workers (or engine client) and answer cache.
+
+    Over the embedded store a server process only accepts connections on the socket it has
+    just bound: it then confines itself like a query worker (`server.sandbox`), so that nothing
+    it runs, the in-process fast path included, can open a network socket. Workers for an
+    allowed SERVICE host come from a fork server started before that (`network_worker_source`)."""
+    config, backend = server_config(settings), make_backend(settings)
+    sock = _listening_socket(settings.host, settings.port)
+    if isinstance(backend, EmbeddedBackend):
+        if config.service_allow_list:
+            network_worker_source()
+        forbid_network()
+    app = create_app(config, backend)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", loop="uvloop", http="httptools"))
-    server.run(sockets=[_listening_socket(settings.host, settings.port)])
+    server.run(sockets=[sock])
 
 
 def _serve_from_environment() -> None:

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from server.cheap import INLINE_ROWS, is_cheap
+from server.cheap import INLINE_ROWS, CheapQuery, parse
 from server.sandbox import SandboxUnavailable
 from server.worker import Failure, QueryJob, WorkerLimits, WorkerProcess, execute
 
@@ -294,15 +294,17 @@ class QueryPool:
                 raise self._busy("A query worker is starting up.") from None
             return worker
 
-    def _inline(self, job: QueryJob, client: str) -> Answer | None:
-        """The answer of a cheap query run here, or None when it wants more than INLINE_ROWS rows."""
+    def _inline(self, job: QueryJob, cheap: CheapQuery, client: str) -> Answer | None:
+        """The answer of a cheap query run here, or None when it wants more than INLINE_ROWS rows.
+        What runs is the query written from the parsed value, never the request's text."""
         build = self.backend.build_id()
         if self._local is None or self._local[0] != build:
             self._local = (build, self.backend.open())
         collected = _Collected()
         started = time.monotonic()
         try:
-            _, truncated = execute(self._local[1], replace(job, max_rows=min(job.max_rows, INLINE_ROWS)), collected)
+            written = replace(job, query=cheap.text, prefixes={}, base_iri=None, max_rows=min(job.max_rows, INLINE_ROWS))
+            _, truncated = execute(self._local[1], written, collected)
         except Failure as failure:
             raise QueryFailed(failure.status, failure.message) from None
         finally:
@@ -314,8 +316,9 @@ class QueryPool:
     async def run(self, job: QueryJob, client: str) -> Answer:
         """Start the job; return once the media type is known, with the body still streaming."""
         self.budget.check(client)
-        if not (job.network or job.default_graphs or job.named_graphs) and is_cheap(job.query):
-            answer = self._inline(job, client)
+        cheap = None if job.network or job.default_graphs or job.named_graphs else parse(job.query, job.prefixes, job.base_iri)
+        if cheap is not None:
+            answer = self._inline(job, cheap, client)
             if answer is not None:
                 return answer
         until = time.monotonic() + self.settings.queue_wait

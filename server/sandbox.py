@@ -1,4 +1,5 @@
 """What a query worker process may do, set once when it starts: no network, bounded memory and stack.
+A server process over the embedded store takes the same network rule once it listens.
 
 Network. pyoxigraph evaluates `SERVICE <url>` with its own HTTP client, and no text check of a
 query can be sure to see every SERVICE the parser will (comments ended by a carriage return,

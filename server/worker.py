@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
@@ -202,11 +203,24 @@ def _worker_main(conn: Connection, backend: Backend, limits: WorkerLimits) -> No
     runner.join()
 
 
+_FORK_SERVER: list[bool] = []  # holds True once this process started the fork server for network workers
+
+
+def network_worker_source() -> None:
+    """Start the fork server that workers allowed on the network are forked from. Called before a
+    server process confines itself: a seccomp filter is inherited by every child, so a worker
+    with network must come from a process started before the filter."""
+    forkserver.ensure_running()
+    _FORK_SERVER.append(True)
+
+
 class WorkerProcess:
-    """The server's handle on one worker process."""
+    """The server's handle on one worker process (a worker with network comes from the fork
+    server, when one runs: see `network_worker_source`)."""
 
     def __init__(self, backend: Backend, limits: WorkerLimits):
-        context = multiprocessing.get_context("spawn")
+        forked = limits.network and _FORK_SERVER
+        context: Any = multiprocessing.get_context("forkserver") if forked else multiprocessing.get_context("spawn")
         self.limits = limits
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, backend, limits), daemon=True)

@@ -16,9 +16,11 @@ from live_server import Listener, client_from, live_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from loaders.vocab import PREFIXES
 from server.backends import EmbeddedBackend
 from server.cheap import INLINE_ROWS, is_cheap
 
+ENDPOINT = "http://127.0.0.1:8000/sparql"
 GOTOS3 = "<https://w3id.org/s3kg/id/project/gotos3>"
 POINT = f"SELECT ?p ?o WHERE {{ {GOTOS3} ?p ?o }}"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -38,7 +40,7 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     ],
 )
 def test_single_pattern_and_describe_of_named_resources_are_cheap(query: str) -> None:
-    assert is_cheap(query)
+    assert is_cheap(query, PREFIXES, ENDPOINT)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +71,7 @@ def test_single_pattern_and_describe_of_named_resources_are_cheap(query: str) ->
     ],
 )
 def test_everything_else_goes_to_a_worker(query: str) -> None:
-    assert not is_cheap(query)
+    assert not is_cheap(query, PREFIXES, ENDPOINT)
 
 
 def _busy_worker(base: str, stop: threading.Event) -> threading.Thread:
@@ -106,7 +108,7 @@ SELECT_MEDIA = ["application/sparql-results+json", "application/sparql-results+x
 def test_an_inline_answer_is_the_workers_answer_byte_for_byte(built: Any, accept: str) -> None:
     # the same rows, once as a cheap query and once with a no-op join that sends it to a worker
     worker_query = POINT.replace("}", "FILTER(true) }")
-    assert is_cheap(POINT) and not is_cheap(worker_query)
+    assert is_cheap(POINT, PREFIXES, ENDPOINT) and not is_cheap(worker_query, PREFIXES, ENDPOINT)
     with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0) as base:
         answers = [httpx.post(base + "sparql", data={"query": q}, headers={"Accept": accept}) for q in (POINT, worker_query)]
     inline, worker = answers
@@ -189,5 +191,5 @@ def test_an_inline_query_naming_a_listener_makes_no_connection(built: Any) -> No
         time.sleep(0.5)
     finally:
         listener.close()
-    assert all(is_cheap(q) for q in queries) and statuses == [200, 200, 200]
+    assert all(is_cheap(q, PREFIXES, ENDPOINT) for q in queries) and statuses == [200, 200, 200]
     assert listener.connections == 0
