@@ -10,7 +10,9 @@ The rules, each against a way a few connections could deny service to everyone e
 - a query still running after `nice_after` seconds is lowered to the lowest CPU priority, so
   cheap queries of other clients keep a core;
 - run time, timeouts included, is charged to the client that sent the query (ClientBudget: 429
-  when a client spent more than its share of the last minute);
+  when a client spent more than its share of the last minute), and a query that ends its worker
+  (crash, memory cap) is charged DEATH_CHARGE seconds more, so a client that keeps killing
+  workers is refused before the restarts slow everyone else;
 - a worker is checked to be alive before it is used, and one that died (memory cap, crash) is
   answered 503 with Retry-After and replaced.
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from server.backends import Backend
 
 RETRY_AFTER = 5  # seconds, for answers that say the server is busy
+DEATH_CHARGE = 5.0  # seconds charged to a client whose query ended its worker (a new one costs about that)
 
 
 class QueryFailed(Exception):
@@ -374,6 +377,7 @@ class QueryPool:
         description = lease.worker.exit_description()
         memory_like = lease.worker.process.exitcode in (-signal.SIGABRT, -signal.SIGKILL)  # allocation failed, or the OOM killer
         lease.end(reuse=False)
+        self.budget.record(lease.client, DEATH_CHARGE)  # a client that keeps ending workers runs out of its share
         memory = self.settings.memory_bytes >> 20
         why = (
             f", most likely because the query needed more than the memory limit of {memory:,} MB per query" if memory_like else ""

@@ -94,8 +94,8 @@ def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, boo
         result = store.query(job.query, **kwargs)
     except SyntaxError as error:
         raise Failure(400, f"SPARQL syntax error: {error}") from None
-    except (OSError, ValueError) as error:
-        raise Failure(400, f"The query cannot be evaluated: {error}") from None
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: e.g. a function Oxigraph does not have
+        raise Failure(400, f"The query cannot be evaluated: {_unsupported(error)}") from None
     except MemoryError:
         raise Failure(*OUT_OF_MEMORY) from None
     limit = RowLimit(job.max_rows)
@@ -126,11 +126,19 @@ def execute(store: Readable, job: QueryJob, sink: Sink) -> tuple[int | None, boo
             ox.serialize(triples, cast(IO[bytes], sink), fmt, prefixes=graph_prefixes(fmt, job.prefixes))
     except NotAcceptable as error:
         raise Failure(406, str(error)) from None
-    except (OSError, ValueError) as error:  # evaluation errors surface while iterating
-        raise Failure(400, f"The query failed while producing results: {error}") from None
+    except (OSError, ValueError, RuntimeError) as error:  # evaluation errors surface while iterating
+        raise Failure(400, f"The query failed while producing results: {_unsupported(error)}") from None
     except MemoryError:
         raise Failure(*OUT_OF_MEMORY) from None
     return limit.rows, limit.truncated
+
+
+def _unsupported(error: Exception) -> str:
+    """Oxigraph's message, with what to do when it names a function it does not have."""
+    message = str(error)
+    if "custom function" in message and "not supported" in message:
+        return f"{message}: this endpoint evaluates the functions of SPARQL 1.1 and the XSD casts only."
+    return message
 
 
 class PipeSink:

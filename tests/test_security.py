@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import Listener, live_server
+from live_server import Listener, client_from, live_server
 from outbound_cases import hidden_requests
 
 from server.backends import EmbeddedBackend, MemoryBackend
@@ -255,3 +255,35 @@ def test_a_graph_parameter_that_is_not_an_iri_is_400_and_the_worker_lives(base: 
     response = httpx.get(base + "sparql", params={"query": "ASK {}", name: value})
     assert response.status_code == 400 and name in response.text
     assert httpx.get(base + "sparql", params={"query": "ASK { ?s ?p 1 }"}).status_code == 200
+
+
+UNKNOWN_FUNCTIONS = [
+    "SELECT * WHERE { ?s ?p ?o FILTER(<http://example.org/f>(?s)) }",
+    "PREFIX e: <http://example.org/> SELECT (e:f(1) AS ?x) WHERE {}",
+    "ASK { BIND(<urn:x:f>() AS ?y) }",
+]
+
+
+@pytest.mark.parametrize("query", UNKNOWN_FUNCTIONS)
+def test_a_function_the_engine_does_not_have_is_400_naming_it_and_the_worker_lives(built: Any, query: str) -> None:
+    before = {child.pid or 0 for child in multiprocessing.active_children()}
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0) as url:
+        (worker,) = _workers(before)
+        response = httpx.post(url + "sparql", data={"query": query}, timeout=30)
+        after = httpx.get(url + "sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        alive = worker.is_alive() and [w.pid for w in _workers(before)] == [worker.pid]
+    assert response.status_code == 400, response.text
+    assert "custom function <" in response.text and "is not supported" in response.text
+    assert after.status_code == 200 and alive, "the same worker answers the next query"
+
+
+def test_a_client_that_keeps_ending_workers_is_refused_and_others_are_served(built: Any) -> None:
+    hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 10"
+    settings = {"workers": 2, "cache_bytes": 0, "query_memory_mb": 400, "client_seconds_per_minute": 12}
+    with live_server(EmbeddedBackend(built.config.store_dir), **settings) as url:
+        with client_from("127.0.0.2", timeout=60) as abuser:
+            statuses = [abuser.post(url + "sparql", data={"query": hungry}).status_code for _ in range(5)]
+        with client_from("127.0.0.3", timeout=60) as other:
+            served = other.get(url + "sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code
+    assert statuses[0] == 503 and 429 in statuses[:4], statuses  # each death costs DEATH_CHARGE of its share
+    assert served == 200
