@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 import yaml
 from rdflib import RDF, Graph, URIRef
 
+from loaders.build_lock import build_lock
 from loaders.cci_table import load_cci_table
 from loaders.country_table import load_country_table
 from loaders.curated.load import load_curated
@@ -42,6 +45,8 @@ from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_KINDS = ("country-table", "nuts-table", "cci-table", "curated", "s3-strategy", *EXPORT_KINDS)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -287,9 +292,26 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     current build was made from exactly the same inputs, it stays current and nothing is done
     (the outcome is then None) unless `force`.
 
+    One build at a time per store directory: a second waits for the first (`loaders.build_lock`),
+    then finds a current build whose database opens (`PublishedStore.recover`).
     The sources are written into the new build's own on-disk store first; validation and
     reconciliation query that store (so memory does not grow with the graph), and it becomes
     current only when all is well. On any failure it is discarded."""
+
+    def say(message: str) -> None:
+        log.warning(message, extra={"store": str(config.store_dir)})
+        progress(message)
+
+    with build_lock(config.store_dir, say):
+        PublishedStore(config.store_dir, config.keep_builds).recover(say)
+        started = time.monotonic()
+        info, outcome = _build(config, progress, force)
+        seconds = round(time.monotonic() - started, 3)
+        log.info("build done", extra={"build": info.build_id, "version": info.version, "seconds": seconds, "new": bool(outcome)})
+        return info, outcome
+
+
+def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildInfo, ValidationOutcome | None]:
     inputs = fingerprint(config)
     published = PublishedStore(config.store_dir, config.keep_builds)
     engine = _engine(config)
@@ -305,6 +327,7 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     def step(name: str) -> None:
         nonlocal phase
         phase = name
+        log.info("build stage", extra={"stage": name, "store": str(config.store_dir)})
         progress(name)
 
     try:

@@ -90,6 +90,17 @@ class UnknownBuild(LookupError):
     """No kept build has that id or version; the message names the ones there are."""
 
 
+class CorruptBuild(Exception):
+    """A build's database cannot be opened; the message names the build and the damage."""
+
+
+def _open(info: BuildInfo) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(info.path))
+    except (OSError, RuntimeError) as error:  # RocksDB reports damage as RuntimeError ("Corruption: …")
+        raise CorruptBuild(f"Build {info.build_id} (version {info.version}) cannot be opened: {error}.") from None
+
+
 def _info(meta: Path) -> BuildInfo:
     data = json.loads(meta.read_text(encoding="utf-8"))
     return BuildInfo(
@@ -130,8 +141,57 @@ class PublishedStore:
         raise UnknownBuild(f"no kept build has the id or version {ident!r}; the kept versions are: {there}.")
 
     def open(self) -> ox.Store:
-        """Open the current build read-only; many processes may do so at once."""
-        return ox.Store.read_only(str(self.current().path))
+        """Open the current build read-only; many processes may do so at once. CorruptBuild when
+        its database cannot be opened (see `recover`)."""
+        return _open(self.current())
+
+    def open_good(self) -> tuple[BuildInfo, ox.Store]:
+        """The current build, or when it cannot be opened the newest kept build that can."""
+        current = self.current()
+        try:
+            return current, _open(current)
+        except CorruptBuild as error:
+            for info in self.recent(None):
+                if info.build_id != current.build_id:
+                    try:
+                        return info, _open(info)
+                    except CorruptBuild:
+                        continue
+            raise error from None
+
+    def recover(self, say: Callable[[str], None]) -> None:
+        """When the current build's database cannot be opened (damaged on disk), set it aside in
+        `corrupt/` and make the newest kept build that opens current, saying so; with none, the
+        store has no current build and the next build starts afresh. Called with the build lock
+        held (`loaders.build_lock`)."""
+        if not self.has_current():
+            return
+        current = self.current()
+        try:
+            _open(current)
+            return
+        except CorruptBuild as error:
+            damaged = str(error)
+        aside = self.root / "corrupt"
+        aside.mkdir(exist_ok=True)
+        os.rename(current.path, aside / current.build_id)
+        os.replace(current.path.with_suffix(".json"), aside / f"{current.build_id}.json")
+        good = None
+        for info in self.recent(None):
+            try:
+                _open(info)
+            except CorruptBuild:
+                continue
+            good = info
+            break
+        if good is None:
+            self.current_link.unlink()
+            say(f"{damaged} It was moved to {aside}; no kept build opens, so the next build starts afresh.")
+            return
+        link = self.root / f".current.{good.build_id}"
+        os.symlink(Path("builds") / good.build_id, link)
+        os.replace(link, self.current_link)
+        say(f"{damaged} It was moved to {aside}; build {good.build_id} (version {good.version}) is current again.")
 
     # -- publishing ----------------------------------------------------------------
     def dumps_dir(self, build_id: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.build import BuildConfig, assemble, build, check
+from loaders.build_lock import build_lock
 from loaders.changes import STATEMENT_GROUPS, read_changes
 from loaders.dump import write_dumps
 from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
@@ -25,6 +27,7 @@ from loaders.sources import apply_sources, record_accounts, registered, with_sou
 from loaders.stats import entities_per_class
 from loaders.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
 from loaders.vocab import PREFIXES
+from s3kg import logs
 from s3kg.output import OutputFormat, write_results
 from s3kg.progress_bars import BuildProgress
 from s3kg.settings import Settings, load_settings, server_config
@@ -36,6 +39,13 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _logging() -> None:
+    """Warnings of a command (a build waiting for another, a damaged build set aside) as plain lines."""
+    logs.configure(json_lines=False, level=logging.WARNING)
+
 
 BaseIri = Annotated[str | None, typer.Option("--base-iri", help="Base IRI of minted entity IRIs (ends in '/').")]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder with sources.yaml and the source files.")]
@@ -164,9 +174,10 @@ def load_command(
     """
     settings = _settings(data_dir=data_dir, store_dir=store_dir, strict=strict)
     config = settings.build_config()
-    with _build_errors():
-        text, written = with_source(config, kind, file)
-    _build_and_report(config, force=False, sources=text)
+    with build_lock(config.store_dir, err.print):  # the sources list is read, changed and built as one
+        with _build_errors():
+            text, written = with_source(config, kind, file)
+        _build_and_report(config, force=False, sources=text)
     out.print(f"Source added: {kind} {written}")
 
 
@@ -179,9 +190,10 @@ def unload_command(
     """Remove an export from the sources and rebuild without it (sources.yaml changes only if the build succeeds)."""
     settings = _settings(data_dir=data_dir, store_dir=store_dir)
     config = settings.build_config()
-    with _build_errors():
-        text = without_source(config, file)
-    _build_and_report(config, force=False, sources=text)
+    with build_lock(config.store_dir, err.print):
+        with _build_errors():
+            text = without_source(config, file)
+        _build_and_report(config, force=False, sources=text)
     out.print(f"Source removed: {file}")
 
 

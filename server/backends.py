@@ -10,6 +10,7 @@ their caches. Nothing else in the server knows which one is in use.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -21,12 +22,15 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from loaders.build_lock import BuildBusy, build_lock
 from loaders.remote import BuildView, RemoteEngine, RemoteTarget, current_view
-from loaders.store import PublishedStore, Readable
+from loaders.store import CorruptBuild, PublishedStore, Readable
 from server.forward import RemoteQueries
 from server.pool import Answer, ClientBudget, PoolSettings, QueryPool
 from server.remote_store import RemoteStore
 from server.worker import QueryJob
+
+log = logging.getLogger(__name__)
 
 
 class Queries(Protocol):
@@ -69,7 +73,20 @@ class EmbeddedBackend:
         return os.readlink(self._current).rsplit("/", 1)[-1]
 
     def open(self) -> ox.Store:
-        return PublishedStore(self.store_dir).open()
+        """The current build; when its database is damaged, set it aside and serve the newest
+        kept build that opens (`PublishedStore.recover`), or serve that one read-only when a
+        build holds the store directory (it recovers the same way)."""
+        published = PublishedStore(self.store_dir)
+        try:
+            return published.open()
+        except CorruptBuild as error:
+            log.error("the current build cannot be opened", extra={"error": str(error), "store": str(self.store_dir)})
+        try:
+            with build_lock(self.store_dir, log.warning, wait=0):
+                published.recover(log.error)
+        except (BuildBusy, OSError) as busy:
+            log.warning("serving the newest kept build that opens", extra={"why": str(busy)})
+        return published.open_good()[1]
 
     def created(self) -> float | None:
         return datetime.fromisoformat(PublishedStore(self.store_dir).current().created).timestamp()
