@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from loaders.store import Readable
 from loaders.vocab import PREFIXES
@@ -174,12 +178,38 @@ def facets(store: Readable, view: View) -> dict[str, list[tuple[str, int]]]:
     }
 
 
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+
+
+def inert(value: str) -> str:
+    """A text cell a spreadsheet will not run: one that starts like a formula gets a leading `'`."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _numeric(column: Column, value: str) -> bool:
+    return column.kind in ("money", "count") and bool(NUMBER.fullmatch(value))
+
+
 def as_csv(table: Table, found: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["iri", *(c.name for c in table.columns)])
-    writer.writerows([[row.get("row", ""), *(row.get(c.name, "") for c in table.columns)] for row in found])
+    for row in found:
+        cells = [inert(row.get("row", ""))]
+        for column in table.columns:
+            value = row.get(column.name, "")
+            cells.append(value if _numeric(column, value) else inert(value))
+        writer.writerow(cells)
     return out.getvalue().encode("utf-8")
+
+
+def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
+    """A cell holding exactly this text, typed as text (never a formula), with the characters
+    that XML 1.0 cannot hold (controls such as \\x0b, \\x1b) shown as U+FFFD."""
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell.data_type = "s"
+    return cell
 
 
 def as_xlsx(table: Table, found: list[dict[str, str]], query: str) -> bytes:
@@ -188,15 +218,16 @@ def as_xlsx(table: Table, found: list[dict[str, str]], query: str) -> bytes:
     sheet = book.create_sheet(table.file_name)
     sheet.append(["iri", *(c.name for c in table.columns)])
     for row in found:
-        cells: list[object] = [row.get("row", "")]
+        cells: list[object] = [_text_cell(sheet, row.get("row", ""))]
         for column in table.columns:
             value = row.get(column.name, "")
-            if column.kind in ("money", "count") and value:
-                cells.append(float(value) if "." in value else int(value))
+            if _numeric(column, value):
+                cells.append(float(value) if "." in value or "e" in value.lower() else int(value))
             else:
-                cells.append(("'" + value) if value[:1] in "=+-@" else value)
+                cells.append(_text_cell(sheet, value))
         sheet.append(cells)
-    book.create_sheet("query").append([query])
+    queries = book.create_sheet("query")
+    queries.append([_text_cell(queries, query)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from rdflib import Graph
 
 from loaders.vocab import PREFIXES
@@ -31,9 +32,34 @@ from server.entities import Description, EntityReader, Passage
 from server.negotiation import choose
 from server.results import RDF_ALIASES
 
+# Characters that change the direction of the text around them (LRE … RLO, LRI … PDI, the marks).
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(data: object) -> str:
+    """JSON to embed in a <script> block: `<`, `>` and `&` as \\u escapes, so that no value
+    (`</script>`, `<!--<script>`) can end the block or switch the HTML parser's state, and the
+    direction controls escaped too, so the block stays JSON and shows nothing."""
+    text = json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE)
+    return BIDI_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def _isolated(value: object) -> object:
+    """Every value a template writes: a text holding direction controls (U+202E …) is wrapped in
+    FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, so it cannot reorder the text around it — in
+    titles, headings and cells alike."""
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        return Markup("\u2068") + value + Markup("\u2069")  # escaped as the value would be, unless it is Markup
+    return value
+
+
 # templates are read once: no check of their files' times on every page (auto_reload)
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(), auto_reload=False
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(),
+    auto_reload=False,
+    finalize=_isolated,
 )
 MESSAGES: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "templates" / "messages.yaml").read_text("utf-8"))
 
@@ -45,6 +71,8 @@ def _translate(context: Context, text: str) -> str:
 
 
 TEMPLATES.globals["t"] = _translate
+
+
 DOCUMENT_TYPES = {
     "text/html": ("html", "HTML page"),
     "text/turtle": ("ttl", "Turtle"),
@@ -166,7 +194,7 @@ def _json_ld(description: Description, addresses: Addresses, languages: list[str
         if key and key not in data:
             data[key] = _text(triple.object)
     data["url"] = addresses.local(description.iri)
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return script_json(data)
 
 
 def _cited(passage: Passage, sources: str) -> dict[str, str | None]:

@@ -83,8 +83,8 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
         return HTMLResponse(html, headers={"Vary": "Accept, Accept-Language"})
 
     @app.get("/opensearch.xml")
-    async def opensearch(request: Request) -> Response:
-        base = str(request.base_url)
+    async def opensearch() -> Response:
+        base = addresses.public_url  # the configured address, never the request's Host header
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
