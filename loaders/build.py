@@ -27,6 +27,7 @@ from loaders.curated.passages import Sources
 from loaders.curated.registry import Context
 from loaders.errors import BuildError, SourceProblem, display_name
 from loaders.exports import EXPORT_KINDS, load_exports
+from loaders.file_limits import FileLimits, FileRefused, load_yaml, using
 from loaders.iris import IriMinter
 from loaders.matching import describe_matching_rules, match
 from loaders.nuts import NutsTable, load_nuts_table
@@ -63,6 +64,7 @@ class BuildConfig:
     remote: RemoteTarget | None = None  # also publish into this SPARQL engine (store = "sparql")
     remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
     keep_builds: int = KEEP_BUILDS  # versions kept on disk (the current one and those before it)
+    limits: FileLimits = field(default_factory=FileLimits)  # what one source file may ask of a build
 
 
 @dataclass
@@ -98,8 +100,8 @@ def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], lis
     """The configured sources as (kind, files); problems name the entry at fault."""
     name = str(config.sources_file)
     try:
-        document = yaml.safe_load(config.sources_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
+        document = load_yaml(config.sources_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, FileRefused) as err:
         return [], [SourceProblem(name, f"cannot be read: {err}.", fix="restore data/sources.yaml.")]
     entries = document.get("sources") if isinstance(document, dict) else None
     if not isinstance(entries, list):
@@ -132,7 +134,13 @@ def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], lis
 
 
 def assemble(config: BuildConfig, progress: Progress = silent, curated_only: list[Path] | None = None) -> Assembled:
-    """Read and map every configured source (or the given curated files) into graphs."""
+    """Read and map every configured source (or the given curated files) into graphs, each file
+    within the limits of `config.limits` (`loaders.file_limits`)."""
+    with using(config.limits):
+        return _assemble(config, progress, curated_only)
+
+
+def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] | None) -> Assembled:
     minter = IriMinter(config.base_iri)
     result = Assembled()
     sources, problems = read_sources(config)

@@ -21,6 +21,7 @@ from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 from loaders import cordis
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
+from loaders.file_limits import FileRefused, check_workbook
 from loaders.iris import IriMinter
 from loaders.jems import PUBLISHERS_FILE, load_jems_partners
 from loaders.keep_eu import load_keep_eu
@@ -146,6 +147,16 @@ def load_exports(
     cordis_projects: set[str] = set()
 
     def mapper(kind: str, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
+        """The file mapped, or refused whole when it is over a limit of `loaders.file_limits`."""
+        try:
+            if path.suffix.lower() in (".xlsx", ".xlsm"):
+                check_workbook(path)
+            return mapped(kind, path, name, out)
+        except FileRefused as refused:
+            fix = "check that it is the export you meant; if it is, raise that setting (s3kg.toml or S3KG_…)."
+            return ExportLoad(out, [], {}), [SourceProblem(name, f"is refused: {refused}", fix=fix)]
+
+    def mapped(kind: str, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
         with TripleSink(out) as sink:
             if kind == "keep-eu":
                 keep, problems = load_keep_eu(path, name, minter, names, countries, sink, progress)

@@ -14,7 +14,6 @@ their keep.eu and Kohesio rows (reconciliation: same programme and name).
 from __future__ import annotations
 
 import csv
-import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.country_table import CountryTable
 from loaders.errors import SourceProblem
+from loaders.file_limits import MB, FileRefused, current, load_json
 from loaders.iris import IriMinter
 from loaders.iris import slug as _slug
 from loaders.ntriples import Row, TripleSink, day, plain, text
@@ -76,7 +76,7 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the rows (line or row number, cells as text) of a JSON, XLSX or CSV file."""
     suffix = path.suffix.lower()
     if suffix == ".json":
-        records = json.loads(path.read_text(encoding="utf-8-sig"))
+        records = load_json(path)  # within max_json_mb and max_nesting (FileRefused)
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError("the JSON is not a list of row objects")
         header = list(dict.fromkeys(key for record in records for key in record))
@@ -92,6 +92,7 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     first = handle.readline()
     handle.seek(0)
     delimiter = max(";,\t", key=first.count)
+    csv.field_size_limit(current().max_field_mb * MB)
     reader = csv.reader(handle, delimiter=delimiter)
     header = next(reader, [])
     return header, ((reader.line_num, row) for row in reader if row)
@@ -239,11 +240,16 @@ def load_jems_partners(
     mapper = _Mapper(minter, countries, programmes, source)
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
-        for line, cells in rows:
-            padded = cells + [""] * (found.width - len(cells))
-            fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
-            fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
-            yield line, fields
+        try:
+            for line, cells in rows:
+                padded = cells + [""] * (found.width - len(cells))
+                fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
+                fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
+                yield line, fields
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                raise FileRefused(f"a field is over {current().max_field_mb} MB (setting max_field_mb).") from None
+            raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from None
 
     def handle(line: int, fields: dict[str, str]) -> bool:
         with sink.row() as out:

@@ -23,6 +23,7 @@ import yaml
 from loaders.build import BuildConfig, read_sources
 from loaders.errors import BuildError, display_name
 from loaders.exports import EXPORT_KINDS
+from loaders.file_limits import compose_yaml
 from loaders.tabular import Summary
 
 PENDING = ".sources.yaml.pending"
@@ -62,7 +63,7 @@ def without_source(config: BuildConfig, path: Path) -> str:
     """The sources file's text without the entry that names this export (its line or lines cut out)."""
     text = config.sources_file.read_text(encoding="utf-8")
     _entries(config)  # the file is sound
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = compose_yaml(text)
     target = path.resolve() if path.exists() else (config.data_dir / path).resolve()
     for key, value in root.value if isinstance(root, yaml.MappingNode) else []:
         if key.value != "sources" or not isinstance(value, yaml.SequenceNode):

@@ -22,6 +22,7 @@ from rdflib import RDF, RDFS, XSD, URIRef
 from rdflib.namespace import DCTERMS, SDO, SKOS
 
 from loaders.errors import SourceProblem
+from loaders.file_limits import MB, FileRefused, current
 from loaders.iris import IriMinter, slug
 from loaders.ntriples import Row, TripleSink, boolean, decimal, plain, text, typed
 from loaders.progress import Advance, Progress
@@ -128,6 +129,9 @@ class CsvRows:
                 except StopIteration:
                     return
                 except csv.Error as error:
+                    if "field larger than field limit" in str(error):
+                        limit = current().max_field_mb
+                        raise FileRefused(f"line {line}: a field is over {limit} MB (setting max_field_mb).") from None
                     raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
                 if record:  # a blank line is no record
                     yield line, self.header.row(record)
@@ -205,6 +209,7 @@ def read_rows(
     Rows broken beyond what the CSV reader can parse end the file with a reject at that line."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
+        csv.field_size_limit(current().max_field_mb * MB)  # per read: the csv module keeps one limit per process
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         cells = next(reader, None)
     except UnicodeDecodeError:

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from loaders.build import PROJECT_ROOT, BuildConfig
+from loaders.file_limits import FileLimits
 from loaders.iris import DEFAULT_BASE_IRI, IriMinter
 from loaders.remote import Engine, RemoteTarget
 from server.app import ServerConfig
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     sparql_password_file: Path | None = None  # or read from this file
     sparql_grace: float = Field(default=5.0, ge=0)  # seconds the previous build stays after a switch
     sparql_poll: float = Field(default=1.0, gt=0)  # seconds a server trusts its idea of the current build
+    # What one source file may ask of a build (loaders.file_limits): sizes in MB
+    max_yaml_mb: int = Field(default=FileLimits.max_yaml_mb, ge=1)
+    max_json_mb: int = Field(default=FileLimits.max_json_mb, ge=1)
+    max_nesting: int = Field(default=FileLimits.max_nesting, ge=2)
+    max_field_mb: int = Field(default=FileLimits.max_field_mb, ge=1)
+    max_workbook_mb: int = Field(default=FileLimits.max_workbook_mb, ge=1)
+    max_unpacked_mb: int = Field(default=FileLimits.max_unpacked_mb, ge=1)
+    max_unpack_ratio: int = Field(default=FileLimits.max_unpack_ratio, ge=10)
 
     @field_validator("base_iri")
     @classmethod
@@ -109,6 +118,7 @@ class Settings(BaseSettings):
             remote=self.remote_target(),
             remote_grace=self.sparql_grace,
             keep_builds=self.keep_builds,
+            limits=FileLimits(**{name: getattr(self, name) for name in FileLimits.__dataclass_fields__}),
         )
 
 

@@ -13,9 +13,9 @@ from typing import TypeAlias
 import yaml
 
 from loaders.errors import SourceProblem
+from loaders.file_limits import FileRefused, compose_yaml
 
 # libyaml's composer keeps line marks too and is many times faster than the pure-Python one
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Data: TypeAlias = "str | list[Node] | dict[str, Node]"
 
@@ -80,7 +80,9 @@ def read_document(path: Path, display_name: str) -> tuple[Node | None, list[Sour
     except UnicodeDecodeError as err:
         return None, [SourceProblem(display_name, f"is not UTF-8 text ({err.reason}).", fix="save it as UTF-8.")]
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = compose_yaml(text)  # anchors, aliases and deep nesting refused before anything is expanded
+    except FileRefused as refused:
+        return None, [SourceProblem(display_name, f"is refused: {refused}", fix="split the file, or raise the setting.")]
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -105,6 +107,9 @@ def read_records(path: Path, display_name: str) -> tuple[list[Record], list[Sour
             SourceProblem(display_name, "must be a list of records.", line=top.line, fix="start each record with '- type: ...'.")
         )
         return [], problems
+    if not top.data:  # `[]`: publishing nothing from it silently would lose data, as for an empty file
+        fix = "add its records, or remove the file from data/sources.yaml if it is meant to go."
+        return [], [SourceProblem(display_name, "is an empty list: it has no records.", line=top.line, fix=fix)]
     records: list[Record] = []
     for item in top.data:
         if not isinstance(item.data, dict):
