@@ -23,8 +23,8 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.sparql_text import with_prefixes
 from loaders.vocab import PREFIXES
-from server import feed, geo, memento, pages, publication, search, sources, versions
-from server.backends import Backend, Queries
+from server import feed, geo, memento, operations, pages, publication, search, sources, versions
+from server.backends import Backend
 from server.catalog import Site
 from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
 from server.entities import EntityReader
@@ -34,6 +34,7 @@ from server.guard import ShapeLimits
 from server.head import HeadAsGet
 from server.limits import ASGIApp, Receive, RequestLimits, Scope, Send
 from server.linked_data import Addresses, add_routes
+from server.observe import AccessLog, Metrics
 from server.pool import ClientBudget, PoolSettings
 
 HERE = Path(__file__).resolve().parent
@@ -72,7 +73,7 @@ class Application:
 
 def create_app(config: ServerConfig, backend: Backend) -> Application:
     budget = ClientBudget(config.client_seconds_per_minute)
-    state: dict[str, Queries] = {}
+    state: dict[str, Any] = {}  # the query runner, then "ready" once its workers have started
     pool_settings = PoolSettings(
         workers=config.workers,
         network_workers=1 if config.service_allow_list else 0,
@@ -82,11 +83,14 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
         memory_bytes=config.query_memory_mb << 20,
     )
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = backend.queries(pool_settings, budget)
+        state["pool"] = backend.queries(pool_settings, budget, metrics)
         try:
             await state["pool"].start()  # refuses to serve if a worker cannot be kept off the network
+            state["ready"] = True
             threading.Thread(target=warm_pages, name="warm-pages", daemon=True).start()
             yield
         finally:
@@ -134,9 +138,11 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     # /sparql and entity pages go straight to their code, before FastAPI's layers (they send their
     # CORS headers themselves); all behind the same request limits and HEAD handling
     cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"], expose_headers=EXPOSED)
-    sparql = SparqlEndpoint(limits, backend, lambda: state["pool"])
+    sparql = SparqlEndpoint(limits, backend, lambda: state["pool"], metrics)
     routes = FastRoutes(cors, exact={"/sparql": sparql}, pages={"/id/": PageRoute("/id/", entity)})
-    return Application(HeadAsGet(RequestLimits(routes, max_body=config.max_body_bytes, body_timeout=config.body_timeout)), app)
+    limited = RequestLimits(routes, max_body=config.max_body_bytes, body_timeout=config.body_timeout)
+    operations.add_routes(app, reader, metrics, lambda: "ready" in state)
+    return Application(AccessLog(HeadAsGet(limited), metrics), app)
 
 
 def _examples() -> bytes:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -26,6 +26,7 @@ from loaders.build_lock import BuildBusy, build_lock
 from loaders.remote import BuildView, RemoteEngine, RemoteTarget, current_view
 from loaders.store import CorruptBuild, PublishedStore, Readable
 from server.forward import RemoteQueries
+from server.observe import Metrics
 from server.pool import Answer, ClientBudget, PoolSettings, QueryPool
 from server.remote_store import RemoteStore
 from server.worker import QueryJob
@@ -40,7 +41,7 @@ class Queries(Protocol):
 
     def close(self) -> None: ...
 
-    async def run(self, job: QueryJob, client: str) -> Answer: ...
+    async def run(self, job: QueryJob, client: str, facts: dict[str, Any] | None = None) -> Answer: ...
 
 
 class Backend(Protocol):
@@ -56,7 +57,7 @@ class Backend(Protocol):
     def files(self) -> PublishedStore | None:
         """Where the build's dumps and search index are, when they are on this machine."""
 
-    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+    def queries(self, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None) -> Queries:
         """What runs the endpoint's queries."""
 
 
@@ -94,8 +95,8 @@ class EmbeddedBackend:
     def files(self) -> PublishedStore | None:
         return PublishedStore(self.store_dir)
 
-    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
-        return QueryPool(self, settings, budget)
+    def queries(self, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None) -> Queries:
+        return QueryPool(self, settings, budget, metrics)
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ class MemoryBackend:
     def files(self) -> PublishedStore | None:
         return None
 
-    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
-        return QueryPool(self, settings, budget)
+    def queries(self, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None) -> Queries:
+        return QueryPool(self, settings, budget, metrics)
 
 
 class SparqlBackend:
@@ -165,5 +166,5 @@ class SparqlBackend:
     def files(self) -> PublishedStore | None:
         return PublishedStore(self.store_dir) if self.store_dir is not None else None
 
-    def queries(self, settings: PoolSettings, budget: ClientBudget) -> Queries:
+    def queries(self, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None) -> Queries:
         return RemoteQueries(self, RemoteEngine(self.target), settings, budget)

@@ -6,6 +6,7 @@ The domain errors become the same answers as everywhere else (`server.errors`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from loaders.sparql_text import tokens
 from loaders.vocab import PREFIXES
 from server.backends import Backend, Queries
 from server.errors import DomainError, error_response
@@ -21,6 +23,7 @@ from server.fast import CORS
 from server.guard import ShapeLimits, check_shape, service_plan
 from server.limits import Receive, Scope, Send
 from server.negotiation import choose, prefer
+from server.observe import Metrics
 from server.pool import Answer
 from server.protocol import parse_request
 from server.service_description import SD_TYPES, describe_service
@@ -127,8 +130,8 @@ async def _body(receive: Receive) -> bytes:
 class SparqlEndpoint:
     """The SPARQL 1.1 Protocol over a Queries runner, as an ASGI app."""
 
-    def __init__(self, limits: EndpointLimits, backend: Backend, queries: Callable[[], Queries]):
-        self.limits, self.backend, self.queries = limits, backend, queries
+    def __init__(self, limits: EndpointLimits, backend: Backend, queries: Callable[[], Queries], metrics: Metrics | None = None):
+        self.limits, self.backend, self.queries, self.metrics = limits, backend, queries, metrics
         self.cache = ResultCache(limits.cache_bytes, largest=max(1 << 20, limits.cache_bytes // 8))  # an eighth at most
         self.editor = EDITOR.read_text(encoding="utf-8")  # read once, not per request
 
@@ -164,16 +167,29 @@ class SparqlEndpoint:
         headers = {"X-S3KG-Row-Limit": str(limits.max_rows), "Vary": "Accept", **CORS}
         key = (self.backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
         cached = self.cache.get(key) if limits.cache_bytes else None
+        facts = scope.setdefault("s3kg", {})
+        facts.update(query_hash=hashlib.sha256(job.query.encode()).hexdigest()[:16], form=query_form_word(job.query))
+        facts["cache"] = "hit" if cached is not None else "miss"
+        if self.metrics is not None:
+            self.metrics.cache.labels(facts["cache"]).inc()
         if cached is not None:
             media, content, truncated = cached
             headers["X-S3KG-Cache"] = "hit"
             return Response(content, media_type=media, headers=_truncated(headers, truncated))
-        answer = await self.queries().run(job, client)
+        answer = await self.queries().run(job, client, facts)
         if answer.truncated is None:  # still streaming
             return StreamingResponse(self.cache.keep(key, answer), media_type=answer.media_type, headers=headers)
         content = b"".join([chunk async for chunk in answer.body])  # complete: in hand, no stream to keep open
         self.cache.put(key, answer.media_type, content, answer.truncated)
         return Response(content, media_type=answer.media_type, headers=_truncated(headers, answer.truncated))
+
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def query_form_word(query: str) -> str:
+    """The query's form as its first form keyword says (for the access log; not a decision)."""
+    return next((token.upper() for token, _ in tokens(query) if token.upper() in FORMS), "other")
 
 
 def _truncated(headers: dict[str, str], truncated: bool | None) -> dict[str, str]:

@@ -175,9 +175,11 @@ class RemoteQueries:
             small = min(SMALL_ANSWER, (job.max_rows + 1) * _SHORTEST_ROW.get(media, 1) - 2)
         return _Plan(form, media, upstream, within_cap, small)
 
-    async def run(self, job: QueryJob, client: str) -> Answer:
+    async def run(self, job: QueryJob, client: str, facts: dict[str, Any] | None = None) -> Answer:
         self.budget.check(client)
         plan = self._plan(job)
+        if facts is not None:
+            facts["served_by"] = "engine"
         try:
             await asyncio.wait_for(self.gate.acquire(), self.settings.queue_wait)
         except TimeoutError:

@@ -10,15 +10,22 @@ algorithm on and adds ~40 ms to every small answer (measured: 2,170 → 180 requ
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from types import FrameType
+from typing import Protocol
 
 import uvicorn
 
+from s3kg import logs
 from s3kg.settings import Settings, load_settings, server_config
 from server.app import create_app
 from server.backends import Backend, EmbeddedBackend, SparqlBackend
@@ -26,6 +33,15 @@ from server.sandbox import forbid_network
 from server.worker import network_worker_source
 
 MAX_QUICK_DEATHS = 5
+GRACE = 30  # seconds a stopping server process has to finish the requests in hand
+START_WAIT = 120  # seconds a new server process has to start listening (its workers open the store)
+log = logging.getLogger("server.serve")
+
+
+class EventLike(Protocol):
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -46,7 +62,20 @@ def make_backend(settings: Settings) -> Backend:
     return SparqlBackend(target, settings.store_dir, settings.sparql_poll)
 
 
-def serve_one(settings: Settings) -> None:
+class _Server(uvicorn.Server):
+    """uvicorn's server that says when it listens (`ready`), for the supervisor's rolling restart."""
+
+    def __init__(self, config: uvicorn.Config, ready: EventLike | None):
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.ready is not None:
+            self.ready.set()
+
+
+def serve_one(settings: Settings, ready: EventLike | None = None) -> None:
     """One server process: its own socket, app, query workers (or engine client) and answer cache.
 
     Over the embedded store a server process only accepts connections on the socket it has
@@ -60,24 +89,40 @@ def serve_one(settings: Settings) -> None:
             network_worker_source()
         forbid_network()
     app = create_app(config, backend)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", loop="uvloop", http="httptools"))
-    server.run(sockets=[sock])
+    uvicorn_config = uvicorn.Config(
+        app, log_level="warning", loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=GRACE
+    )
+    _Server(uvicorn_config, ready).run(sockets=[sock])  # SIGTERM: stop accepting, finish the requests in hand
 
 
-def _serve_from_environment() -> None:
-    serve_one(load_settings())
+def _serve_from_environment(ready: EventLike) -> None:
+    logs.configure(json_lines=True)  # JSON lines on stderr: access, workers, builds
+    serve_one(load_settings(), ready)
 
 
 def serve(settings: Settings) -> None:
     """A supervisor over `settings.processes` server processes: one that dies (killed, crashed)
     is replaced at once; one that keeps dying within a second of its start is given up on after
-    a few tries, so a broken set-up does not spin."""
+    a few tries, so a broken set-up does not spin. SIGTERM or SIGINT: each process stops
+    accepting and finishes the requests in hand (GRACE seconds at most). SIGHUP: a rolling
+    restart (new settings, new code), one process at a time: its successor listens before it is
+    told to stop, so no request is refused. A new build needs none of this: every process
+    serves it from its next request on."""
+    logs.configure(json_lines=True)
     context = multiprocessing.get_context("spawn")
-    stopping = False
+    metrics_dir = tempfile.mkdtemp(prefix="s3kg-metrics-")  # the processes' figures, added up by /metrics
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    stopping, reloading = False, False
+    signals: dict[multiprocessing.process.BaseProcess, EventLike] = {}
 
-    def start() -> tuple[multiprocessing.process.BaseProcess, float]:
-        child = context.Process(target=_serve_from_environment)
+    def start(wait: bool = False) -> tuple[multiprocessing.process.BaseProcess, float]:
+        ready = context.Event()
+        child = context.Process(target=_serve_from_environment, args=(ready,))
         child.start()
+        signals[child] = ready  # kept while the child lives: its semaphore must outlast the child's start
+        if wait and not ready.wait(START_WAIT):
+            log.warning("a new server process did not start listening in time", extra={"pid": child.pid})
+        log.info("server process started", extra={"pid": child.pid})
         return child, time.monotonic()
 
     children = [start() for _ in range(settings.processes)]
@@ -85,24 +130,51 @@ def serve(settings: Settings) -> None:
     def stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
+        log.info("stopping: each server process finishes the requests in hand", extra={"signal": signum})
         for child, _started in children:
             if child.is_alive():
                 child.terminate()
 
+    def reload(signum: int, frame: FrameType | None) -> None:
+        nonlocal reloading
+        reloading = True
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     quick_deaths = 0
     while not stopping and quick_deaths < MAX_QUICK_DEATHS:
+        if reloading:
+            reloading = False
+            children[:] = _rolling_restart(children, start)
+            for gone in [process for process in signals if not process.is_alive()]:
+                del signals[gone]
         for index, (child, started) in enumerate(children):
             if stopping or child.is_alive():
                 continue
             quick_deaths = quick_deaths + 1 if time.monotonic() - started < 1.0 else 0
-            print(f"s3kg serve: server process {child.pid} exited (status {child.exitcode}); starting another.", file=sys.stderr)
+            log.warning("server process exited; starting another", extra={"pid": child.pid, "status": child.exitcode})
+            signals.pop(child, None)
             children[index] = start()
         time.sleep(0.2)
     if quick_deaths >= MAX_QUICK_DEATHS:
-        print("s3kg serve: server processes keep exiting as they start; giving up.", file=sys.stderr)
+        log.error("server processes keep exiting as they start; giving up")
         stop(signal.SIGTERM, None)
     for child, _started in children:
         child.join()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(0 if quick_deaths < MAX_QUICK_DEATHS else 1)
+
+
+Child = tuple[multiprocessing.process.BaseProcess, float]
+
+
+def _rolling_restart(children: list[Child], start: Callable[[bool], Child]) -> list[Child]:
+    """Each process replaced by one started afresh: the new one listens, then the old one drains."""
+    renewed = []
+    for child, _started in children:
+        renewed.append(start(True))
+        child.terminate()  # uvicorn: stop accepting, finish what is in hand
+        child.join(GRACE + 5)
+        log.info("server process replaced", extra={"old": child.pid, "new": renewed[-1][0].pid})
+    return renewed

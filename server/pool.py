@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator
@@ -36,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from server.cheap import INLINE_ROWS, CheapQuery, parse
+from server.observe import Metrics
 from server.sandbox import SandboxUnavailable
 from server.worker import Failure, QueryJob, WorkerLimits, WorkerProcess, execute
 
@@ -150,6 +150,7 @@ class _Lease:
         if not self.ended:
             self.timed_out = True
             self.worker.process.kill()  # the thread waiting on its pipe sees EOF
+            self.pool.metrics.worker("killed", reason="time limit", pid=self.worker.pid, client=self.client)
             self.end(reuse=False)
 
     def end(self, reuse: bool) -> None:
@@ -164,8 +165,9 @@ class _Lease:
 
 
 class QueryPool:
-    def __init__(self, backend: Backend, settings: PoolSettings, budget: ClientBudget):
+    def __init__(self, backend: Backend, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None):
         self.backend, self.settings, self.budget = backend, settings, budget
+        self.metrics = metrics or Metrics()
         total = settings.workers + settings.network_workers
         self._threads = ThreadPoolExecutor(max_workers=total + 4, thread_name_prefix="query-pipe")
         self._idle: dict[bool, asyncio.Queue[WorkerProcess]] = {False: asyncio.Queue(), True: asyncio.Queue()}
@@ -188,6 +190,8 @@ class QueryPool:
                 await self._ready(worker, time.monotonic() + 120)
             except (EOFError, OSError, TimeoutError):
                 raise SandboxUnavailable(f"a query worker did not start: {worker.exit_description()}") from None
+        for worker in self._first:
+            self.metrics.worker("start", pid=worker.pid, network=worker.limits.network)
         self._first.clear()  # from now on the queues alone hold the workers
 
     def close(self) -> None:
@@ -245,12 +249,11 @@ class QueryPool:
                 worker.process.kill()
                 raise
             except (TimeoutError, EOFError, OSError, SandboxUnavailable) as error:
-                print(
-                    f"s3kg: a query worker did not start ({error or worker.exit_description()}); trying again.", file=sys.stderr
-                )
+                self.metrics.worker("failed to start", reason=str(error) or worker.exit_description(), pid=worker.pid)
                 worker.process.kill()
                 await asyncio.sleep(1)
                 continue
+            self.metrics.worker("start", pid=worker.pid, network=network)
             self._idle[network].put_nowait(worker)
             return
 
@@ -316,21 +319,28 @@ class QueryPool:
             return None
         return Answer(collected.media, collected.body(), job.max_rows, truncated)
 
-    async def run(self, job: QueryJob, client: str) -> Answer:
-        """Start the job; return once the media type is known, with the body still streaming."""
+    async def run(self, job: QueryJob, client: str, facts: dict[str, Any] | None = None) -> Answer:
+        """Start the job; return once the media type is known, with the body still streaming.
+        `facts` (the request's access-log event) learns who answered, the wait and the rows."""
+        facts = {} if facts is None else facts
         self.budget.check(client)
         cheap = None if job.network or job.default_graphs or job.named_graphs else parse(job.query, job.prefixes, job.base_iri)
         if cheap is not None:
             answer = self._inline(job, cheap, client)
             if answer is not None:
+                facts["served_by"] = "inline"
                 return answer
-        until = time.monotonic() + self.settings.queue_wait
+        arrived = time.monotonic()
+        until = arrived + self.settings.queue_wait
         await self._take_turn(client, until)
         try:
             worker = await self._take_worker(job.network, until)
         except QueryFailed:
             self.client_done(client)
             raise
+        finally:
+            self.metrics.queue_wait.observe(time.monotonic() - arrived)
+        facts.update(served_by=f"worker {worker.pid}", queue_wait_ms=round((time.monotonic() - arrived) * 1000, 3))
         lease = _Lease(self, worker, client)
         try:
             worker.conn.send(job)
@@ -347,6 +357,7 @@ class QueryPool:
             try:
                 while True:
                     if ending is not None:  # the worker is done: give it back before the last bytes go out
+                        facts.update(rows=ending[0], truncated=bool(ending[1]))
                         lease.end(reuse=True)
                     for chunk in chunks:
                         yield chunk
@@ -382,6 +393,7 @@ class QueryPool:
         why = (
             f", most likely because the query needed more than the memory limit of {memory:,} MB per query" if memory_like else ""
         )
+        self.metrics.worker("died", reason=description + why, pid=lease.worker.pid, client=lease.client)
         return QueryFailed(
             503,
             f"The query worker stopped ({description}){why}; the query was not answered. Retry in {RETRY_AFTER} s.",

@@ -146,7 +146,9 @@ def _serving(store: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """`s3kg serve` with two server processes, as users start it; on leaving, it must stop cleanly."""
     env = {**os.environ, "S3KG_STORE_DIR": str(store)}
     command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"]
-    server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )  # logs: not read
     try:
         yield server
     finally:

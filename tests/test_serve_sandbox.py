@@ -26,7 +26,7 @@ def serving(store: Path, **settings: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "S3KG_STORE_DIR": str(store), **{f"S3KG_{k.upper()}": v for k, v in settings.items()}}
     command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"]
-    server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     try:

@@ -29,6 +29,12 @@ def _start(*args: str, store: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT)
 
 
+def _finished(runs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    """Each run's exit status, output and errors, once all have ended (read as they come: no pipe fills)."""
+    outputs = [run.communicate(timeout=600) for run in runs]
+    return [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
+
+
 def _count(store: Path) -> int:
     result = s3kg("query", "-f", "json", COUNT, store=store)
     assert result.returncode == 0, result.stderr
@@ -46,7 +52,7 @@ def store(tmp_path: Path) -> Path:
 def test_two_forced_builds_at_the_same_instant_both_publish_one_after_the_other(store: Path) -> None:
     before = PublishedStore(store).current().version
     runs = [_start("build", "--force", store=store) for _ in range(2)]
-    results = [(run.wait(timeout=600), *run.communicate()) for run in runs]
+    results = _finished(runs)
     assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
     assert any("is writing" in err and "waiting for it to finish" in err and "pid" in err for _, _, err in results)
     published = PublishedStore(store)
@@ -64,7 +70,7 @@ def test_two_loads_of_different_files_at_once_register_both(tmp_path: Path) -> N
     ]
     assert s3kg("build", "--data-dir", str(data), store=store).returncode == 0
     runs = [_start("load", kind, str(path), "--data-dir", str(data), store=store) for kind, path in exports]
-    results = [(run.wait(timeout=600), *run.communicate()) for run in runs]
+    results = _finished(runs)
     assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
     sources = (data / "sources.yaml").read_text(encoding="utf-8")
     assert "kind: cordis-projects" in sources and "kind: kohesio-beneficiaries" in sources
