@@ -121,7 +121,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     published = backend.files()
     timegate = memento.add_routes(app, published, addresses) if published is not None else None
     entity = add_routes(app, reader, addresses, timegate)
-    warm_pages = pages.add_routes(app, reader, addresses, published)
+    warm_pages = pages.add_routes(app, reader, addresses, published, lambda: state["pool"])
     search.add_routes(app, reader, addresses, published)
     geo.add_routes(app, reader)
     if published is not None:  # dumps and catalogue come with a published build

@@ -3,11 +3,12 @@ shapes at their namespace addresses (HTML in the reader's language, or RDF)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -24,10 +25,16 @@ from server.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label,
 from server.negotiation import choose
 from server.per_build import PerBuild
 from server.tables import render_table
+from server.worker import QueryJob
+
+if TYPE_CHECKING:
+    from server.backends import Queries
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")
 PAGE_SIZE = 50
+VIEWS_KEPT = 512  # table views (filter sets) whose count and facets are kept per build
+JSON_RESULTS = "application/sparql-results+json"
 SORT_LANGUAGES = PAGE_LANGUAGES  # the languages of the ontology's and the seeds' labels
 RDF_DOCS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -78,7 +85,9 @@ def _members(store: Readable, name: str, language: str | None) -> list[str]:
     return sorted(labels, key=key)
 
 
-def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> Callable[[], None]:
+def add_routes(
+    app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None, queries: Callable[[], Queries]
+) -> Callable[[], None]:
     """Add the pages; returns a function that computes what they share for the current build,
     for the server to run in the background when it starts (the first reader then waits for
     nothing). A page that finds a build not yet warmed (one published while the server runs)
@@ -149,14 +158,35 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds, citation=cite
         )
 
+    views = PerBuild(limit=VIEWS_KEPT)  # count and facets per table, filter set and language
+
+    async def select(query: str, limit: int, client: str) -> list[browsing.Row]:
+        """A table's SELECT, run where the endpoint's queries run (see `browsing.Select`)."""
+        job = QueryJob(query, accept=JSON_RESULTS, max_rows=limit, prefixes=PREFIXES)
+        answer = await queries().run(job, client)
+        body = b"".join([chunk async for chunk in answer.body])
+        solutions = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return [{n: row[n] for n in names if isinstance(row[n], ox.NamedNode | ox.Literal)} for row in solutions]
+
     @app.get("/browse/{name}", response_class=HTMLResponse)
-    def browse(request: Request, name: str, page: int = 1, sort: str = "label", order: str = "asc") -> Response:
+    async def browse(request: Request, name: str, page: int = 1, sort: str = "label", order: str = "asc") -> Response:
         if name not in BROWSABLE:
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
-        build, store = reader.store()
-        if name in browsing.TABLES:
-            return render_table(request, store, browsing.TABLES[name], langs, page, addresses)
+        build, store = await asyncio.to_thread(reader.store)
+        if name not in browsing.TABLES:
+            return await asyncio.to_thread(listing, build, store, name, langs, page, sort, order)
+        client = request.client.host if request.client else "unknown"
+        return await render_table(
+            request, store, browsing.TABLES[name], langs, page, addresses,
+            lambda query, limit: select(query, limit, client),
+            lambda key: views.peek(build, key), lambda key, value: views.put(build, key, value),
+        )  # fmt: skip
+
+    def listing(build: str, store: Readable, name: str, langs: list[str], page: int, sort: str, order: str) -> Response:
+        """A paged list of a class's members, kept in order per build."""
         warm_in_background(build)
         # by label in the first of the reader's languages the data has labels in (English at the latest)
         language = next(code for code in [*langs, "en"] if code in SORT_LANGUAGES) if sort == "label" else None

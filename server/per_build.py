@@ -52,3 +52,20 @@ class PerBuild:
                 if self._pending.get(key) is done:
                     del self._pending[key]
             done.set()
+
+    def peek(self, build: str, key: Hashable) -> object | None:
+        """The value kept for `key` in this build, or None (for callers that compute it themselves,
+        e.g. on the event loop through the query workers)."""
+        with self._lock:
+            if build != self._build or key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, build: str, key: Hashable, value: object) -> None:
+        with self._lock:
+            if build != self._build:
+                self._build, self._values, self._pending = build, OrderedDict(), {}
+            self._values[key] = value
+            while len(self._values) > self.limit:
+                self._values.popitem(last=False)

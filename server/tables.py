@@ -4,8 +4,10 @@ or XLSX download."""
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import cast
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -23,29 +25,61 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 S3 = PREFIXES["s3"]
 
 
-def render_table(
-    request: Request, store: Readable, table: browsing.Table, langs: list[str], page: int, addresses: Addresses
+async def render_table(
+    request: Request,
+    store: Readable,
+    table: browsing.Table,
+    langs: list[str],
+    page: int,
+    addresses: Addresses,
+    select: browsing.Select,
+    kept: Callable[[Hashable], object | None],
+    keep: Callable[[Hashable, object], None],
 ) -> Response:
-    """A table page (or its CSV or XLSX download) for the view the request's parameters ask for."""
+    """A table page (or its CSV or XLSX download) for the view the request's parameters ask for.
+    Its queries run through `select` (the query workers, with their limits); the count and the
+    facets of a filter set are kept for the build (`kept`/`keep`), so that varied facets cost each
+    set once; the labels and the page are made on a thread, never on the event loop."""
     try:
         view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
     except browsing.BadFacet as error:
         return Response(f"{error}\n", status_code=400, media_type="text/plain")
     download = request.query_params.get("format")
     if download in ("csv", "xlsx"):
-        found = browsing.rows(store, view, browsing.DOWNLOAD_ROWS)
+        found = await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
         if download == "csv":
-            body, media = browsing.as_csv(table, found), "text/csv; charset=utf-8"
+            body, media = await asyncio.to_thread(browsing.as_csv, table, found), "text/csv; charset=utf-8"
         else:
-            body, media = browsing.as_xlsx(table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
+            body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
         disposition = f'attachment; filename="{table.file_name}.{download}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-    total = browsing.count(store, view)
+    key = (table.cls, view.filters, view.language)
+    summary = kept(key)
+    if summary is None:
+        summary = (await browsing.count(select, view), await browsing.facets(select, view))
+        keep(key, summary)
+    total, facets = cast(tuple[int, dict[str, list[tuple[str, int]]]], summary)
     pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
     page = min(max(page, 1), pages)
+    found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+    html = await asyncio.to_thread(_page, request, store, table, view, langs, page, pages, total, found, facets, addresses)
+    return HTMLResponse(html)
+
+
+def _page(
+    request: Request,
+    store: Readable,
+    table: browsing.Table,
+    view: browsing.View,
+    langs: list[str],
+    page: int,
+    pages: int,
+    total: int,
+    found: list[dict[str, str]],
+    facets: dict[str, list[tuple[str, int]]],
+    addresses: Addresses,
+) -> str:
     query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-    found = browsing.rows(store, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-    facets = browsing.facets(store, view)
     links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
     labels = labels_of(store, [r["row"] for r in found] + links + [v for values in facets.values() for v, _ in values])
     language = page_language(langs)
@@ -60,12 +94,11 @@ def render_table(
         for name, values in facets.items() if values
     }  # fmt: skip
     class_label = best_label(labels_of(store, [S3 + table.cls]).get(S3 + table.cls, []), langs) or table.cls
-    html = TEMPLATES.get_template("table.html").render(
+    return TEMPLATES.get_template("table.html").render(
         lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
         query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
         here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
     )  # fmt: skip
-    return HTMLResponse(html)
 
 
 def _cells(

@@ -22,12 +22,13 @@ from typing import Any
 import httpx
 import pytest
 from conftest import PROJECT
-from live_server import free_port, live_server
+from live_server import client_from, free_port, live_server
 from prometheus_client.parser import text_string_to_metric_families
 from test_cli import s3kg
 from test_serve_sandbox import _children
 
 from server.backends import EmbeddedBackend
+from server.browse import TABLES
 from server.observe import route_of
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?c . ?d a ?t }"  # about 2 s on the test build
@@ -206,3 +207,37 @@ def test_a_rolling_restart_drops_no_request(store: Path) -> None:
         thread.join(timeout=60)
     assert not (before & after), "every server process was replaced"
     assert len(statuses) > 20 and set(statuses) == {200} and len(retries) <= 2, "at most one retry per replaced process"
+
+
+def _jobs(base: str) -> float:
+    """Queries the workers have taken so far (one queue wait observed per query)."""
+    return sum(value for _, value in _samples(httpx.get(base + "metrics").text, "s3kg_queue_wait_seconds_count"))
+
+
+def test_table_views_run_on_the_workers_and_keep_count_and_facets_per_filter_set(built: Any) -> None:
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0) as base:
+        start = _jobs(base)
+        first = httpx.get(base + "browse/Project", timeout=60)
+        after_first = _jobs(base)
+        again = httpx.get(base + "browse/Project?page=1", timeout=60)
+        after_again = _jobs(base)
+    facets = len(TABLES["Project"].facets)
+    assert first.status_code == again.status_code == 200
+    assert after_first - start == 1 + facets + 1, "count, each facet and the rows: each a worker's job"
+    assert after_again - after_first == 1, "the same filter set again: only its rows are asked for"
+
+
+def test_a_table_view_waits_for_a_worker_with_its_limits_while_entity_pages_answer(built: Any) -> None:
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    settings = {"workers": 1, "queue_wait": 0.5, "query_timeout": 5.0, "cache_bytes": 0, "client_seconds_per_minute": 1e9}
+    with live_server(EmbeddedBackend(built.config.store_dir), **settings) as base:
+        other = client_from("127.0.0.2", timeout=60)  # another client keeps the only worker busy
+        busy = threading.Thread(target=lambda: other.post(base + "sparql", data={"query": runaway}))
+        busy.start()
+        time.sleep(0.5)
+        table = httpx.get(base + "browse/Organisation?country=http://example.org/none", timeout=60)
+        entity = httpx.get(base + "id/project/gotos3", headers={"Accept": "text/turtle"}, timeout=60)
+        busy.join(timeout=60)
+        other.close()
+    assert table.status_code == 503 and "Retry-After" in table.headers and "Every query worker is busy" in table.text
+    assert entity.status_code == 200
