@@ -24,7 +24,7 @@ from server.guard import ShapeLimits, check_shape, service_plan
 from server.limits import Receive, Scope, Send
 from server.negotiation import choose, prefer
 from server.observe import Metrics
-from server.pool import Answer
+from server.pool import Answer, TooManyRequests
 from server.protocol import parse_request
 from server.service_description import SD_TYPES, describe_service
 from server.worker import QueryJob
@@ -176,7 +176,13 @@ class SparqlEndpoint:
             media, content, truncated = cached
             headers["X-S3KG-Cache"] = "hit"
             return Response(content, media_type=media, headers=_truncated(headers, truncated))
-        answer = await self.queries().run(job, client, facts)
+        try:
+            answer = await self.queries().run(job, client, facts)
+        except TooManyRequests:
+            # A client over its share is answered after a pause: a loop of refused queries then
+            # costs the server a few answers a second, not hundreds (others keep their latency).
+            await asyncio.sleep(OVER_SHARE_PAUSE)
+            raise
         if answer.truncated is None:  # still streaming
             return StreamingResponse(self.cache.keep(key, answer), media_type=answer.media_type, headers=headers)
         content = b"".join([chunk async for chunk in answer.body])  # complete: in hand, no stream to keep open
@@ -185,6 +191,7 @@ class SparqlEndpoint:
 
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+OVER_SHARE_PAUSE = 1.0  # seconds before a 429 goes out
 
 
 def query_form_word(query: str) -> str:

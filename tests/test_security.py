@@ -287,3 +287,14 @@ def test_a_client_that_keeps_ending_workers_is_refused_and_others_are_served(bui
             served = other.get(url + "sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code
     assert statuses[0] == 503 and 429 in statuses[:4], statuses  # each death costs DEATH_CHARGE of its share
     assert served == 200
+
+
+def test_a_client_over_its_share_is_answered_429_after_a_pause(built: Any) -> None:
+    from server.endpoint import OVER_SHARE_PAUSE
+
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0, client_seconds_per_minute=1e-9) as url:
+        assert httpx.post(url + "sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        started = time.monotonic()
+        refused = httpx.post(url + "sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        waited = time.monotonic() - started
+    assert refused.status_code == 429 and waited >= OVER_SHARE_PAUSE * 0.9
