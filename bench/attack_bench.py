@@ -60,7 +60,8 @@ class InternalService:
             conn.settimeout(2)
             try:
                 conn.recv(65536)
-                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: {len(SECRET)}\r\n\r\n"
+                head = "HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                head += f"Content-Length: {len(SECRET)}\r\n\r\n"
                 conn.sendall(head.encode() + SECRET)
             except OSError:
                 pass
@@ -75,7 +76,8 @@ def _free_port() -> int:
 
 
 def _serve(code: Path, store: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "S3KG_STORE_DIR": str(store), "PYTHONPATH": str(code), "S3KG_QUERY_TIMEOUT": "10", "S3KG_QUERY_MEMORY_MB": "400"}
+    env = {**os.environ, "S3KG_STORE_DIR": str(store), "PYTHONPATH": str(code)}
+    env.update(S3KG_QUERY_TIMEOUT="10", S3KG_QUERY_MEMORY_MB="400")
     command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", "2"]
     server = subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -114,7 +116,8 @@ def outbound(base: str) -> dict[str, Any]:
             statuses[answer.status_code] += 1
             leaked += b"SECRET" in answer.content
     time.sleep(1)
-    return {"queries": len(queries), "connections": service.connections, "answers_with_secret": leaked, "statuses": dict(statuses)}
+    found = {"queries": len(queries), "connections": service.connections, "answers_with_secret": leaked}
+    return {**found, "statuses": dict(statuses)}
 
 
 def memory(base: str, supervisor: int) -> dict[str, Any]:
