@@ -5,7 +5,8 @@ expand to gigabytes), nesting a hundred thousand deep, a workbook whose XML decl
 (billion laughs, XXE) or whose parts unpack to gigabytes, a CSV field of 200 MB. Each is refused
 with a `FileRefused` that names the file, the limit and the setting that raises it:
 
-- YAML (curated records, strategies, the sources list): at most `max_yaml_mb`; anchors and aliases
+- YAML (curated records, strategies, the sources list): at most `max_yaml_mb` (reading a YAML
+  file takes about 60 times its size in memory: 64 MB, about 4 GB); anchors and aliases
   are refused (nothing we publish needs them), nesting at most `max_nesting`;
 - JSON (Jems partner lists): at most `max_json_mb`, nesting at most `max_nesting`;
 - delimited text: one field at most `max_field_mb` (the csv module's own limit, set per read);
@@ -36,7 +37,7 @@ MB = 1 << 20
 
 @dataclass(frozen=True)
 class FileLimits:
-    max_yaml_mb: int = 16
+    max_yaml_mb: int = 64  # reading takes about 60 times the file's size in memory (25 MB: 1.5 GB)
     max_json_mb: int = 256
     max_nesting: int = 64
     max_field_mb: int = 1
@@ -83,41 +84,29 @@ def check_size(path: Path, setting: str) -> None:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
 
 
-def _events(text: str) -> Iterator[yaml.Event]:
-    """The events, stopping after the first that nests past the limit (the rest unread)."""
-    limit, depth = current().max_nesting, 0
-    for event in yaml.parse(text, Loader=_LOADER):
-        yield event
-        depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
-        if depth > limit:
-            return
-
-
 def _check_events(text: str) -> None:
-    """Read the YAML's events (nothing is composed or expanded) and refuse anchors, aliases and
-    nesting past the limit, with the place."""
+    """Read the YAML's events as they come (nothing is composed, expanded or kept) and refuse
+    anchors, aliases and nesting past the limit, with the place."""
     limit, depth = current().max_nesting, 0
     try:
-        events = list(_events(text))
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise yaml.MarkedYAMLError(
+                    problem="anchors and aliases (&name, *name) are not accepted in source files; write each value out",
+                    problem_mark=cast(Any, event.start_mark),
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    problem = f"nesting deeper than {limit} levels (setting max_nesting)"
+                    raise yaml.MarkedYAMLError(problem=problem, problem_mark=cast(Any, event.start_mark))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
     except yaml.MarkedYAMLError as error:  # libyaml stops at 1,000 levels on its own: say it in our words
         if "nesting depth" not in str(error.problem):
             raise
         problem = f"nesting deeper than {limit} levels (setting max_nesting)"
         raise yaml.MarkedYAMLError(problem=problem, problem_mark=error.problem_mark) from None
-    for event in events:
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not accepted in source files; write each value out",
-                problem_mark=cast(Any, event.start_mark),
-            )
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > limit:
-                raise yaml.MarkedYAMLError(
-                    problem=f"nesting deeper than {limit} levels (setting max_nesting)", problem_mark=cast(Any, event.start_mark)
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
 
 
 def compose_yaml(text: str) -> yaml.Node | None:

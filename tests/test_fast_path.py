@@ -126,6 +126,10 @@ def reference(query: str) -> tuple[Any, ...] | None:
         algebra = translateQuery(parsed, base=ENDPOINT, initNs=PREFIXES).algebra
     except (ParseException, ValueError, TypeError, KeyError, AttributeError):  # rdflib refuses the query
         return None
+    except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
+        if "Unknown namespace prefix" not in str(error):
+            raise
+        return None
     if algebra.datasetClause:
         return None
     if algebra.name == "DescribeQuery":
