@@ -129,8 +129,19 @@ class View:
         return cls(table, tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc", language)
 
     def where(self) -> str:
-        rows = f"  ?row a s3:{self.table.cls} .\n"
-        return rows + "".join(f"  ?row {self.table.facets[name]} {ox.NamedNode(value)} .\n" for name, value in self.filters)
+        """The rows' patterns: the class and the filters on plain properties in a subquery, then
+        the filters along a path (a country: through every participation). Oxigraph then joins the
+        two by hash, starting from the path's bound end, instead of walking the path from every row
+        of the class: a view filtered by programme and country went from about 1 s to 1 ms a
+        query at 22,000 projects (bench/facets_bench.py)."""
+
+        def pattern(name: str, value: str) -> str:
+            return f"?row {self.table.facets[name]} {ox.NamedNode(value)} ."
+
+        plain = [(n, v) for n, v in self.filters if not any(mark in self.table.facets[n] for mark in "/|^*")]
+        along = [(n, v) for n, v in self.filters if (n, v) not in plain]
+        rows = " ".join([f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain)])
+        return f"  {{ SELECT DISTINCT ?row WHERE {{ {rows} }} }}\n" + "".join(f"  {pattern(n, v)}\n" for n, v in along)
 
     def query(self, limit: int, offset: int = 0) -> str:
         columns = self.table.columns
