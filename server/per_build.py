@@ -29,8 +29,7 @@ class PerBuild:
     def get(self, build: str, key: Hashable, compute: Callable[[], T]) -> T:
         while True:
             with self._lock:
-                if build != self._build:
-                    self._build, self._values, self._pending = build, OrderedDict(), {}
+                self._follow(build)
                 if key in self._values:
                     self._values.move_to_end(key)
                     return self._values[key]  # type: ignore[return-value]
@@ -43,9 +42,7 @@ class PerBuild:
             value = compute()  # outside the lock: other pages are not held up by a long computation
             with self._lock:
                 if build == self._build:
-                    self._values[key] = value
-                    while len(self._values) > self.limit:
-                        self._values.popitem(last=False)
+                    self._keep(key, value)
             return value
         finally:
             with self._lock:
@@ -64,8 +61,16 @@ class PerBuild:
 
     def put(self, build: str, key: Hashable, value: object) -> None:
         with self._lock:
-            if build != self._build:
-                self._build, self._values, self._pending = build, OrderedDict(), {}
-            self._values[key] = value
-            while len(self._values) > self.limit:
-                self._values.popitem(last=False)
+            self._follow(build)
+            self._keep(key, value)
+
+    def _follow(self, build: str) -> None:
+        """Forget everything when the build changes (the lock held)."""
+        if build != self._build:
+            self._build, self._values, self._pending = build, OrderedDict(), {}
+
+    def _keep(self, key: Hashable, value: object) -> None:
+        """Keep a value, dropping the least recently used past the limit (the lock held)."""
+        self._values[key] = value
+        while len(self._values) > self.limit:
+            self._values.popitem(last=False)
