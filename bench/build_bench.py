@@ -31,8 +31,8 @@ def run_stages(data_dir: Path, engine: str, work: Path) -> dict[str, object]:
     """Runs in a child process: map, validate, publish, with figures per stage."""
     sys.path.insert(0, str(PROJECT))
     from loaders.build import BuildConfig, assemble, check
-    from loaders.iris import IriMinter
-    from loaders.store import PublishedStore, count_matches
+    from loaders.core.iris import IriMinter
+    from loaders.publish.store import PublishedStore, count_matches
 
     config = BuildConfig(
         data_dir=data_dir,

@@ -54,7 +54,7 @@ def keep_eu(projects: int, path: Path) -> None:
     sys.path.insert(0, str(PROJECT / "tests" / "golden" / "keep-eu"))
     from make_workbook import partner, project
 
-    from loaders.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
+    from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
 
     rng = random.Random(2)
     book = Workbook(write_only=True)
@@ -114,7 +114,7 @@ def child(kind: str, files: list[str]) -> dict[str, object]:
     by stage from the build's own progress messages (map, load into the new build's store,
     validate, reconcile + publish), with the peak memory at the end of each."""
     from loaders.build import BuildConfig, build
-    from loaders.progress import Advance
+    from loaders.core.progress import Advance
 
     data_dir = OUT / f"data-{kind}"
     shutil.rmtree(data_dir, ignore_errors=True)

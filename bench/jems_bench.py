@@ -28,10 +28,10 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from loaders.build import PROJECT_ROOT
-from loaders.country_table import load_country_table
-from loaders.iris import IriMinter
-from loaders.jems import load_jems_partners
-from loaders.ntriples import TripleSink
+from loaders.map.reference.countries import load_country_table
+from loaders.core.iris import IriMinter
+from loaders.map.exports.jems import load_jems_partners
+from loaders.core.terms import TripleSink
 from rdflib import URIRef
 countries, _ = load_country_table(PROJECT_ROOT / "data/reference/eu-authority-country-skos.rdf", "c", URIRef("http://e/s"))
 started = time.perf_counter()

@@ -24,7 +24,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.endpoint_bench import settle  # noqa: E402
-from loaders.dump import write_dumps  # noqa: E402
+from loaders.publish.dumps import write_dumps  # noqa: E402
 
 SCRIPT = """
 local n = 0

@@ -34,9 +34,9 @@ sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
 from engines import STARTERS, RunningEngine  # noqa: E402
 
 from bench.endpoint_bench import BASE, PREFIX, load, queries, wait_until_up  # noqa: E402
-from loaders.remote import RemoteEngine, RemoteTarget, current_view, default_graph_name  # noqa: E402
-from loaders.remote_publish import publish_remote  # noqa: E402
-from loaders.store import PublishedStore  # noqa: E402
+from loaders.publish.remote import RemoteEngine, RemoteTarget, current_view, default_graph_name  # noqa: E402
+from loaders.publish.remote_upload import publish_remote  # noqa: E402
+from loaders.publish.store import PublishedStore  # noqa: E402
 
 GRAPH = "https://w3id.org/s3kg/id/graph/bench"
 PER_PROJECT = 12

@@ -1,5 +1,5 @@
 """Hand-written mapping vs a declarative one: the CORDIS project.csv loader of s3kg
-(loaders/cordis.py) against the same mapping in YARRRML (bench/rml/cordis-projects.yml) run by
+(loaders/map/exports/cordis.py) against the same mapping in YARRRML (bench/rml/cordis-projects.yml) run by
 morph-kgc, on one synthetic file, one fresh process each. Reports wall time, rows per second
 and peak memory (resident set of the whole process tree, sampled every 20 ms), checks that
 both produce the same triples for well-formed rows, and runs both on the golden fixture with
@@ -66,9 +66,9 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
 
 def ours(csv_file: str, out_file: str) -> None:
     """Child: s3kg's loader, writing N-Triples."""
-    from loaders import cordis
-    from loaders.iris import IriMinter
-    from loaders.ntriples import TripleSink
+    from loaders.core.iris import IriMinter
+    from loaders.core.terms import TripleSink
+    from loaders.map.exports import cordis
 
     with TripleSink(Path(out_file)) as sink:
         load, problems = cordis.load_projects(Path(csv_file), "project.csv", IriMinter(), sink)

@@ -5,7 +5,7 @@ what /search did before the index, and what a SPARQL user has).
 Writes N synthetic projects (titles of 4-8 words and a 20-word description, drawn with Zipf's law
 from a vocabulary of 30,000 words: S3 words of five EU languages first, then made-up words with
 their accents), loads them into an on-disk Oxigraph store, builds the
-index with the build's own code (loaders.search_index), then times queries of 1-3 words.
+index with the build's own code (loaders.publish.search_index), then times queries of 1-3 words.
 
     python bench/search_bench.py --entities 1000000 --queries 200 --peer-queries 10
 """
@@ -27,8 +27,8 @@ import pyoxigraph as ox
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from loaders.search_index import SearchIndex, write_search_index  # noqa: E402
-from loaders.vocab import PREFIXES  # noqa: E402
+from loaders.core.vocab import PREFIXES  # noqa: E402
+from loaders.publish.search_index import SearchIndex, write_search_index  # noqa: E402
 
 WORDS = (  # noqa: SIM905 (a sentence of words is easier to read than a list of them)
     "innovation smart specialisation textile health care agriculture food energy hydrogen circular economy "

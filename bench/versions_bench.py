@@ -30,9 +30,9 @@ STEPS = ["dumps", "changes-first", "changes-unchanged", "feed-first", "feed-unch
 def run_step(step: str, store_path: str, work: str) -> dict[str, float]:
     import pyoxigraph as ox
 
-    from loaders.changes import write_changes
-    from loaders.dump import write_dumps
-    from loaders.feed import write_feed
+    from loaders.publish.changes import write_changes
+    from loaders.publish.dumps import write_dumps
+    from loaders.publish.feed import write_feed
 
     store = ox.Store.read_only(store_path)
     out = Path(work)

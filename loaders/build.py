@@ -19,30 +19,30 @@ import pyoxigraph as ox
 import yaml
 from rdflib import RDF, Graph, URIRef
 
-from loaders.build_lock import build_lock
-from loaders.cci_table import load_cci_table
-from loaders.country_table import load_country_table
-from loaders.curated.load import load_curated
-from loaders.curated.passages import Sources
-from loaders.curated.registry import Context
-from loaders.errors import BuildError, SourceProblem, display_name
-from loaders.exports import EXPORT_KINDS, load_exports
-from loaders.file_limits import FileLimits, FileRefused, load_yaml, using
-from loaders.iris import IriMinter
-from loaders.matching import describe_matching_rules, match
-from loaders.nuts import NutsTable, load_nuts_table
-from loaders.progress import Progress, silent
-from loaders.provenance import LoadRecord, code_version, describe_load, sha256_of
-from loaders.publishing import publisher
-from loaders.reconcile import describe_rules, reconcile
-from loaders.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
-from loaders.remote_publish import UploadIncomplete, check_access
-from loaders.shacl_engines import DEFAULT_ENGINE
-from loaders.source_files import SourceChanged
-from loaders.store import KEEP_BUILDS, BuildInfo, PublishedStore
-from loaders.strategies import load_strategy
-from loaders.tabular import Summary, write_rejects
-from loaders.validation import Origin, ValidationOutcome, load_shapes, validate_graph
+from loaders.core.errors import BuildError, SourceProblem, display_name
+from loaders.core.file_limits import FileLimits, FileRefused, load_yaml, using
+from loaders.core.iris import IriMinter
+from loaders.core.progress import Progress, silent
+from loaders.core.provenance import LoadRecord, code_version, describe_load, sha256_of
+from loaders.link.matching import describe_matching_rules, match
+from loaders.link.reconcile import describe_rules, reconcile
+from loaders.map.curated.load import load_curated
+from loaders.map.curated.passages import Sources
+from loaders.map.curated.registry import Context
+from loaders.map.exports.load import EXPORT_KINDS, load_exports
+from loaders.map.reference.cci import load_cci_table
+from loaders.map.reference.countries import load_country_table
+from loaders.map.reference.nuts import NutsTable, load_nuts_table
+from loaders.map.strategies import load_strategy
+from loaders.map.tabular import Summary, write_rejects
+from loaders.publish.build_lock import build_lock
+from loaders.publish.documents import SourceChanged
+from loaders.publish.publisher import publisher
+from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
+from loaders.publish.remote_upload import UploadIncomplete, check_access
+from loaders.publish.store import KEEP_BUILDS, BuildInfo, PublishedStore
+from loaders.validate.engines import DEFAULT_ENGINE
+from loaders.validate.shapes import Origin, ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_KINDS = ("country-table", "nuts-table", "cci-table", "curated", "s3-strategy", *EXPORT_KINDS)
@@ -135,7 +135,7 @@ def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], lis
 
 def assemble(config: BuildConfig, progress: Progress = silent, curated_only: list[Path] | None = None) -> Assembled:
     """Read and map every configured source (or the given curated files) into graphs, each file
-    within the limits of `config.limits` (`loaders.file_limits`)."""
+    within the limits of `config.limits` (`loaders.core.file_limits`)."""
     with using(config.limits):
         return _assemble(config, progress, curated_only)
 
@@ -300,7 +300,7 @@ def build(config: BuildConfig, progress: Progress = silent, force: bool = False)
     current build was made from exactly the same inputs, it stays current and nothing is done
     (the outcome is then None) unless `force`.
 
-    One build at a time per store directory: a second waits for the first (`loaders.build_lock`),
+    One build at a time per store directory: a second waits for the first (`loaders.publish.build_lock`),
     then finds a current build whose database opens (`PublishedStore.recover`).
     The sources are written into the new build's own on-disk store first; validation and
     reconciliation query that store (so memory does not grow with the graph), and it becomes

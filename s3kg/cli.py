@@ -16,17 +16,17 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.build import BuildConfig, assemble, build, check
-from loaders.build_lock import build_lock
-from loaders.changes import STATEMENT_GROUPS, read_changes
-from loaders.dump import write_dumps
-from loaders.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
-from loaders.exports import EXPORT_KINDS
-from loaders.iris import IriMinter
-from loaders.remote import EngineUnavailable, NoRemoteBuild
-from loaders.sources import apply_sources, record_accounts, registered, with_source, without_source
-from loaders.stats import entities_per_class
-from loaders.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
-from loaders.vocab import PREFIXES
+from loaders.core.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
+from loaders.core.iris import IriMinter
+from loaders.core.vocab import PREFIXES
+from loaders.map.exports.load import EXPORT_KINDS
+from loaders.publish.build_lock import build_lock
+from loaders.publish.changes import STATEMENT_GROUPS, read_changes
+from loaders.publish.dumps import write_dumps
+from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
+from loaders.publish.stats import entities_per_class
+from loaders.publish.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
+from loaders.sources.listing import apply_sources, record_accounts, registered, with_source, without_source
 from s3kg import logs
 from s3kg.output import OutputFormat, write_results
 from s3kg.progress_bars import BuildProgress
@@ -346,7 +346,7 @@ def serve_command(
     Read-only; SERVICE only to hosts on the service_allow_list setting (empty by default);
     every query has a time limit and a row limit.
     """
-    from server.main import make_backend, serve
+    from s3kg.serve import make_backend, serve
 
     overrides = {
         "host": host,

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from rich.console import Console
 from rich.table import Table
 
-from loaders.vocab import PREFIXES
+from loaders.core.vocab import PREFIXES
 
 
 class OutputFormat(StrEnum):

@@ -8,11 +8,11 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from loaders.progress import Advance
+from loaders.core.progress import Advance
 
 
 class BuildProgress:
-    """Called with what the loaders report (`loaders.progress.Progress`); use as a context."""
+    """Called with what the loaders report (`loaders.core.progress.Progress`); use as a context."""
 
     def __init__(self, console: Console):
         self.bars = Progress(

@@ -15,9 +15,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from loaders.build import PROJECT_ROOT, BuildConfig
-from loaders.file_limits import FileLimits
-from loaders.iris import DEFAULT_BASE_IRI, IriMinter
-from loaders.remote import Engine, RemoteTarget
+from loaders.core.file_limits import FileLimits
+from loaders.core.iris import DEFAULT_BASE_IRI, IriMinter
+from loaders.publish.remote import Engine, RemoteTarget
 from server.app import ServerConfig
 
 
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
     keep_builds: int = Field(default=3, ge=1)  # versions kept on disk, each with its dumps and changes (Memento, /feed)
-    shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.shacl_engines
+    shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.validate.engines
     # Where the graph is served from: the embedded store in store_dir, or a SPARQL engine (docs/scale-out.md)
     store: Literal["embedded", "sparql"] = "embedded"
     sparql_query_url: str | None = None
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     sparql_password_file: Path | None = None  # or read from this file
     sparql_grace: float = Field(default=5.0, ge=0)  # seconds the previous build stays after a switch
     sparql_poll: float = Field(default=1.0, gt=0)  # seconds a server trusts its idea of the current build
-    # What one source file may ask of a build (loaders.file_limits): sizes in MB
+    # What one source file may ask of a build (loaders.core.file_limits): sizes in MB
     max_yaml_mb: int = Field(default=FileLimits.max_yaml_mb, ge=1)
     max_json_mb: int = Field(default=FileLimits.max_json_mb, ge=1)
     max_nesting: int = Field(default=FileLimits.max_nesting, ge=2)

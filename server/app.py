@@ -1,8 +1,8 @@
 """The server as an app factory over settings and a backend.
 
-`/sparql` is a plain ASGI app (`server.endpoint`); every other route is FastAPI's. Both sit
+`/sparql` is a plain ASGI app (`server.endpoint.routes`); every other route is FastAPI's. Both sit
 behind the same middlewares (HEAD as GET, request limits, CORS), and domain errors become HTTP
-answers in one place (`server.errors`); routes only translate requests.
+answers in one place (`server.web.errors`); routes only translate requests.
 """
 
 from __future__ import annotations
@@ -21,21 +21,26 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from loaders.sparql_text import with_prefixes
-from loaders.vocab import PREFIXES
-from server import feed, geo, memento, operations, pages, publication, search, sources, versions
-from server.backends import Backend
-from server.catalog import Site
-from server.endpoint import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
-from server.entities import EntityReader
-from server.errors import DomainError, error_response
-from server.fast import EXPOSED, FastRoutes, PageRoute
-from server.guard import ShapeLimits
-from server.head import HeadAsGet
-from server.limits import ASGIApp, Receive, RequestLimits, Scope, Send
-from server.linked_data import Addresses, add_routes
-from server.observe import AccessLog, Metrics
-from server.pool import ClientBudget, PoolSettings
+from loaders.core.vocab import PREFIXES
+from server.backends.embedded.pool import ClientBudget, PoolSettings
+from server.backends.port import Backend
+from server.endpoint.routes import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
+from server.pages import geo, search
+from server.pages import routes as pages
+from server.pages.linked_data import Addresses, add_routes
+from server.publication import documents as sources
+from server.publication import dumps as publication
+from server.publication import feed, memento, versions
+from server.publication.catalog import Site
+from server.sparql.guard import ShapeLimits
+from server.sparql.text import with_prefixes
+from server.web import operations
+from server.web.entities import EntityReader
+from server.web.errors import DomainError, error_response
+from server.web.fast import EXPOSED, FastRoutes, PageRoute
+from server.web.head import HeadAsGet
+from server.web.limits import ASGIApp, Receive, RequestLimits, Scope, Send
+from server.web.observe import AccessLog, Metrics
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
@@ -129,7 +134,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
         sources.add_routes(app, published)
         feed.add_routes(app, published, addresses)
         versions.add_routes(app, published)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=HERE / "pages" / "static"), name="static")
 
     @app.get("/examples.json")
     async def example_queries() -> Response:
@@ -153,7 +158,7 @@ def _examples() -> bytes:
 
 
 def _errors(app: FastAPI) -> None:
-    """Every domain error becomes the plain-text answer `server.errors` gives it."""
+    """Every domain error becomes the plain-text answer `server.web.errors` gives it."""
 
     async def handle(_: Request, error: Exception) -> Response:
         return error_response(error)
@@ -163,7 +168,7 @@ def _errors(app: FastAPI) -> None:
 
 
 def _describe_sparql(app: FastAPI) -> None:
-    """/sparql is answered before FastAPI's router (`server.endpoint`); describe it in the OpenAPI
+    """/sparql is answered before FastAPI's router (`server.endpoint.routes`); describe it in the OpenAPI
     document all the same."""
     generate = app.openapi
 

@@ -11,10 +11,10 @@ import pytest
 from engines import STARTERS, RunningEngine
 
 from loaders.build import BuildConfig, build
-from loaders.remote import RemoteEngine, RemoteTarget
-from loaders.remote_publish import publish_remote
-from loaders.store import BuildInfo, PublishedStore
-from server.backends import Backend, EmbeddedBackend, SparqlBackend
+from loaders.publish.remote import RemoteEngine, RemoteTarget
+from loaders.publish.remote_upload import publish_remote
+from loaders.publish.store import BuildInfo, PublishedStore
+from server.backends.port import Backend, EmbeddedBackend, SparqlBackend
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORES = ["embedded", "oxigraph", "virtuoso"]  # what the endpoint, linked-data and competency tests run over

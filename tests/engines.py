@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from live_server import free_port
 
-from loaders.remote import RemoteTarget
+from loaders.publish.remote import RemoteTarget
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"

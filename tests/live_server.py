@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 
 from server.app import ServerConfig, create_app
-from server.backends import Backend
+from server.backends.port import Backend
 
 
 def free_port() -> int:

@@ -12,8 +12,8 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from loaders.build import BuildConfig, build
-from loaders.errors import BuildError, SourceProblem
-from loaders.store import PublishedStore
+from loaders.core.errors import BuildError, SourceProblem
+from loaders.publish.store import PublishedStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 CASES = yaml.safe_load((Path(__file__).parent / "bad_input" / "cases.yaml").read_text(encoding="utf-8"))

@@ -20,8 +20,8 @@ from conftest import PROJECT, make_config
 from rdflib import Graph, URIRef
 
 from loaders.build import BuildConfig, build, fingerprint
-from loaders.errors import BuildError
-from loaders.store import KEEP_BUILDS, PublishedStore
+from loaders.core.errors import BuildError
+from loaders.publish.store import KEEP_BUILDS, PublishedStore
 
 TIMES = {"http://www.w3.org/ns/prov#startedAtTime", "http://www.w3.org/ns/prov#endedAtTime"}
 
@@ -170,7 +170,7 @@ def test_out_of_space_names_the_phase_and_the_space_needed(built: Any, tmp_path:
     def full_disk(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("loaders.publishing.write_dumps", full_disk)
+    monkeypatch.setattr("loaders.publish.publisher.write_dumps", full_disk)
     with pytest.raises(BuildError) as failure:
         build(config, force=True)
     message = failure.value.summary

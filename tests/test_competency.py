@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import PROJECT
 
-from loaders.store import Readable
-from loaders.vocab import PREFIXES
-from server.backends import Backend
+from loaders.core.vocab import PREFIXES
+from loaders.publish.store import Readable
+from server.backends.port import Backend
 
 QUESTIONS = yaml.safe_load((PROJECT / "data" / "examples" / "competency-questions.yaml").read_text(encoding="utf-8"))
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT
 
-from loaders import exports
 from loaders.build import BuildConfig, build
-from loaders.errors import BuildError
-from loaders.progress import Advance
-from loaders.store import PublishedStore
-from loaders.tabular import CsvRows, RowRejected, Summary, read_rows
-from loaders.vocab import PREFIXES
+from loaders.core.errors import BuildError
+from loaders.core.progress import Advance
+from loaders.core.vocab import PREFIXES
+from loaders.map.exports import load as exports
+from loaders.map.tabular import CsvRows, RowRejected, Summary, read_rows
+from loaders.publish.store import PublishedStore
 
 GOLDEN = Path(__file__).parent / "golden"
 KOHESIO_REJECTS = [

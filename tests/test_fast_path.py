@@ -2,7 +2,7 @@
 every query as a SPARQL parser does or not at all, and no query makes the server connect out.
 
 The reference parser is rdflib's (SPARQL 1.1's grammar in pyparsing), run on the same text: where
-`server.cheap.parse` takes a query, the reference must read the very same pattern, projection and
+`server.sparql.cheap.parse` takes a query, the reference must read the very same pattern, projection and
 limit (or the same described IRIs); where the reference reads one of the shapes, so must we. The
 generated set puts every Unicode space and line break (Zs, Zl, Zp, and the controls and format
 characters that look like them) in each position: prologue, subject, object, DESCRIBE list."""
@@ -24,9 +24,9 @@ from rdflib import Literal, URIRef, Variable
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 
-from loaders.vocab import PREFIXES
-from server.backends import EmbeddedBackend
-from server.cheap import INLINE_ROWS, MAX_DESCRIBED, CheapQuery, parse
+from loaders.core.vocab import PREFIXES
+from server.backends.port import EmbeddedBackend
+from server.sparql.cheap import INLINE_ROWS, MAX_DESCRIBED, CheapQuery, parse
 
 ENDPOINT = "http://127.0.0.1:8000/sparql"
 SPACES = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Zs", "Zl", "Zp")]

@@ -19,20 +19,20 @@ from openpyxl import load_workbook
 from rdflib import RDFS, Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
-from loaders import cordis
 from loaders.build import PROJECT_ROOT
-from loaders.cci_table import load_cci_table
-from loaders.country_table import load_country_table
-from loaders.curated.load import load_curated
-from loaders.curated.mapper import canonical_decimal
-from loaders.curated.registry import Context
-from loaders.iris import IriMinter
-from loaders.keep_eu import load_keep_eu
-from loaders.kohesio import load_kohesio_projects
-from loaders.kohesio_beneficiaries import load_beneficiaries
-from loaders.ntriples import TripleSink
-from loaders.tabular import normalise
-from loaders.vocab import PREFIXES
+from loaders.core.iris import IriMinter
+from loaders.core.terms import TripleSink
+from loaders.core.vocab import PREFIXES
+from loaders.map.curated.load import load_curated
+from loaders.map.curated.mapper import canonical_decimal
+from loaders.map.curated.registry import Context
+from loaders.map.exports import cordis
+from loaders.map.exports.keep_eu import load_keep_eu
+from loaders.map.exports.kohesio import load_kohesio_projects
+from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
+from loaders.map.reference.cci import load_cci_table
+from loaders.map.reference.countries import load_country_table
+from loaders.map.tabular import normalise
 
 GOLDEN = Path(__file__).parent / "golden"
 MINTER = IriMinter("http://example.org/id/")

@@ -16,9 +16,9 @@ from live_server import Listener, client_from, live_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from loaders.vocab import PREFIXES
-from server.backends import EmbeddedBackend
-from server.cheap import INLINE_ROWS, is_cheap
+from loaders.core.vocab import PREFIXES
+from server.backends.port import EmbeddedBackend
+from server.sparql.cheap import INLINE_ROWS, is_cheap
 
 ENDPOINT = "http://127.0.0.1:8000/sparql"
 GOTOS3 = "<https://w3id.org/s3kg/id/project/gotos3>"

@@ -17,10 +17,10 @@ from test_golden import GOLDEN, MINTER, _compare, _keep_inputs
 from test_real_exports import _without_file_identity
 
 from loaders.build import BuildConfig, build
-from loaders.jems import load_jems_partners
-from loaders.ntriples import TripleSink
-from loaders.store import PublishedStore
-from loaders.tabular import Summary
+from loaders.core.terms import TripleSink
+from loaders.map.exports.jems import load_jems_partners
+from loaders.map.tabular import Summary
+from loaders.publish.store import PublishedStore
 
 ROWS = json.loads((GOLDEN / "jems" / "partners.json").read_text(encoding="utf-8"))
 POLISH = {

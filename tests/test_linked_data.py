@@ -13,7 +13,7 @@ import pytest
 from live_server import live_server
 from rdflib import Graph, URIRef
 
-from server.backends import Backend, EmbeddedBackend, MemoryBackend
+from server.backends.port import Backend, EmbeddedBackend, MemoryBackend
 
 GOTOS3 = "https://w3id.org/s3kg/id/project/gotos3"
 RDF_TYPES = {

@@ -16,9 +16,9 @@ from live_server import live_server
 from rdflib import Graph, Literal, URIRef
 
 from loaders.build import build
-from loaders.store import BuildInfo
-from server.backends import EmbeddedBackend
-from server.memento import published_at
+from loaders.publish.store import BuildInfo
+from server.backends.port import EmbeddedBackend
+from server.publication.memento import published_at
 
 TEXTILES = "id/concept/gotos3-domains/textiles"
 LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")

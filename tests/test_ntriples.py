@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDFS, XSD, Literal, URIRef
 
-from loaders.ntriples import Lit, TripleSink, boolean, day, decimal, integer, is_safe_iri, plain, text
+from loaders.core.terms import Lit, TripleSink, boolean, day, decimal, integer, is_safe_iri, plain, text
 
 THING = URIRef("http://example.org/thing")
 

@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
-from loaders.vocab import ONTOLOGY_IRI, PREFIXES, S3
+from loaders.core.vocab import ONTOLOGY_IRI, PREFIXES, S3
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUALITY = sorted((Path(__file__).parent / "quality").glob("*.rq"))
@@ -25,8 +25,8 @@ def ontology() -> Graph:
 def test_closed_namespace_lists_exactly_the_terms_the_ontology_defines(ontology: Graph) -> None:
     defined = {str(s).split("#", 1)[1] for s in ontology.subjects(RDFS.isDefinedBy, ONTOLOGY_IRI)}
     in_code = set(S3.__annotations__)
-    assert defined - in_code == set(), "terms missing from loaders/vocab.py"
-    assert in_code - defined == set(), "terms in loaders/vocab.py that the ontology does not define"
+    assert defined - in_code == set(), "terms missing from loaders/core/vocab.py"
+    assert in_code - defined == set(), "terms in loaders/core/vocab.py that the ontology does not define"
 
 
 def test_misspelled_term_raises() -> None:

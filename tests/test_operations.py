@@ -27,9 +27,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_cli import s3kg
 from test_serve_sandbox import _children
 
-from server.backends import EmbeddedBackend
-from server.browse import TABLES
-from server.observe import route_of
+from server.backends.port import EmbeddedBackend
+from server.pages.browse import TABLES
+from server.web.observe import route_of
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?c . ?d a ?t }"  # about 2 s on the test build
 

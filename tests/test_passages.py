@@ -7,9 +7,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from loaders.provenance import sha256_of
-from loaders.quotes import Document
-from loaders.vocab import PREFIXES
+from loaders.core.provenance import sha256_of
+from loaders.core.quotes import Document
+from loaders.core.vocab import PREFIXES
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUALITY = PROJECT / "tests" / "quality" / "published_every_curated_statement_has_a_passage.rq"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from server.per_build import PerBuild
+from server.web.per_build import PerBuild
 
 
 def test_a_value_is_computed_once_per_build_and_again_for_a_new_build() -> None:

@@ -18,8 +18,8 @@ from pyshacl import validate
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF, SH, VOID
 
-from loaders import dump
-from server.backends import EmbeddedBackend
+from loaders.publish import dumps as dump
+from server.backends.port import EmbeddedBackend
 
 REFERENCE = PROJECT / "data" / "reference"
 

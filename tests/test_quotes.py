@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.quotes import Document, Span
+from loaders.core.quotes import Document, Span
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,9 @@ from pyld import jsonld
 from rdflib import Dataset, Graph
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
 
-from loaders.vocab import PREFIXES
-from server.backends import EmbeddedBackend
-from server.linked_data import MESSAGES, PAGE_LANGUAGES
+from loaders.core.vocab import PREFIXES
+from server.backends.port import EmbeddedBackend
+from server.pages.linked_data import MESSAGES, PAGE_LANGUAGES
 
 ENTITY = "id/project/gotos3"
 SELECT = "SELECT ?a WHERE { ?p s3:acronym ?a } ORDER BY ?a"
@@ -174,7 +174,7 @@ def test_page_text_is_translated_for_every_language_pages_offer(base: str, lang:
 
 
 def test_every_template_text_has_every_language() -> None:
-    templates = Path(__file__).resolve().parent.parent / "server" / "templates"
+    templates = Path(__file__).resolve().parent.parent / "server" / "pages" / "templates"
     used = {m for t in templates.glob("*.html") for m in re.findall(r'\bt\("([^"]+)"\)', t.read_text(encoding="utf-8"))}
     assert used and used <= set(MESSAGES), sorted(used - set(MESSAGES))
     missing = {text: [lang for lang in PAGE_LANGUAGES[1:] if not MESSAGES[text].get(lang)] for text in MESSAGES}

@@ -16,13 +16,13 @@ from rdflib import RDFS, Graph, URIRef
 from rdflib.compare import to_isomorphic
 from test_golden import CORDIS, GOLDEN, MINTER, _keep_inputs
 
-from loaders import cordis
-from loaders.keep_eu import load_keep_eu
-from loaders.kohesio import load_kohesio_projects
-from loaders.kohesio_beneficiaries import load_beneficiaries
-from loaders.ntriples import TripleSink
-from loaders.tabular import Summary
-from loaders.vocab import S3
+from loaders.core.terms import TripleSink
+from loaders.core.vocab import S3
+from loaders.map.exports import cordis
+from loaders.map.exports.keep_eu import load_keep_eu
+from loaders.map.exports.kohesio import load_kohesio_projects
+from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
+from loaders.map.tabular import Summary
 
 Table = list[list[str]]
 

@@ -21,8 +21,8 @@ from engines import RunningEngine, start_oxigraph
 from live_server import free_port, live_server
 
 from loaders.build import build
-from loaders.errors import BuildError
-from loaders.remote import (
+from loaders.core.errors import BuildError
+from loaders.publish.remote import (
     BUILD,
     EngineTimeout,
     LiteralEdges,
@@ -32,9 +32,9 @@ from loaders.remote import (
     builds_in,
     current_view,
 )
-from loaders.remote_publish import publish_remote
-from loaders.store import Readable
-from server.backends import Backend, EmbeddedBackend, SparqlBackend
+from loaders.publish.remote_upload import publish_remote
+from loaders.publish.store import Readable
+from server.backends.port import Backend, EmbeddedBackend, SparqlBackend
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 

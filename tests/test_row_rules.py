@@ -13,14 +13,14 @@ from openpyxl import Workbook
 from rdflib import XSD, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SDO
 
-from loaders import cordis
-from loaders.country_table import load_country_table
-from loaders.iris import IriMinter
-from loaders.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS, load_keep_eu
-from loaders.ntriples import TripleSink
-from loaders.shacl_engines import store_of
-from loaders.validation import Origin, load_shapes, validate_graph
-from loaders.vocab import S3
+from loaders.core.iris import IriMinter
+from loaders.core.terms import TripleSink
+from loaders.core.vocab import S3
+from loaders.map.exports import cordis
+from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS, load_keep_eu
+from loaders.map.reference.countries import load_country_table
+from loaders.validate.engines import store_of
+from loaders.validate.shapes import Origin, load_shapes, validate_graph
 
 MINTER = IriMinter("http://example.org/id/")
 GOLDEN = PROJECT / "tests" / "golden"

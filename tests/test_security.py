@@ -17,10 +17,10 @@ import pytest
 from live_server import Listener, client_from, live_server
 from outbound_cases import hidden_requests
 
-from server.backends import EmbeddedBackend, MemoryBackend
-from server.pool import ClientBudget, PoolSettings, QueryFailed, QueryPool
-from server.sandbox import SandboxUnavailable
-from server.worker import QueryJob
+from server.backends.embedded.pool import ClientBudget, PoolSettings, QueryFailed, QueryPool
+from server.backends.embedded.sandbox import SandboxUnavailable
+from server.backends.embedded.worker import QueryJob
+from server.backends.port import EmbeddedBackend, MemoryBackend
 
 ALLOWED = {200, 400, 403, 404, 406, 413}
 
@@ -290,7 +290,7 @@ def test_a_client_that_keeps_ending_workers_is_refused_and_others_are_served(bui
 
 
 def test_a_client_over_its_share_is_answered_429_after_a_pause(built: Any) -> None:
-    from server.endpoint import OVER_SHARE_PAUSE
+    from server.endpoint.routes import OVER_SHARE_PAUSE
 
     with live_server(EmbeddedBackend(built.config.store_dir), workers=1, cache_bytes=0, client_seconds_per_minute=1e-9) as url:
         assert httpx.post(url + "sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200

@@ -15,8 +15,8 @@ from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
-from loaders.store import PublishedStore
-from server.backends import Backend, EmbeddedBackend
+from loaders.publish.store import PublishedStore
+from server.backends.port import Backend, EmbeddedBackend
 
 PROJECTS = "SELECT ?acronym WHERE { ?p s3:acronym ?acronym } ORDER BY ?acronym"
 ACRONYMS = ["GoSmart & Excel BSR", "GoSmart BSR", "GoToS3", "S3-4AlpClusters"]

@@ -12,9 +12,9 @@ import yaml
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from loaders.findings import Finding
-from loaders.shacl_engines import ENGINES, run_engine, store_of
-from loaders.validation import load_shapes
+from loaders.validate.engines import ENGINES, run_engine, store_of
+from loaders.validate.findings import Finding
+from loaders.validate.shapes import load_shapes
 
 HERE = Path(__file__).parent / "shapes"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))

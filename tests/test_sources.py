@@ -11,8 +11,8 @@ import httpx
 import pytest
 from live_server import live_server
 
-from loaders.quotes import Document
-from server.backends import EmbeddedBackend
+from loaders.core.quotes import Document
+from server.backends.port import EmbeddedBackend
 
 SEED_000 = "seeds/000_2f6d8f536b0484ec.txt"
 

@@ -1,12 +1,12 @@
-"""Query text read as tokens (loaders.sparql_text) and an engine's answers put right on the way
-back (loaders.remote): the parts the remote store relies on, case by case."""
+"""Query text read as tokens (server.sparql.text) and an engine's answers put right on the way
+back (loaders.publish.remote): the parts the remote store relies on, case by case."""
 
 from __future__ import annotations
 
 import pytest
 
-from loaders.remote import BuildView, Unprefix, VirtuosoDates
-from loaders.sparql_text import construct_bound, final_limit, rename_graphs, with_limit
+from loaders.publish.remote import BuildView, Unprefix, VirtuosoDates
+from server.sparql.text import construct_bound, final_limit, rename_graphs, with_limit
 
 G = "https://w3id.org/s3kg/id/graph/"
 

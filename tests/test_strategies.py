@@ -10,13 +10,13 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 
-from loaders.cci_table import read_areas, title_territory
-from loaders.country_table import CountryTable, load_country_table
-from loaders.iris import IriMinter
-from loaders.matching import match
-from loaders.nuts import NutsTable, UnknownRegion, load_nuts_table
-from loaders.strategies import load_strategy
-from loaders.vocab import S3
+from loaders.core.iris import IriMinter
+from loaders.core.vocab import S3
+from loaders.link.matching import match
+from loaders.map.reference.cci import read_areas, title_territory
+from loaders.map.reference.countries import CountryTable, load_country_table
+from loaders.map.reference.nuts import NutsTable, UnknownRegion, load_nuts_table
+from loaders.map.strategies import load_strategy
 
 MINTER = IriMinter("http://example.org/id/")
 PROJECT = Path(__file__).resolve().parent.parent

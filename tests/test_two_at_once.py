@@ -16,9 +16,9 @@ import pytest
 from conftest import PROJECT
 from test_cli import s3kg
 
-from loaders.build_lock import BuildBusy, build_lock
-from loaders.store import PublishedStore
-from server.backends import EmbeddedBackend
+from loaders.publish.build_lock import BuildBusy, build_lock
+from loaders.publish.store import PublishedStore
+from server.backends.port import EmbeddedBackend
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -120,7 +120,7 @@ def test_a_server_over_a_damaged_build_serves_the_last_good_one(store: Path) -> 
 
 def test_a_second_build_can_be_refused_instead_of_waiting(store: Path) -> None:
     script = (
-        "import sys, time; from pathlib import Path; from loaders.build_lock import build_lock\n"
+        "import sys, time; from pathlib import Path; from loaders.publish.build_lock import build_lock\n"
         f"with build_lock(Path({str(store)!r}), print):\n    print('held', flush=True); time.sleep(30)\n"
     )
     child = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE, text=True)

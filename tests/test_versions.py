@@ -15,12 +15,12 @@ from conftest import PROJECT, make_config
 from live_server import live_server
 
 from loaders.build import build
-from loaders.changes import ADDED, REMOVED, read_changes
-from loaders.provenance import sha256_of
-from loaders.source_files import SourceChanged, write_sources
-from loaders.store import PublishedStore, UnknownBuild
-from loaders.vocab import OA, S3
-from server.backends import EmbeddedBackend
+from loaders.core.provenance import sha256_of
+from loaders.core.vocab import OA, S3
+from loaders.publish.changes import ADDED, REMOVED, read_changes
+from loaders.publish.documents import SourceChanged, write_sources
+from loaders.publish.store import PublishedStore, UnknownBuild
+from server.backends.port import EmbeddedBackend
 
 TEXTILES = 'label: {nl: "Textiel", en: "Textiles", fr: "Textile"}'
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from loaders.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
+from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
 
 
 def project(programme: str, period: str, ident: str | None, acronym: str | None, name: str, start: object, end: object,

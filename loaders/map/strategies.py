@@ -1,0 +1,266 @@
+"""Loader for smart specialisation strategies (source kind `s3-strategy`): one YAML file per
+region's or country's strategy, with its priority domains, in the layout docs/strategies.md
+describes for regional S3 teams.
+
+A strategy becomes an s3:Strategy (a SKOS concept scheme) in its NUTS region; each priority
+domain an s3:S3Domain concept in it, named in the strategy's language and in English, with the
+codes it gives: NACE Rev. 2 sectors, OECD fields of science (FORD), 2021-2027 specific
+objectives, and concepts elsewhere in the graph it means (`matches`, e.g. a portfolio's domain).
+Every statement cites the file itself (with its SHA-256) and the source documents it names.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+from rdflib.namespace import DCTERMS, SDO
+
+from loaders.core.errors import SourceProblem
+from loaders.core.iris import IriMinter, is_valid_id
+from loaders.core.terms import Row, TripleSink, plain, text
+from loaders.core.vocab import NACE, NUTS, S3
+from loaders.map.curated.passages import About, Sources, check_passages, needed, statement_groups
+from loaders.map.curated.reader import Node, Record, read_document
+from loaders.map.reference.nuts import NutsTable
+from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
+from loaders.map.tabular import source_document
+
+NACE_CODE = re.compile(r"^[A-U](\d{2}(\.\d{1,2})?)?$")  # a section (C), division (C13), group or class (C13.9)
+FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "priorities", "passages"}
+PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "objectives", "matches"}
+
+
+class _Problems(list[SourceProblem]):
+    def add(self, file: str, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
+        self.append(SourceProblem(file, message, line=node.line if node else None, record=record, field=field, fix=fix))
+
+
+def _texts(node: Node | None) -> dict[str, str] | None:
+    """{lang: text} of a mapping node, or None when it is not one."""
+    if node is None or not isinstance(node.data, dict):
+        return None
+    found = {k: v.data for k, v in node.data.items() if isinstance(v.data, str) and v.data.strip()}
+    return found if len(found) == len(node.data) and all(LANGUAGE.match(k) for k in found) else None
+
+
+def _strings(node: Node | None) -> list[tuple[str, Node]]:
+    if node is None:
+        return []
+    items = node.data if isinstance(node.data, list) else [node]
+    return [(item.data.strip(), item) for item in items if isinstance(item.data, str)]
+
+
+class _StrategyMapper:
+    def __init__(self, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef]):
+        self.display, self.minter, self.regions, self.known = display, minter, regions, known
+        self.problems = _Problems()
+
+    def fail(self, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
+        self.problems.add(self.display, node, field, message, fix, record)
+
+    def labels(self, out: Row, subject: URIRef, node: Node | None, field: str, language: str, record: str) -> None:
+        texts = _texts(node)
+        if texts is None or language not in texts or "en" not in texts:
+            self.fail(
+                node,
+                field,
+                f"needs the {field} in the strategy's language ({language}) and in English.",
+                f"write it as {{{language}: …, en: …}}.",
+                record,
+            )
+            return
+        for lang, value in texts.items():
+            out.add(subject, RDFS.label, text(value, lang))
+            out.add(subject, SKOS.prefLabel, text(value, lang))
+
+    def strategy(self, out: Row, top: Node, objectives: ObjectiveConcepts, file_source: URIRef) -> None:
+        fields = top.data if isinstance(top.data, dict) else {}
+        if not fields:
+            self.fail(
+                top,
+                "strategy",
+                "must be a mapping with region, language, title and priorities.",
+                "see docs/strategies.md for the layout.",
+            )
+            return
+        for key in set(fields) - STRATEGY_FIELDS:
+            self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(STRATEGY_FIELDS))}.")
+        ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
+        if not ident or not is_valid_id(ident):
+            self.fail(
+                fields.get("id", top),
+                "id",
+                "a strategy needs an id of letters, digits and dashes.",
+                "add e.g. `id: flanders-2021-2027`.",
+            )
+            return
+        region = fields["region"].data if "region" in fields else None
+        if not isinstance(region, str) or region not in self.regions:
+            self.fail(
+                fields.get("region", top),
+                "region",
+                f"{region!r} is not a NUTS 2021 code.",
+                "give the region's NUTS code, e.g. BE2 for Flanders, or the country's two letters.",
+                ident,
+            )
+            return
+        language = fields["language"].data if "language" in fields else None
+        if not isinstance(language, str) or not LANGUAGE.match(language):
+            self.fail(
+                fields.get("language", top),
+                "language",
+                "the strategy's language is missing or not a code.",
+                "give its two-letter code, e.g. `language: nl`.",
+                ident,
+            )
+            return
+        scheme = self.minter.entity("strategy", ident)
+        sources = [file_source, *self.sources(fields.get("source"), ident)]
+        out.add(scheme, RDF.type, S3.Strategy)
+        out.add(scheme, RDF.type, SKOS.ConceptScheme)
+        out.add(scheme, S3.region, NUTS[region])
+        self.labels(out, scheme, fields.get("title"), "title", language, ident)
+        for lang, value in (_texts(fields.get("description")) or {}).items():
+            out.add(scheme, DCTERMS.description, text(value, lang))
+        for period, _ in _strings(fields.get("period")):
+            out.add(scheme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
+        for url, node in _strings(fields.get("url")):
+            if not url.startswith(("http://", "https://")):
+                self.fail(node, "url", f"{url!r} is not a web address.", "give the strategy's http(s) address.", ident)
+            else:
+                out.add(scheme, SDO.url, URIRef(url))
+        for source in sources:
+            out.add(scheme, DCTERMS.source, source)
+        priorities = fields.get("priorities")
+        if priorities is None or not isinstance(priorities.data, list) or not priorities.data:
+            self.fail(
+                priorities or top,
+                "priorities",
+                "a strategy needs at least one priority domain.",
+                "list them under `priorities:`.",
+                ident,
+            )
+            return
+        for item in priorities.data:
+            self.priority(out, item, scheme, language, sources, objectives)
+
+    def sources(self, node: Node | None, record: str) -> list[URIRef]:
+        found = []
+        for ident, item in _strings(node):
+            iri = self.minter.entity("source", ident)
+            if iri not in self.known:
+                self.fail(
+                    item,
+                    "source",
+                    f"no source document '{ident}' is known.",
+                    "name a source-document record of data/curated/sources.yaml.",
+                    record,
+                )
+            found.append(iri)
+        return found
+
+    def priority(
+        self, out: Row, node: Node, scheme: URIRef, language: str, sources: list[URIRef], objectives: ObjectiveConcepts
+    ) -> None:
+        fields = node.data if isinstance(node.data, dict) else {}
+        ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
+        if not ident or not is_valid_id(ident):
+            self.fail(node, "id", "each priority needs an id of letters, digits and dashes.", "add `id: …` to it.")
+            return
+        for key in set(fields) - PRIORITY_FIELDS:
+            self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(PRIORITY_FIELDS))}.", ident)
+        concept = URIRef(f"{scheme}/priority/{ident}")
+        out.add(concept, RDF.type, S3.S3Domain)
+        out.add(concept, RDF.type, SKOS.Concept)
+        out.add(concept, SKOS.inScheme, scheme)
+        out.add(scheme, SKOS.hasTopConcept, concept)
+        out.add(concept, S3.strategy, scheme)
+        self.labels(out, concept, fields.get("name"), "name", language, ident)
+        for lang, value in (_texts(fields.get("description")) or {}).items():
+            out.add(concept, SKOS.definition, text(value, lang))
+        for code, item in _strings(fields.get("nace")):
+            if NACE_CODE.match(code):
+                out.add(concept, S3.naceSector, NACE[code.replace(".", "")])
+            else:
+                self.fail(
+                    item, "nace", f"{code!r} is not a NACE Rev. 2 code.", "write a section letter and digits, e.g. C13.", ident
+                )
+        for code, item in _strings(fields.get("science_fields")):
+            if FORD_CODE.match(code):
+                out.add(concept, S3.scienceField, plain(code))
+            else:
+                self.fail(
+                    item,
+                    "science_fields",
+                    f"{code!r} is not a field of science (FORD) code.",
+                    "write e.g. '2.5' (materials engineering), quoted.",
+                    ident,
+                )
+        for value, item in _strings(fields.get("objectives")):
+            code = objective_code(value)
+            if code in objectives.objectives.codes:
+                out.add(concept, S3.targetsObjective, objectives.concept(out, code))
+            else:
+                self.fail(item, "objectives", f"{value!r} is not a 2021-2027 objective code.", "write e.g. RSO1.1 or PO1.", ident)
+        for target, item in _strings(fields.get("matches")):
+            iri = self.minter.entity("concept", *target.split("/", 1)) if "/" in target else None
+            if iri is None or iri not in self.known:
+                self.fail(
+                    item,
+                    "matches",
+                    f"no concept '{target}' is known.",
+                    "name a curated concept as scheme/id, e.g. gotos3-domains/textiles.",
+                    ident,
+                )
+            else:
+                out.add(concept, SKOS.exactMatch, iri)
+        for source in sources:
+            out.add(concept, DCTERMS.source, source)
+
+
+def load_strategy(
+    path: Path, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef], documents: Sources | None = None
+) -> tuple[Graph, dict[URIRef, Graph], list[SourceProblem]]:
+    """One strategy file as a graph and the statement groups of its passages, or the problems
+    that keep it out (each naming its line)."""
+    top, problems = read_document(path, display)
+    if top is None or problems:
+        return Graph(), {}, problems
+    mapper = _StrategyMapper(display, minter, regions, known)
+    with tempfile.TemporaryDirectory() as folder, TripleSink(Path(folder) / "strategy.nt") as sink:
+        file_source = source_document(sink, minter, "strategy", "S3 strategy", path, display)
+        with sink.row() as out:
+            mapper.strategy(out, top, ObjectiveConcepts(minter, file_source), file_source)
+        graph = sink.graph()
+    if mapper.problems:
+        return Graph(), {}, mapper.problems
+    groups = _passages(top, display, graph, minter, documents, mapper.problems) if documents is not None else {}
+    return (Graph(), {}, mapper.problems) if mapper.problems else (graph, groups, [])
+
+
+def _passages(
+    top: Node, display: str, graph: Graph, minter: IriMinter, documents: Sources, problems: list[SourceProblem]
+) -> dict[URIRef, Graph]:
+    """The passages of the source documents the strategy cites (besides itself), supporting the
+    statements about everything that cites them (loaders.map.curated.passages; `fields` may be left
+    out: a passage then supports the whole strategy)."""
+    fields = top.data if isinstance(top.data, dict) else {}
+    cited = [ident for ident, _ in _strings(fields.get("source")) if documents.get(ident) is not None]
+    if not cited:
+        return {}
+    quoted = {minter.entity("source", ident) for ident in cited}
+    subjects = {s for s, o in graph.subject_objects(DCTERMS.source) if o in quoted}
+    statements = Graph()
+    for triple in graph:
+        if triple[0] in subjects and triple[1] != DCTERMS.source:
+            statements.add(triple)
+    ident = str(fields["id"].data)
+    about = About("strategy", Record(display, top.line, fields), minter.entity("strategy", ident), whole="strategy")
+    supported = needed({"strategy": statements})
+    passages = check_passages(about, supported, cited, documents, problems)
+    return statement_groups(about, supported, passages, minter, graph) if not problems else {}

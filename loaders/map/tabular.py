@@ -1,0 +1,344 @@
+"""Shared pieces of the loaders for real exports (CSV/TSV): reading columns by name, row
+rejects that name file, row, column and reason, and a summary that accounts for every row.
+
+A bad row is rejected and the others still load (unless the build is strict); a file that is
+not UTF-8, is empty or lacks a column the mapping needs is refused as a whole, naming the column.
+Trailing delimiters, BOMs, CRLF, header case and spacing, column order and extra columns are
+accepted (the summary names the columns not read).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TextIO
+
+from rdflib import RDF, RDFS, XSD, URIRef
+from rdflib.namespace import DCTERMS, SDO, SKOS
+
+from loaders.core.errors import SourceProblem
+from loaders.core.file_limits import MB, FileRefused, current
+from loaders.core.iris import IriMinter, slug
+from loaders.core.progress import Advance, Progress
+from loaders.core.provenance import sha256_of
+from loaders.core.terms import Row, TripleSink, boolean, decimal, plain, text, typed
+from loaders.core.vocab import CURRENCY, LANGUAGE, S3
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    row: int  # line where the record starts (the header is line 1)
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}, column '{self.column}' = {self.value!r}: {self.reason}"
+
+
+@dataclass
+class Summary:
+    """Every input row ends up loaded, merged into an entity already loaded, or rejected."""
+
+    file: str
+    read: int = 0
+    loaded: int = 0
+    merged: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # in the file, not read by the mapping
+
+    @property
+    def rejected(self) -> int:
+        return self.read - self.loaded - self.merged
+
+    def account(
+        self,
+        rows: Iterable[tuple[int, Any]],
+        handle: Callable[[int, Any], bool],
+        progress: Progress | None = None,
+        every: int = 2_000,
+    ) -> None:
+        """Run `handle` on every row; it returns True when the row merged into an entity already
+        loaded. The columns a CSV has and the mapping does not read are noted. A RowRejected from a row
+        rejects that row; one from reading ends the file there. `progress` hears how far the file is
+        every `every` rows, and once at the end."""
+        if isinstance(rows, CsvRows):
+            self.ignored_columns = rows.header.ignored
+        try:
+            for line, row in rows:
+                self.read += 1
+                if progress is not None and self.read % every == 0:
+                    progress(self._advance(rows, done=False))
+                try:
+                    merged = handle(line, row)
+                except RowRejected as rejected:
+                    self.rejects.append(Reject(self.file, line, rejected.column, rejected.value, rejected.reason))
+                    continue
+                if merged:
+                    self.merged += 1
+                else:
+                    self.loaded += 1
+        except RowRejected as broken:
+            self.rejects.append(Reject(self.file, self.read + 1, broken.column, broken.value, broken.reason))
+        if progress is not None:
+            progress(self._advance(rows, done=True))
+
+    def _advance(self, rows: object, done: bool) -> Advance:
+        if isinstance(rows, CsvRows | SheetRows):
+            total = rows.total
+            position = total if done and total is not None else rows.position()
+            return Advance(self.file, position, total, rows.unit, self.read, len(self.rejects))
+        return Advance(self.file, self.read, self.read if done else None, "rows", self.read, len(self.rejects))
+
+    def __str__(self) -> str:
+        text = f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
+        return text + (f"; columns not read: {', '.join(self.ignored_columns)}" if self.ignored_columns else "")
+
+
+class RowRejected(Exception):
+    def __init__(self, column: str, value: str, reason: str):
+        self.column, self.value, self.reason = column, value, reason
+        super().__init__(reason)
+
+
+class CsvRows:
+    """The records of a delimited file after its header, as (line, row by column name). Columns
+    are found by name (see `Header`); a record whose non-empty cells do not fit the header comes
+    as {"__width__": n}. Knows how many bytes of the file it has read, for progress bars."""
+
+    unit = "bytes"
+
+    def __init__(self, handle: TextIO, reader: Any, header: Header, total: int):
+        self.handle, self.reader, self.header, self.total = handle, reader, header, total
+
+    def position(self) -> int:
+        return self.handle.buffer.tell()
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        with self.handle:
+            line = self.reader.line_num + 1
+            while True:
+                try:
+                    record = next(self.reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    if "field larger than field limit" in str(error):
+                        limit = current().max_field_mb
+                        raise FileRefused(f"line {line}: a field is over {limit} MB (setting max_field_mb).") from None
+                    raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
+                if record:  # a blank line is no record
+                    yield line, self.header.row(record)
+                line = self.reader.line_num + 1
+
+
+def check_fields(row: dict[str, str]) -> None:
+    """Reject a record whose cells do not fit the header (see `Header.row`)."""
+    if "__width__" in row:
+        raise RowRejected("(row)", row["__width__"], f"has {row['__width__']} fields, which do not fit the header's columns.")
+
+
+def _column_key(name: str) -> str:
+    """Header cells match whatever their case, spacing or BOM: ' Beneficiary  name' is 'Beneficiary Name'."""
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each column the mapping knows is in a file's header, and what else the header has.
+    Real exports carry trailing delimiters (empty last columns), other case and spacing, other
+    orders and extra columns: all are accepted; only a column the mapping needs may not be missing."""
+
+    positions: dict[str, int]  # the mapping's column name → its position in the file
+    width: int  # cells in the header, empty trailing ones included
+    ignored: list[str]  # columns the file has and the mapping does not read
+
+    @classmethod
+    def match(cls, cells: list[str], columns: list[str], required: list[str]) -> Header | list[str]:
+        """The header, or the required columns it lacks."""
+        found: dict[str, int] = {}
+        for position, cell in enumerate(cells):
+            found.setdefault(_column_key(cell), position)
+        positions = {c: found[_column_key(c)] for c in columns if _column_key(c) in found}
+        missing = [c for c in required if c not in positions]
+        if missing:
+            return missing
+        known = {_column_key(c) for c in columns}
+        ignored = [cell.strip() for cell in cells if cell.strip() and _column_key(cell) not in known]
+        return cls(positions, len(cells), ignored)
+
+    def row(self, record: list[str]) -> dict[str, str]:
+        """A record by column name ("" for a column the file lacks), or {"__width__": n} when it
+        has more non-empty cells than the header has columns, or too few to hold a known column."""
+        if len(record) > self.width and any(cell.strip() for cell in record[self.width :]):
+            return {"__width__": str(len(record))}
+        if len(record) < self.width and any(p >= len(record) for p in self.positions.values()):
+            return {"__width__": str(len(record))}
+        return {name: record[position] for name, position in self.positions.items()}
+
+
+class SheetRows:
+    """The rows of a workbook sheet after its header, as (row number, row by column name).
+    Knows its row number and, when the workbook records it, the sheet's size."""
+
+    unit = "rows"
+
+    def __init__(self, rows: Iterator[tuple[int, dict[str, object]]], total: int | None):
+        self.rows, self.total, self.at = rows, total, 0
+
+    def position(self) -> int:
+        return self.at
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
+        for number, row in self.rows:
+            self.at = number
+            yield number, row
+
+
+def read_rows(
+    path: Path, display: str, columns: list[str], delimiter: str, required: list[str] | None = None
+) -> CsvRows | SourceProblem:
+    """Find the columns by name, then give the records, or the problem that refuses the whole
+    file: not UTF-8, empty, or lacking a column of `required` (all of `columns` by default).
+    Rows broken beyond what the CSV reader can parse end the file with a reject at that line."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+        csv.field_size_limit(current().max_field_mb * MB)  # per read: the csv module keeps one limit per process
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        cells = next(reader, None)
+    except UnicodeDecodeError:
+        return SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
+    except csv.Error as error:
+        return SourceProblem(display, f"has a header the CSV reader cannot read: {error}.", line=1, fix="export the file again.")
+    if cells is None:
+        return SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
+    header = Header.match(cells, columns, columns if required is None else required)
+    if isinstance(header, list):
+        handle.close()
+        names, plural = ", ".join(header), "s" if len(header) > 1 else ""
+        found = ", ".join(c.strip() for c in cells if c.strip())
+        fix = f"use an export that has the column{plural} {names} (this file has: {found})."
+        return SourceProblem(display, f"lacks the column{plural} {names}.", line=1, fix=fix)
+    return CsvRows(handle, reader, header, path.stat().st_size)
+
+
+NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3
+_AMOUNT = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def parse_amount(column: str, text: str) -> Decimal:
+    """Amounts with a dot or a single decimal comma ("960619,95"); anything else is rejected."""
+    cleaned = text.strip()
+    if not _AMOUNT.match(cleaned):
+        raise RowRejected(column, text, "not an amount: use digits with at most one decimal separator (no thousands separators).")
+    try:
+        return Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as error:
+        raise RowRejected(column, text, "not an amount.") from error
+
+
+def check_within_total(column: str, part: Decimal | None, total: Decimal | None) -> None:
+    """The EU's share of a budget cannot be more than the budget (the shapes' rule, checked per row)."""
+    if part is not None and total is not None and part > total:
+        raise RowRejected(column, str(part), f"the EU contribution is more than the total budget ({total}).")
+
+
+def check_order(column: str, start: date, end: date) -> None:
+    """A project ends on or after its start (the EU's rule, and the shapes')."""
+    if start > end:
+        raise RowRejected(column, end.isoformat(), f"ends before it starts ({start.isoformat()}); the EU rule is start ≤ end.")
+
+
+def parse_date(column: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError as error:
+        raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
+
+
+def source_iri(minter: IriMinter, prefix: str, path: Path) -> URIRef:
+    return minter.entity("source", f"{prefix}-{sha256_of(path)[:12]}")
+
+
+def source_document(sink: TripleSink, minter: IriMinter, prefix: str, system: str, path: Path, display: str) -> URIRef:
+    """An export file as the source document every entity mapped from it cites. Its IRI carries
+    the file's checksum, so two files of one kind (CORDIS's H2020 and Horizon Europe
+    project.csv) or two versions of a file are two documents."""
+    source = source_iri(minter, prefix, path)
+    label = f"{system} export {path.name}"
+    with sink.row() as row:
+        row.add(source, RDF.type, S3.SourceDocument)
+        row.add(source, RDFS.label, text(label, "en"))
+        row.add(source, S3.fileName, plain(display))
+        row.add(source, S3.sha256, typed(sha256_of(path), XSD.hexBinary))
+        row.add(source, DCTERMS.language, LANGUAGE.ENG)
+    return source
+
+
+def theme(row: Row, minter: IriMinter, scheme: tuple[str, str], code: str, label: str, source: URIRef) -> URIRef:
+    """A source system's category as an s3:Theme concept in that system's scheme (id, English title)."""
+    scheme_iri = minter.entity("scheme", scheme[0])
+    concept = minter.entity("concept", scheme[0], slug(code))
+    if row.first(scheme_iri):
+        row.add(scheme_iri, RDF.type, SKOS.ConceptScheme)
+        row.add(scheme_iri, RDFS.label, text(scheme[1], "en"))
+        row.add(scheme_iri, SKOS.prefLabel, text(scheme[1], "en"))
+        row.add(scheme_iri, DCTERMS.source, source)
+    if row.first(concept):
+        row.add(concept, RDF.type, SKOS.Concept)
+        row.add(concept, RDF.type, S3.Theme)
+        row.add(concept, RDFS.label, text(label or code, "en"))
+        row.add(concept, SKOS.prefLabel, text(label or code, "en"))
+        row.add(concept, SKOS.notation, plain(code))
+        row.add(concept, SKOS.inScheme, scheme_iri)
+        row.add(scheme_iri, SKOS.hasTopConcept, concept)
+        row.add(concept, DCTERMS.source, source)
+    return concept
+
+
+def normalise(name: str) -> str:
+    """A programme name as names are matched across sources: letters and digits only, case aside."""
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def programme_by_name(
+    out: Row, minter: IriMinter, programmes: dict[str, URIRef], name: str, prefix: str, period: str, source: URIRef
+) -> URIRef:
+    """The known programme of this name (CCI table, curated), or a new one minted from the name."""
+    known = programmes.get(normalise(name))
+    if known is not None:
+        return known
+    iri = minter.entity("programme", f"{prefix}-{slug(name)}")
+    if out.first(iri):
+        out.add(iri, RDF.type, S3.Programme)
+        out.add(iri, RDFS.label, text(name, "en"))
+        out.add(iri, S3.programmingPeriod, minter.entity("concept", "programming-periods", period))
+        out.add(iri, DCTERMS.source, source)
+    return iri
+
+
+def money(row: Row, owner: URIRef, name: str, predicate: URIRef, amount: Decimal, currency: str = "EUR") -> None:
+    """An exact amount in a currency, as a node below its owner (`<owner>/<name>`)."""
+    node = URIRef(f"{owner}/{name}")
+    row.add(node, RDF.type, S3.MonetaryAmount)
+    row.add(node, SDO.value, decimal(amount))
+    row.add(node, S3.currency, CURRENCY[currency])
+    row.add(node, S3.isApproximate, boolean(False))
+    row.add(owner, predicate, node)
+
+
+def write_rejects(summaries: list[Summary], path: Path) -> None:
+    """All rejected rows as CSV: file, row, column, value, reason."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "column", "value", "reason"])
+        for summary in summaries:
+            for reject in summary.rejects:
+                writer.writerow([reject.file, reject.row, reject.column, reject.value, reject.reason])

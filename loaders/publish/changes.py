@@ -1,0 +1,146 @@
+"""What a build changed against the build before it, per source (named graph).
+
+Written beside the dumps of each build: `changes.json` (per source: triples added and removed)
+and the triples themselves as N-Quads, `changes-added.nq.gz` and `changes-removed.nq.gz`, each
+in the graph of its source. The statement groups of the curated passages are left out: their
+statements are also in the curated files' graphs, whose changes are listed.
+
+A first build adds every triple: its changes give the counts, and the triples are those of its
+dumps. A source graph of more than ITEMISE_LIMIT triples (before or after) is compared by size only
+and marked not itemised: comparing it keeps a 64-bit hash of every triple in memory (a hash
+collision would hide a change; at two million triples the chance is about one in ten million).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.compare import to_canonical_graph
+
+from loaders.publish.store import count_matches
+
+CHANGES = "changes.json"
+ADDED = "changes-added.nq.gz"
+REMOVED = "changes-removed.nq.gz"
+ITEMISE_LIMIT = 2_000_000
+CANONICAL_LIMIT = 100_000  # graphs with blank nodes up to this size are compared with canonical labels
+STATEMENT_GROUPS = "/graph/statements/"
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    graph: str
+    triples: int  # in this build
+    before: int  # in the build before
+    added: int | None  # None: not itemised (too large)
+    removed: int | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    build: str
+    previous: str | None
+    sources: list[SourceChange]
+
+    @property
+    def added(self) -> int:
+        return sum(s.added or 0 for s in self.sources)
+
+    @property
+    def removed(self) -> int:
+        return sum(s.removed or 0 for s in self.sources)
+
+
+def _lines(store: ox.Store, graph: ox.NamedNode, size: int) -> Iterator[str]:
+    """The graph's `size` triples as N-Quads lines. Blank nodes are relabelled canonically
+    (RDFC-1.0 via rdflib) when the graph has any and is small (the shapes): their labels differ
+    from build to build, so that every triple with one would otherwise count as changed."""
+    quads = store.quads_for_pattern(None, None, None, graph)
+    if size <= CANONICAL_LIMIT and any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads):
+        yield from _canonical_lines(store, graph)
+        return
+    suffix = f" {graph} .\n"
+    with tempfile.TemporaryFile() as spool:  # written by Oxigraph, not a Python object per triple
+        store.dump(spool, ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        spool.seek(0)
+        for line in spool:
+            yield line.decode("utf-8").removesuffix(" .\n") + suffix
+
+
+def _canonical_lines(store: ox.Store, graph: ox.NamedNode) -> Iterator[str]:
+    triples = (q.triple for q in store.quads_for_pattern(None, None, None, graph))
+    parsed = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    for line in sorted(to_canonical_graph(parsed).serialize(format="nt").splitlines()):
+        if line.strip():
+            yield f"{line.rstrip().removesuffix('.').rstrip()} {graph} .\n"
+
+
+def _graphs(store: ox.Store | None) -> dict[str, int]:
+    if store is None:
+        return {}
+    counts: dict[str, int] = {}
+    for graph in store.named_graphs():
+        if isinstance(graph, ox.NamedNode) and STATEMENT_GROUPS not in graph.value:
+            counts[graph.value] = count_matches(store, f"GRAPH {graph} {{ ?s ?p ?o }}")
+    return counts
+
+
+def _compare(
+    new: ox.Store, old: ox.Store, graph: ox.NamedNode, sizes: tuple[int, int], added: IO[str], removed: IO[str]
+) -> tuple[int, int]:
+    """Triples added and removed (written to `added` and `removed`); `sizes`: (new, old) triples."""
+    before = {hash(line) for line in _lines(old, graph, sizes[1])}
+    plus = 0
+    for line in _lines(new, graph, sizes[0]):
+        key = hash(line)
+        if key in before:
+            before.discard(key)
+        else:
+            added.write(line)
+            plus += 1
+    minus = 0
+    if before:
+        for line in _lines(old, graph, sizes[1]):
+            if hash(line) in before:
+                removed.write(line)
+                minus += 1
+    return plus, minus
+
+
+def write_changes(new: ox.Store, old: ox.Store | None, build: str, previous: str | None, folder: Path) -> Changes:
+    """Compare every source graph of `new` with `old` (None for a first build) and write the changes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    after, earlier = _graphs(new), _graphs(old)
+    sources = []
+    with gzip.open(folder / ADDED, "wt", encoding="utf-8") as added, gzip.open(folder / REMOVED, "wt", encoding="utf-8") as gone:
+        for iri in sorted(after.keys() | earlier.keys()):
+            size, size_before = after.get(iri, 0), earlier.get(iri, 0)
+            if old is None:  # a first build adds everything: the dumps hold it, it is not listed again
+                sources.append(SourceChange(iri, size, 0, size, 0))
+                continue
+            if max(size, size_before) > ITEMISE_LIMIT:
+                sources.append(SourceChange(iri, size, size_before, None, None))
+                continue
+            plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), added, gone)
+            if plus or minus:
+                sources.append(SourceChange(iri, size, size_before, plus, minus))
+    changes = Changes(build, previous, sources)
+    (folder / CHANGES).write_text(json.dumps(asdict(changes), indent=2), encoding="utf-8")
+    return changes
+
+
+def read_changes(folder: Path) -> Changes | None:
+    """The changes a build recorded; None for a build made before changes were recorded."""
+    path = folder / CHANGES
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Changes(data["build"], data["previous"], [SourceChange(**s) for s in data["sources"]])

@@ -1,0 +1,62 @@
+"""Publishing a build: what is written beside its store before it becomes current (the dumps,
+the search index, the quoted source documents, the changes against the build before it) and,
+with a remote engine, the upload into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from loaders.core.progress import Progress
+from loaders.publish.changes import write_changes
+from loaders.publish.documents import FOLDER as SOURCES_FOLDER
+from loaders.publish.documents import write_sources
+from loaders.publish.dumps import write_dumps
+from loaders.publish.feed import FEED, compact, write_feed
+from loaders.publish.remote import RemoteEngine
+from loaders.publish.remote_upload import publish_remote
+from loaders.publish.search_index import SEARCH_FILE, write_search_index
+from loaders.publish.store import Staging
+
+
+def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
+    """What is published beside the store: the dumps, the search index, the quoted documents."""
+    write_dumps(store, folder)
+    write_sources(store, data_dir, folder / SOURCES_FOLDER)
+    write_search_index(store, folder / SEARCH_FILE)
+
+
+def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:
+    """The changes against the build that is current until this one is committed."""
+    published = staging.published
+    previous = published.current() if published.has_current() else None
+    old = ox.Store.read_only(str(previous.path)) if previous is not None else None
+    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder)
+
+
+def _record_feed(store: ox.Store, staging: Staging) -> None:
+    """The feed's members for this version, then the retention of the versions about to be pruned."""
+    published = staging.published
+    previous = published.current().version if published.has_current() else None
+    feed = published.root / FEED
+    write_feed(store, feed, staging.version, staging.build_id, staging.created, previous)
+    kept = sorted({b.version for b in published.recent(None)} | {staging.version})[-published.keep :]
+    compact(feed, set(kept))
+
+
+def publisher(
+    engine: RemoteEngine | None, staging: Staging, data_dir: Path, grace: float, progress: Progress
+) -> Callable[[ox.Store, Path], None]:
+    """What `Staging.commit` does before the switch: the files, then (with a remote engine)
+    the upload into it and its own switch; a failure there leaves both stores as they were."""
+
+    def publish(store: ox.Store, folder: Path) -> None:
+        _publish_files(store, folder, data_dir)
+        _record_changes(store, staging, folder)
+        _record_feed(store, staging)
+        if engine is not None:
+            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
+
+    return publish

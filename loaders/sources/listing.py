@@ -1,0 +1,130 @@
+"""Registering and removing exports in data/sources.yaml, all or nothing.
+
+A change to the sources is tried first: the new sources file is written beside the real one
+(`.sources.yaml.pending`), a build runs from it, and only when that build is published does the
+pending file replace sources.yaml (one rename). A refused file, a failed build or a killed
+command leaves sources.yaml exactly as it was, so the next command still works.
+
+Each build also keeps every export's last row account (rows read, loaded, merged, rejected, and
+the columns not read) in `<report_dir>/accounts.json`, for `s3kg sources`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from loaders.build import BuildConfig, read_sources
+from loaders.core.errors import BuildError, display_name
+from loaders.core.file_limits import compose_yaml
+from loaders.map.exports.load import EXPORT_KINDS
+from loaders.map.tabular import Summary
+
+PENDING = ".sources.yaml.pending"
+T = TypeVar("T")
+
+
+def _written(config: BuildConfig, path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(config.data_dir.resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def _entries(config: BuildConfig) -> list[tuple[str, list[Path]]]:
+    entries, problems = read_sources(config)
+    if problems:
+        raise BuildError("the sources file has problems; fix them first.", problems)
+    return entries
+
+
+def with_source(config: BuildConfig, kind: str, path: Path) -> tuple[str, str]:
+    """The sources file's text with the export added (unchanged if it is there), and its path as written."""
+    if kind not in EXPORT_KINDS:
+        raise BuildError(f"unknown kind '{kind}'; use one of: {', '.join(EXPORT_KINDS)}.", [])
+    if not path.is_file():
+        raise BuildError(f"no such file: {path}", [])
+    text = config.sources_file.read_text(encoding="utf-8")
+    written = _written(config, path)
+    if any(kind == k and path.resolve() in [f.resolve() for f in files] for k, files in _entries(config)):
+        return text, written
+    ending = "" if text.endswith("\n") else "\n"
+    return f"{text}{ending}  - {{kind: {kind}, path: {json.dumps(written)}}}\n", written
+
+
+def without_source(config: BuildConfig, path: Path) -> str:
+    """The sources file's text without the entry that names this export (its line or lines cut out)."""
+    text = config.sources_file.read_text(encoding="utf-8")
+    _entries(config)  # the file is sound
+    root = compose_yaml(text)
+    target = path.resolve() if path.exists() else (config.data_dir / path).resolve()
+    for key, value in root.value if isinstance(root, yaml.MappingNode) else []:
+        if key.value != "sources" or not isinstance(value, yaml.SequenceNode):
+            continue
+        for entry in value.value:
+            fields = {k.value: v.value for k, v in entry.value} if isinstance(entry, yaml.MappingNode) else {}
+            named = Path(str(fields.get("path", "")))
+            named = named if named.is_absolute() else config.data_dir / named
+            if fields.get("kind") in EXPORT_KINDS and named.resolve() == target:
+                lines = text.splitlines(keepends=True)
+                start, end = entry.start_mark.line, entry.end_mark.line + (1 if entry.end_mark.column else 0)
+                return "".join(lines[:start] + lines[end:])
+    raise BuildError(f"{path} is not a registered export; `s3kg sources` lists them.", [])
+
+
+def apply_sources(config: BuildConfig, text: str, run: Callable[[BuildConfig], T]) -> T:
+    """Run a build from `text` as the sources file; make it the sources file only if the build succeeds."""
+    pending = config.sources_file.with_name(PENDING)
+    pending.write_text(text, encoding="utf-8")
+    try:
+        outcome = run(dataclasses.replace(config, sources_file=pending))
+        os.replace(pending, config.sources_file)
+        return outcome
+    finally:
+        pending.unlink(missing_ok=True)
+
+
+def record_accounts(config: BuildConfig, summaries: list[Summary]) -> None:
+    """Keep each export's row account from this build (atomically, beside the other reports)."""
+    path = config.report_dir / "accounts.json"
+    accounts = read_accounts(config)
+    for summary in summaries:
+        accounts[summary.file] = {
+            "read": summary.read,
+            "loaded": summary.loaded,
+            "merged": summary.merged,
+            "rejected": summary.rejected,
+            "columns_not_read": summary.ignored_columns,
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(".accounts.json.partial")
+    partial.write_text(json.dumps(accounts, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def read_accounts(config: BuildConfig) -> dict[str, dict[str, Any]]:
+    path = config.report_dir / "accounts.json"
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def registered(config: BuildConfig) -> list[tuple[str, str, dict[str, dict[str, Any]] | None]]:
+    """Every registered file as (kind, file as the build names it, its last row accounts or None)."""
+    accounts = read_accounts(config)
+    rows = []
+    for kind, files in _entries(config):
+        for file in files:
+            name = display_name(file, config.data_dir)
+            found = {k: v for k, v in accounts.items() if k == name or k.startswith(name + " [")}
+            rows.append((kind, name, found or None))
+    return rows

@@ -1,0 +1,100 @@
+"""Search for people and programs: /search over the build's full-text index (ranked, one hit per
+entity, labels in the reader's language, facets by type), as HTML or JSON, and the OpenSearch
+description that lets a browser add s3kg as a search engine."""
+
+from __future__ import annotations
+
+import math
+from xml.sax.saxutils import escape, quoteattr
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from loaders.publish.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
+from loaders.publish.store import PublishedStore
+from server.pages.linked_data import TEMPLATES, Addresses, page_language, preferred_languages
+from server.web.entities import EntityReader
+from server.web.negotiation import choose
+from server.web.per_build import PerBuild
+
+PAGE_SIZE = 20
+MAX_QUERY = 200  # characters; longer queries are cut
+MAX_PAGE = 500  # pages of 20: 10,000 hits are as far as anyone pages; narrow the search instead
+OPENSEARCH = "application/opensearchdescription+xml"
+ANSWERS_KEPT = 4096  # pages of results per build, least recently used dropped
+
+
+class SearchUnavailable(Exception):
+    """The build has no search index (published by an older s3kg, or a remote store)."""
+
+
+def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
+    answers = PerBuild(limit=ANSWERS_KEPT)
+
+    def run(q: str, languages: list[str], kind: str | None, page: int) -> Results:
+        """A page of results, kept per build: popular searches of common words cost a second or
+        two at Kohesio scale the first time (docs/benchmarks.md), and the same for everyone."""
+        build, _ = reader.store()
+        path = published.dumps_dir(build) / SEARCH_FILE if published is not None else None
+        if path is None or not path.is_file():
+            raise SearchUnavailable
+
+        def compute() -> Results:
+            with SearchIndex(path) as index:
+                return index.search(q[:MAX_QUERY], languages, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, tuple(languages[:3])), compute)
+
+    @app.get("/search")
+    def search(request: Request, q: str = "", type: str = "", page: int = 1, format: str = "") -> Response:
+        languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+        media = {"json": "application/json", "html": "text/html"}.get(format) or choose(
+            request.headers.get("accept"), ["text/html", "application/json"]
+        )
+        page = min(max(page, 1), MAX_PAGE)
+        try:
+            results = run(q, languages, type or None, page) if q.strip() else Results([], 0, {})
+        except SearchUnavailable:
+            message = (
+                "Search is not available here: this build's search index is not on this server "
+                "(a replica needs the build's folder; an older build: `s3kg build --force`).\n"
+            )
+            return Response(message, 503)
+        hits: list[dict[str, object]] = [
+            {"iri": h.iri, "href": addresses.local(h.iri), "label": h.label, "lang": h.language, "type": h.type}
+            | {"within": h.context or None, "score": round(h.score, 3), "matched": "name" if h.by_name else "text"}
+            for h in results.hits
+        ]
+        if media == "application/json":
+            body = {
+                "query": q,
+                "type": type or None,
+                "page": page,
+                "total": results.total,
+                "facets": results.facets,
+                "hits": hits,
+            }
+            return JSONResponse(body, headers={"Vary": "Accept, Accept-Language"})
+        pages = max(1, math.ceil(results.total / PAGE_SIZE))
+        html = TEMPLATES.get_template("search.html").render(
+            lang=page_language(languages), q=q, type=type, items=hits, total=results.total, facets=results.facets,
+            page=min(page, pages), pages=pages,
+        )  # fmt: skip
+        return HTMLResponse(html, headers={"Vary": "Accept, Accept-Language"})
+
+    @app.get("/opensearch.xml")
+    async def opensearch() -> Response:
+        base = addresses.public_url  # the configured address, never the request's Host header
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
+            "<ShortName>s3kg</ShortName>\n"
+            "<Description>Search the knowledge graph of EU Smart Specialisation Strategies</Description>\n"
+            "<InputEncoding>UTF-8</InputEncoding>\n"
+            f'<Url type="text/html" template={quoteattr(base + "search?q={searchTerms}")}/>\n'
+            f'<Url type="application/json" template={quoteattr(base + "search?q={searchTerms}&format=json")}/>\n'
+            f'<Url type={quoteattr(OPENSEARCH)} rel="self" template={quoteattr(base + "opensearch.xml")}/>\n'
+            f"<Attribution>{escape('Data: CC BY 4.0, s3kg')}</Attribution>\n"
+            "</OpenSearchDescription>\n"
+        )
+        return Response(body, media_type=OPENSEARCH)

@@ -1,0 +1,140 @@
+"""The table pages (/browse/Project, /browse/Organisation): a view of a `browse.Table` as HTML with
+facet links, sortable column headers and page links that keep the other parameters, or as a CSV
+or XLSX download."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Hashable
+from typing import cast
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from loaders.core.vocab import PREFIXES
+from loaders.publish.store import Readable
+from server.pages import browse as browsing
+from server.pages import values
+from server.pages.linked_data import TEMPLATES, Addresses, best_label, page_language
+from server.web.entities import labels_of
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+S3 = PREFIXES["s3"]
+
+
+async def render_table(
+    request: Request,
+    store: Readable,
+    table: browsing.Table,
+    langs: list[str],
+    page: int,
+    addresses: Addresses,
+    select: browsing.Select,
+    kept: Callable[[Hashable], object | None],
+    keep: Callable[[Hashable, object], None],
+) -> Response:
+    """A table page (or its CSV or XLSX download) for the view the request's parameters ask for.
+    Its queries run through `select` (the query workers, with their limits); the count and the
+    facets of a filter set are kept for the build (`kept`/`keep`), so that varied facets cost each
+    set once; the labels and the page are made on a thread, never on the event loop."""
+    try:
+        view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
+    except browsing.BadFacet as error:
+        return Response(f"{error}\n", status_code=400, media_type="text/plain")
+    download = request.query_params.get("format")
+    if download in ("csv", "xlsx"):
+        found = await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
+        if download == "csv":
+            body, media = await asyncio.to_thread(browsing.as_csv, table, found), "text/csv; charset=utf-8"
+        else:
+            body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
+        disposition = f'attachment; filename="{table.file_name}.{download}"'
+        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    key = (table.cls, view.filters, view.language)
+    summary = kept(key)
+    if summary is None:
+        summary = (await browsing.count(select, view), await browsing.facets(select, view))
+        keep(key, summary)
+    total, facets = cast(tuple[int, dict[str, list[tuple[str, int]]]], summary)
+    pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+    html = await asyncio.to_thread(_page, request, store, table, view, langs, page, pages, total, found, facets, addresses)
+    return HTMLResponse(html)
+
+
+def _page(
+    request: Request,
+    store: Readable,
+    table: browsing.Table,
+    view: browsing.View,
+    langs: list[str],
+    page: int,
+    pages: int,
+    total: int,
+    found: list[dict[str, str]],
+    facets: dict[str, list[tuple[str, int]]],
+    addresses: Addresses,
+) -> str:
+    query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
+    links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
+    labels = labels_of(store, [r["row"] for r in found] + links + [v for values in facets.values() for v, _ in values])
+    language = page_language(langs)
+    shown = [_cells(table, row, labels, langs, language, addresses.local) for row in found]
+    chosen = set(view.filters)
+    facet_rows = {
+        name: [
+            {"iri": v, "label": best_label(labels.get(v, []), langs) or v.rsplit("/", 1)[-1], "count": n,
+             "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen)}
+            for v, n in values
+        ]
+        for name, values in facets.items() if values
+    }  # fmt: skip
+    class_label = best_label(labels_of(store, [S3 + table.cls]).get(S3 + table.cls, []), langs) or table.cls
+    return TEMPLATES.get_template("table.html").render(
+        lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
+        query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
+        here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
+    )  # fmt: skip
+
+
+def _cells(
+    table: browsing.Table,
+    row: dict[str, str],
+    labels: dict[str, list[ox.Literal]],
+    langs: list[str],
+    language: str,
+    local: Callable[[str], str | None],
+) -> list[dict[str, str | None]]:
+    """A table row as the page shows it: the row's label linking to it, then each column as a value
+    (dates, amounts, counts) or a link named by its label."""
+    cells: list[dict[str, str | None]] = []
+    for column in table.columns:
+        value = row.get(column.name, "")
+        if column is table.columns[0]:
+            cells.append({"text": best_label(labels.get(row["row"], []), langs) or value, "href": local(row["row"])})
+        elif column.kind == "link" and value:
+            cells.append({"text": best_label(labels.get(value, []), langs) or value.rsplit("/", 1)[-1], "href": local(value)})
+        elif column.kind == "date" and value:
+            cells.append({"text": values.day(value, language), "href": None})
+        elif column.kind == "money" and value:
+            cells.append({"text": values.amount(value, "EUR", False, language), "href": None, "number": "yes"})
+        else:
+            cells.append({"text": value, "href": None, "number": "yes" if column.kind == "count" else None})
+    return cells
+
+
+def _here(request: Request, **changes: str) -> str:
+    """This page's address with some parameters changed (page and sort links keep the facets)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v]
+    return "?" + urlencode(params)
+
+
+def _toggle(request: Request, name: str, value: str, on: bool) -> str:
+    """The address with a facet value added, or taken away when it is on; back to page 1."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and (k, v) != (name, value)]
+    return "?" + urlencode(params if on else [*params, (name, value)])

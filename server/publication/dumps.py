@@ -1,0 +1,137 @@
+"""Dataset-level publication: /dumps/ (with Range), the DCAT-AP catalogue record at /catalog,
+VoID at /.well-known/void, and /sitemap.xml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from rdflib import Graph
+
+from loaders.publish.changes import read_changes
+from loaders.publish.store import BuildInfo, PublishedStore
+from server.pages.linked_data import EXTENSIONS, not_modified
+from server.publication.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
+from server.web.entities import EntityReader
+from server.web.negotiation import choose
+
+RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml", "application/n-triples": "nt"}
+SITEMAP_LIMIT = 50_000
+
+
+def _rdf(graph: Graph, accept: str | None, title: str) -> Response:
+    """The graph in the RDF format asked for; a browser gets it as Turtle in a readable page."""
+    media = choose(accept, [*RDF_OUT, "text/html", "text/plain"])
+    if media in ("text/html", "text/plain"):
+        turtle = graph.serialize(format="turtle")
+        if media == "text/plain":
+            return Response(turtle, media_type="text/plain", headers={"Vary": "Accept"})
+        links = " · ".join(
+            f'<a href="?format={ext}">{name}</a>' for ext, name in (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
+        )
+        page = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} — s3kg</title>'
+            f'<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>{escape(title)}</h1>'
+            f"<p>Also as {links}.</p><pre>{escape(turtle)}</pre></main></body></html>"
+        )
+        return HTMLResponse(page, headers={"Vary": "Accept"})
+    body = graph.serialize(format=RDF_OUT[media], encoding="utf-8")
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
+
+
+def _accept(request: Request) -> str | None:
+    """?format= names a document by its extension (for links), as at entity IRIs; otherwise the Accept header decides."""
+    named = EXTENSIONS.get(request.query_params.get("format", ""))
+    return named or request.headers.get("accept")
+
+
+def serve_dump(folder: Path, manifest: list[dict[str, object]], name: str, request: Request) -> Response:
+    """One dump of a build's folder (only the files its manifest lists), with Range and ETag."""
+    entry = next((d for d in manifest if d["name"] == name), None)  # only listed files: no path tricks
+    if entry is None:
+        return Response(f"No dump named {name}; see /dumps/.\n", status_code=404, media_type="text/plain")
+    path = folder / name
+    media, encoded = str(entry["media_type"]), False
+    if name.endswith(".gz"):
+        # A gzip file is served as what it is (application/gzip: browsers save it, as named), or,
+        # to an RDF client that asks for its content and accepts gzip (Comunica), as that content
+        # with Content-Encoding: gzip. The bytes, Range offsets and ETag are the file's either way;
+        # the ETag names the variant, as the headers differ.
+        wanted = choose(request.headers.get("accept"), ["application/gzip", media]) == media
+        encoded = wanted and "gzip" in request.headers.get("accept-encoding", "").lower()
+        media = media if encoded else "application/gzip"
+    etag = f'"{entry["sha256"]}{"-content-encoding-gzip" if encoded else ""}"'
+    headers = {
+        "ETag": etag,
+        "X-License": "CC-BY-4.0",
+        "Cache-Control": "public, max-age=3600",
+        "Vary": "Accept, Accept-Encoding",
+    }
+    if encoded:
+        headers["Content-Encoding"] = "gzip"
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=media, headers=headers)
+
+
+def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: EntityReader) -> None:
+    def current() -> tuple[BuildInfo, list[dict[str, object]]]:
+        build = published.current()
+        return build, read_manifest(published.dumps_dir(build.build_id))
+
+    @app.get("/dumps/")
+    async def dumps(request: Request) -> Response:
+        build, manifest = current()
+        if choose(request.headers.get("accept"), ["text/html", "application/json"]) == "application/json":
+            return JSONResponse({"build": build.build_id, "licence": ATTRIBUTION, "files": manifest})
+        rows = "".join(
+            "<tr>"
+            f'<td><a href="/dumps/{escape(str(d["name"]))}">{escape(str(d["name"]))}</a></td>'
+            f"<td>{escape(str(d['media_type']))}</td><td>{int(str(d['size'])):,}</td><td>{int(str(d['triples'])):,}</td>"
+            f"<td><code>{escape(str(d['sha256']))}</code></td></tr>"
+            for d in manifest
+        )
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dumps — s3kg</title>'
+            '<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>Dumps of the published build</h1>'
+            f"<p>Build {escape(build.build_id)}. {escape(ATTRIBUTION)}</p>"
+            "<table><thead><tr><th>file</th><th>media type</th><th>bytes</th><th>triples</th><th>SHA-256</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></main></body></html>"
+        )
+        return HTMLResponse(page)
+
+    @app.get("/dumps/{name}")
+    async def dump(name: str, request: Request) -> Response:
+        build, manifest = current()
+        return serve_dump(published.dumps_dir(build.build_id), manifest, name, request)
+
+    @app.get("/catalog")
+    async def catalog(request: Request) -> Response:
+        build, manifest = current()
+        changes = read_changes(published.dumps_dir(build.build_id))
+        record = catalog_record(site, build, manifest, changes)
+        return _rdf(record, _accept(request), "The dataset's catalogue record (DCAT-AP 3)")
+
+    @app.get("/.well-known/void")
+    async def void(request: Request) -> Response:
+        build, manifest = current()
+        example = site.base_iri + "project/gotos3"
+        return _rdf(void_description(site, build, manifest, example), _accept(request), "VoID description of the dataset")
+
+    @app.get("/sitemap.xml")
+    async def sitemap() -> Response:
+        _, store = reader.store()
+        query = f'SELECT DISTINCT ?s WHERE {{ ?s a ?type FILTER (STRSTARTS(STR(?s), "{site.base_iri}")) }} LIMIT {SITEMAP_LIMIT}'
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        pages = [site.public_url, site.public_url + "sparql", site.public_url + "dumps/", site.public_url + "catalog"]
+        for row in solutions:
+            subject = row["s"]
+            if isinstance(subject, ox.NamedNode):
+                pages.append(site.public_url + "id/" + subject.value[len(site.base_iri) :])
+        urls = "".join(f"<url><loc>{escape(page)}</loc></url>" for page in pages)
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+        return Response(body, media_type="application/xml")
