@@ -28,9 +28,11 @@ import uvicorn
 from s3kg import logs
 from s3kg.settings import Settings, load_settings, server_config
 from server.app import create_app
+from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.embedded.sandbox import forbid_network
 from server.backends.embedded.worker import network_worker_source
-from server.backends.port import Backend, EmbeddedBackend, SparqlBackend
+from server.backends.port import Backend
+from server.backends.remote.backend import SparqlBackend
 
 MAX_QUICK_DEATHS = 5
 GRACE = 30  # seconds a stopping server process has to finish the requests in hand

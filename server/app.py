@@ -22,7 +22,6 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from loaders.core.vocab import PREFIXES
-from server.backends.embedded.pool import ClientBudget, PoolSettings
 from server.backends.port import Backend
 from server.endpoint.routes import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
 from server.pages import geo, search
@@ -32,6 +31,7 @@ from server.publication import documents as sources
 from server.publication import dumps as publication
 from server.publication import feed, memento, versions
 from server.publication.catalog import Site
+from server.sparql.contract import ClientBudget, QuerySettings
 from server.sparql.guard import ShapeLimits
 from server.sparql.text import with_prefixes
 from server.web import operations
@@ -79,7 +79,7 @@ class Application:
 def create_app(config: ServerConfig, backend: Backend) -> Application:
     budget = ClientBudget(config.client_seconds_per_minute)
     state: dict[str, Any] = {}  # the query runner, then "ready" once its workers have started
-    pool_settings = PoolSettings(
+    pool_settings = QuerySettings(
         workers=config.workers,
         network_workers=1 if config.service_allow_list else 0,
         timeout=config.query_timeout,

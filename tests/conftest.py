@@ -14,7 +14,9 @@ from loaders.build import BuildConfig, build
 from loaders.publish.remote import RemoteEngine, RemoteTarget
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.store import BuildInfo, PublishedStore
-from server.backends.port import Backend, EmbeddedBackend, SparqlBackend
+from server.backends.embedded.backend import EmbeddedBackend
+from server.backends.port import Backend
+from server.backends.remote.backend import SparqlBackend
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORES = ["embedded", "oxigraph", "virtuoso"]  # what the endpoint, linked-data and competency tests run over

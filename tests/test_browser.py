@@ -16,7 +16,7 @@ import pytest
 from live_server import live_server
 from playwright.sync_api import Browser, sync_playwright
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # ./test.sh installs it where it can
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

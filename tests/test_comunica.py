@@ -15,7 +15,7 @@ import pytest
 from live_server import live_server
 from rdflib import Graph
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 COMUNICA = Path(__file__).resolve().parent.parent / ".comunica" / "node_modules" / ".bin" / "comunica-sparql"
 pytestmark = pytest.mark.skipif(

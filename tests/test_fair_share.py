@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from live_server import client_from, live_server
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MANY_ROWS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"

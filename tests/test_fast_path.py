@@ -25,7 +25,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 
 from loaders.core.vocab import PREFIXES
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 from server.sparql.cheap import INLINE_ROWS, MAX_DESCRIBED, CheapQuery, parse
 
 ENDPOINT = "http://127.0.0.1:8000/sparql"

@@ -17,7 +17,7 @@ from pyshacl import validate
 from rdflib import Graph, URIRef
 
 from loaders.build import BuildConfig, build
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 TREE, LDES, AS, DCT = (
     "https://w3id.org/tree#",

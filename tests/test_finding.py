@@ -15,7 +15,7 @@ import pytest
 from live_server import live_server
 from openpyxl import load_workbook
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 NUTS = "http://data.europa.eu/nuts/code/"
 

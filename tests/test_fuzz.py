@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from live_server import Listener, live_server
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 LISTENER = Listener()  # every generated IRI that could be fetched points here
 TARGET = f"http://127.0.0.1:{LISTENER.port}/"

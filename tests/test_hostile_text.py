@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright
 from test_browser import CHROMIUM, FLAGS
 from test_cli import s3kg
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 NAMES = {
     "script": "<!--<script>Hostile Script Org</script>",

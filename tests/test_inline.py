@@ -17,7 +17,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from loaders.core.vocab import PREFIXES
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 from server.sparql.cheap import INLINE_ROWS, is_cheap
 
 ENDPOINT = "http://127.0.0.1:8000/sparql"

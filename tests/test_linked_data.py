@@ -13,7 +13,8 @@ import pytest
 from live_server import live_server
 from rdflib import Graph, URIRef
 
-from server.backends.port import Backend, EmbeddedBackend, MemoryBackend
+from server.backends.embedded.backend import EmbeddedBackend, MemoryBackend
+from server.backends.port import Backend
 
 GOTOS3 = "https://w3id.org/s3kg/id/project/gotos3"
 RDF_TYPES = {

@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 
 from loaders.build import build
 from loaders.publish.store import BuildInfo
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 from server.publication.memento import published_at
 
 TEXTILES = "id/concept/gotos3-domains/textiles"

@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_cli import s3kg
 from test_serve_sandbox import _children
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 from server.pages.browse import TABLES
 from server.web.observe import route_of
 

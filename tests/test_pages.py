@@ -11,7 +11,7 @@ import pytest
 from live_server import live_server
 from rdflib import Graph, URIRef
 
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF, SH, VOID
 
 from loaders.publish import dumps as dump
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 REFERENCE = PROJECT / "data" / "reference"
 

@@ -20,7 +20,7 @@ from rdflib import Dataset, Graph
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
 
 from loaders.core.vocab import PREFIXES
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 from server.pages.linked_data import MESSAGES, PAGE_LANGUAGES
 
 ENTITY = "id/project/gotos3"

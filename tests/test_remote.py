@@ -22,19 +22,13 @@ from live_server import free_port, live_server
 
 from loaders.build import build
 from loaders.core.errors import BuildError
-from loaders.publish.remote import (
-    BUILD,
-    EngineTimeout,
-    LiteralEdges,
-    NoRemoteBuild,
-    RemoteEngine,
-    RemoteTarget,
-    builds_in,
-    current_view,
-)
+from loaders.publish.remote import BUILD, EngineTimeout, NoRemoteBuild, RemoteEngine, RemoteTarget, builds_in, current_view
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.store import Readable
-from server.backends.port import Backend, EmbeddedBackend, SparqlBackend
+from server.backends.embedded.backend import EmbeddedBackend
+from server.backends.port import Backend
+from server.backends.remote.backend import SparqlBackend
+from server.backends.remote.translate import LiteralEdges
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 

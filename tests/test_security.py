@@ -17,10 +17,10 @@ import pytest
 from live_server import Listener, client_from, live_server
 from outbound_cases import hidden_requests
 
-from server.backends.embedded.pool import ClientBudget, PoolSettings, QueryFailed, QueryPool
+from server.backends.embedded.backend import EmbeddedBackend, MemoryBackend
+from server.backends.embedded.pool import QueryPool
 from server.backends.embedded.sandbox import SandboxUnavailable
-from server.backends.embedded.worker import QueryJob
-from server.backends.port import EmbeddedBackend, MemoryBackend
+from server.sparql.contract import ClientBudget, QueryFailed, QueryJob, QuerySettings
 
 ALLOWED = {200, 400, 403, 404, 406, 413}
 
@@ -81,7 +81,7 @@ def test_a_sandboxed_worker_cannot_connect_even_when_no_check_ran(built: Any) ->
     listener = Listener()
 
     async def run() -> QueryFailed:
-        pool = QueryPool(EmbeddedBackend(built.config.store_dir), PoolSettings(workers=1), ClientBudget(60))
+        pool = QueryPool(EmbeddedBackend(built.config.store_dir), QuerySettings(workers=1), ClientBudget(60))
         await pool.start()
         try:
             job = QueryJob(f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/x> {{ ?s ?p ?o }} }}")
@@ -162,7 +162,7 @@ def test_the_server_refuses_to_start_when_a_worker_cannot_start_confined() -> No
     never serves, and the pool says why."""
 
     async def run() -> None:
-        pool = QueryPool(MemoryBackend(b""), PoolSettings(workers=1, memory_bytes=1 << 20), ClientBudget(60))
+        pool = QueryPool(MemoryBackend(b""), QuerySettings(workers=1, memory_bytes=1 << 20), ClientBudget(60))
         try:
             await pool.start()
         finally:

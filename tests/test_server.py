@@ -16,7 +16,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
 from loaders.publish.store import PublishedStore
-from server.backends.port import Backend, EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
+from server.backends.port import Backend
 
 PROJECTS = "SELECT ?acronym WHERE { ?p s3:acronym ?acronym } ORDER BY ?acronym"
 ACRONYMS = ["GoSmart & Excel BSR", "GoSmart BSR", "GoToS3", "S3-4AlpClusters"]

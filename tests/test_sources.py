@@ -12,7 +12,7 @@ import pytest
 from live_server import live_server
 
 from loaders.core.quotes import Document
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 SEED_000 = "seeds/000_2f6d8f536b0484ec.txt"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.publish.remote import BuildView, Unprefix, VirtuosoDates
+from loaders.publish.remote import BuildView
+from server.backends.remote.translate import Unprefix, VirtuosoDates, prepare
 from server.sparql.text import construct_bound, final_limit, rename_graphs, with_limit
 
 G = "https://w3id.org/s3kg/id/graph/"
@@ -78,16 +79,16 @@ def test_the_row_cap_goes_in_as_a_limit_only_where_one_can_go() -> None:
 
 def test_a_query_goes_to_the_build_s_graphs_unless_it_chooses_its_own() -> None:
     view = BuildView("B", None, (f"{G}a", f"{G}b"))
-    _, params = view.prepare("SELECT * { GRAPH ?g { ?s ?p ?o } }", {}, None)
+    _, params = prepare(view, "SELECT * { GRAPH ?g { ?s ?p ?o } }", {}, None)
     assert params == [
         ("default-graph-uri", "urn:x-s3kg:build:B:default"),
         ("named-graph-uri", f"urn:x-s3kg:build:B:{G}a"),
         ("named-graph-uri", f"urn:x-s3kg:build:B:{G}b"),
     ]
-    assert view.prepare("SELECT * { ?s ?p ?o }", {}, None)[1] == [("default-graph-uri", "urn:x-s3kg:build:B:default")]
-    assert view.prepare("SELECT * FROM <http://x/> { ?s ?p ?o }", {}, None)[1] == []
-    text, params = view.prepare(
-        "SELECT * { ?s s3:p ?o }", {"s3": "https://w3id.org/s3kg/ontology#"}, "http://e/sparql", [f"{G}a"]
+    assert prepare(view, "SELECT * { ?s ?p ?o }", {}, None)[1] == [("default-graph-uri", "urn:x-s3kg:build:B:default")]
+    assert prepare(view, "SELECT * FROM <http://x/> { ?s ?p ?o }", {}, None)[1] == []
+    text, params = prepare(
+        view, "SELECT * { ?s s3:p ?o }", {"s3": "https://w3id.org/s3kg/ontology#"}, "http://e/sparql", [f"{G}a"]
     )
     assert text.startswith("BASE <http://e/sparql>\nPREFIX s3: <https://w3id.org/s3kg/ontology#>\n")
     assert params == [("default-graph-uri", f"urn:x-s3kg:build:B:{G}a")]

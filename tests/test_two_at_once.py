@@ -18,7 +18,7 @@ from test_cli import s3kg
 
 from loaders.publish.build_lock import BuildBusy, build_lock
 from loaders.publish.store import PublishedStore
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

@@ -20,7 +20,7 @@ from loaders.core.vocab import OA, S3
 from loaders.publish.changes import ADDED, REMOVED, read_changes
 from loaders.publish.documents import SourceChanged, write_sources
 from loaders.publish.store import PublishedStore, UnknownBuild
-from server.backends.port import EmbeddedBackend
+from server.backends.embedded.backend import EmbeddedBackend
 
 TEXTILES = 'label: {nl: "Textiel", en: "Textiles", fr: "Textile"}'
 

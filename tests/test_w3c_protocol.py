@@ -21,7 +21,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
-from server.backends.port import MemoryBackend
+from server.backends.embedded.backend import MemoryBackend
 
 HERE = Path(__file__).parent / "w3c"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -6,23 +6,21 @@ prefixed with `urn:x-s3kg:build:<build id>:` (the merged default graph under `â€
 One small control graph says which build is current and which graphs each build wrote, so a
 build becomes current by changing one triple, and the graphs of a build that never became
 current can be found and dropped. A query is sent to the current build by renaming the graph
-IRIs it names and giving its dataset explicitly; in answers, the prefix is taken out again.
+IRIs it names and giving its dataset explicitly; in answers, the prefix is taken out again
+(the server does both: `server.backends.remote.translate`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 import httpx
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS
-
-from server.sparql.text import rename_graphs, with_prefixes
 
 CONTROL_GRAPH = "urn:x-s3kg:control"
 CURRENT = "urn:x-s3kg:current"
@@ -89,142 +87,6 @@ class BuildView:
     @property
     def prefix(self) -> str:
         return build_prefix(self.build_id)
-
-    def prepare(
-        self, query: str, prefixes: Mapping[str, str], base: str | None, default: Iterable[str] = (), named: Iterable[str] = ()
-    ) -> tuple[str, list[tuple[str, str]]]:
-        """The query text to send (our prefixes declared, the base set, graph IRIs renamed) and
-        the protocol's dataset parameters: the build's default and named graphs unless the
-        query or the request chooses its own."""
-        text, has_from, uses_graph = rename_graphs(query, prefixes, base, self.prefix.__add__)
-        text = with_prefixes(text, prefixes)
-        if base:
-            text = f"BASE <{base}>\n{text}"
-        default, named = list(default), list(named)
-        if default or named:
-            params = [("default-graph-uri", self.prefix + g) for g in default]
-            params += [("named-graph-uri", self.prefix + g) for g in named]
-        elif has_from:
-            params = []
-        else:
-            params = [("default-graph-uri", default_graph_name(self.build_id))]
-            if uses_graph:  # else the named graphs are not read: not sending them saves ~0.3 ms a query
-                params += [("named-graph-uri", self.prefix + g) for g in self.graphs]
-        return text, params
-
-
-class Unprefix:
-    """Takes the build prefix out of a byte stream (graph IRIs in answers), across chunk ends."""
-
-    def __init__(self, prefix: str):
-        self.prefix = prefix.encode()
-        self.tail = b""
-
-    def feed(self, chunk: bytes) -> bytes:
-        data = (self.tail + chunk).replace(self.prefix, b"")
-        keep = 0  # bytes at the end that could start the prefix
-        for size in range(min(len(self.prefix) - 1, len(data)), 0, -1):
-            if self.prefix.startswith(data[-size:]):
-                keep = size
-                break
-        self.tail = data[len(data) - keep :] if keep else b""
-        return data[: len(data) - keep] if keep else data
-
-    def end(self) -> bytes:
-        tail, self.tail = self.tail, b""
-        return tail
-
-
-_XSD_DATETIME = rb"http://www\.w3\.org/2001/XMLSchema#dateTime"
-_ZONE = rb"(?:Z|[+-]\d\d:\d\d)?"
-_PADDED_SECONDS = [  # Virtuoso writes 21.82114 seconds as 21.821140 (6 digits), and 21 as 21.000000
-    (re.compile(rb"(#dateTime\">[^<]*?:\d\d\.\d*?)0+(?=" + _ZONE + rb"</literal>)"), rb"\1"),
-    (re.compile(rb"(#dateTime\">[^<]*?:\d\d)\.(?=" + _ZONE + rb"</literal>)"), rb"\1"),
-    (re.compile(rb"(:\d\d\.\d*?)0+(" + _ZONE + rb"\"\^\^<" + _XSD_DATETIME + rb">)"), rb"\1\2"),
-    (re.compile(rb"(:\d\d)\.(" + _ZONE + rb"\"\^\^<" + _XSD_DATETIME + rb">)"), rb"\1\2"),
-]
-
-
-class VirtuosoDates:
-    """Puts Virtuoso's xsd:dateTime values back in their canonical form (no trailing zeros in
-    the seconds), in its XML results and N-Triples; both write a term per line, so the answer
-    is repaired a line at a time."""
-
-    def __init__(self) -> None:
-        self.tail = b""
-
-    def feed(self, chunk: bytes) -> bytes:
-        data = self.tail + chunk
-        cut = data.rfind(b"\n") + 1
-        self.tail = data[cut:]
-        return self.repair(data[:cut])
-
-    def end(self) -> bytes:
-        tail, self.tail = self.tail, b""
-        return self.repair(tail)
-
-    @staticmethod
-    def repair(data: bytes) -> bytes:
-        if b"#dateTime" not in data:
-            return data
-        for pattern, replacement in _PADDED_SECONDS:
-            data = pattern.sub(replacement, data)
-        return data
-
-
-_LITERAL = re.compile(rb"(<literal[^>]*>)([^<]*)(</literal>)")
-_EDGE = re.compile(rb"^[ \t\n\r]+|[ \t\n\r]+$")
-
-
-def _char_refs(space: re.Match[bytes]) -> bytes:
-    return b"".join(b"&#%d;" % byte for byte in space.group(0))
-
-
-def _keep_edges(literal: re.Match[bytes]) -> bytes:
-    text = _EDGE.sub(_char_refs, literal.group(2)).replace(b"\r", b"&#13;")
-    return literal.group(1) + text + literal.group(3)
-
-
-class LiteralEdges:
-    """Writes the white space at the ends of each literal in an XML answer (and every carriage
-    return) as character references. Engines that write it raw (Virtuoso) lose it otherwise: XML
-    readers trim it (pyoxigraph's does) and turn CR LF into LF. A literal may span lines and
-    chunks, so text from an unclosed `<literal` on is held until its end tag comes."""
-
-    def __init__(self) -> None:
-        self.tail = b""
-
-    def feed(self, chunk: bytes) -> bytes:
-        data = self.tail + chunk
-        open_at = data.rfind(b"<literal")
-        if open_at >= 0 and data.find(b"</literal>", open_at) < 0:
-            cut = open_at  # a literal not closed yet: held until its end tag comes
-        else:
-            cut = len(data) - next((n for n in range(7, 0, -1) if data.endswith(b"<literal"[:n])), 0)
-        data, self.tail = data[:cut], data[cut:]
-        return _LITERAL.sub(_keep_edges, data)
-
-    def end(self) -> bytes:
-        tail, self.tail = self.tail, b""
-        return _LITERAL.sub(_keep_edges, tail)
-
-
-class AnswerFilter(Protocol):
-    def feed(self, chunk: bytes) -> bytes: ...
-
-    def end(self) -> bytes: ...
-
-
-def answer_filters(view: BuildView, engine: Engine, xml: bool = True) -> list[AnswerFilter]:
-    """What an engine's answer goes through: the build prefix out, then the engine's repairs
-    (with `xml`, the answer is SPARQL XML results, whose literals' edges are kept)."""
-    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else []), *([LiteralEdges()] if xml else [])]
-
-
-def filtered(filters: list[AnswerFilter], chunk: bytes, last: bool = False) -> bytes:
-    for answer_filter in filters:
-        chunk = answer_filter.feed(chunk) + (answer_filter.end() if last else b"")
-    return chunk
 
 
 class RemoteEngine:

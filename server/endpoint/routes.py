@@ -16,9 +16,8 @@ from urllib.parse import parse_qsl
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from loaders.core.vocab import PREFIXES
-from server.backends.embedded.pool import Answer, TooManyRequests
-from server.backends.embedded.worker import QueryJob
-from server.backends.port import Backend, Queries
+from server.backends.port import Backend
+from server.sparql.contract import Answer, Queries, QueryJob, TooManyRequests
 from server.sparql.guard import ShapeLimits, check_shape, service_plan
 from server.sparql.protocol import parse_request
 from server.sparql.service_description import SD_TYPES, describe_service

@@ -17,18 +17,18 @@ from fastapi.responses import HTMLResponse, Response
 from loaders.core.vocab import PREFIXES
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import NoPublishedStore, PublishedStore, Readable, select_values
-from server.backends.embedded.worker import QueryJob
 from server.pages import browse as browsing
 from server.pages import values
 from server.pages.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.pages.tables import render_table
 from server.publication.catalog import citation
+from server.sparql.contract import QueryJob
 from server.web.entities import EntityReader, labels_of
 from server.web.negotiation import choose
 from server.web.per_build import PerBuild
 
 if TYPE_CHECKING:
-    from server.backends.port import Queries
+    from server.sparql.contract import Queries
 
 S3 = PREFIXES["s3"]
 BROWSABLE = ("Programme", "Project", "Organisation", "Objective", "S3Domain", "Sector", "TargetGroup", "Method", "SourceDocument")

@@ -10,11 +10,11 @@ from fastapi.responses import PlainTextResponse
 
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import NoPublishedStore, UnknownBuild
-from server.backends.embedded.pool import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.pages.linked_data import BadLanguage
 from server.publication.documents import BadPosition, UnknownSource
 from server.publication.feed import NoFeedPage
 from server.publication.memento import BadDatetime, NoMemento
+from server.sparql.contract import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.sparql.guard import ForbiddenQuery, QueryTooComplex
 from server.sparql.protocol import ProtocolError
 from server.web.limits import BodyRefused

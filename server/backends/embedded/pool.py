@@ -28,80 +28,23 @@ import asyncio
 import os
 import signal
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from server.backends.embedded.sandbox import SandboxUnavailable
-from server.backends.embedded.worker import Failure, QueryJob, WorkerLimits, WorkerProcess, execute
+from server.backends.embedded.worker import Failure, WorkerLimits, WorkerProcess, execute
 from server.sparql.cheap import INLINE_ROWS, CheapQuery, parse
+from server.sparql.contract import RETRY_AFTER, Answer, ClientBudget, QueryFailed, QueryJob, QuerySettings
 from server.web.observe import Metrics
 
 if TYPE_CHECKING:
     from loaders.publish.store import Readable
     from server.backends.port import Backend
 
-RETRY_AFTER = 5  # seconds, for answers that say the server is busy
 DEATH_CHARGE = 5.0  # seconds charged to a client whose query ended its worker (a new one costs about that)
-
-
-class QueryFailed(Exception):
-    """The query could not be answered; `status` is the HTTP status to give."""
-
-    def __init__(self, status: int, message: str, retry_after: int | None = None):
-        self.status, self.message, self.retry_after = status, message, retry_after
-        super().__init__(message)
-
-
-class TooManyRequests(Exception):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-        super().__init__(f"This client used more than its share of query time in the last minute. Retry in {retry_after} s.")
-
-
-class ClientBudget:
-    """Query seconds each client spent in the last minute; over budget means 429."""
-
-    def __init__(self, seconds_per_minute: float):
-        self.limit = seconds_per_minute
-        self.spent: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
-        self.totals: dict[str, float] = defaultdict(float)
-
-    def check(self, client: str) -> None:
-        now = time.monotonic()
-        spent = self.spent[client]
-        while spent and spent[0][0] < now - 60:
-            self.totals[client] -= spent.popleft()[1]
-        if not spent:  # forget idle clients, so the table does not grow with every address seen
-            self.spent.pop(client, None)
-            self.totals.pop(client, None)
-        elif self.totals[client] > self.limit:
-            raise TooManyRequests(max(1, int(spent[0][0] + 60 - now) + 1))
-
-    def record(self, client: str, seconds: float) -> None:
-        self.spent[client].append((time.monotonic(), seconds))
-        self.totals[client] += seconds
-
-
-@dataclass(frozen=True)
-class PoolSettings:
-    workers: int = 2  # sandboxed workers (no network)
-    network_workers: int = 0  # workers for queries with an allowed SERVICE (only with an allow-list)
-    timeout: float = 30.0  # seconds a query may run on a worker
-    queue_wait: float = 5.0  # seconds a query may wait for its client's turn and a worker
-    client_concurrency: int = 1  # queries one client may run at once in this process
-    nice_after: float = 0.5  # seconds after which a running query gets the lowest CPU priority
-    memory_bytes: int = 4 << 30  # per worker (RLIMIT_DATA)
-
-
-@dataclass
-class Answer:
-    media_type: str
-    body: AsyncIterator[bytes]
-    max_rows: int
-    truncated: bool | None  # known before streaming when the whole answer came in the first message
 
 
 class _Collected:
@@ -165,7 +108,7 @@ class _Lease:
 
 
 class QueryPool:
-    def __init__(self, backend: Backend, settings: PoolSettings, budget: ClientBudget, metrics: Metrics | None = None):
+    def __init__(self, backend: Backend, settings: QuerySettings, budget: ClientBudget, metrics: Metrics | None = None):
         self.backend, self.settings, self.budget = backend, settings, budget
         self.metrics = metrics or Metrics()
         total = settings.workers + settings.network_workers

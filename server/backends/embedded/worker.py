@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 import pyoxigraph as ox
 
 from server.backends.embedded.sandbox import QUERY_THREAD_STACK, SandboxUnavailable, cap_memory, forbid_network
+from server.sparql.contract import QueryJob
 from server.sparql.results import (
     BOOLEAN_TYPES,
     GRAPH_OFFERS,
@@ -36,18 +37,6 @@ from server.web.negotiation import NotAcceptable, choose
 if TYPE_CHECKING:
     from loaders.publish.store import Readable
     from server.backends.port import Backend
-
-
-@dataclass(frozen=True)
-class QueryJob:
-    query: str
-    default_graphs: list[str] = field(default_factory=list)
-    named_graphs: list[str] = field(default_factory=list)
-    accept: str | None = None
-    max_rows: int = 1_000_000
-    prefixes: dict[str, str] = field(default_factory=dict)
-    base_iri: str | None = None  # relative IRIs in the query resolve against the endpoint's URL
-    network: bool = False  # runs on a worker allowed to reach the SERVICE hosts on the allow-list
 
 
 PIPE_CHUNK = 1 << 18  # bytes per message to the server: fewer, larger hand-overs for long answers

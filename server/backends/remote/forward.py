@@ -32,19 +32,10 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import httpx
 import pyoxigraph as ox
 
-from loaders.publish.remote import (
-    AnswerFilter,
-    EngineRefused,
-    EngineTimeout,
-    EngineUnavailable,
-    RemoteEngine,
-    answer_filters,
-    filtered,
-    transport_errors,
-)
-from server.backends.embedded.pool import RETRY_AFTER, Answer, ClientBudget, PoolSettings, QueryFailed
-from server.backends.embedded.worker import QueryJob
+from loaders.publish.remote import EngineRefused, EngineTimeout, EngineUnavailable, RemoteEngine, transport_errors
 from server.backends.remote.store import query_form
+from server.backends.remote.translate import AnswerFilter, answer_filters, filtered, prepare
+from server.sparql.contract import RETRY_AFTER, Answer, ClientBudget, QueryFailed, QueryJob, QuerySettings
 from server.sparql.guard import ForbiddenQuery
 from server.sparql.results import (
     BOOLEAN_TYPES,
@@ -60,7 +51,7 @@ from server.sparql.text import final_limit, with_limit
 from server.web.negotiation import choose
 
 if TYPE_CHECKING:
-    from server.backends.port import SparqlBackend
+    from server.backends.remote.backend import SparqlBackend
 
 # SERVICE followed by what may start its endpoint, whatever the tokens around it: refused even
 # where a parser would read it as inside a string, so no parser difference can reach the engine
@@ -155,7 +146,7 @@ class RemoteQueries:
     one go). A longer answer goes on from where that read stopped, streamed through, or read and
     written again, on a thread of its own."""
 
-    def __init__(self, backend: SparqlBackend, engine: RemoteEngine, settings: PoolSettings, budget: ClientBudget):
+    def __init__(self, backend: SparqlBackend, engine: RemoteEngine, settings: QuerySettings, budget: ClientBudget):
         self.backend, self.engine, self.settings, self.budget = backend, engine, settings, budget
         self.gate = asyncio.Semaphore(settings.workers * 4)  # queries this process runs on the engine at once
 
@@ -201,7 +192,7 @@ class RemoteQueries:
             # the row cap as a LIMIT (one more row, to know a cut): engines that write a whole answer
             # before sending it (Virtuoso) then stop at the cap instead of the end
             query = with_limit(job.query, job.max_rows + 1) if plan.form is ox.QuerySolutions else job.query
-            text, params = view.prepare(query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
+            text, params = prepare(view, query, job.prefixes, job.base_iri, job.default_graphs, job.named_graphs)
             filters = answer_filters(view, self.engine.target.engine, plan.upstream == _XML_RESULTS)
             deadline = started + self.settings.timeout
             opened = await asyncio.to_thread(self._open, text, params, plan, deadline)

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 
-from loaders.publish.remote import BuildView, RemoteEngine, answer_filters, filtered
+from loaders.publish.remote import BuildView, RemoteEngine
+from server.backends.remote.translate import answer_filters, filtered, prepare
 
 _SYNTAX = ox.Store()  # empty: parses a query (and tells its form) without touching any data
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -38,8 +39,13 @@ class RemoteStore:
             raise ValueError(
                 "CONSTRUCT and DESCRIBE over a remote store go through the endpoint (server.backends.remote.forward)"
             )
-        text, params = self.view.prepare(
-            query, prefixes or {}, base_iri, [g.value for g in default_graph or []], [g.value for g in named_graphs or []]
+        text, params = prepare(
+            self.view,
+            query,
+            prefixes or {},
+            base_iri,
+            [g.value for g in default_graph or []],
+            [g.value for g in named_graphs or []],
         )
         response = self.engine.query(text, params, "application/sparql-results+xml")
         content = filtered(answer_filters(self.view, self.engine.target.engine), response.content, last=True)
