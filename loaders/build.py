@@ -22,6 +22,7 @@ from rdflib import RDF, Graph, URIRef
 from loaders.core.errors import BuildError, SourceProblem, display_name
 from loaders.core.file_limits import FileLimits, FileRefused, load_yaml, using
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
 from loaders.core.provenance import LoadRecord, code_version, describe_load, sha256_of
 from loaders.link.matching import describe_matching_rules, match
@@ -42,7 +43,7 @@ from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBui
 from loaders.publish.remote_upload import UploadIncomplete, check_access
 from loaders.publish.store import KEEP_BUILDS, BuildInfo, PublishedStore
 from loaders.validate.engines import DEFAULT_ENGINE
-from loaders.validate.shapes import Origin, ValidationOutcome, load_shapes, validate_graph
+from loaders.validate.shapes import ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_KINDS = ("country-table", "nuts-table", "cci-table", "curated", "s3-strategy", *EXPORT_KINDS)

@@ -21,10 +21,9 @@ from rdflib.compare import graph_diff, to_isomorphic
 
 from loaders.build import PROJECT_ROOT
 from loaders.core.iris import IriMinter
-from loaders.core.terms import TripleSink
+from loaders.core.terms import TripleSink, canonical_decimal
 from loaders.core.vocab import PREFIXES
 from loaders.map.curated.load import load_curated
-from loaders.map.curated.mapper import canonical_decimal
 from loaders.map.curated.registry import Context
 from loaders.map.exports import cordis
 from loaders.map.exports.keep_eu import load_keep_eu

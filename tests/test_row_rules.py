@@ -14,13 +14,14 @@ from rdflib import XSD, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SDO
 
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.terms import TripleSink
 from loaders.core.vocab import S3
 from loaders.map.exports import cordis
 from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS, load_keep_eu
 from loaders.map.reference.countries import load_country_table
 from loaders.validate.engines import store_of
-from loaders.validate.shapes import Origin, load_shapes, validate_graph
+from loaders.validate.shapes import load_shapes, validate_graph
 
 MINTER = IriMinter("http://example.org/id/")
 GOLDEN = PROJECT / "tests" / "golden"

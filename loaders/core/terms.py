@@ -28,7 +28,14 @@ from typing import IO
 
 from rdflib import XSD, Graph, URIRef
 
-from loaders.map.curated.mapper import canonical_decimal
+
+def canonical_decimal(value: Decimal) -> str:
+    """The XSD 1.1 canonical xsd:decimal form (2500000.00 → "2500000", 0.50 → "0.5"), which
+    is also how Oxigraph stores decimals: what is validated is what is published."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 class Lit(str):

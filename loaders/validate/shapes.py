@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
 from loaders.core.errors import SourceProblem
+from loaders.core.origins import Origin
 from loaders.core.vocab import PREFIXES
 from loaders.map.curated.schema import RECORD_TYPES, Kind, RecordType
 from loaders.map.tabular import Summary
@@ -23,15 +24,6 @@ from loaders.validate.engines import DEFAULT_ENGINE, run_engine
 from loaders.validate.findings import Severity, report_graph
 
 SHAPES_DIR = Path(__file__).resolve().parents[2] / "shapes"
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where an entity was stated: the file, line and record id."""
-
-    file: str
-    line: int | None
-    record: str | None
 
 
 @dataclass(frozen=True)

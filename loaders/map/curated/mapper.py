@@ -20,6 +20,7 @@ from rdflib.term import Node as Term
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import is_valid_id, slug
 from loaders.core.provenance import sha256_of
+from loaders.core.terms import canonical_decimal
 from loaders.core.vocab import COUNTRY, CURRENCY, LANGUAGE, NUTS, S3
 from loaders.map.curated.passages import About, Sources, check_passages, needed, statement_groups
 from loaders.map.curated.reader import Node, Record
@@ -28,15 +29,6 @@ from loaders.map.curated.schema import Field, Kind, RecordType
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 CURRENCIES = frozenset(["EUR", "PLN", "SEK", "DKK", "CZK", "HUF", "RON", "BGN", "CHF", "NOK", "GBP", "ISK", "USD"])
-
-
-def canonical_decimal(value: Decimal) -> str:
-    """The XSD 1.1 canonical xsd:decimal form (2500000.00 → "2500000", 0.50 → "0.5"), which
-    is also how Oxigraph stores decimals: what is validated is what is published."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 class _RecordMapper:

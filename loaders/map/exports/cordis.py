@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, S3
@@ -33,7 +34,6 @@ from loaders.map.tabular import (
     source_document,
     theme,
 )
-from loaders.validate.shapes import Origin
 
 PROJECT_COLUMNS = [
     "id",

@@ -31,6 +31,7 @@ from loaders.core.errors import SourceProblem
 from loaders.core.file_limits import MB, FileRefused, current, load_json
 from loaders.core.iris import IriMinter
 from loaders.core.iris import slug as _slug
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
@@ -38,7 +39,6 @@ from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
 from loaders.map.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, programme_by_name, source_document
-from loaders.validate.shapes import Origin
 
 REFERENCE = Path(__file__).resolve().parents[3] / "data" / "reference"
 PUBLISHERS_FILE = REFERENCE / "jems-publishers.yaml"

@@ -24,6 +24,7 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, slug
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, is_safe_iri, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
@@ -43,7 +44,6 @@ from loaders.map.tabular import (
     source_iri,
     theme,
 )
-from loaders.validate.shapes import Origin
 
 PROJECTS_SHEET, PARTNERS_SHEET = "Search results, projects", "Search results, partners"
 PROJECT_COLUMNS = [

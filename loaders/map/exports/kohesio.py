@@ -19,6 +19,7 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, slug
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
@@ -36,7 +37,6 @@ from loaders.map.tabular import (
     source_document,
     theme,
 )
-from loaders.validate.shapes import Origin
 
 REQUIRED = [
     "Operation_Unique_Identifier", "Operation_Name_English", "Operation_Start_Date", "Operation_End_Date",

@@ -16,13 +16,13 @@ from rdflib.namespace import DCTERMS
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, slug
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import TripleSink, integer, text
 from loaders.core.vocab import COUNTRY, S3
 from loaders.map.exports.kohesio import KohesioLoad
 from loaders.map.reference.countries import CountryTable
 from loaders.map.tabular import RowRejected, Summary, check_fields, read_rows, source_document
-from loaders.validate.shapes import Origin
 
 COLUMNS = [
     "Country",

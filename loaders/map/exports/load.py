@@ -21,6 +21,7 @@ from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 from loaders.core.errors import SourceProblem
 from loaders.core.file_limits import FileRefused, check_workbook
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.provenance import LoadRecord, code_version, sha256_of
 from loaders.core.terms import TripleSink
@@ -34,7 +35,6 @@ from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE
 from loaders.map.reference.objectives import OBJECTIVES_FILE
 from loaders.map.tabular import Reject, Summary, normalise
-from loaders.validate.shapes import Origin
 
 EXPORT_KINDS = (
     "keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-projects", "cordis-organisations", "jems-partners",

@@ -17,10 +17,10 @@ from rdflib.namespace import DCTERMS
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.vocab import COUNTRY, NUTS, S3
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
-from loaders.validate.shapes import Origin
 
 COLUMNS = ["country_code", "cci", "programme_title"]
 CROSS_BORDER = re.compile(r"^Interreg V-A - (?P<names>[^()]+?)\s*(\([^()]*(\([^()]*\))?[^()]*\))?$")
