@@ -43,7 +43,7 @@ from server.web.limits import ASGIApp, Receive, RequestLimits, Scope, Send
 from server.web.observe import AccessLog, Metrics
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = HERE.parent / "data" / "examples" / "competency-questions.yaml"
+EXAMPLES = HERE / "endpoint" / "competency-questions.yaml"
 
 
 @dataclass(frozen=True)

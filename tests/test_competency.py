@@ -1,4 +1,4 @@
-"""The competency questions (data/examples/competency-questions.yaml) answered by the built store."""
+"""The competency questions (server/endpoint/competency-questions.yaml) answered by the built store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from loaders.core.vocab import PREFIXES
 from loaders.publish.store import Readable
 from server.backends.port import Backend
 
-QUESTIONS = yaml.safe_load((PROJECT / "data" / "examples" / "competency-questions.yaml").read_text(encoding="utf-8"))
+QUESTIONS = yaml.safe_load((PROJECT / "server" / "endpoint" / "competency-questions.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The map of partners and projects by region: counts per NUTS 2 region (a partner in a NUTS 3
-region counts for the region above it), placed at the region's point from the NUTS table,
-served as GeoJSON (/map.geojson) and drawn on the server as an SVG (/map): no script, no tiles,
-nothing fetched from elsewhere."""
+region counts for the region above it), placed at the region's point as the build publishes it
+(schema:latitude, schema:longitude), served as GeoJSON (/map.geojson) and drawn on the server as
+an SVG (/map): no script, no tiles, nothing fetched from elsewhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from loaders.core.vocab import NUTS, PREFIXES
-from loaders.map.reference.nuts import NutsTable
 from loaders.publish.store import Readable
 from server.pages.linked_data import TEMPLATES, page_language, preferred_languages
 from server.web.entities import EntityReader
@@ -22,6 +21,10 @@ from server.web.per_build import PerBuild
 
 WIDTH, HEIGHT = 720, 620
 WEST, EAST, SOUTH, NORTH = -25.0, 45.0, 34.0, 71.5  # the NUTS points of Europe, the Azores and Cyprus
+_REGIONS = """SELECT ?code ?level ?name ?lat ?long WHERE {
+  ?r a s3:Region ; skos:notation ?code ; s3:nutsLevel ?level ; schema:latitude ?lat ; schema:longitude ?long .
+  OPTIONAL { ?r skos:prefLabel ?name }
+}"""
 _PARTNERS = """SELECT ?o ?r ?p WHERE {
   ?o a s3:Organisation ; s3:region ?r .
   OPTIONAL { ?p s3:hasParticipation/s3:participant ?o }
@@ -50,14 +53,37 @@ class Spot:
         return round(3 + 3 * math.sqrt(self.organisations), 1)
 
 
-def _placed(table: NutsTable, code: str) -> str | None:
+@dataclass(frozen=True)
+class Place:
+    name: str
+    level: int
+    longitude: float
+    latitude: float
+
+
+def places(store: Readable) -> dict[str, Place]:
+    """The regions' points, by NUTS code, as the build publishes them."""
+    solutions = store.query(_REGIONS, prefixes=PREFIXES)
+    assert isinstance(solutions, ox.QuerySolutions)
+    found: dict[str, Place] = {}
+    for row in solutions:
+        code, level, name, lat, long = (row[v] for v in ("code", "level", "name", "lat", "long"))
+        if code is None or level is None or lat is None or long is None:
+            continue
+        found[code.value] = Place(
+            name.value if name is not None else code.value, int(level.value), float(long.value), float(lat.value)
+        )
+    return found
+
+
+def _placed(table: dict[str, Place], code: str) -> str | None:
     """The region a code is drawn at: itself up to level 2, else its nearest known ancestor."""
     while code and (code not in table or len(code) > 4):
         code = code[:-1]
     return code or None
 
 
-def spots(store: Readable, table: NutsTable) -> list[Spot]:
+def spots(store: Readable, table: dict[str, Place]) -> list[Spot]:
     organisations: dict[str, set[str]] = defaultdict(set)
     projects: dict[str, set[str]] = defaultdict(set)
     solutions = store.query(_PARTNERS, prefixes=PREFIXES)
@@ -74,14 +100,14 @@ def spots(store: Readable, table: NutsTable) -> list[Spot]:
             projects[code].add(row["p"].value)
     found = []
     for code, members in organisations.items():
-        region = table.regions[code]
+        region = table[code]
         found.append(Spot(code, region.name, region.longitude, region.latitude, len(members), len(projects[code])))
     return sorted(found, key=lambda s: (-s.organisations, s.code))
 
 
-def countries(table: NutsTable) -> list[Spot]:
+def countries(table: dict[str, Place]) -> list[Spot]:
     """The countries' points, drawn faintly to find one's way."""
-    return [Spot(r.code, r.name, r.longitude, r.latitude, 0, 0) for r in table.regions.values() if r.level == 0]
+    return [Spot(code, r.name, r.longitude, r.latitude, 0, 0) for code, r in sorted(table.items()) if r.level == 0]
 
 
 def geojson(found: list[Spot]) -> dict[str, object]:
@@ -106,12 +132,16 @@ def geojson(found: list[Spot]) -> dict[str, object]:
 
 
 def add_routes(app: FastAPI, reader: EntityReader) -> None:
-    table = NutsTable.read()
-    per_build = PerBuild(limit=1)
+    per_build = PerBuild(limit=2)  # the regions' places and the spots
+
+    def regions() -> dict[str, Place]:
+        build, store = reader.store()
+        return per_build.get(build, "places", lambda: places(store))
 
     def current() -> list[Spot]:
         """The build's spots: one scan of every partner, once per build, not per request."""
         build, store = reader.store()
+        table = per_build.get(build, "places", lambda: places(store))
         return per_build.get(build, "spots", lambda: spots(store, table))
 
     @app.get("/map.geojson")
@@ -122,5 +152,5 @@ def add_routes(app: FastAPI, reader: EntityReader) -> None:
     def map_page(request: Request) -> str:
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
         return TEMPLATES.get_template("map.html").render(
-            lang=page_language(languages), spots=current(), countries=countries(table), width=WIDTH, height=HEIGHT
+            lang=page_language(languages), spots=current(), countries=countries(regions()), width=WIDTH, height=HEIGHT
         )

@@ -27,12 +27,12 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from itertools import chain
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, Any, Protocol, cast
 
 import httpx
 import pyoxigraph as ox
 
-from loaders.publish.remote import EngineRefused, EngineTimeout, EngineUnavailable, RemoteEngine, transport_errors
+from loaders.publish.remote import BuildView, EngineRefused, EngineTimeout, EngineUnavailable, RemoteEngine, transport_errors
 from server.backends.remote.store import query_form
 from server.backends.remote.translate import AnswerFilter, answer_filters, filtered, prepare
 from server.sparql.contract import RETRY_AFTER, Answer, ClientBudget, QueryFailed, QueryJob, QuerySettings
@@ -49,9 +49,6 @@ from server.sparql.results import (
 )
 from server.sparql.text import final_limit, with_limit
 from server.web.negotiation import choose
-
-if TYPE_CHECKING:
-    from server.backends.remote.backend import SparqlBackend
 
 # SERVICE followed by what may start its endpoint, whatever the tokens around it: refused even
 # where a parser would read it as inside a string, so no parser difference can reach the engine
@@ -137,6 +134,14 @@ class _Plan:
         return self.upstream == self.media
 
 
+class Views(Protocol):
+    """Which build is current (`backend.SparqlBackend`)."""
+
+    def view(self) -> BuildView: ...
+
+    def fresh_view(self) -> BuildView | None: ...
+
+
 class RemoteQueries:
     """Runs the endpoint's queries on the engine; same interface as `server.backends.embedded.pool.QueryPool`.
 
@@ -146,7 +151,7 @@ class RemoteQueries:
     one go). A longer answer goes on from where that read stopped, streamed through, or read and
     written again, on a thread of its own."""
 
-    def __init__(self, backend: SparqlBackend, engine: RemoteEngine, settings: QuerySettings, budget: ClientBudget):
+    def __init__(self, backend: Views, engine: RemoteEngine, settings: QuerySettings, budget: ClientBudget):
         self.backend, self.engine, self.settings, self.budget = backend, engine, settings, budget
         self.gate = asyncio.Semaphore(settings.workers * 4)  # queries this process runs on the engine at once
 
