@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from loaders.sources.listing import apply_sources, record_accounts, registered, 
 from s3kg import logs
 from s3kg.output import OutputFormat, write_results
 from s3kg.progress_bars import BuildProgress
-from s3kg.settings import Settings, load_settings, server_config
+from s3kg.settings import Settings, load_settings
 
 app = typer.Typer(
     help="s3kg: the linked open data graph of EU Smart Specialisation Strategies.",
@@ -346,7 +345,7 @@ def serve_command(
     Read-only; SERVICE only to hosts on the service_allow_list setting (empty by default);
     every query has a time limit and a row limit.
     """
-    from s3kg.serve import make_backend, serve
+    from s3kg.serve import make_backend, serve, server_config
 
     overrides = {
         "host": host,
@@ -367,11 +366,8 @@ def serve_command(
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     config = server_config(settings)
-    for key, value in overrides.items():  # each server process reads its settings afresh
-        if value is not None:
-            os.environ[f"S3KG_{key.upper()}"] = str(value)
     out.print(f"Serving {settings.store_dir} at {config.public_url}sparql with {settings.processes} process(es)")
-    serve(settings)
+    serve(settings, lambda: load_settings(**overrides))  # SIGHUP: read again, the options kept
 
 
 if __name__ == "__main__":

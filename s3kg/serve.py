@@ -26,13 +26,14 @@ from typing import Protocol
 import uvicorn
 
 from s3kg import logs
-from s3kg.settings import Settings, load_settings, server_config
+from s3kg.settings import Settings
 from server.app import create_app
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.embedded.sandbox import forbid_network
 from server.backends.embedded.worker import network_worker_source
 from server.backends.port import Backend
 from server.backends.remote.backend import SparqlBackend
+from server.config import ServerConfig
 
 MAX_QUICK_DEATHS = 5
 GRACE = 30  # seconds a stopping server process has to finish the requests in hand
@@ -62,6 +63,24 @@ def make_backend(settings: Settings) -> Backend:
     if target is None:
         return EmbeddedBackend(settings.store_dir)
     return SparqlBackend(target, settings.store_dir, settings.sparql_poll)
+
+
+def server_config(settings: Settings) -> ServerConfig:
+    public = settings.public_url or f"http://{settings.host}:{settings.port}/"
+    return ServerConfig(
+        public_url=public if public.endswith("/") else public + "/",
+        base_iri=settings.base_iri,
+        query_timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        max_query_bytes=settings.max_query_bytes,
+        workers=settings.workers,
+        service_allow_list=tuple(settings.service_allow_list),
+        client_seconds_per_minute=settings.client_seconds_per_minute,
+        client_concurrency=settings.client_concurrency,
+        queue_wait=settings.queue_wait,
+        query_memory_mb=settings.query_memory_mb,
+        cache_bytes=settings.cache_bytes,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -97,29 +116,31 @@ def serve_one(settings: Settings, ready: EventLike | None = None) -> None:
     _Server(uvicorn_config, ready).run(sockets=[sock])  # SIGTERM: stop accepting, finish the requests in hand
 
 
-def _serve_from_environment(ready: EventLike) -> None:
+def _serve_child(settings: Settings, ready: EventLike) -> None:
     logs.configure(json_lines=True)  # JSON lines on stderr: access, workers, builds
-    serve_one(load_settings(), ready)
+    serve_one(settings, ready)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, reread: Callable[[], Settings] | None = None) -> None:
     """A supervisor over `settings.processes` server processes: one that dies (killed, crashed)
     is replaced at once; one that keeps dying within a second of its start is given up on after
     a few tries, so a broken set-up does not spin. SIGTERM or SIGINT: each process stops
     accepting and finishes the requests in hand (GRACE seconds at most). SIGHUP: a rolling
-    restart (new settings, new code), one process at a time: its successor listens before it is
-    told to stop, so no request is refused. A new build needs none of this: every process
+    restart (new settings, read again by `reread`, and new code), one process at a time: its
+    successor listens before it is told to stop, so no request is refused. Each process is
+    handed its settings as an object (never through environment variables). A new build needs none of this: every process
     serves it from its next request on."""
     logs.configure(json_lines=True)
     context = multiprocessing.get_context("spawn")
     metrics_dir = tempfile.mkdtemp(prefix="s3kg-metrics-")  # the processes' figures, added up by /metrics
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     stopping, reloading = False, False
+    current = settings
     signals: dict[multiprocessing.process.BaseProcess, EventLike] = {}
 
     def start(wait: bool = False) -> tuple[multiprocessing.process.BaseProcess, float]:
         ready = context.Event()
-        child = context.Process(target=_serve_from_environment, args=(ready,))
+        child = context.Process(target=_serve_child, args=(current, ready))
         child.start()
         signals[child] = ready  # kept while the child lives: its semaphore must outlast the child's start
         if wait and not ready.wait(START_WAIT):
@@ -148,6 +169,7 @@ def serve(settings: Settings) -> None:
     while not stopping and quick_deaths < MAX_QUICK_DEATHS:
         if reloading:
             reloading = False
+            current = _reread(reread, current)
             children[:] = _rolling_restart(children, start)
             for gone in [process for process in signals if not process.is_alive()]:
                 del signals[gone]
@@ -180,3 +202,14 @@ def _rolling_restart(children: list[Child], start: Callable[[bool], Child]) -> l
         child.join(GRACE + 5)
         log.info("server process replaced", extra={"old": child.pid, "new": renewed[-1][0].pid})
     return renewed
+
+
+def _reread(reread: Callable[[], Settings] | None, current: Settings) -> Settings:
+    """The settings for a rolling restart; the ones in use when they cannot be read (said in the log)."""
+    if reread is None:
+        return current
+    try:
+        return reread()
+    except (ValueError, OSError) as error:  # pydantic's ValidationError is a ValueError
+        log.error("the settings cannot be read again; restarting with the ones in use", extra={"error": str(error)})
+        return current

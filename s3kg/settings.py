@@ -18,7 +18,6 @@ from loaders.build import PROJECT_ROOT, BuildConfig
 from loaders.core.file_limits import FileLimits
 from loaders.core.iris import DEFAULT_BASE_IRI, IriMinter
 from loaders.publish.remote import Engine, RemoteTarget
-from server.app import ServerConfig
 
 
 class Settings(BaseSettings):
@@ -125,21 +124,3 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings with the given command-line values on top (None means 'not given')."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def server_config(settings: Settings) -> ServerConfig:
-    public = settings.public_url or f"http://{settings.host}:{settings.port}/"
-    return ServerConfig(
-        public_url=public if public.endswith("/") else public + "/",
-        base_iri=settings.base_iri,
-        query_timeout=settings.query_timeout,
-        max_rows=settings.max_rows,
-        max_query_bytes=settings.max_query_bytes,
-        workers=settings.workers,
-        service_allow_list=tuple(settings.service_allow_list),
-        client_seconds_per_minute=settings.client_seconds_per_minute,
-        client_concurrency=settings.client_concurrency,
-        queue_wait=settings.queue_wait,
-        query_memory_mb=settings.query_memory_mb,
-        cache_bytes=settings.cache_bytes,
-    )

@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from loaders.core.vocab import PREFIXES
 from server.backends.port import Backend
+from server.config import ServerConfig
 from server.endpoint.routes import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
 from server.pages import geo, search
 from server.pages import routes as pages
@@ -31,8 +32,7 @@ from server.publication import documents as sources
 from server.publication import dumps as publication
 from server.publication import feed, memento, versions
 from server.publication.catalog import Site
-from server.sparql.contract import ClientBudget, QuerySettings
-from server.sparql.guard import ShapeLimits
+from server.sparql.contract import ClientBudget
 from server.sparql.text import with_prefixes
 from server.web import operations
 from server.web.entities import EntityReader
@@ -44,25 +44,6 @@ from server.web.observe import AccessLog, Metrics
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE / "endpoint" / "competency-questions.yaml"
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    public_url: str = "http://127.0.0.1:8000/"  # the endpoint's own address, never taken from Host
-    base_iri: str = "https://w3id.org/s3kg/id/"  # entity IRIs, answered for under /id/
-    query_timeout: float = 30.0
-    max_rows: int = 1_000_000
-    max_query_bytes: int = 100_000
-    max_body_bytes: int = 1 << 20  # any request body; a form-encoded query may be 3× the query
-    body_timeout: float = 15.0  # seconds for a request body to arrive (then 408)
-    workers: int = 2
-    service_allow_list: tuple[str, ...] = ()
-    client_seconds_per_minute: float = 30.0  # a quarter of one worker's minute
-    client_concurrency: int = 1  # queries one client may run at once per server process
-    queue_wait: float = 5.0  # longest wait for a client's turn and a free worker (then 503)
-    query_memory_mb: int = 4096  # per query worker (RLIMIT_DATA)
-    shape_limits: ShapeLimits = field(default_factory=ShapeLimits)
-    cache_bytes: int = 64 << 20  # answers kept per published build; data only changes at a build
 
 
 @dataclass(frozen=True)
@@ -79,14 +60,7 @@ class Application:
 def create_app(config: ServerConfig, backend: Backend) -> Application:
     budget = ClientBudget(config.client_seconds_per_minute)
     state: dict[str, Any] = {}  # the query runner, then "ready" once its workers have started
-    pool_settings = QuerySettings(
-        workers=config.workers,
-        network_workers=1 if config.service_allow_list else 0,
-        timeout=config.query_timeout,
-        queue_wait=config.queue_wait,
-        client_concurrency=config.client_concurrency,
-        memory_bytes=config.query_memory_mb << 20,
-    )
+    pool_settings = config.query_settings()
 
     metrics = Metrics()
 

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from server.app import ServerConfig, create_app
+from server.app import create_app
 from server.backends.port import Backend
+from server.config import ServerConfig
 
 
 def free_port() -> int:
