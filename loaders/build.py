@@ -6,6 +6,7 @@ conforms to the shapes; on failure the previously published build stays current.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import logging
@@ -16,11 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-import yaml
 from rdflib import RDF, Graph, URIRef
 
 from loaders.core.errors import BuildError, SourceProblem, display_name
-from loaders.core.file_limits import FileLimits, FileRefused, load_yaml, using
+from loaders.core.file_limits import FileLimits, using
 from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
@@ -30,10 +30,8 @@ from loaders.link.reconcile import describe_rules, reconcile
 from loaders.map.curated.load import load_curated
 from loaders.map.curated.passages import Sources
 from loaders.map.curated.registry import Context
-from loaders.map.exports.load import EXPORT_KINDS, load_exports
-from loaders.map.reference.cci import load_cci_table
-from loaders.map.reference.countries import load_country_table
-from loaders.map.reference.nuts import NutsTable, load_nuts_table
+from loaders.map.exports.load import load_exports
+from loaders.map.reference.nuts import NutsTable
 from loaders.map.strategies import load_strategy
 from loaders.map.tabular import Summary, write_rejects
 from loaders.publish.build_lock import build_lock
@@ -42,11 +40,12 @@ from loaders.publish.publisher import publisher
 from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
 from loaders.publish.remote_upload import UploadIncomplete, check_access
 from loaders.publish.store import KEEP_BUILDS, BuildInfo, PublishedStore
+from loaders.sources.kinds import BY_NAME, EXPORT_KINDS, References, export_kinds
+from loaders.sources.listing import read_sources
 from loaders.validate.engines import DEFAULT_ENGINE
 from loaders.validate.shapes import ValidationOutcome, load_shapes, validate_graph
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_KINDS = ("country-table", "nuts-table", "cci-table", "curated", "s3-strategy", *EXPORT_KINDS)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,10 @@ class BuildConfig:
     remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
     keep_builds: int = KEEP_BUILDS  # versions kept on disk (the current one and those before it)
     limits: FileLimits = field(default_factory=FileLimits)  # what one source file may ask of a build
+
+    def listed_in(self, sources_file: Path) -> BuildConfig:
+        """The same build, from the sources listed in another file (`loaders.sources.listing`)."""
+        return dataclasses.replace(self, sources_file=sources_file)
 
 
 @dataclass
@@ -97,43 +100,6 @@ class Assembled:
         return named
 
 
-def read_sources(config: BuildConfig) -> tuple[list[tuple[str, list[Path]]], list[SourceProblem]]:
-    """The configured sources as (kind, files); problems name the entry at fault."""
-    name = str(config.sources_file)
-    try:
-        document = load_yaml(config.sources_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, FileRefused) as err:
-        return [], [SourceProblem(name, f"cannot be read: {err}.", fix="restore data/sources.yaml.")]
-    entries = document.get("sources") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        return [], [SourceProblem(name, "has no `sources:` list.", fix="list the sources under `sources:`.")]
-    sources: list[tuple[str, list[Path]]] = []
-    problems: list[SourceProblem] = []
-    for number, entry in enumerate(entries, start=1):
-        kind = entry.get("kind") if isinstance(entry, dict) else None
-        pattern = entry.get("path") if isinstance(entry, dict) else None
-        if kind not in SOURCE_KINDS or not isinstance(pattern, str):
-            fix = f"give each entry `kind` (one of {', '.join(SOURCE_KINDS)}) and `path`."
-            problems.append(
-                SourceProblem(name, f"entry {number} is incomplete or of an unknown kind.", record=str(number), fix=fix)
-            )
-            continue
-        absolute = Path(pattern)
-        files = ([absolute] if absolute.is_file() else []) if absolute.is_absolute() else sorted(config.data_dir.glob(pattern))
-        if not files:
-            problems.append(
-                SourceProblem(
-                    name,
-                    f"entry {number}: no file matches '{pattern}' under {config.data_dir}.",
-                    record=str(number),
-                    fix="correct the path.",
-                )
-            )
-            continue
-        sources.append((kind, files))
-    return sources, problems
-
-
 def assemble(config: BuildConfig, progress: Progress = silent, curated_only: list[Path] | None = None) -> Assembled:
     """Read and map every configured source (or the given curated files) into graphs, each file
     within the limits of `config.limits` (`loaders.core.file_limits`)."""
@@ -151,32 +117,22 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
     display: dict[str, list[tuple[str, Path]]] = {}  # kind → (name, path) of every file, whichever entry lists it
     for kind, files in sources:
         display.setdefault(kind, []).extend((display_name(p, config.data_dir), p) for p in files)
-    source_doc = {"country-table": "eu-country-table", "nuts-table": "nuts-2021", "cci-table": "cci-codes-2014-2020"}
-    countries = cci = regions = None
-    cci_loaded = False
+    refs = References()
     for kind, files in sources:
-        for name, path in [(display_name(p, config.data_dir), p) for p in files] if kind in source_doc else []:
+        reference = BY_NAME[kind].reference
+        if reference is None:
+            continue
+        for path in files:
+            name = display_name(path, config.data_dir)
             started = datetime.now(UTC)
             progress(f"loading {name}")
-            source_iri = minter.entity("source", source_doc[kind])
-            if kind == "country-table":
-                countries, found = load_country_table(path, name, source_iri)
-                graph_id, graph = "countries", countries.graph
-            elif kind == "nuts-table":
-                if countries is None:
-                    raise BuildError("the country table must be listed before the NUTS table in data/sources.yaml", [])
-                regions, found = load_nuts_table(path, name, source_iri)
-                graph_id, graph = "nuts-2021", regions.graph(source_iri, countries.from_alpha2)
-            else:
-                if countries is None:
-                    raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
-                cci, found = load_cci_table(path, name, minter, countries, source_iri, regions)
-                cci_loaded = not found
-                graph_id, graph = "cci-codes", cci.graph
-                result.origins.update(cci.origins)
+            graph_id, graph, found = reference(path, name, minter, minter.entity("source", BY_NAME[kind].document), refs)
+            if refs.cci is not None and graph_id == "cci-codes":
+                result.origins.update(refs.cci.origins)
             result.problems.extend(found)
             result.graphs[graph_id] = graph
             result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+    countries, cci, regions = refs.countries, refs.cci, refs.regions
     curated = [path for kind, files in sources if kind == "curated" for path in files]
     if curated:
         started = datetime.now(UTC)
@@ -185,7 +141,7 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
             minter,
             config.data_dir,
             countries.codes if countries else frozenset(),
-            cci.codes if cci and cci_loaded else None,
+            cci.codes if cci and refs.cci_loaded else None,
             frozenset(regions.regions) if regions else frozenset(),
         )
         loaded_curated = load_curated(curated, ctx)
@@ -204,7 +160,9 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
         exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
         context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
-        loaded = load_exports(exports, minter, countries, result.graphs, context_files, config.store_dir / "cache", progress)
+        loaded = load_exports(
+            export_kinds(), exports, minter, countries, result.graphs, context_files, config.store_dir / "cache", progress
+        )
         result.files.update(loaded.files)
         result.origins.update(loaded.origins)
         result.problems.extend(loaded.problems)

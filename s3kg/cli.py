@@ -18,13 +18,13 @@ from loaders.build import BuildConfig, assemble, build, check
 from loaders.core.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
 from loaders.core.iris import IriMinter
 from loaders.core.vocab import PREFIXES
-from loaders.map.exports.load import EXPORT_KINDS
 from loaders.publish.build_lock import build_lock
 from loaders.publish.changes import STATEMENT_GROUPS, read_changes
 from loaders.publish.dumps import write_dumps
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.stats import entities_per_class
 from loaders.publish.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
+from loaders.sources.kinds import EXPORT_KINDS, export_help
 from loaders.sources.listing import apply_sources, record_accounts, registered, with_source, without_source
 from s3kg import logs
 from s3kg.output import OutputFormat, write_results
@@ -157,9 +157,7 @@ def _build_and_report(config: BuildConfig, force: bool, sources: str | None = No
 
 @app.command("load")
 def load_command(
-    kind: Annotated[
-        str, typer.Argument(help="keep-eu, kohesio-projects, kohesio-beneficiaries, cordis-projects or cordis-organisations.")
-    ],
+    kind: Annotated[str, typer.Argument(help=export_help())],
     file: Annotated[Path, typer.Argument(help="The export as the system publishes it.")],
     strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row.")] = None,
     data_dir: DataDir = None,

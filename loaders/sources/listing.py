@@ -11,26 +11,81 @@ the columns not read) in `<report_dir>/accounts.json`, for `s3kg sources`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import yaml
 
-from loaders.build import BuildConfig, read_sources
-from loaders.core.errors import BuildError, display_name
-from loaders.core.file_limits import compose_yaml
-from loaders.map.exports.load import EXPORT_KINDS
+from loaders.core.errors import BuildError, SourceProblem, display_name
+from loaders.core.file_limits import FileRefused, compose_yaml, load_yaml
 from loaders.map.tabular import Summary
+from loaders.sources.kinds import EXPORT_KINDS, SOURCE_KINDS
 
 PENDING = ".sources.yaml.pending"
 T = TypeVar("T")
 
 
-def _written(config: BuildConfig, path: Path) -> str:
+class Where(Protocol):
+    """Where the sources are listed and read from, and the reports written (`loaders.build.BuildConfig`)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def sources_file(self) -> Path: ...
+
+    @property
+    def report_dir(self) -> Path: ...
+
+    def listed_in(self, sources_file: Path) -> Self:
+        """The same, with the sources listed in another file."""
+        ...
+
+
+W = TypeVar("W", bound=Where)
+
+
+def read_sources(config: Where) -> tuple[list[tuple[str, list[Path]]], list[SourceProblem]]:
+    """The configured sources as (kind, files); problems name the entry at fault."""
+    name = str(config.sources_file)
+    try:
+        document = load_yaml(config.sources_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, FileRefused) as err:
+        return [], [SourceProblem(name, f"cannot be read: {err}.", fix="restore data/sources.yaml.")]
+    entries = document.get("sources") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return [], [SourceProblem(name, "has no `sources:` list.", fix="list the sources under `sources:`.")]
+    sources: list[tuple[str, list[Path]]] = []
+    problems: list[SourceProblem] = []
+    for number, entry in enumerate(entries, start=1):
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        pattern = entry.get("path") if isinstance(entry, dict) else None
+        if kind not in SOURCE_KINDS or not isinstance(pattern, str):
+            fix = f"give each entry `kind` (one of {', '.join(SOURCE_KINDS)}) and `path`."
+            problems.append(
+                SourceProblem(name, f"entry {number} is incomplete or of an unknown kind.", record=str(number), fix=fix)
+            )
+            continue
+        absolute = Path(pattern)
+        files = ([absolute] if absolute.is_file() else []) if absolute.is_absolute() else sorted(config.data_dir.glob(pattern))
+        if not files:
+            problems.append(
+                SourceProblem(
+                    name,
+                    f"entry {number}: no file matches '{pattern}' under {config.data_dir}.",
+                    record=str(number),
+                    fix="correct the path.",
+                )
+            )
+            continue
+        sources.append((kind, files))
+    return sources, problems
+
+
+def _written(config: Where, path: Path) -> str:
     resolved = path.resolve()
     try:
         return str(resolved.relative_to(config.data_dir.resolve()))
@@ -38,14 +93,14 @@ def _written(config: BuildConfig, path: Path) -> str:
         return str(resolved)
 
 
-def _entries(config: BuildConfig) -> list[tuple[str, list[Path]]]:
+def _entries(config: Where) -> list[tuple[str, list[Path]]]:
     entries, problems = read_sources(config)
     if problems:
         raise BuildError("the sources file has problems; fix them first.", problems)
     return entries
 
 
-def with_source(config: BuildConfig, kind: str, path: Path) -> tuple[str, str]:
+def with_source(config: Where, kind: str, path: Path) -> tuple[str, str]:
     """The sources file's text with the export added (unchanged if it is there), and its path as written."""
     if kind not in EXPORT_KINDS:
         raise BuildError(f"unknown kind '{kind}'; use one of: {', '.join(EXPORT_KINDS)}.", [])
@@ -59,7 +114,7 @@ def with_source(config: BuildConfig, kind: str, path: Path) -> tuple[str, str]:
     return f"{text}{ending}  - {{kind: {kind}, path: {json.dumps(written)}}}\n", written
 
 
-def without_source(config: BuildConfig, path: Path) -> str:
+def without_source(config: Where, path: Path) -> str:
     """The sources file's text without the entry that names this export (its line or lines cut out)."""
     text = config.sources_file.read_text(encoding="utf-8")
     _entries(config)  # the file is sound
@@ -79,19 +134,19 @@ def without_source(config: BuildConfig, path: Path) -> str:
     raise BuildError(f"{path} is not a registered export; `s3kg sources` lists them.", [])
 
 
-def apply_sources(config: BuildConfig, text: str, run: Callable[[BuildConfig], T]) -> T:
+def apply_sources(config: W, text: str, run: Callable[[W], T]) -> T:
     """Run a build from `text` as the sources file; make it the sources file only if the build succeeds."""
     pending = config.sources_file.with_name(PENDING)
     pending.write_text(text, encoding="utf-8")
     try:
-        outcome = run(dataclasses.replace(config, sources_file=pending))
+        outcome = run(config.listed_in(pending))
         os.replace(pending, config.sources_file)
         return outcome
     finally:
         pending.unlink(missing_ok=True)
 
 
-def record_accounts(config: BuildConfig, summaries: list[Summary]) -> None:
+def record_accounts(config: Where, summaries: list[Summary]) -> None:
     """Keep each export's row account from this build (atomically, beside the other reports)."""
     path = config.report_dir / "accounts.json"
     accounts = read_accounts(config)
@@ -109,7 +164,7 @@ def record_accounts(config: BuildConfig, summaries: list[Summary]) -> None:
     os.replace(partial, path)
 
 
-def read_accounts(config: BuildConfig) -> dict[str, dict[str, Any]]:
+def read_accounts(config: Where) -> dict[str, dict[str, Any]]:
     path = config.report_dir / "accounts.json"
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
@@ -118,7 +173,7 @@ def read_accounts(config: BuildConfig) -> dict[str, dict[str, Any]]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def registered(config: BuildConfig) -> list[tuple[str, str, dict[str, dict[str, Any]] | None]]:
+def registered(config: Where) -> list[tuple[str, str, dict[str, dict[str, Any]] | None]]:
     """Every registered file as (kind, file as the build names it, its last row accounts or None)."""
     accounts = read_accounts(config)
     rows = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,19 +26,8 @@ from loaders.core.progress import Progress
 from loaders.core.provenance import LoadRecord, code_version, sha256_of
 from loaders.core.terms import TripleSink
 from loaders.core.vocab import S3
-from loaders.map.exports import cordis
-from loaders.map.exports.jems import PUBLISHERS_FILE, load_jems_partners
-from loaders.map.exports.keep_eu import load_keep_eu
-from loaders.map.exports.kohesio import load_kohesio_projects
-from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
 from loaders.map.reference.countries import CountryTable
-from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE
-from loaders.map.reference.objectives import OBJECTIVES_FILE
 from loaders.map.tabular import Reject, Summary, normalise
-
-EXPORT_KINDS = (
-    "keep-eu", "kohesio-projects", "kohesio-beneficiaries", "cordis-projects", "cordis-organisations", "jems-partners",
-)  # fmt: skip
 
 
 @dataclass
@@ -47,6 +36,34 @@ class ExportLoad:
     summaries: list[Summary]
     origins: dict[URIRef, Origin]
     keys: set[str] = field(default_factory=set)  # identifiers later files may refer to (CORDIS project ids)
+
+
+@dataclass(frozen=True)
+class ExportInput:
+    """What every export mapper is given (`loaders.sources.kinds` adapts each format's loader)."""
+
+    path: Path
+    name: str  # the file as messages name it
+    out: Path  # where its triples go
+    sink: TripleSink
+    minter: IriMinter
+    countries: CountryTable
+    programmes: dict[str, URIRef]  # known programmes by name (`programme_names`)
+    cci_codes: frozenset[str]
+    keys: frozenset[str]  # identifiers earlier files offered (CORDIS project ids)
+    progress: Progress
+
+
+ExportMapper = Callable[[ExportInput], tuple[ExportLoad, list[SourceProblem]]]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """One export format as the runner needs it: its name, mapper and what else keys its cache."""
+
+    name: str
+    mapper: ExportMapper
+    depends_on: Callable[[frozenset[str]], str]  # of the identifiers earlier files offered
 
 
 @dataclass
@@ -58,15 +75,6 @@ class Loaded:
     problems: list[SourceProblem] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)
     loads: list[LoadRecord] = field(default_factory=list)
-
-
-def _depends_on(kind: str, cordis_projects: set[str]) -> str:
-    """What else a file's mapping depends on, for its cache key."""
-    if kind == "cordis-organisations":
-        return ",".join(sorted(cordis_projects))
-    if kind == "jems-partners":
-        return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE, NUTS_FILE.with_name(CHANGES_2024)))
-    return ""
 
 
 def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
@@ -130,6 +138,7 @@ class _Cache:
 
 
 def load_exports(
+    kinds: Sequence[ExportKind],
     exports: dict[str, list[tuple[str, Path]]],
     minter: IriMinter,
     countries: CountryTable,
@@ -138,63 +147,47 @@ def load_exports(
     cache_dir: Path,
     progress: Progress,
 ) -> Loaded:
-    """Load every export file; `known` are the graphs already assembled (tables, curated)."""
+    """Load every export file, kind by kind in the order of `kinds`; `known` are the graphs already
+    assembled (tables, curated)."""
     context = hashlib.sha256("|".join(sorted(sha256_of(p) for p in context_files)).encode()).hexdigest()
     cache = _Cache(cache_dir, minter, context)
     loaded = Loaded()
     names = programme_names(known.values())
     cci_codes = frozenset(str(c) for g in known.values() for c in g.objects(None, S3.cciCode))
-    cordis_projects: set[str] = set()
+    keys: set[str] = set()
 
-    def mapper(kind: str, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
+    def mapped(kind: ExportKind, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
         """The file mapped, or refused whole when it is over a limit of `loaders.core.file_limits`."""
         try:
             if path.suffix.lower() in (".xlsx", ".xlsm"):
                 check_workbook(path)
-            return mapped(kind, path, name, out)
+            with TripleSink(out) as sink:
+                return kind.mapper(
+                    ExportInput(path, name, out, sink, minter, countries, names, cci_codes, frozenset(keys), progress)
+                )
         except FileRefused as refused:
             fix = "check that it is the export you meant; if it is, raise that setting (s3kg.toml or S3KG_…)."
             return ExportLoad(out, [], {}), [SourceProblem(name, f"is refused: {refused}", fix=fix)]
 
-    def mapped(kind: str, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
-        with TripleSink(out) as sink:
-            if kind == "keep-eu":
-                keep, problems = load_keep_eu(path, name, minter, names, countries, sink, progress)
-                return ExportLoad(out, keep.summaries, keep.origins), problems
-            if kind == "kohesio-projects":
-                kohesio, problems = load_kohesio_projects(path, name, minter, countries, cci_codes, sink, progress)
-                return ExportLoad(out, [kohesio.summary], kohesio.origins), problems
-            if kind == "kohesio-beneficiaries":
-                beneficiaries, problems = load_beneficiaries(path, name, minter, countries, sink, progress)
-                return ExportLoad(out, [beneficiaries.summary], beneficiaries.origins), problems
-            if kind == "jems-partners":
-                jems, problems = load_jems_partners(path, name, minter, countries, names, sink, progress)
-                return ExportLoad(out, [jems.summary], jems.origins), problems
-            if kind == "cordis-projects":
-                projects, problems = cordis.load_projects(path, name, minter, sink, progress)
-                return ExportLoad(out, [projects.summary], projects.origins, projects.projects), problems
-            organisations, problems = cordis.load_organisations(path, name, minter, countries, cordis_projects, sink, progress)
-            return ExportLoad(out, [organisations.summary], organisations.origins), problems
-
-    for kind in EXPORT_KINDS:
-        for name, path in exports.get(kind, []):
+    for kind in kinds:
+        for name, path in exports.get(kind.name, []):
             started = datetime.now(UTC)
-            key = cache.key(kind, path, _depends_on(kind, cordis_projects))
+            key = cache.key(kind.name, path, kind.depends_on(frozenset(keys)))
             problems: list[SourceProblem] = []
             load = cache.get(key)
             if load is None:
                 progress(f"loading {name}")
-                load, problems = mapper(kind, path, name, cache.scratch(key))
+                load, problems = mapped(kind, path, name, cache.scratch(key))
                 if not problems:
                     load = cache.put(key, load)
             else:
                 progress(f"{name} unchanged: reusing its mapped graph")
-            cordis_projects |= load.keys
-            graph_id = f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            keys |= load.keys
+            graph_id = f"{kind.name}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
             loaded.files[graph_id] = load.triples
             loaded.origins.update(load.origins)
             loaded.problems.extend(problems)
             loaded.summaries.extend(load.summaries)
-            loaded.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
+            loaded.loads.append(LoadRecord(graph_id, kind.name, ((name, path),), started, datetime.now(UTC)))
     cache.prune()
     return loaded
