@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 
+from loaders.core import paths
 from loaders.core.errors import BuildError, SourceProblem, display_name
 from loaders.core.file_limits import FileLimits, using
 from loaders.core.iris import IriMinter
@@ -45,20 +46,18 @@ from loaders.sources.listing import read_sources
 from loaders.validate.engines import DEFAULT_ENGINE
 from loaders.validate.shapes import ValidationOutcome, load_shapes, validate_graph
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BuildConfig:
-    data_dir: Path = PROJECT_ROOT / "data"
-    sources_file: Path = PROJECT_ROOT / "data" / "sources.yaml"
-    store_dir: Path = PROJECT_ROOT / "var" / "store"
-    report_dir: Path = PROJECT_ROOT / "var" / "reports"
+    data_dir: Path = paths.DATA_DIR
+    sources_file: Path = paths.DATA_DIR / "sources.yaml"
+    store_dir: Path = Path("var") / "store"
+    report_dir: Path = Path("var") / "reports"
     base_iri: str = "https://w3id.org/s3kg/id/"
-    ontology_file: Path = PROJECT_ROOT / "ontology" / "s3kg.ttl"
-    shapes_dir: Path = PROJECT_ROOT / "shapes"
+    ontology_file: Path = paths.ONTOLOGY_FILE
+    shapes_dir: Path = paths.SHAPES_DIR
     shacl_engine: str = DEFAULT_ENGINE
     strict: bool = False  # a rejected row of a real export fails the build instead of being reported
     remote: RemoteTarget | None = None  # also publish into this SPARQL engine (store = "sparql")

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from loaders.build import PROJECT_ROOT, BuildConfig
+from loaders.build import BuildConfig
+from loaders.core import paths
 from loaders.core.file_limits import FileLimits
 from loaders.core.iris import DEFAULT_BASE_IRI, IriMinter
 from loaders.publish.remote import Engine, RemoteTarget
@@ -24,9 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="S3KG_", extra="forbid")
 
     base_iri: str = DEFAULT_BASE_IRI
-    data_dir: Path = PROJECT_ROOT / "data"
-    store_dir: Path = PROJECT_ROOT / "var" / "store"
-    report_dir: Path = PROJECT_ROOT / "var" / "reports"
+    data_dir: Path = paths.DATA_DIR  # the default build's sources: data/ of the checkout, or the wheel's copy
+    store_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "store")  # under the working directory
+    report_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "reports")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from rdflib import RDFS, Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
-from loaders.build import PROJECT_ROOT
 from loaders.core.iris import IriMinter
+from loaders.core.paths import DATA_DIR
 from loaders.core.terms import TripleSink, canonical_decimal
 from loaders.core.vocab import PREFIXES
 from loaders.map.curated.load import load_curated
@@ -111,7 +111,7 @@ def test_cordis_projects_load_as_golden_and_bad_rows_are_rejected_with_reasons(s
 
 
 def test_cordis_organisations_merge_repeats_map_eu_country_codes_and_reject_bad_rows(sink: TripleSink, tmp_path: Path) -> None:
-    countries, _ = load_country_table(PROJECT_ROOT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
+    countries, _ = load_country_table(DATA_DIR / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
     with TripleSink(tmp_path / "projects.nt") as project_sink:
         projects, _ = cordis.load_projects(CORDIS[0], "project.csv", MINTER, project_sink)
     load, problems = cordis.load_organisations(CORDIS[1], "organization.csv", MINTER, countries, projects.projects, sink)
@@ -138,8 +138,8 @@ def test_a_cordis_file_of_the_wrong_kind_is_refused_whole(tmp_path: Path, sink: 
 
 
 def _keep_inputs() -> tuple[dict[str, URIRef], Any]:
-    countries, _ = load_country_table(PROJECT_ROOT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
-    cci, _ = load_cci_table(PROJECT_ROOT / "data" / "reference" / "cci_codes_2014-2020.csv", "cci.csv", MINTER, countries, SOURCE)
+    countries, _ = load_country_table(DATA_DIR / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
+    cci, _ = load_cci_table(DATA_DIR / "reference" / "cci_codes_2014-2020.csv", "cci.csv", MINTER, countries, SOURCE)
     names = {normalise(str(label)): programme for programme, label in cci.graph.subject_objects(RDFS.label)}
     return names, countries  # type: ignore[return-value]
 

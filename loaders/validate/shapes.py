@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
+from loaders.core import paths
 from loaders.core.errors import SourceProblem
 from loaders.core.origins import Origin
 from loaders.core.vocab import PREFIXES
@@ -23,7 +24,7 @@ from loaders.map.tabular import Summary
 from loaders.validate.engines import DEFAULT_ENGINE, run_engine
 from loaders.validate.findings import Severity, report_graph
 
-SHAPES_DIR = Path(__file__).resolve().parents[2] / "shapes"
+SHAPES_DIR = paths.SHAPES_DIR
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from loaders.core.file_limits import MB, FileRefused, current, load_json
 from loaders.core.iris import IriMinter
 from loaders.core.iris import slug as _slug
 from loaders.core.origins import Origin
+from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
@@ -40,7 +41,7 @@ from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
 from loaders.map.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, programme_by_name, source_document
 
-REFERENCE = Path(__file__).resolve().parents[3] / "data" / "reference"
+REFERENCE = REFERENCE_DIR
 PUBLISHERS_FILE = REFERENCE / "jems-publishers.yaml"
 REQUIRED = ["programme", "project", "partner", "role", "budget", "start", "end", "region", "policy_objective",
             "specific_objective", "country"]  # fmt: skip

@@ -18,6 +18,7 @@ from rdflib.namespace import DCTERMS
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
+from loaders.core.paths import REFERENCE_DIR
 from loaders.core.vocab import COUNTRY, NUTS, S3
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
@@ -25,7 +26,7 @@ from loaders.map.reference.nuts import NutsTable, UnknownRegion
 COLUMNS = ["country_code", "cci", "programme_title"]
 CROSS_BORDER = re.compile(r"^Interreg V-A - (?P<names>[^()]+?)\s*(\([^()]*(\([^()]*\))?[^()]*\))?$")
 NAME_ALIASES = {"Czech Republic": "Czechia", "The Netherlands": "Netherlands"}  # as the titles write them
-AREAS_FILE = Path(__file__).resolve().parents[3] / "data" / "reference" / "programme-areas-2014-2020.csv"
+AREAS_FILE = REFERENCE_DIR / "programme-areas-2014-2020.csv"
 AREAS_SOURCE = "programme-areas-2014-2020"  # its source-document record in data/curated/sources.yaml
 CCI = re.compile(r"^(?P<year>20\d\d)(?P<country>[A-Z]{2})\d\d[A-Z0-9]{2}(?P<kind>[A-Z]{2})\d{3}$")
 STRANDS = {"CB": "cross-border", "TN": "transnational", "IR": "interregional"}

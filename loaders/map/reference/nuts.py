@@ -24,9 +24,10 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
+from loaders.core.paths import REFERENCE_DIR
 from loaders.core.vocab import COUNTRY, NUTS, NUTS_SCHEME, S3
 
-NUTS_FILE = Path(__file__).resolve().parents[3] / "data" / "reference" / "nuts-2021.csv"
+NUTS_FILE = REFERENCE_DIR / "nuts-2021.csv"
 CHANGES_2024 = "nuts-2024-changes.csv"  # beside the 2021 table: what NUTS 2024 adds, renames and drops at levels 0-2
 VERSIONS = {"2021": NUTS_SCHEME, "2024": URIRef("http://data.europa.eu/nuts/scheme/2024")}
 GENERIC_WORDS = (

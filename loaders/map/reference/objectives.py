@@ -13,10 +13,11 @@ from rdflib import RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS
 
 from loaders.core.iris import IriMinter
+from loaders.core.paths import REFERENCE_DIR
 from loaders.core.terms import Row, plain, text
 from loaders.core.vocab import S3
 
-OBJECTIVES_FILE = Path(__file__).resolve().parents[3] / "data" / "reference" / "specific-objectives-2021-2027.csv"
+OBJECTIVES_FILE = REFERENCE_DIR / "specific-objectives-2021-2027.csv"
 SCHEME = ("objectives-2021-2027", "Policy and specific objectives of cohesion policy and Interreg, 2021-2027")
 
 
