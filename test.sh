@@ -39,4 +39,5 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache  # the layout's contracts, pyproject.toml [tool.importlinter]
 .venv/bin/pytest "$@"

@@ -32,7 +32,8 @@ def run_stages(data_dir: Path, engine: str, work: Path) -> dict[str, object]:
     sys.path.insert(0, str(PROJECT))
     from loaders.build import BuildConfig, assemble, check
     from loaders.core.iris import IriMinter
-    from loaders.publish.store import PublishedStore, count_matches
+    from loaders.core.queries import count_matches
+    from loaders.publish.store import PublishedStore
 
     config = BuildConfig(
         data_dir=data_dir,

@@ -2,7 +2,7 @@
 
 `/sparql` is a plain ASGI app (`server.endpoint.routes`); every other route is FastAPI's. Both sit
 behind the same middlewares (HEAD as GET, request limits, CORS), and domain errors become HTTP
-answers in one place (`server.web.errors`); routes only translate requests.
+answers in one place (`server.errors`); routes only translate requests.
 """
 
 from __future__ import annotations
@@ -22,22 +22,23 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from loaders.core.vocab import PREFIXES
+from server import operations
+from server.backends.entities import EntityReader
 from server.backends.port import Backend
 from server.config import ServerConfig
 from server.endpoint.routes import SPARQL_OPENAPI, SPARQL_POST_BODY, EndpointLimits, SparqlEndpoint
-from server.pages import geo, search
+from server.errors import DomainError, error_response
+from server.fast import EXPOSED, FastRoutes, PageRoute
+from server.pages import geo, memento, search
 from server.pages import routes as pages
-from server.pages.linked_data import Addresses, add_routes
+from server.pages.linked_data import add_routes
 from server.publication import documents as sources
 from server.publication import dumps as publication
-from server.publication import feed, memento, versions
+from server.publication import feed, versions
 from server.publication.catalog import Site
 from server.sparql.contract import ClientBudget
 from server.sparql.text import with_prefixes
-from server.web import operations
-from server.web.entities import EntityReader
-from server.web.errors import DomainError, error_response
-from server.web.fast import EXPOSED, FastRoutes, PageRoute
+from server.web.addresses import Addresses
 from server.web.head import HeadAsGet
 from server.web.limits import ASGIApp, Receive, RequestLimits, Scope, Send
 from server.web.observe import AccessLog, Metrics
@@ -132,7 +133,7 @@ def _examples() -> bytes:
 
 
 def _errors(app: FastAPI) -> None:
-    """Every domain error becomes the plain-text answer `server.web.errors` gives it."""
+    """Every domain error becomes the plain-text answer `server.errors` gives it."""
 
     async def handle(_: Request, error: Exception) -> Response:
         return error_response(error)

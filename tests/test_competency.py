@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import PROJECT
 
+from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES
-from loaders.publish.store import Readable
 from server.backends.port import Backend
 
 QUESTIONS = yaml.safe_load((PROJECT / "server" / "endpoint" / "competency-questions.yaml").read_text(encoding="utf-8"))

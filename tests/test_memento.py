@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from loaders.build import build
 from loaders.publish.store import BuildInfo
 from server.backends.embedded.backend import EmbeddedBackend
-from server.publication.memento import published_at
+from server.pages.memento import published_at
 
 TEXTILES = "id/concept/gotos3-domains/textiles"
 LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")

@@ -21,7 +21,8 @@ from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML
 
 from loaders.core.vocab import PREFIXES
 from server.backends.embedded.backend import EmbeddedBackend
-from server.pages.linked_data import MESSAGES, PAGE_LANGUAGES
+from server.web.languages import PAGE_LANGUAGES
+from server.web.templates import MESSAGES
 
 ENTITY = "id/project/gotos3"
 SELECT = "SELECT ?a WHERE { ?p s3:acronym ?a } ORDER BY ?a"

@@ -22,9 +22,9 @@ from live_server import free_port, live_server
 
 from loaders.build import build
 from loaders.core.errors import BuildError
+from loaders.core.queries import Readable
 from loaders.publish.remote import BUILD, EngineTimeout, NoRemoteBuild, RemoteEngine, RemoteTarget, builds_in, current_view
 from loaders.publish.remote_upload import publish_remote
-from loaders.publish.store import Readable
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.port import Backend
 from server.backends.remote.backend import SparqlBackend

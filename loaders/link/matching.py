@@ -18,8 +18,8 @@ from rdflib.namespace import PROV
 
 from loaders.core.iris import IriMinter
 from loaders.core.provenance import describe_rule
+from loaders.core.queries import select_values
 from loaders.core.vocab import NUTS, S3
-from loaders.publish.store import select_values
 
 RULES = {
     "region-and-code": (

@@ -13,7 +13,7 @@ from rdflib.namespace import OWL
 
 from loaders.core.iris import IriMinter, slug
 from loaders.core.provenance import describe_rule
-from loaders.publish.store import select_values
+from loaders.core.queries import select_values
 
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",

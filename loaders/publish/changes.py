@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
 
-from loaders.publish.store import count_matches
+from loaders.core.queries import count_matches
 
 CHANGES = "changes.json"
 ADDED = "changes-added.nq.gz"

@@ -17,8 +17,8 @@ from typing import IO, cast
 import pyoxigraph as ox
 
 from loaders.core.provenance import sha256_of
+from loaders.core.queries import count_matches
 from loaders.core.vocab import PREFIXES
-from loaders.publish.store import count_matches
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from loaders.publish.store import PublishedStore, Readable
+from loaders.core.queries import Readable
+from loaders.publish.store import PublishedStore
 from server.sparql.contract import ClientBudget, Queries, QuerySettings
 from server.web.observe import Metrics
 

@@ -1,6 +1,6 @@
-"""`/sparql` as a plain ASGI app, handed its requests before FastAPI's layers (`server.web.fast`).
+"""`/sparql` as a plain ASGI app, handed its requests before FastAPI's layers (`server.fast`).
 
-The domain errors become the same answers as everywhere else (`server.web.errors`).
+The domain errors become the same answers as everywhere else (`server.errors`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from loaders.core.vocab import PREFIXES
 from server.backends.port import Backend
+from server.errors import DomainError, error_response
+from server.fast import CORS
 from server.sparql.contract import Answer, Queries, QueryJob, TooManyRequests
 from server.sparql.guard import ShapeLimits, check_shape, service_plan
 from server.sparql.protocol import parse_request
 from server.sparql.service_description import SD_TYPES, describe_service
 from server.sparql.text import tokens
-from server.web.errors import DomainError, error_response
-from server.web.fast import CORS
 from server.web.limits import Receive, Scope, Send
 from server.web.negotiation import choose, prefer
 from server.web.observe import Metrics

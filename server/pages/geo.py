@@ -13,11 +13,12 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from loaders.core.queries import Readable
 from loaders.core.vocab import NUTS, PREFIXES
-from loaders.publish.store import Readable
-from server.pages.linked_data import TEMPLATES, page_language, preferred_languages
-from server.web.entities import EntityReader
+from server.backends.entities import EntityReader
+from server.web.languages import page_language, preferred_languages
 from server.web.per_build import PerBuild
+from server.web.templates import TEMPLATES
 
 WIDTH, HEIGHT = 720, 620
 WEST, EAST, SOUTH, NORTH = -25.0, 45.0, 34.0, 71.5  # the NUTS points of Europe, the Azores and Cyprus

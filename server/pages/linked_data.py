@@ -8,166 +8,42 @@ this server answers for it under `/id/`, and every link it writes points to itse
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
-import yaml
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from jinja2.runtime import Context
-from markupsafe import Markup
 from rdflib import Graph
 
 from loaders.core.vocab import PREFIXES
+from server.backends.entities import Description, EntityReader, Passage
 from server.pages import values
-from server.sparql.results import RDF_ALIASES
-from server.web.entities import Description, EntityReader, Passage
-from server.web.negotiation import choose
+from server.web.addresses import (
+    DOCUMENT_TYPES,
+    EXTENSIONS,
+    QUAD_FORMATS,
+    RDF_FORMATS,
+    Addresses,
+    choose_document,
+    header_path,
+    memento_links,
+    not_modified,
+)
+from server.web.languages import best_label, page_language, preferred_languages
+from server.web.templates import TEMPLATES, script_json
 
 # Characters that change the direction of the text around them (LRE … RLO, LRI … PDI, the marks).
-BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
-
-def script_json(data: object) -> str:
-    """JSON to embed in a <script> block: `<`, `>` and `&` as \\u escapes, so that no value
-    (`</script>`, `<!--<script>`) can end the block or switch the HTML parser's state, and the
-    direction controls escaped too, so the block stays JSON and shows nothing."""
-    text = json.dumps(data, ensure_ascii=False).translate(_SCRIPT_SAFE)
-    return BIDI_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
-
-
-def _isolated(value: object) -> object:
-    """Every value a template writes: a text holding direction controls (U+202E …) is wrapped in
-    FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, so it cannot reorder the text around it — in
-    titles, headings and cells alike."""
-    if isinstance(value, str) and BIDI_CONTROLS.search(value):
-        return Markup("\u2068") + value + Markup("\u2069")  # escaped as the value would be, unless it is Markup
-    return value
-
-
-# templates are read once: no check of their files' times on every page (auto_reload)
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(),
-    auto_reload=False,
-    finalize=_isolated,
-)
-MESSAGES: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "templates" / "messages.yaml").read_text("utf-8"))
-
-
-@pass_context
-def _translate(context: Context, text: str) -> str:
-    """{{ t("English text") }} in the page's language (`lang`), from templates/messages.yaml."""
-    return MESSAGES.get(text, {}).get(context.get("lang", "en"), text)
-
-
-TEMPLATES.globals["t"] = _translate
-
-
-DOCUMENT_TYPES = {
-    "text/html": ("html", "HTML page"),
-    "text/turtle": ("ttl", "Turtle"),
-    "application/ld+json": ("jsonld", "JSON-LD"),
-    "application/rdf+xml": ("rdf", "RDF/XML"),
-    "application/n-triples": ("nt", "N-Triples"),
-    "application/trig": ("trig", "TriG (each statement in the graph of its source)"),
-    "application/n-quads": ("nq", "N-Quads (each statement in the graph of its source)"),
-}
-QUAD_FORMATS = {"application/trig": ox.RdfFormat.TRIG, "application/n-quads": ox.RdfFormat.N_QUADS}
-RDF_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-}
-EXTENSIONS = {ext: media for media, (ext, _) in DOCUMENT_TYPES.items()}
-
-
-def choose_document(accept: str | None) -> tuple[str, str]:
-    """(the media type to answer with, the document format it names) for an Accept header."""
-    served = choose(accept, [*DOCUMENT_TYPES, *RDF_ALIASES])
-    return served, RDF_ALIASES.get(served, served)
-
-
-ONTOLOGY_NAMESPACE = "https://w3id.org/s3kg/ontology#"
 SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
-
-
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # BCP 47, as far as label matching needs
-
-
-class BadLanguage(ValueError):
-    """A ?lang= value that is not a language tag (answered 400)."""
-
-
-def preferred_languages(lang: str | None, accept_language: str | None) -> list[str]:
-    """The reader's languages, best first: ?lang=, then Accept-Language by q-value, then English.
-    Each is a primary language subtag, lower case ASCII: safe in headers, ETags and HTML."""
-    if lang is not None and not _LANGUAGE_TAG.fullmatch(lang):
-        raise BadLanguage(f"?lang= must be a language tag such as 'en', 'nl' or 'pt-BR'; {lang[:20]!r} is not one.")
-    ranked: list[tuple[float, int, str]] = []
-    for order, part in enumerate((accept_language or "").split(",")[:32]):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if _LANGUAGE_TAG.fullmatch(tag) and q > 0:  # anything else, "*" included, is ignored
-            ranked.append((-q, order, tag.split("-")[0].lower()))
-    languages = ([lang.split("-")[0].lower()] if lang else []) + [tag for _, _, tag in sorted(ranked)] + ["en"]
-    return list(dict.fromkeys(languages))
 
 
 def json_ld_document(triples: list[ox.Triple]) -> bytes:
     """JSON-LD with our prefixes as its @context, compacted, so it reads as `s3:partner`, not full IRIs."""
     graph = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
     return graph.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
-
-
-PAGE_LANGUAGES = ("en", "nl", "fr", "sv", "pl")  # the languages of the seeds, the ontology's labels and the page text
-
-
-def page_language(languages: list[str]) -> str:
-    """The language a page is written in: the reader's first that pages offer (English at the latest).
-    Labels still follow the reader's whole list, so a page may quote a label in another language."""
-    return next((code for code in languages if code in PAGE_LANGUAGES), "en")
-
-
-def best_label(labels: list[ox.Literal], languages: list[str]) -> str | None:
-    for language in languages:
-        for label in labels:
-            if (label.language or "").split("-")[0] == language:
-                return label.value
-    return labels[0].value if labels else None
-
-
-@dataclass(frozen=True)
-class Addresses:
-    """Maps IRIs under the base IRI to this server's /id/ addresses, and back."""
-
-    base_iri: str
-    public_url: str
-
-    def local(self, iri: str) -> str | None:
-        if iri.startswith(self.base_iri):
-            return self.public_url + "id/" + iri[len(self.base_iri) :]
-        if iri.startswith(ONTOLOGY_NAMESPACE):
-            return self.public_url + "ontology#" + iri[len(ONTOLOGY_NAMESPACE) :]
-        return iri if iri.startswith(("http://", "https://")) else None
-
-    def iri(self, path: str) -> str:
-        return self.base_iri + path
 
 
 def _text(term: object) -> str:
@@ -265,20 +141,6 @@ def render_html(
     )
 
 
-def not_modified(request: Request, etag: str, created: float | None = None) -> bool:
-    """Conditional GET: If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
-    since = request.headers.get("if-modified-since")
-    if since and created is not None:
-        try:
-            return int(created) <= int(parsedate_to_datetime(since).timestamp())
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
 async def describe_response(
     reader: EntityReader,
     addresses: Addresses,
@@ -345,8 +207,8 @@ def add_routes(
     app: FastAPI, reader: EntityReader, addresses: Addresses, timegate: Callable[[str, Request], Response | None] | None = None
 ) -> Callable[[str, Request], Awaitable[Response]]:
     """Registers /id/… (for the OpenAPI description and CORS preflights) and returns its function,
-    which serves GET requests without FastAPI's layers (`server.web.fast`). With `timegate`, a
-    request with Accept-Datetime is answered by it (Memento, `server.publication.memento`)."""
+    which serves GET requests without FastAPI's layers (`server.fast`). With `timegate`, a
+    request with Accept-Datetime is answered by it (Memento, `server.pages.memento`)."""
 
     @app.get("/id/{path:path}")
     async def entity(path: str, request: Request) -> Response:
@@ -359,20 +221,3 @@ def add_routes(
         return await describe_response(reader, addresses, path, request, links)
 
     return entity
-
-
-def header_path(path: str) -> str:
-    """A request path as it may stand in a header or a Link: no raw control characters or spaces."""
-    return quote(path, safe="/:@!$&'()*+,;=-._~")
-
-
-def memento_links(addresses: Addresses, path: str) -> list[str]:
-    """The Link values that make an entity IRI its own TimeGate (RFC 7089, pattern 2.1)."""
-    stem, dot, extension = path.rpartition(".")
-    path = stem if dot and "/" not in extension and extension in EXTENSIONS else path
-    safe = header_path(path)
-    original = f"{addresses.public_url}id/{safe}"
-    return [
-        f'<{original}>; rel="original timegate"',
-        f'<{addresses.public_url}timemap/id/{safe}>; rel="timemap"; type="application/link-format"',
-    ]

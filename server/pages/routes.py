@@ -14,18 +14,21 @@ import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import PREFIXES
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
-from loaders.publish.store import NoPublishedStore, PublishedStore, Readable, select_values
+from loaders.publish.store import NoPublishedStore, PublishedStore
+from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
 from server.pages import values
-from server.pages.linked_data import PAGE_LANGUAGES, TEMPLATES, Addresses, best_label, page_language, preferred_languages
 from server.pages.tables import render_table
 from server.publication.catalog import citation
 from server.sparql.contract import QueryJob
-from server.web.entities import EntityReader, labels_of
+from server.web.addresses import Addresses
+from server.web.languages import PAGE_LANGUAGES, best_label, page_language, preferred_languages
 from server.web.negotiation import choose
 from server.web.per_build import PerBuild
+from server.web.templates import TEMPLATES
 
 if TYPE_CHECKING:
     from server.sparql.contract import Queries

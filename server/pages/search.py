@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from loaders.publish.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
 from loaders.publish.store import PublishedStore
-from server.pages.linked_data import TEMPLATES, Addresses, page_language, preferred_languages
-from server.web.entities import EntityReader
+from server.backends.entities import EntityReader
+from server.web.addresses import Addresses
+from server.web.languages import page_language, preferred_languages
 from server.web.negotiation import choose
 from server.web.per_build import PerBuild
+from server.web.templates import TEMPLATES
 
 PAGE_SIZE = 20
 MAX_QUERY = 200  # characters; longer queries are cut

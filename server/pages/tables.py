@@ -14,12 +14,14 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES
-from loaders.publish.store import Readable
+from server.backends.entities import labels_of
 from server.pages import browse as browsing
 from server.pages import values
-from server.pages.linked_data import TEMPLATES, Addresses, best_label, page_language
-from server.web.entities import labels_of
+from server.web.addresses import Addresses
+from server.web.languages import best_label, page_language
+from server.web.templates import TEMPLATES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 S3 = PREFIXES["s3"]

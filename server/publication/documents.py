@@ -19,8 +19,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from loaders.core.quotes import Document, Span
 from loaders.publish.documents import FOLDER, find_source
 from loaders.publish.store import PublishedStore
-from server.pages.linked_data import TEMPLATES, page_language, preferred_languages
+from server.web.languages import page_language, preferred_languages
 from server.web.negotiation import choose
+from server.web.templates import TEMPLATES
 
 MEDIA = {".txt": "text/plain", ".csv": "text/csv", ".md": "text/markdown"}
 CHAR = re.compile(r"^(\d+)(?:,(\d+))?$")

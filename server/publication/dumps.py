@@ -13,9 +13,9 @@ from rdflib import Graph
 
 from loaders.publish.changes import read_changes
 from loaders.publish.store import BuildInfo, PublishedStore
-from server.pages.linked_data import EXTENSIONS, not_modified
+from server.backends.entities import EntityReader
 from server.publication.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
-from server.web.entities import EntityReader
+from server.web.addresses import EXTENSIONS, not_modified
 from server.web.negotiation import choose
 
 RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml", "application/n-triples": "nt"}

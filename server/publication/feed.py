@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS
 from loaders.core.vocab import ACTIVITY, LDES, TREE
 from loaders.publish.feed import FEED, read_build, versions
 from loaders.publish.store import PublishedStore
-from server.pages.linked_data import Addresses
+from server.web.addresses import Addresses
 from server.web.negotiation import choose
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

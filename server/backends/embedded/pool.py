@@ -41,7 +41,7 @@ from server.sparql.contract import RETRY_AFTER, Answer, ClientBudget, QueryFaile
 from server.web.observe import Metrics
 
 if TYPE_CHECKING:
-    from loaders.publish.store import Readable
+    from loaders.core.queries import Readable
     from server.backends.port import Backend
 
 DEATH_CHARGE = 5.0  # seconds charged to a client whose query ended its worker (a new one costs about that)

@@ -35,7 +35,7 @@ from server.sparql.text import construct_bound, final_limit
 from server.web.negotiation import NotAcceptable, choose
 
 if TYPE_CHECKING:
-    from loaders.publish.store import Readable
+    from loaders.core.queries import Readable
     from server.backends.port import Backend
 
 

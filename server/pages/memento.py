@@ -23,8 +23,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from loaders.publish.store import BuildInfo, PublishedStore
-from server.pages.linked_data import Addresses, describe_response, header_path, memento_links
-from server.web.entities import EntityReader
+from server.backends.entities import EntityReader
+from server.pages.linked_data import describe_response
+from server.web.addresses import Addresses, header_path, memento_links
 
 LINK_FORMAT = "application/link-format"
 

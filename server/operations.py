@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import CorruptBuild, NoPublishedStore
-from server.web.entities import EntityReader
+from server.backends.entities import EntityReader
 from server.web.observe import METRICS_TYPE, Metrics
 
 NOT_READY = (EngineUnavailable, NoRemoteBuild, NoPublishedStore, CorruptBuild, OSError, RuntimeError)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web.errors import DomainError, error_response
+from server.errors import DomainError, error_response
 from server.web.limits import ASGIApp, Receive, Scope, Send
 
 # Any site may read (the data is public and read-only): the headers CORS asks of a simple answer,

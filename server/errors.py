@@ -10,13 +10,13 @@ from fastapi.responses import PlainTextResponse
 
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import NoPublishedStore, UnknownBuild
-from server.pages.linked_data import BadLanguage
+from server.pages.memento import BadDatetime, NoMemento
 from server.publication.documents import BadPosition, UnknownSource
 from server.publication.feed import NoFeedPage
-from server.publication.memento import BadDatetime, NoMemento
 from server.sparql.contract import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.sparql.guard import ForbiddenQuery, QueryTooComplex
 from server.sparql.protocol import ProtocolError
+from server.web.languages import BadLanguage
 from server.web.limits import BodyRefused
 from server.web.negotiation import NotAcceptable
 
