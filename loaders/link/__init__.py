@@ -1,0 +1,1 @@
+"""What links sources to each other: reconciliation of the same entity, matching of projects to S3 priorities."""

@@ -1,0 +1,1 @@
+"""Sources into RDF, one module per format: reference tables, curated records, strategies, real exports."""

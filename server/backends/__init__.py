@@ -1,0 +1,2 @@
+"""Where the data lives: the Backend port, the embedded store (embedded/) and a remote engine
+(remote/), which never import each other."""

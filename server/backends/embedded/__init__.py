@@ -1,0 +1,1 @@
+"""The embedded pyoxigraph store: its backend, the query pool, the sandboxed workers."""
