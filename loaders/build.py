@@ -36,7 +36,7 @@ from loaders.map.reference.nuts import NutsTable
 from loaders.map.strategies import load_strategy
 from loaders.map.tabular import Summary, write_rejects
 from loaders.publish.build_lock import build_lock
-from loaders.publish.documents import SourceChanged
+from loaders.publish.documents import DocumentChanged
 from loaders.publish.publisher import publisher
 from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
 from loaders.publish.remote_upload import UploadIncomplete, check_access
@@ -315,7 +315,7 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
             staging.discard()  # does nothing once committed
             if engine is not None:
                 engine.close()
-    except (EngineUnavailable, EngineRefused, UploadIncomplete, SourceChanged) as error:
+    except (EngineUnavailable, EngineRefused, UploadIncomplete, DocumentChanged) as error:
         raise BuildError(f"{error} The current build stays as it was.", []) from None
     except OSError as error:
         if not out_of_space(error):

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import NoPublishedStore, UnknownBuild
 from server.pages.memento import BadDatetime, NoMemento
-from server.publication.documents import BadPosition, UnknownSource
+from server.publication.documents import BadPosition, UnknownDocument
 from server.publication.feed import NoFeedPage
 from server.sparql.contract import RETRY_AFTER, QueryFailed, TooManyRequests
 from server.sparql.guard import ForbiddenQuery, QueryTooComplex
@@ -33,7 +33,7 @@ DomainError = (
     NoRemoteBuild,
     TooManyRequests,
     BadPosition,
-    UnknownSource,
+    UnknownDocument,
     BadDatetime,
     NoMemento,
     UnknownBuild,
@@ -56,7 +56,7 @@ def error_response(error: Exception) -> PlainTextResponse:
             return text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
         case BadLanguage() | QueryTooComplex() | BadPosition() | BadDatetime():
             return text(400, str(error))
-        case UnknownSource() | NoMemento() | UnknownBuild() | NoFeedPage():
+        case UnknownDocument() | NoMemento() | UnknownBuild() | NoFeedPage():
             return text(404, str(error))
         case ForbiddenQuery():
             return text(403, str(error))

@@ -18,7 +18,7 @@ from loaders.build import build
 from loaders.core.provenance import sha256_of
 from loaders.core.vocab import OA, S3
 from loaders.publish.changes import ADDED, REMOVED, read_changes
-from loaders.publish.documents import SourceChanged, write_sources
+from loaders.publish.documents import DocumentChanged, write_documents
 from loaders.publish.store import PublishedStore, UnknownBuild
 from server.backends.embedded.backend import EmbeddedBackend
 
@@ -83,7 +83,7 @@ def test_a_quoted_file_that_changed_during_the_build_stops_the_publishing(tmp_pa
     store.add(ox.Quad(passage, ox.NamedNode(str(OA.hasSource)), source, ox.DefaultGraph()))
     store.add(ox.Quad(source, ox.NamedNode(str(S3.fileName)), ox.Literal("seed.txt"), ox.DefaultGraph()))
     store.add(ox.Quad(source, ox.NamedNode(str(S3.sha256)), ox.Literal(sha256_of(document)), ox.DefaultGraph()))
-    assert [p.name for p in write_sources(store, tmp_path, tmp_path / "published")] == ["seed.txt"]
+    assert [p.name for p in write_documents(store, tmp_path, tmp_path / "published")] == ["seed.txt"]
     document.write_text("Een portefeuille van 18 projecten", encoding="utf-8")  # edited while the build ran
-    with pytest.raises(SourceChanged, match=r"seed\.txt changed while the build ran"):
-        write_sources(store, tmp_path, tmp_path / "again")
+    with pytest.raises(DocumentChanged, match=r"seed\.txt changed while the build ran"):
+        write_documents(store, tmp_path, tmp_path / "again")

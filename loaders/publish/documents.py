@@ -17,14 +17,14 @@ from loaders.core.iris import is_valid_id
 from loaders.core.provenance import sha256_of
 from loaders.core.vocab import OA, S3
 
-FOLDER = "sources"
+FOLDER = "sources"  # the folder in a build, and the URL path (/sources/) they are served under: kept for stable links
 QUOTED = f"""SELECT DISTINCT ?document ?name ?sha WHERE {{
     ?passage <{OA.hasSource}> ?document .
     ?document <{S3.fileName}> ?name ; <{S3.sha256}> ?sha .
 }}"""
 
 
-class SourceChanged(Exception):
+class DocumentChanged(Exception):
     """A quoted file changed while the build ran: its passages would point at other words."""
 
 
@@ -32,7 +32,7 @@ def document_id(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def write_sources(store: ox.Store, data_dir: Path, folder: Path) -> list[Path]:
+def write_documents(store: ox.Store, data_dir: Path, folder: Path) -> list[Path]:
     """Copy every quoted document into `folder`, checking it is the version the passages were
     found in; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,12 +46,12 @@ def write_sources(store: ox.Store, data_dir: Path, folder: Path) -> list[Path]:
         target = folder / (document_id(document.value) + source.suffix)
         shutil.copyfile(source, target)
         if sha256_of(target) != sha.value:
-            raise SourceChanged(f"{name.value} changed while the build ran; build again.")
+            raise DocumentChanged(f"{name.value} changed while the build ran; build again.")
         written.append(target)
     return written
 
 
-def find_source(folder: Path, document: str) -> Path | None:
+def find_document(folder: Path, document: str) -> Path | None:
     """The published copy of a document in a build's folder, by document id; None if there is none."""
     if not is_valid_id(document):
         return None

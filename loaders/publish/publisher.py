@@ -11,8 +11,8 @@ import pyoxigraph as ox
 
 from loaders.core.progress import Progress
 from loaders.publish.changes import write_changes
-from loaders.publish.documents import FOLDER as SOURCES_FOLDER
-from loaders.publish.documents import write_sources
+from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
+from loaders.publish.documents import write_documents
 from loaders.publish.dumps import write_dumps
 from loaders.publish.feed import FEED, compact, write_feed
 from loaders.publish.remote import RemoteEngine
@@ -24,7 +24,7 @@ from loaders.publish.store import Staging
 def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
     """What is published beside the store: the dumps, the search index, the quoted documents."""
     write_dumps(store, folder)
-    write_sources(store, data_dir, folder / SOURCES_FOLDER)
+    write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE)
 
 

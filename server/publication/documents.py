@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from loaders.core.quotes import Document, Span
-from loaders.publish.documents import FOLDER, find_source
+from loaders.publish.documents import FOLDER, find_document
 from loaders.publish.store import PublishedStore
 from server.web.languages import page_language, preferred_languages
 from server.web.negotiation import choose
@@ -31,7 +31,7 @@ class BadPosition(ValueError):
     """A char range that is no range, or lies outside the text (400)."""
 
 
-class UnknownSource(LookupError):
+class UnknownDocument(LookupError):
     """No quoted document of that id in the current build (404)."""
 
 
@@ -65,10 +65,10 @@ def mark(text: str, span: Span | None) -> Marked:
 
 
 def _serve(build: str, where: Path, document: str, request: Request) -> Response:
-    path = find_source(where, document)
+    path = find_document(where, document)
     if path is None:
         known = ", ".join(sorted(p.stem for p in where.glob("*"))) if where.is_dir() else ""
-        raise UnknownSource(f"No quoted source document {document!r} in this build; the quoted ones are: {known or 'none'}.")
+        raise UnknownDocument(f"No quoted source document {document!r} in this build; the quoted ones are: {known or 'none'}.")
     media = MEDIA.get(path.suffix, "text/plain")
     headers = {"Vary": "Accept", "ETag": f'"{build}-{document}"'}
     raw = request.query_params.get("format") == "text"
