@@ -32,7 +32,7 @@ from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.embedded.sandbox import forbid_network
 from server.backends.embedded.worker import network_worker_source
 from server.backends.port import Backend
-from server.backends.remote.backend import SparqlBackend
+from server.backends.remote.backend import RemoteBackend
 from server.config import ServerConfig
 
 MAX_QUICK_DEATHS = 5
@@ -62,7 +62,7 @@ def make_backend(settings: Settings) -> Backend:
     target = settings.remote_target()
     if target is None:
         return EmbeddedBackend(settings.store_dir)
-    return SparqlBackend(target, settings.store_dir, settings.sparql_poll)
+    return RemoteBackend(target, settings.store_dir, settings.sparql_poll)
 
 
 def server_config(settings: Settings) -> ServerConfig:

@@ -16,7 +16,7 @@ from loaders.publish.remote_upload import publish_remote
 from loaders.publish.store import BuildInfo, PublishedStore
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.port import Backend
-from server.backends.remote.backend import SparqlBackend
+from server.backends.remote.backend import RemoteBackend
 
 PROJECT = Path(__file__).resolve().parent.parent
 STORES = ["embedded", "oxigraph", "virtuoso"]  # what the endpoint, linked-data and competency tests run over
@@ -84,4 +84,4 @@ def backend(request: pytest.FixtureRequest, built: Built, engines: Engines) -> B
     """The session's build served from each kind of store: embedded, and each remote engine."""
     if request.param == "embedded":
         return EmbeddedBackend(built.config.store_dir)
-    return SparqlBackend(engines.get(request.param).target, built.config.store_dir, poll=0.2)
+    return RemoteBackend(engines.get(request.param).target, built.config.store_dir, poll=0.2)

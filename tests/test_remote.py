@@ -27,7 +27,7 @@ from loaders.publish.remote import BUILD, EngineTimeout, NoRemoteBuild, RemoteEn
 from loaders.publish.remote_upload import publish_remote
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.port import Backend
-from server.backends.remote.backend import SparqlBackend
+from server.backends.remote.backend import RemoteBackend
 from server.backends.remote.translate import LiteralEdges
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -53,7 +53,7 @@ def test_every_store_holds_the_same_graph_term_for_term(backend: Backend, built:
 def test_virtuoso_answers_are_rewritten_as_sparql_1_1_json_and_tsv(engines: Engines, built: Built) -> None:
     # Virtuoso writes "typed-literal" in JSON and IRIs as quoted strings in TSV; s3kg reads its
     # XML results and writes both formats itself
-    backend = SparqlBackend(engines.get("virtuoso").target, built.config.store_dir)
+    backend = RemoteBackend(engines.get("virtuoso").target, built.config.store_dir)
     query = "SELECT ?p ?total WHERE { ?p s3:acronym 'GoToS3' ; s3:totalBudget/schema:value ?total }"
     with live_server(backend, workers=1) as base:
         json_answer = httpx.get(base + "sparql", params={"query": query, "format": "json"}).json()
@@ -144,7 +144,7 @@ def test_wrong_credentials_are_refused_at_build_and_nothing_is_published(engines
 def test_the_password_is_never_shown() -> None:
     target = RemoteTarget("http://127.0.0.1:1/q", "http://127.0.0.1:1/u", user="u", password="s3cr3t-word")
     assert "s3cr3t-word" not in repr(target)
-    with live_server(SparqlBackend(target), workers=1) as base:
+    with live_server(RemoteBackend(target), workers=1) as base:
         description = httpx.get(base + "sparql", headers={"Accept": "text/turtle"}).text
     assert "s3cr3t-word" not in description and "127.0.0.1:1/" not in description
 
@@ -163,7 +163,7 @@ def test_engine_lost_while_serving_is_503_with_retry_after_and_recovers(oxigraph
     publish_remote(client, built.store, built.info.build_id, sorted(built.info.graphs), lambda _: None, grace=0)
     client.close()
     port = int(oxigraph.target.query_url.rsplit(":", 1)[1].split("/")[0])
-    backend = SparqlBackend(oxigraph.target, built.config.store_dir, poll=0.1)
+    backend = RemoteBackend(oxigraph.target, built.config.store_dir, poll=0.1)
     ask = {"query": "ASK { ?s s3:acronym 'GoToS3' }"}
     with live_server(backend, workers=1, cache_bytes=0) as base:
         assert httpx.get(base + "sparql", params=ask).status_code == 200
@@ -190,8 +190,8 @@ def test_replicas_see_a_new_build_within_seconds_and_no_request_fails_during_the
     seen: dict[str, float] = {}
     stop = threading.Event()
     with (
-        live_server(SparqlBackend(oxigraph.target, poll=0.5), workers=1) as first,
-        live_server(SparqlBackend(oxigraph.target, poll=0.5), workers=1) as second,
+        live_server(RemoteBackend(oxigraph.target, poll=0.5), workers=1) as first,
+        live_server(RemoteBackend(oxigraph.target, poll=0.5), workers=1) as second,
     ):
 
         def read(base: str) -> None:
@@ -221,7 +221,7 @@ def test_replicas_see_a_new_build_within_seconds_and_no_request_fails_during_the
 def test_an_empty_engine_is_a_clear_503_not_a_crash(oxigraph: RunningEngine) -> None:
     with pytest.raises(NoRemoteBuild, match="holds no s3kg build"):
         current_view(RemoteEngine(oxigraph.target))
-    with live_server(SparqlBackend(oxigraph.target), workers=1) as base:
+    with live_server(RemoteBackend(oxigraph.target), workers=1) as base:
         answer = httpx.get(base + "sparql", params={"query": "ASK {}"})
     assert answer.status_code == 503 and "No build" in answer.text
 
@@ -237,7 +237,7 @@ def test_graph_names_in_answers_are_the_stable_ones(backend: Backend) -> None:
 
 
 def test_a_replica_without_the_build_s_folder_says_what_it_cannot_serve(engines: Engines, tmp_path: Path) -> None:
-    backend = SparqlBackend(engines.get("oxigraph").target, tmp_path / "not-the-build-machine")
+    backend = RemoteBackend(engines.get("oxigraph").target, tmp_path / "not-the-build-machine")
     with live_server(backend, workers=1) as base:
         search = httpx.get(base + "search", params={"q": "textile"})
         record = httpx.get(base + ".well-known/void")

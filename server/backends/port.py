@@ -3,7 +3,7 @@
 `embedded.backend.EmbeddedBackend` serves the published pyoxigraph build (several server
 processes can serve one build: each opens it read-only, and its queries run in sandboxed worker
 processes, which receive the backend pickled); `embedded.backend.MemoryBackend` serves a fixed
-dataset, for tests and conformance suites; `remote.backend.SparqlBackend` serves the current
+dataset, for tests and conformance suites; `remote.backend.RemoteBackend` serves the current
 build of a remote SPARQL engine (Virtuoso, Oxigraph server, …), which any number of server
 processes and machines can share, holding nothing but their caches. Nothing else in the server
 knows which one is in use, and the two never import each other.

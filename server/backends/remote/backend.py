@@ -1,4 +1,4 @@
-"""The current build of a remote SPARQL engine (`SparqlBackend`): queries are forwarded to it."""
+"""The current build of a remote SPARQL engine (`RemoteBackend`): queries are forwarded to it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from server.sparql.contract import ClientBudget, Queries, QuerySettings
 from server.web.observe import Metrics
 
 
-class SparqlBackend:
+class RemoteBackend:
     """The current build of a remote SPARQL engine. Which build is current is asked of the
     engine at most every `poll` seconds, so a build published by any `s3kg build` is seen by
     every server within that time; `store_dir` is where that build's dumps and search index

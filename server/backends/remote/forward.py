@@ -135,7 +135,7 @@ class _Plan:
 
 
 class Views(Protocol):
-    """Which build is current (`backend.SparqlBackend`)."""
+    """Which build is current (`backend.RemoteBackend`)."""
 
     def view(self) -> BuildView: ...
 
