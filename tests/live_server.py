@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,20 @@ def live_server(backend: Backend, **settings: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def wait_until_ready(base: str, process: subprocess.Popen[str] | subprocess.Popen[bytes], seconds: float = 90) -> None:
+    """Wait for a server process started by a test to answer /readyz with 200; fail if it exits or
+    takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(base + "readyz", timeout=10).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None, f"the server at {base} did not become ready"
+        time.sleep(0.2)
 
 
 def client_from(address: str, **options: object) -> httpx.Client:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import PROJECT
-from live_server import client_from, free_port, live_server
+from live_server import client_from, free_port, live_server, wait_until_ready
 from prometheus_client.parser import text_string_to_metric_families
 from test_cli import s3kg
 from test_serve_sandbox import _children
@@ -98,15 +98,7 @@ def serving(store: Path, processes: int = 2) -> Iterator[tuple[str, subprocess.P
     server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=logs, text=True)
     server.stderr = logs  # read back by the tests once the server has stopped
     base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(base + "readyz", timeout=10).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and server.poll() is None, "s3kg serve did not become ready"
-        time.sleep(0.2)
+    wait_until_ready(base, server)
     try:
         yield base, server
     finally:

@@ -14,13 +14,12 @@ import os
 import site
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from live_server import free_port
+from live_server import free_port, wait_until_ready
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -85,15 +84,7 @@ def test_the_installed_wheel_builds_and_serves_pages(installed: Path, tmp_path: 
     server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "readyz", timeout=30).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the installed server did not start"
-            time.sleep(0.3)
+        wait_until_ready(base, server, 120)
         home = httpx.get(base, headers={"Accept": "text/html"}, timeout=30)
         assert home.status_code == 200 and "<html" in home.text and "/static/pages.css" in home.text
         assert httpx.get(base + "static/pages.css", timeout=30).status_code == 200
