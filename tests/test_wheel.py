@@ -11,6 +11,7 @@ install of s3kg (its .pth and finder) is not read there."""
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -28,9 +29,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The `bin` folder of a fresh virtual environment with only the wheel installed into it."""
     root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # a copy: building writes build/ and *.egg-info beside the sources
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", ".*_cache", ".comunica", "bench", "tests"
+    )
+    shutil.copytree(PROJECT, source, symlinks=True, ignore=skip)
     wheels = root / "wheels"
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(wheels), str(PROJECT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(wheels), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
