@@ -233,3 +233,21 @@ def test_a_table_view_waits_for_a_worker_with_its_limits_while_entity_pages_answ
         other.close()
     assert table.status_code == 503 and "Retry-After" in table.headers and "Every query worker is busy" in table.text
     assert entity.status_code == 200
+
+
+def test_a_rolling_restart_reads_the_settings_again_and_keeps_the_old_ones_when_they_are_broken(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from s3kg.serve import _reread
+    from s3kg.settings import Settings, load_settings
+
+    current = load_settings(store_dir=tmp_path, port=8123)
+    assert _reread(lambda: load_settings(store_dir=tmp_path, port=8124), current).port == 8124
+    assert _reread(None, current) is current
+
+    def broken() -> Settings:
+        return load_settings(store_dir=tmp_path, port=0)  # below the port's range
+
+    with pytest.raises(ValidationError):
+        broken()
+    assert _reread(broken, current) is current
