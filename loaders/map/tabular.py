@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from rdflib import RDF, RDFS, XSD, URIRef
 from rdflib.namespace import DCTERMS, SDO, SKOS
 
 from loaders.core.errors import SourceProblem
-from loaders.core.file_limits import MB, FileRefused, current
 from loaders.core.iris import IriMinter, slug
 from loaders.core.progress import Advance, Progress
 from loaders.core.provenance import sha256_of
 from loaders.core.terms import Row, TripleSink, boolean, decimal, plain, text, typed
 from loaders.core.vocab import CURRENCY, LANGUAGE, S3
+from loaders.map.delimited import Broken, NotText, Records, detect
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Summary:
     merged: int = 0
     rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)  # in the file, not read by the mapping
+    dialect: str = ""  # how a delimited file was read: separator, quoting, encoding
 
     @property
     def rejected(self) -> int:
@@ -65,27 +66,27 @@ class Summary:
         every: int = 2_000,
     ) -> None:
         """Run `handle` on every row; it returns True when the row merged into an entity already
-        loaded. The columns a CSV has and the mapping does not read are noted. A RowRejected from a row
-        rejects that row; one from reading ends the file there. `progress` hears how far the file is
+        loaded. The columns a CSV has and the mapping does not read are noted. A RowRejected from a row,
+        or a record the reader cannot parse (`Broken`), rejects that row alone. `progress` hears how far the file is
         every `every` rows, and once at the end."""
         if isinstance(rows, CsvRows):
-            self.ignored_columns = rows.header.ignored
-        try:
-            for line, row in rows:
-                self.read += 1
-                if progress is not None and self.read % every == 0:
-                    progress(self._advance(rows, done=False))
-                try:
-                    merged = handle(line, row)
-                except RowRejected as rejected:
-                    self.rejects.append(Reject(self.file, line, rejected.column, rejected.value, rejected.reason))
-                    continue
-                if merged:
-                    self.merged += 1
-                else:
-                    self.loaded += 1
-        except RowRejected as broken:
-            self.rejects.append(Reject(self.file, self.read + 1, broken.column, broken.value, broken.reason))
+            self.ignored_columns, self.dialect = rows.header.ignored, rows.dialect
+        for line, row in rows:
+            self.read += 1
+            if progress is not None and self.read % every == 0:
+                progress(self._advance(rows, done=False))
+            if isinstance(row, Broken):
+                self.rejects.append(Reject(self.file, line, "(row)", "", row.reason))
+                continue
+            try:
+                merged = handle(line, row)
+            except RowRejected as rejected:
+                self.rejects.append(Reject(self.file, line, rejected.column, rejected.value, rejected.reason))
+                continue
+            if merged:
+                self.merged += 1
+            else:
+                self.loaded += 1
         if progress is not None:
             progress(self._advance(rows, done=True))
 
@@ -98,6 +99,7 @@ class Summary:
 
     def __str__(self) -> str:
         text = f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
+        text += f" (read as {self.dialect})" if self.dialect else ""
         return text + (f"; columns not read: {', '.join(self.ignored_columns)}" if self.ignored_columns else "")
 
 
@@ -108,34 +110,26 @@ class RowRejected(Exception):
 
 
 class CsvRows:
-    """The records of a delimited file after its header, as (line, row by column name). Columns
-    are found by name (see `Header`); a record whose non-empty cells do not fit the header comes
-    as {"__width__": n}. Knows how many bytes of the file it has read, for progress bars."""
+    """The records of a delimited file after its header, as (line, row by column name), or (line,
+    Broken) for a record the reader cannot parse. Columns are found by name (see `Header`); a
+    record whose non-empty cells do not fit the header comes as {"__width__": n}. Knows how many
+    bytes of the file it has read, for progress bars."""
 
     unit = "bytes"
 
-    def __init__(self, handle: TextIO, reader: Any, header: Header, total: int):
-        self.handle, self.reader, self.header, self.total = handle, reader, header, total
+    def __init__(self, records: Records, header: Header, total: int):
+        self.records, self.header, self.total = records, header, total
+        self.dialect = records.dialect.describe()
 
     def position(self) -> int:
-        return self.handle.buffer.tell()
+        return self.records.position()
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        with self.handle:
-            line = self.reader.line_num + 1
-            while True:
-                try:
-                    record = next(self.reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    if "field larger than field limit" in str(error):
-                        limit = current().max_field_mb
-                        raise FileRefused(f"line {line}: a field is over {limit} MB (setting max_field_mb).") from None
-                    raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from error
-                if record:  # a blank line is no record
-                    yield line, self.header.row(record)
-                line = self.reader.line_num + 1
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str] | Broken]]:
+        try:
+            for line, record in self.records:
+                yield line, record if isinstance(record, Broken) else self.header.row(record)
+        finally:
+            self.records.close()
 
 
 def check_fields(row: dict[str, str]) -> None:
@@ -189,13 +183,13 @@ class SheetRows:
 
     unit = "rows"
 
-    def __init__(self, rows: Iterator[tuple[int, dict[str, object]]], total: int | None):
+    def __init__(self, rows: Iterator[tuple[int, dict[str, object] | Broken]], total: int | None):
         self.rows, self.total, self.at = rows, total, 0
 
     def position(self) -> int:
         return self.at
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object] | Broken]]:
         for number, row in self.rows:
             self.at = number
             yield number, row
@@ -205,27 +199,35 @@ def read_rows(
     path: Path, display: str, columns: list[str], delimiter: str, required: list[str] | None = None
 ) -> CsvRows | SourceProblem:
     """Find the columns by name, then give the records, or the problem that refuses the whole
-    file: not UTF-8, empty, or lacking a column of `required` (all of `columns` by default).
-    Rows broken beyond what the CSV reader can parse end the file with a reject at that line."""
+    file: not text, empty, or lacking a column of `required` (all of `columns` by default). The
+    encoding and quoting are the file's own (`delimited.detect`); a record the reader cannot
+    parse is rejected alone and reading goes on."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-        csv.field_size_limit(current().max_field_mb * MB)  # per read: the csv module keeps one limit per process
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
-        cells = next(reader, None)
-    except UnicodeDecodeError:
-        return SourceProblem(display, "is not UTF-8 text; is it the right file?", fix="export the file as UTF-8 CSV.")
-    except csv.Error as error:
-        return SourceProblem(display, f"has a header the CSV reader cannot read: {error}.", line=1, fix="export the file again.")
-    if cells is None:
+        records = Records(path, detect(path, delimiter))
+    except NotText as error:
+        return SourceProblem(display, f"{error}; is it the right file?", fix="export the file as UTF-8 CSV.")
+    except UnicodeDecodeError as error:
+        return SourceProblem(
+            display, f"is not text in the encoding its start suggests: {error}.", fix="export the file as UTF-8."
+        )
+    first = next(iter(records), None)
+    if first is None:
+        records.close()
         return SourceProblem(display, "is empty.", fix="export the file again; it has no header and no rows.")
+    line, cells = first
+    if isinstance(cells, Broken):
+        records.close()
+        return SourceProblem(
+            display, f"has a header that cannot be read: {cells.reason}.", line=line, fix="export the file again."
+        )
     header = Header.match(cells, columns, columns if required is None else required)
     if isinstance(header, list):
-        handle.close()
+        records.close()
         names, plural = ", ".join(header), "s" if len(header) > 1 else ""
         found = ", ".join(c.strip() for c in cells if c.strip())
         fix = f"use an export that has the column{plural} {names} (this file has: {found})."
-        return SourceProblem(display, f"lacks the column{plural} {names}.", line=1, fix=fix)
-    return CsvRows(handle, reader, header, path.stat().st_size)
+        return SourceProblem(display, f"lacks the column{plural} {names}.", line=line, fix=fix)
+    return CsvRows(records, header, path.stat().st_size)
 
 
 NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at level 0 to 3

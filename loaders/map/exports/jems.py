@@ -28,7 +28,7 @@ from rdflib import RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
-from loaders.core.file_limits import MB, FileRefused, current, load_json
+from loaders.core.file_limits import load_json
 from loaders.core.iris import IriMinter
 from loaders.core.iris import slug as _slug
 from loaders.core.origins import Origin
@@ -36,6 +36,7 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
+from loaders.map.delimited import Broken, NotText, Records, detect
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
@@ -73,7 +74,7 @@ def _date(column: str, value: str) -> date:
     raise RowRejected(column, value, "not a date (YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY).")
 
 
-def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str] | Broken]]]:
     """The header and the rows (line or row number, cells as text) of a JSON, XLSX or CSV file."""
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -85,18 +86,19 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return header, ((n, [cell(r.get(k)) for k in header]) for n, r in enumerate(records, start=1))
     if suffix in (".xlsx", ".xlsm"):
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        sheet.reset_dimensions()  # read to the last row, whatever the sheet's <dimension> says
         rows = sheet.iter_rows(values_only=True)
         as_text = lambda v: "" if v is None else v.isoformat()[:10] if isinstance(v, datetime | date) else str(v)  # noqa: E731
         header = [as_text(v) for v in next(rows, ())]
         return header, ((n, [as_text(v) for v in row]) for n, row in enumerate(rows, start=2) if any(row))
-    handle = path.open(encoding="utf-8-sig", newline="")
-    first = handle.readline()
-    handle.seek(0)
-    delimiter = max(";,\t", key=first.count)
-    csv.field_size_limit(current().max_field_mb * MB)
-    reader = csv.reader(handle, delimiter=delimiter)
-    header = next(reader, [])
-    return header, ((reader.line_num, row) for row in reader if row)
+    with path.open("rb") as raw:
+        first = raw.readline()
+    delimiter = max(";,\t", key=lambda d: first.count(d.encode()))
+    records = iter(Records(path, detect(path, delimiter)))
+    line, first_record = next(records, (1, []))
+    if isinstance(first_record, Broken):
+        raise ValueError(f"line {line}: {first_record.reason}")
+    return first_record, records
 
 
 def _publisher(header: list[str], tables: dict[str, Any]) -> tuple[dict[str, Any], Header] | SourceProblem:
@@ -228,7 +230,7 @@ def load_jems_partners(
     try:
         header, rows = _cells(path)
         chosen = _publisher(header, tables)
-    except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile, csv.Error) as error:
+    except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile, csv.Error, NotText) as error:
         fix = "give the partner list as JSON (a list of row objects), CSV or XLSX, as the monitoring system exports it."
         return result, [SourceProblem(display, f"cannot be read as a Jems partner list: {error}.", fix=fix)]
     if isinstance(chosen, SourceProblem):
@@ -240,17 +242,15 @@ def load_jems_partners(
     source = source_document(sink, minter, "jems", "Jems partner list", path, display)
     mapper = _Mapper(minter, countries, programmes, source)
 
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
-        try:
-            for line, cells in rows:
-                padded = cells + [""] * (found.width - len(cells))
-                fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
-                fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
-                yield line, fields
-        except csv.Error as error:
-            if "field larger than field limit" in str(error):
-                raise FileRefused(f"a field is over {current().max_field_mb} MB (setting max_field_mb).") from None
-            raise RowRejected("(row)", "", f"the CSV cannot be read from here on: {error}") from None
+    def records() -> Iterator[tuple[int, dict[str, str] | Broken]]:
+        for line, cells in rows:
+            if isinstance(cells, Broken):
+                yield line, cells
+                continue
+            padded = cells + [""] * (found.width - len(cells))
+            fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
+            fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
+            yield line, fields
 
     def handle(line: int, fields: dict[str, str]) -> bool:
         with sink.row() as out:

@@ -28,6 +28,7 @@ from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, is_safe_iri, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
+from loaders.map.delimited import Broken
 from loaders.map.reference.countries import CountryTable
 from loaders.map.tabular import (
     NUTS_CODE,
@@ -92,7 +93,7 @@ def _amount(column: str, value: object) -> Decimal | None:
     return Decimal(str(value)) if isinstance(value, int | float) else parse_amount(column, _text(value))
 
 
-Rows = Iterator[tuple[int, dict[str, object]]]
+Rows = Iterator[tuple[int, dict[str, object] | Broken]]
 
 
 class _Workbook:
@@ -118,22 +119,25 @@ class _Workbook:
     def sheet(self, book: object, name: str, columns: list[str]) -> tuple[SheetRows, Summary]:
         """The header is checked now; the rows are read as they are loaded."""
         summary = Summary(f"{self.display} [{name}]")
-        rows = book[name].iter_rows(values_only=True)  # type: ignore[index]
+        sheet = book[name]  # type: ignore[index]
+        rows_in_sheet = sheet.max_row  # as the workbook records it: for progress only, it may be stale
+        sheet.reset_dimensions()  # read to the sheet's last row, whatever its <dimension> says
+        rows = sheet.iter_rows(values_only=True)
         header = Header.match([_text(c) for c in next(rows, ())], columns, columns)
         if isinstance(header, list):
             raise ValueError(f"the sheet '{name}' lacks the column{'s' if len(header) > 1 else ''} {', '.join(header)}")
         summary.ignored_columns = header.ignored
 
         def records() -> Rows:
+            n = 1
             try:
                 for n, row in enumerate(rows, start=2):
                     if any(row):
                         cells = list(row) + [None] * (header.width - len(row))  # short rows: empty cells
                         yield n, {column: cells[at] for column, at in header.positions.items()}
             except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError) as error:
-                raise RowRejected("(row)", "", f"the sheet '{name}' cannot be read from here on: {error}") from error
+                yield n + 1, Broken(f"the sheet '{name}' cannot be read from here on: {error}")
 
-        rows_in_sheet = book[name].max_row  # type: ignore[index]
         return SheetRows(records(), rows_in_sheet - 1 if rows_in_sheet else None), summary
 
     def programme(self, name: str, period: str, out: Row) -> URIRef:

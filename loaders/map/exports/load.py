@@ -108,7 +108,13 @@ class _Cache:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         summaries = [
             Summary(
-                s["file"], s["read"], s["loaded"], s["merged"], [Reject(**r) for r in s["rejects"]], s.get("ignored_columns", [])
+                s["file"],
+                s["read"],
+                s["loaded"],
+                s["merged"],
+                [Reject(**r) for r in s["rejects"]],
+                s.get("ignored_columns", []),
+                s.get("dialect", ""),
             )
             for s in meta["summaries"]
         ]
