@@ -24,6 +24,7 @@ class S3(DefinedNamespace):
     EvidenceKind: URIRef
     Event: URIRef
     Fund: URIRef
+    FundingRecord: URIRef
     GlossaryTerm: URIRef
     Inferred: URIRef
     Method: URIRef
@@ -72,6 +73,7 @@ class S3(DefinedNamespace):
     expectedResult: URIRef
     featuredPerson: URIRef
     fileName: URIRef
+    fundingRecord: URIRef
     followsUp: URIRef
     fund: URIRef
     hasAxisContribution: URIRef
@@ -103,6 +105,7 @@ class S3(DefinedNamespace):
     projectCount: URIRef
     publication: URIRef
     region: URIRef
+    regionName: URIRef
     s3Domain: URIRef
     scienceField: URIRef
     servesPriority: URIRef

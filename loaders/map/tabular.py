@@ -53,6 +53,7 @@ class Summary:
     rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)  # in the file, not read by the mapping
     dialect: str = ""  # how a delimited file was read: separator, quoting, encoding
+    notes: list[str] = field(default_factory=list)  # what else a reader of the account should know
 
     @property
     def rejected(self) -> int:
@@ -100,7 +101,8 @@ class Summary:
     def __str__(self) -> str:
         text = f"{self.file}: {self.read} rows read, {self.loaded} loaded, {self.merged} merged, {self.rejected} rejected"
         text += f" (read as {self.dialect})" if self.dialect else ""
-        return text + (f"; columns not read: {', '.join(self.ignored_columns)}" if self.ignored_columns else "")
+        text += f"; columns not read: {', '.join(self.ignored_columns)}" if self.ignored_columns else ""
+        return "".join([text, *(f"\n  {note}" for note in self.notes)])
 
 
 class RowRejected(Exception):

@@ -25,7 +25,7 @@ from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
 from loaders.map.exports.load import ExportInput, ExportKind, ExportLoad, ExportMapper
 from loaders.map.reference.cci import CciTable, load_cci_table
 from loaders.map.reference.countries import CountryTable, load_country_table
-from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE, NutsTable, load_nuts_table
+from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE, OTHER_NAMES, NutsTable, load_nuts_table
 from loaders.map.reference.objectives import OBJECTIVES_FILE
 
 Stage = Literal["reference", "curated", "strategy", "export"]
@@ -114,8 +114,10 @@ def _project_keys(keys: frozenset[str]) -> str:
     return ",".join(sorted(keys))  # the CORDIS projects loaded before: which organisations' rows are kept
 
 
-def _jems_tables(_: frozenset[str]) -> str:
-    return ",".join(sha256_of(p) for p in (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE, NUTS_FILE.with_name(CHANGES_2024)))
+def _reference_tables(_: frozenset[str]) -> str:
+    """The bundled tables a mapper reads besides its file: publishers, objectives, regions and their names."""
+    tables = (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE, NUTS_FILE.with_name(CHANGES_2024), NUTS_FILE.with_name(OTHER_NAMES))
+    return ",".join(sha256_of(p) for p in tables)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -126,7 +128,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("s3-strategy", "strategy", "one S3 strategy per file (YAML, docs/strategies.md)"),
     Kind("keep-eu", "export", "keep.eu workbook, projects and partners sheets (Excel)", export=_keep_eu),
     Kind("kohesio-projects", "export", "Kohesio projects (CSV)", export=_kohesio_projects),
-    Kind("kohesio-beneficiaries", "export", "Kohesio beneficiaries (TSV)", export=_kohesio_beneficiaries),
+    Kind(
+        "kohesio-beneficiaries",
+        "export",
+        "Kohesio beneficiaries (TSV)",
+        export=_kohesio_beneficiaries,
+        depends_on=_reference_tables,
+    ),
     Kind("cordis-projects", "export", "CORDIS projects (CSV, ';')", export=_cordis_projects),
     Kind(
         "cordis-organisations",
@@ -140,7 +148,7 @@ KINDS: tuple[Kind, ...] = (
         "export",
         "Interreg partner list from Jems (CSV, Excel or JSON)",
         export=_jems_partners,
-        depends_on=_jems_tables,
+        depends_on=_reference_tables,
     ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -223,7 +223,7 @@ def _participation(
     first = out.first(organisation)
     if first:  # the first row describes the organisation; later ones only add participations
         out.add(organisation, RDF.type, S3.Organisation)
-        out.add(organisation, RDFS.label, text(row["name"].strip(), "en"))
+        out.add(organisation, RDFS.label, text(row["name"].strip(), "und"))  # a legal name: no language stated
         out.add(organisation, S3.country, COUNTRY[alpha3])
         out.add(organisation, DCTERMS.identifier, plain(org_id))
         out.add(organisation, DCTERMS.source, source)

@@ -166,7 +166,7 @@ class _Mapper:
         participation = URIRef(f"{project}/participation/kohesio-{key}")
         if out.first(organisation):
             out.add(organisation, RDF.type, S3.Organisation)
-            out.add(organisation, RDFS.label, text(name, "en"))
+            out.add(organisation, RDFS.label, text(name, "und"))  # a legal name; the export states no language
             out.add(organisation, S3.country, COUNTRY[alpha3])
             out.add(organisation, DCTERMS.source, self.source)
         out.add(project, S3.hasParticipation, participation)

@@ -115,6 +115,7 @@ class _Cache:
                 [Reject(**r) for r in s["rejects"]],
                 s.get("ignored_columns", []),
                 s.get("dialect", ""),
+                s.get("notes", []),
             )
             for s in meta["summaries"]
         ]

@@ -28,6 +28,7 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.vocab import COUNTRY, NUTS, NUTS_SCHEME, S3
 
 NUTS_FILE = REFERENCE_DIR / "nuts-2021.csv"
+OTHER_NAMES = "nuts-other-names.csv"  # beside it: names in other scripts and common exonyms ("Бургас", "Vilnius County")
 CHANGES_2024 = "nuts-2024-changes.csv"  # beside the 2021 table: what NUTS 2024 adds, renames and drops at levels 0-2
 VERSIONS = {"2021": NUTS_SCHEME, "2024": URIRef("http://data.europa.eu/nuts/scheme/2024")}
 GENERIC_WORDS = (
@@ -57,6 +58,7 @@ class Region:
     latitude: float
     versions: frozenset[str] = frozenset({"2021"})  # the NUTS versions it is a region of
     other_names: tuple[str, ...] = ()  # what a later version calls it
+    alternative_names: tuple[tuple[str, str], ...] = ()  # (name, language): other scripts, exonyms
 
     @property
     def iri(self) -> URIRef:
@@ -91,7 +93,7 @@ class NutsTable:
         self.regions = {r.code: r for r in regions}
         self._names: dict[str, set[str]] = defaultdict(set)
         for region in regions:
-            for name in (region.name, *region.other_names):
+            for name in (region.name, *region.other_names, *(n for n, _ in region.alternative_names)):
                 for part in name.split("/"):  # bilingual names: "Bruxelles-Capitale/Brussels Hoofdstedelijk Gewest"
                     self._names[fold(part)].add(region.code)
                 self._names[fold(name)].add(region.code)
@@ -140,6 +142,8 @@ class NutsTable:
                     graph.add((VERSIONS[version], SKOS.hasTopConcept, iri))
             for name in region.other_names:
                 graph.add((iri, SKOS.altLabel, Literal(name, lang="und")))
+            for name, language in region.alternative_names:
+                graph.add((iri, SKOS.altLabel, Literal(name, lang=language)))
             graph.add((iri, SKOS.notation, Literal(region.code)))
             graph.add((iri, RDFS.label, Literal(region.name, lang="und")))  # in the region's own language(s)
             graph.add((iri, SKOS.prefLabel, Literal(region.name, lang="und")))
@@ -221,8 +225,28 @@ def _read(path: Path) -> NutsTable:
     changes = path.with_name(CHANGES_2024)
     if changes.is_file():
         regions = _with_2024(regions, changes)
+    other = path.with_name(OTHER_NAMES)
+    if other.is_file():
+        regions = _with_other_names(regions, other)
     table = NutsTable(regions)
     orphans = [r.code for r in regions if r.broader and r.broader not in table]
     if orphans:
         raise BadNutsTable(f"{path.name}: {', '.join(orphans[:5])} lack their broader region.")
     return table
+
+
+def _with_other_names(regions: list[Region], path: Path) -> list[Region]:
+    """The regions with the names `path` gives them in other scripts and languages."""
+    names: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    known = {r.code for r in regions}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                code, name, language = ((row.get(k) or "").strip() for k in ("code", "name", "language"))
+                if code not in known or not name or not re.fullmatch(r"[a-z]{2,3}", language):
+                    raise BadNutsTable(f"{path.name} line {reader.line_num}: give a known NUTS code, a name and a language code.")
+                names[code].append((name, language))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise BadNutsTable(f"{path.name} cannot be read: {error}.") from None
+    return [replace(r, alternative_names=tuple(names[r.code])) if r.code in names else r for r in regions]
