@@ -12,6 +12,7 @@ import hashlib
 import logging
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ class BuildConfig:
     shapes_dir: Path = paths.SHAPES_DIR
     shacl_engine: str = DEFAULT_ENGINE
     strict: bool = False  # a rejected row of a real export fails the build instead of being reported
+    max_reject_share: float = 0.05  # a file with a larger share of its rows rejected fails the build
     remote: RemoteTarget | None = None  # also publish into this SPARQL engine (store = "sparql")
     remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
     keep_builds: int = KEEP_BUILDS  # versions kept on disk (the current one and those before it)
@@ -196,9 +198,23 @@ def _write_problems(config: BuildConfig, problems: list[SourceProblem]) -> Path:
     return listing
 
 
+def _too_many_rejected(summary: Summary, share: float) -> SourceProblem | None:
+    """The problem of a file whose rejected rows are more than `share` of its rows, naming the top reasons."""
+    if not summary.read or summary.rejected <= share * summary.read:
+        return None
+    reasons = Counter(f"column '{r.column}': {r.reason}" for r in summary.rejects).most_common(3)
+    top = "; ".join(f"{reason} ({n:,} rows)" for reason, n in reasons)
+    message = (
+        f"{summary.rejected:,} of its {summary.read:,} rows were rejected ({summary.rejected / summary.read:.1%}), "
+        f"more than the {share:.0%} allowed. Top reasons: {top}."
+    )
+    fix = "read the rows in rejects.csv and correct the file (or its kind); if they are truly bad, raise max_reject_share."
+    return SourceProblem(summary.file, message, fix=fix)
+
+
 def check_sources(config: BuildConfig, assembled: Assembled) -> None:
-    """Write the rejects file; raise BuildError for problems in the sources, or for rejected
-    rows when the build is strict."""
+    """Write the rejects file; raise BuildError for problems in the sources, for rejected rows
+    when the build is strict, or for a file whose rejected share is over `max_reject_share`."""
     rejects = [r for s in assembled.summaries for r in s.rejects]
     if assembled.summaries:
         write_rejects(assembled.summaries, config.report_dir / "rejects.csv")
@@ -212,6 +228,9 @@ def check_sources(config: BuildConfig, assembled: Assembled) -> None:
         listing = _write_problems(config, assembled.problems)
         summary = f"{len(assembled.problems)} problem(s) in the sources; nothing was published. All of them: {listing}"
         raise BuildError(summary, assembled.problems)
+    shares = [p for s in assembled.summaries if (p := _too_many_rejected(s, config.max_reject_share))]
+    if shares:
+        raise BuildError(f"{len(shares)} file(s) with too many rejected rows; nothing was published.", shares)
 
 
 def validate(config: BuildConfig, assembled: Assembled, data: ox.Store, progress: Progress = silent) -> ValidationOutcome:
@@ -246,7 +265,13 @@ def fingerprint(config: BuildConfig) -> str:
     files = {path.resolve() for _, listed in sources for path in listed}
     files |= {path.resolve() for path in config.data_dir.rglob("*") if path.is_file() and not path.name.startswith(".")}
     files -= {config.sources_file.resolve(), (config.data_dir / "sources.yaml").resolve()}  # its text is below
-    parts = [config.base_iri, config.shacl_engine, str(config.strict), config.sources_file.read_text(encoding="utf-8")]
+    parts = [
+        config.base_iri,
+        config.shacl_engine,
+        str(config.strict),
+        str(config.max_reject_share),
+        config.sources_file.read_text(encoding="utf-8"),
+    ]
     parts += [f"{path} {sha256_of(path)}" for path in sorted(files)]
     parts += [sha256_of(path) for path in [config.ontology_file, *sorted(config.shapes_dir.glob("*.ttl"))]]
     parts.append(code_version())

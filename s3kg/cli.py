@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.build import BuildConfig, assemble, build, check
-from loaders.core.errors import SHOWN_PROBLEMS, BuildError, SourceProblem
+from loaders.core.errors import SHOWN_PROBLEMS, BuildError, SourceProblem, display_name
 from loaders.core.iris import IriMinter
 from loaders.core.vocab import PREFIXES
+from loaders.map.tabular import Summary
 from loaders.publish.build_lock import build_lock
 from loaders.publish.changes import STATEMENT_GROUPS, read_changes
 from loaders.publish.dumps import write_dumps
@@ -84,10 +86,28 @@ def _build_errors() -> Iterator[None]:
         raise typer.Exit(1) from error
 
 
+GROUPED_WARNINGS = 3  # more warnings than this with one message for one file make one summary line
+
+
 def _report_warnings(warnings: list[SourceProblem]) -> None:
+    """Each warning, or one line per file and message when a file has many alike (a real export
+    of 20,000 organisations named in their own language must not bury its row account)."""
+    groups: dict[tuple[str, str], list[SourceProblem]] = {}
     for warning in warnings:
-        err.print("[yellow]warning:[/yellow] ", end="")
-        err.print(str(warning), markup=False, highlight=False)
+        message = re.sub(r" \[[^\]]*\]$", "", warning.message)  # without the entity it is about
+        groups.setdefault((warning.file, message), []).append(warning)
+    for (file, message), alike in groups.items():
+        lines = [str(w) for w in alike]
+        if len(alike) > GROUPED_WARNINGS:
+            first = alike[0]
+            example = f"{first.file}:{first.line}" if first.line is not None else first.file
+            lines = [
+                f"{file}: {len(alike):,} records: {message} (the first at {example})"
+                + (f" Fix: {first.fix}" if first.fix else "")
+            ]
+        for line in lines:
+            err.print("[yellow]warning:[/yellow] ", end="")
+            err.print(line, markup=False, highlight=False)
 
 
 def _graphs_table(info: BuildInfo, title: str) -> Table:
@@ -132,9 +152,9 @@ def build_command(
     _build_and_report(settings.build_config(), force)
 
 
-def _build_and_report(config: BuildConfig, force: bool, sources: str | None = None) -> None:
+def _build_and_report(config: BuildConfig, force: bool, sources: str | None = None) -> list[Summary]:
     """Build (from `sources` as the sources file's text when given, kept only if the build
-    succeeds), keep the exports' row accounts, and report; exit 1 on failure."""
+    succeeds), keep the exports' row accounts, and report them; exit 1 on failure."""
     with _build_errors(), BuildProgress(err) as progress:
         if sources is None:
             info, outcome = build(config, progress, force=force)
@@ -145,7 +165,7 @@ def _build_and_report(config: BuildConfig, force: bool, sources: str | None = No
             f"Nothing has changed since build {info.build_id} (same sources, ontology, shapes and loaders): it stays current."
         )
         out.print(_graphs_table(info, f"Current build {info.build_id}"))
-        return
+        return []
     record_accounts(config, outcome.summaries)
     _report_warnings(outcome.warnings)
     for summary in outcome.summaries:
@@ -153,6 +173,7 @@ def _build_and_report(config: BuildConfig, force: bool, sources: str | None = No
     if any(s.rejects for s in outcome.summaries):
         err.print(f"Rejected rows, with row, column and reason: {config.report_dir / 'rejects.csv'}")
     out.print(_graphs_table(info, f"Published build {info.build_id}"))
+    return outcome.summaries
 
 
 @app.command("load")
@@ -174,8 +195,11 @@ def load_command(
     with build_lock(config.store_dir, err.print):  # the sources list is read, changed and built as one
         with _build_errors():
             text, written = with_source(config, kind, file)
-        _build_and_report(config, force=False, sources=text)
-    out.print(f"Source added: {kind} {written}")
+        summaries = _build_and_report(config, force=False, sources=text)
+    shown = display_name(file, config.data_dir)
+    accounts = [s for s in summaries if s.file == shown or s.file.startswith(f"{shown} [")]
+    rows = "; ".join(f"{s.read:,} rows read, {s.loaded:,} loaded, {s.merged:,} merged, {s.rejected:,} rejected" for s in accounts)
+    out.print(f"Source added: {kind} {written}" + (f" ({rows})" if rows else " (already registered, unchanged)"))
 
 
 @app.command("unload")

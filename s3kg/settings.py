@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     query_memory_mb: int = Field(default=4096, ge=0)  # memory cap of each query worker; 0 for none
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
+    max_reject_share: float = Field(default=0.05, ge=0, le=1)  # a file with more of its rows rejected fails the build
     keep_builds: int = Field(default=3, ge=1)  # versions kept on disk, each with its dumps and changes (Memento, /feed)
     shacl_engine: Literal["oxigraph", "rudof", "pyshacl"] = "oxigraph"  # see loaders.validate.engines
     # Where the graph is served from: the embedded store in store_dir, or a SPARQL engine (docs/scale-out.md)
@@ -115,6 +116,7 @@ class Settings(BaseSettings):
             base_iri=self.base_iri,
             shacl_engine=self.shacl_engine,
             strict=self.strict,
+            max_reject_share=self.max_reject_share,
             remote=self.remote_target(),
             remote_grace=self.sparql_grace,
             keep_builds=self.keep_builds,

@@ -26,8 +26,9 @@ from live_server import free_port
 COMMANDS = ["build", "validate", "query", "dump", "stats", "builds"]
 
 
-def s3kg(*args: str, store: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def s3kg(*args: str, store: Path, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_REPORT_DIR": str(store.parent / "reports"), "COLUMNS": "200"}
+    env |= {f"S3KG_{name.upper()}": value for name, value in settings.items()}
     return subprocess.run(
         [sys.executable, "-m", "s3kg.cli", *args], capture_output=True, text=True, env=env, cwd=PROJECT, input=stdin, timeout=300
     )
@@ -180,12 +181,19 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     shutil.copytree(PROJECT / "data", data)
     store = tmp_path / "store"
     export = PROJECT / "tests" / "golden" / "cordis-projects" / "project.csv"
-    first = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
+    registered = (data / "sources.yaml").read_bytes()
+    refused = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
+    assert refused.returncode == 1 and "Source added" not in refused.stdout
+    assert "4 of its 6 rows were rejected (66.7%), more than the 5% allowed. Top reasons:" in refused.stderr
+    assert "column 'startDate': not a date (YYYY-MM-DD). (1 rows)" in refused.stderr
+    assert (data / "sources.yaml").read_bytes() == registered and not (store / "current").exists()
+    first = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store, max_reject_share="0.7")
     assert first.returncode == 0, first.stderr
     assert "6 rows read, 2 loaded, 0 merged, 4 rejected" in first.stderr and "rejects.csv" in first.stderr
-    bar = next(line for line in first.stderr.splitlines() if "project.csv" in line and "%" in line)
+    assert "Source added: cordis-projects" in first.stdout and "(6 rows read, 2 loaded, 0 merged, 4 rejected)" in first.stdout
+    bar = next(line for line in refused.stderr.splitlines() if "project.csv" in line and "%" in line)  # mapped then, cached since
     assert "100%" in bar and "6 rows, 4 rejected" in bar, "the file's progress bar ends full, with its account"
-    again = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store)
+    again = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), store=store, max_reject_share="0.7")
     assert again.returncode == 0
     assert (data / "sources.yaml").read_text(encoding="utf-8").count("kind: cordis-projects") == 1
     before = json.loads(s3kg("query", "-f", "json", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", store=store).stdout)
@@ -203,8 +211,8 @@ def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: 
     assert before == after, "the published graph stays as it was"
     assert (data / "sources.yaml").read_bytes() == registered, "a refused file is not registered"
     assert not list(data.glob(".sources*")), "nothing half-written is left beside it"
-    assert s3kg("build", "--data-dir", str(data), store=store).returncode == 0, "the next build still works"
-    strict = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), "--strict", store=store)
+    assert s3kg("build", "--data-dir", str(data), store=store, max_reject_share="1").returncode == 0, "the next build still works"
+    strict = s3kg("load", "cordis-projects", str(export), "--data-dir", str(data), "--strict", store=store, max_reject_share="1")
     assert strict.returncode == 1 and "--strict" in strict.stderr
 
 
@@ -243,14 +251,17 @@ def test_sources_lists_exports_with_their_row_accounts_and_unload_removes_one(tm
     store = tmp_path / "store"
     export = tmp_path / "beneficiaries.tsv"
     shutil.copy(PROJECT / "tests" / "golden" / "kohesio-beneficiaries" / "beneficiaries.tsv", export)
-    assert s3kg("load", "kohesio-beneficiaries", str(export), "--data-dir", str(data), store=store).returncode == 0
+    assert (
+        s3kg("load", "kohesio-beneficiaries", str(export), "--data-dir", str(data), store=store, max_reject_share="1").returncode
+        == 0
+    )
     listed = s3kg("sources", "--data-dir", str(data), store=store)
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if "beneficiaries.tsv" in line)
     cells = [cell.strip() for cell in row.split("│") if cell.strip()]
     assert cells[0] == "kohesio-beneficiaries" and cells[2:6] == ["4", "2", "0", "2"], cells
     assert "curated" in listed.stdout and "cci-table" in listed.stdout
-    removed = s3kg("unload", str(export), "--data-dir", str(data), store=store)
+    removed = s3kg("unload", str(export), "--data-dir", str(data), store=store, max_reject_share="1")
     assert removed.returncode == 0, removed.stderr
     assert (data / "sources.yaml").read_bytes() == original
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?o dcterms:source/s3:fileName ?f FILTER(CONTAINS(?f, 'beneficiaries')) }"

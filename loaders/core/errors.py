@@ -7,11 +7,13 @@ from pathlib import Path
 
 
 def display_name(path: Path, data_dir: Path) -> str:
-    """A source file as the editor knows it: relative to the project (data/…) when possible."""
+    """A source file as messages and the published graph name it: relative to the project
+    (data/…, exports/…) when it is inside, else its file name alone: an absolute path says
+    where an operator keeps files, which is not for publishing."""
     try:
         return str(path.resolve().relative_to(data_dir.resolve().parent))
     except ValueError:
-        return str(path)
+        return path.name
 
 
 @dataclass(frozen=True)

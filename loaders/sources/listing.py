@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
@@ -70,7 +71,8 @@ def read_sources(config: Where) -> tuple[list[tuple[str, list[Path]]], list[Sour
             )
             continue
         absolute = Path(pattern)
-        files = ([absolute] if absolute.is_file() else []) if absolute.is_absolute() else sorted(config.data_dir.glob(pattern))
+        found = ([absolute] if absolute.is_file() else []) if absolute.is_absolute() else config.data_dir.glob(pattern)
+        files = sorted(Path(os.path.normpath(f)) for f in found)  # `../exports/x.tsv` without the `data/..`
         if not files:
             problems.append(
                 SourceProblem(
@@ -86,11 +88,13 @@ def read_sources(config: Where) -> tuple[list[tuple[str, list[Path]]], list[Sour
 
 
 def _written(config: Where, path: Path) -> str:
-    resolved = path.resolve()
-    try:
-        return str(resolved.relative_to(config.data_dir.resolve()))
-    except ValueError:
-        return str(resolved)
+    """The export's path as the sources file keeps it: relative to the data folder when the
+    file is inside the project (`../exports/x.tsv` too), so the project can move; absolute only
+    for a file outside it."""
+    resolved, data = path.resolve(), config.data_dir.resolve()
+    if resolved.is_relative_to(data.parent):
+        return os.path.relpath(resolved, data)
+    return str(resolved)
 
 
 def _entries(config: Where) -> list[tuple[str, list[Path]]]:
@@ -157,6 +161,9 @@ def record_accounts(config: Where, summaries: list[Summary]) -> None:
             "merged": summary.merged,
             "rejected": summary.rejected,
             "columns_not_read": summary.ignored_columns,
+            "read_as": summary.dialect,
+            "notes": summary.notes,
+            "rejected_by_reason": dict(Counter(r.reason for r in summary.rejects).most_common()),
         }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(".accounts.json.partial")
