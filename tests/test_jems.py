@@ -9,15 +9,19 @@ import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
+import yaml
 from conftest import PROJECT
 from openpyxl import Workbook
-from rdflib import Graph
+from rdflib import SKOS, Graph
 from rdflib.compare import to_isomorphic
 from test_golden import GOLDEN, MINTER, _compare, _keep_inputs
 from test_real_exports import _without_file_identity
 
 from loaders.build import BuildConfig, build
 from loaders.core.terms import TripleSink
+from loaders.core.vocab import S3
+from loaders.map.exports import jems
 from loaders.map.exports.jems import load_jems_partners
 from loaders.map.tabular import Summary
 from loaders.publish.store import PublishedStore
@@ -87,8 +91,12 @@ def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tm
     with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
         sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n  - {kind: jems-partners, path: exports/partners.json}\n")
     config = BuildConfig(
-        data_dir=data, sources_file=data / "sources.yaml", store_dir=tmp_path / "store", report_dir=tmp_path / "r"
-    )
+        data_dir=data,
+        sources_file=data / "sources.yaml",
+        store_dir=tmp_path / "store",
+        report_dir=tmp_path / "r",
+        max_reject_share=1,
+    )  # the golden keep.eu workbook is half bad rows by design
     build(config)
     store = PublishedStore(config.store_dir).open()
     query = "SELECT ?a ?b WHERE { GRAPH <https://w3id.org/s3kg/id/graph/reconciliation-programme-name> { ?a owl:sameAs ?b } }"
@@ -96,3 +104,54 @@ def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tm
     assert isinstance(solutions, ox.QuerySolutions)
     links = {(row["a"].value, row["b"].value) for row in solutions}
     assert any("jems-" in a + b and "keep-" in a + b for a, b in links), links
+
+
+def test_a_publishers_table_maps_its_own_spellings_of_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publisher writes codes its own way (`SO 1.1`, `Lead`): its table maps values as well as columns."""
+    tables = yaml.safe_load(jems.PUBLISHERS_FILE.read_text(encoding="utf-8"))
+    tables["test-publisher"] = {
+        "description": "a publisher that spells codes its own way",
+        "columns": {**tables["jems-english"]["columns"], "role": "Role"},
+        "roles": {"Lead": "LP", "Partner": "PP"},
+        "values": {"specific_objective": {"SO 1.1": "RSO1.1", "so1.2": "RSO1.2"}, "policy_objective": {"Smarter Europe": "PO1"}},
+    }
+    publishers = tmp_path / "publishers.yaml"
+    publishers.write_text(yaml.safe_dump(tables, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(jems, "PUBLISHERS_FILE", publishers)
+    good = [row for row in ROWS if row["Specific objective"] in ("RSO1.1", "RSO1.2") and row["Partner role"] in ("LP", "PP")][:2]
+    assert len(good) == 2
+    spelled = {"RSO1.1": "SO 1.1", "RSO1.2": "so1.2", "LP": "Lead", "PP": "Partner", "PO1": "Smarter Europe"}
+    rows = [{("Role" if k == "Partner role" else k): spelled.get(v, v) for k, v in row.items()} for row in good]
+    path = tmp_path / "partners.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    graph, summary = _load(path, tmp_path / "out.nt")
+    assert (summary.read, summary.loaded, summary.rejected) == (2, 2, 0), summary.rejects
+    notations = {str(n) for o in graph.objects(None, S3.specificObjective) for n in graph.objects(o, SKOS.notation)}
+    assert notations == {row["Specific objective"] for row in good}, "the publisher's spellings became the codes"
+
+
+def test_an_unknown_layout_is_refused_with_its_columns_and_the_nearest_table(tmp_path: Path) -> None:
+    path = tmp_path / "partners.json"
+    swedish = {"Program": "Interreg Aurora", "Projektnamn": "X", "Partner": "Umeå universitet", "Land": "Sverige", "Budget": "1"}
+    path.write_text(json.dumps([swedish]), encoding="utf-8")
+    names, countries = _keep_inputs()
+    with TripleSink(tmp_path / "out.nt") as sink:
+        _, problems = load_jems_partners(path, "partners.json", MINTER, countries, names, sink)
+    assert len(problems) == 1
+    message = problems[0].message
+    assert "The file's columns: Program, Projektnamn, Partner, Land, Budget." in message
+    assert "the nearest table, 'jems-polish' (9% of its columns are in the file)" in message, message
+
+
+def test_an_organisation_in_several_projects_keeps_each_participations_region(tmp_path: Path) -> None:
+    first = next(row for row in ROWS if row["NUTS region"] and row["Partner role"] == "LP")
+    second = dict(first) | {"Project name": first["Project name"] + " II", "NUTS region": "Vlaams-Brabant", "Country": "Belgium"}
+    first = dict(first) | {"NUTS region": "West-Vlaanderen", "Country": "Belgium"}
+    path = tmp_path / "partners.json"
+    path.write_text(json.dumps([first, second]), encoding="utf-8")
+    graph, summary = _load(path, tmp_path / "out.nt")
+    assert (summary.read, summary.loaded) == (2, 2), summary.rejects
+    participations = {str(r)[-4:] for p, r in graph.subject_objects(S3.region) if "/participation/" in str(p)}
+    assert participations == {"BE24", "BE25"}, "each participation has its row's region"
+    organisation = next(graph.objects(None, S3.participant))
+    assert {str(r)[-4:] for r in graph.objects(organisation, S3.region)} == {"BE24", "BE25"}

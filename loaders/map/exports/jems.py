@@ -102,20 +102,40 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str] | Broke
 
 
 def _publisher(header: list[str], tables: dict[str, Any]) -> tuple[dict[str, Any], Header] | SourceProblem:
-    """The publisher table whose columns this header has, or the problem naming what is missing."""
-    closest: tuple[int, str, list[str]] | None = None
+    """The publisher table whose columns this header has, or the problem naming the file's
+    columns and the nearest table: the one that shares most columns with the file."""
+    nearest: tuple[float, str, list[str]] | None = None
     for name, table in tables.items():
         columns: dict[str, str] = table["columns"]
         needed = [columns[f] for f in REQUIRED]
         found = Header.match(header, list(columns.values()), needed)
         if isinstance(found, Header):
             return table, found
-        if closest is None or len(found) < closest[0]:
-            closest = (len(found), name, found)
-    assert closest is not None
+        overlap = (len(needed) - len(found)) / len(needed)
+        if nearest is None or overlap > nearest[0]:
+            nearest = (overlap, name, found)
+    assert nearest is not None
+    own = ", ".join(c.strip() for c in header if c.strip()) or "none"
     fix = f"export the partner list with its headers, or add the publisher's column names to {PUBLISHERS_FILE.name}."
-    message = f"is not a Jems partner list of a known publisher: closest is '{closest[1]}', which lacks {', '.join(closest[2])}."
+    if nearest[0] == 0:
+        message = f"is not a Jems partner list of a known publisher: no table shares a column with it. Its columns: {own}."
+    else:
+        message = (
+            f"is not a Jems partner list of a known publisher: the nearest table, '{nearest[1]}' ({nearest[0]:.0%} of its "
+            f"columns are in the file), lacks {', '.join(nearest[2])}. The file's columns: {own}."
+        )
     return SourceProblem("", message, line=1, fix=fix)
+
+
+def _value_maps(table: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The table's spellings of values per field (case aside): `values: {specific_objective:
+    {ISO: ISO1.1}}`; `roles` is the map of the role field."""
+    maps = {
+        field: {str(k).strip().casefold(): str(v) for k, v in spellings.items()}
+        for field, spellings in table.get("values", {}).items()
+    }
+    maps.setdefault("role", {}).update({str(k).strip().casefold(): str(v) for k, v in table.get("roles", {}).items()})
+    return maps
 
 
 class _Mapper:
@@ -203,9 +223,10 @@ class _Mapper:
             out.add(organisation, RDF.type, S3.Organisation)
             out.add(organisation, RDFS.label, text(partner, "und"))
             out.add(organisation, S3.country, COUNTRY[alpha3])
-            if region is not None:
-                out.add(organisation, S3.region, NUTS[region])
             out.add(organisation, DCTERMS.source, self.source)
+        if region is not None:  # per participation: one organisation may take part from several regions
+            out.add(participation, S3.region, NUTS[region])
+            out.add(organisation, S3.region, NUTS[region])
         out.add(project, S3.hasParticipation, participation)
         out.add(participation, RDF.type, S3.Participation)
         out.add(participation, S3.participant, organisation)
@@ -238,7 +259,8 @@ def load_jems_partners(
     table, found = chosen
     result.summary.ignored_columns = found.ignored
     fields_of = {column: name for name, column in table["columns"].items()}
-    roles = {str(k).casefold(): v for k, v in table["roles"].items()}
+    values = _value_maps(table)
+    roles = values.pop("role")
     source = source_document(sink, minter, "jems", "Jems partner list", path, display)
     mapper = _Mapper(minter, countries, programmes, source)
 
@@ -250,6 +272,8 @@ def load_jems_partners(
             padded = cells + [""] * (found.width - len(cells))
             fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
             fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
+            for name, spellings in values.items():  # the publisher's own spellings of codes
+                fields[name] = spellings.get(fields.get(name, "").strip().casefold(), fields.get(name, ""))
             yield line, fields
 
     def handle(line: int, fields: dict[str, str]) -> bool:
