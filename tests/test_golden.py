@@ -16,7 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from openpyxl import load_workbook
-from rdflib import RDFS, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
 from loaders.core.iris import IriMinter
@@ -29,9 +29,9 @@ from loaders.map.exports import cordis
 from loaders.map.exports.keep_eu import load_keep_eu
 from loaders.map.exports.kohesio import load_kohesio_projects
 from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
+from loaders.map.exports.load import programme_names
 from loaders.map.reference.cci import load_cci_table
 from loaders.map.reference.countries import load_country_table
-from loaders.map.tabular import normalise
 
 GOLDEN = Path(__file__).parent / "golden"
 MINTER = IriMinter("http://example.org/id/")
@@ -140,8 +140,7 @@ def test_a_cordis_file_of_the_wrong_kind_is_refused_whole(tmp_path: Path, sink: 
 def _keep_inputs() -> tuple[dict[str, URIRef], Any]:
     countries, _ = load_country_table(DATA_DIR / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
     cci, _ = load_cci_table(DATA_DIR / "reference" / "cci_codes_2014-2020.csv", "cci.csv", MINTER, countries, SOURCE)
-    names = {normalise(str(label)): programme for programme, label in cci.graph.subject_objects(RDFS.label)}
-    return names, countries  # type: ignore[return-value]
+    return programme_names([cci.graph]), countries
 
 
 def test_keep_eu_workbook_loads_as_golden_with_programmes_matched_by_name(sink: TripleSink) -> None:

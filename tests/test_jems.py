@@ -86,8 +86,9 @@ def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tm
     shutil.copytree(PROJECT / "data", data)
     (data / "exports").mkdir()
     shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
-    row = dict(ROWS[0]) | {"Programme": "Interreg V-B - Alpine Space", "Project name": "Alpine clusters", "Project acronym": ""}
-    (data / "exports" / "partners.json").write_text(json.dumps([row]), encoding="utf-8")
+    row = dict(ROWS[0]) | {"Programme": "Interreg Europe 2021-2027", "Project name": "A new one", "Project acronym": ""}
+    older = dict(ROWS[0]) | {"Programme": "Interreg V-B - Alpine Space", "Project name": "Alpine clusters", "Project acronym": ""}
+    (data / "exports" / "partners.json").write_text(json.dumps([row, older]), encoding="utf-8")
     with (data / "sources.yaml").open("a", encoding="utf-8") as sources:
         sources.write("  - {kind: keep-eu, path: exports/keep-eu.xlsx}\n  - {kind: jems-partners, path: exports/partners.json}\n")
     config = BuildConfig(
@@ -104,6 +105,14 @@ def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tm
     assert isinstance(solutions, ox.QuerySolutions)
     links = {(row["a"].value, row["b"].value) for row in solutions}
     assert any("jems-" in a + b and "keep-" in a + b for a, b in links), links
+    assert not any("alpine-clusters" in a + b for a, b in links), "a 2021-2027 row never meets a 2014-2020 project by name"
+    query = """SELECT ?period WHERE { ?p s3:programme/s3:programmingPeriod ?period
+        FILTER(CONTAINS(STR(?p), 'jems-') && CONTAINS(STR(?p), 'alpine')) }"""
+    periods = store.query(query, prefixes={"s3": str(S3)})
+    assert isinstance(periods, ox.QuerySolutions)
+    assert [str(r["period"].value).rsplit("/", 1)[-1] for r in periods] == ["2021-2027"], (
+        "not the 2014-2020 programme of that name"
+    )
 
 
 def test_a_publishers_table_maps_its_own_spellings_of_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -311,14 +311,21 @@ def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
+def programme_key(period: str, name: str) -> str:
+    """How programmes are found by name: within one programming period, letters and digits only."""
+    return f"{period}|{normalise(name)}"
+
+
 def programme_by_name(
-    out: Row, minter: IriMinter, programmes: dict[str, URIRef], name: str, prefix: str, period: str, source: URIRef
+    out: Row, minter: IriMinter, programmes: dict[str, URIRef], name: str, period: str, source: URIRef
 ) -> URIRef:
-    """The known programme of this name (CCI table, curated), or a new one minted from the name."""
-    known = programmes.get(normalise(name))
+    """The known programme of this name in this period (CCI table, curated; rule: same name, same
+    period: a 2021-2027 row never lands on the 2014-2020 programme of the same name), or one
+    minted from the period and name, the same for every export that names it so."""
+    known = programmes.get(programme_key(period, name)) or programmes.get(programme_key("", name))
     if known is not None:
         return known
-    iri = minter.entity("programme", f"{prefix}-{slug(name)}")
+    iri = minter.entity("programme", f"{period}-{slug(name)}")
     if out.first(iri):
         out.add(iri, RDF.type, S3.Programme)
         out.add(iri, RDFS.label, text(name, "en"))

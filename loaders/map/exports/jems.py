@@ -215,7 +215,7 @@ class _Mapper:
             out.add(
                 project,
                 S3.programme,
-                programme_by_name(out, self.minter, self.programmes, programme_name, "jems", "2021-2027", self.source),
+                programme_by_name(out, self.minter, self.programmes, programme_name, "2021-2027", self.source),
             )
             out.add(project, S3.specificObjective, self.objectives.concept(out, code))
             out.add(project, DCTERMS.source, self.source)

@@ -141,7 +141,7 @@ class _Workbook:
         return SheetRows(records(), rows_in_sheet - 1 if rows_in_sheet else None), summary
 
     def programme(self, name: str, period: str, out: Row) -> URIRef:
-        return programme_by_name(out, self.minter, self.programmes, name, "keep", period, self.source)
+        return programme_by_name(out, self.minter, self.programmes, name, period, self.source)
 
     def project(self, out: Row, row: dict[str, object], summary: Summary, line: int) -> bool:
         """Add one project row (never merged: a repeat is rejected as a duplicate)."""

@@ -27,7 +27,7 @@ from loaders.core.provenance import LoadRecord, code_version, sha256_of
 from loaders.core.terms import TripleSink
 from loaders.core.vocab import S3
 from loaders.map.reference.countries import CountryTable
-from loaders.map.tabular import Reject, Summary, normalise
+from loaders.map.tabular import Reject, Summary, programme_key
 
 
 @dataclass
@@ -78,13 +78,16 @@ class Loaded:
 
 
 def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
-    """Every known programme by its names (labels and alt labels), letters and digits only."""
+    """Every known programme by period and name (labels and alt labels; `programme_key`); a
+    programme that states no period is found by name in any period."""
     names: dict[str, URIRef] = {}
     for graph in graphs:
         for programme in graph.subjects(RDF.type, S3.Programme):
+            periods = [str(p).rsplit("/", 1)[-1] for p in graph.objects(programme, S3.programmingPeriod)] or [""]
             for predicate in (RDFS.label, SKOS.altLabel):
                 for name in graph.objects(programme, predicate):
-                    names.setdefault(normalise(str(name)), programme)  # type: ignore[arg-type]
+                    for period in periods:
+                        names.setdefault(programme_key(period, str(name)), programme)  # type: ignore[arg-type]
     return names
 
 
