@@ -235,3 +235,50 @@ def test_a_workbook_whose_dimension_is_stale_is_read_to_its_last_row(tmp_path: P
     assert loaded.returncode == 0, loaded.stderr
     counts = Counter(re.findall(r"\[Search results, (\w+)\]: (\d+) rows read", loaded.stderr))
     assert counts == Counter({("projects", "8"): 1, ("partners", "6"): 1}), loaded.stderr
+
+
+SWEDISH = REAL / "interreg-sweden-partners-2021-2027.json"
+
+
+@pytest.fixture(scope="module")
+def swedish(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    project = new_project(tmp_path_factory.mktemp("swedish"))
+    shutil.copy(SWEDISH, project / "exports" / SWEDISH.name)
+    loaded = s3kg(project, "load", "jems-partners", f"exports/{SWEDISH.name}")
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    return project, loaded
+
+
+def test_a_real_interreg_partner_list_loads_every_row_with_the_publishers_spellings(swedish: Any) -> None:
+    """`ISO`/`PO6` for ISO1 and `RSO6.x` for ISO6.x are this publisher's spellings (its table maps
+    them); rows that give no objective keep their partners, the project just states none."""
+    project, loaded = swedish
+    rows = json.loads(SWEDISH.read_text(encoding="utf-8"))
+    assert f"({len(rows)} rows read, {len(rows)} loaded, 0 merged, 0 rejected)" in loaded.stdout, loaded.stdout
+    spelled = [r for r in rows if r["politisktmal"] in ("ISO", "PO6") or (r["specifiktmal"] or "").startswith("RSO6")]
+    assert len(spelled) >= 10
+    query = """SELECT DISTINCT ?code WHERE { ?p s3:specificObjective/skos:notation ?code ; s3:hasParticipation ?x
+        FILTER(STRSTARTS(?code, "ISO")) }"""
+    expected = {(r["specifiktmal"] or "").replace("RSO6", "ISO6") for r in spelled}
+    assert {r["code"] for r in select(project, query)} == expected
+    none = """SELECT (COUNT(*) AS ?n) WHERE { ?p a s3:Project FILTER(CONTAINS(STR(?p), "/project/jems-"))
+        FILTER NOT EXISTS { ?p s3:specificObjective ?o } }"""
+    assert int(select(project, none)[0]["n"]) == len({r["projektnamn"] for r in rows if r["specifiktmal"] is None})
+
+
+def test_real_2021_2027_rows_attach_to_programmes_of_their_period(swedish: Any) -> None:
+    project, _ = swedish
+    query = """SELECT ?name (SAMPLE(?period) AS ?when) (COUNT(DISTINCT ?period) AS ?periods) WHERE {
+        ?p s3:programme ?g . ?g rdfs:label ?name ; s3:programmingPeriod ?period FILTER(CONTAINS(STR(?p), "/project/jems-")) }
+        GROUP BY ?name"""
+    programmes = {r["name"]: (r["when"].rsplit("/", 1)[-1], r["periods"]) for r in select(project, query)}
+    assert programmes["Interreg europe"] == ("2021-2027", "1"), "not Interreg Europe 2014-2020 (2014TC16RFIR001)"
+    assert programmes["Baltic Sea Region"] == ("2021-2027", "1")
+    assert {when for when, _ in programmes.values()} == {"2021-2027"}
+
+
+def test_a_partner_in_projects_of_several_regions_keeps_each_region(swedish: Any) -> None:
+    project, _ = swedish
+    query = """SELECT DISTINCT ?code WHERE {
+        ?o rdfs:label "Linnéuniversitetet"@und . ?x s3:participant ?o ; s3:region/skos:notation ?code }"""
+    assert {r["code"] for r in select(project, query)} == {"SE212", "SE213"}, "Kronobergs län and Kalmar län"

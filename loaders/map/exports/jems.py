@@ -178,14 +178,14 @@ class _Mapper:
             raise RowRejected("budget", fields["budget"], "an associated partner (AP) has no share of the budget.")
         start, end = _date("start", fields["start"]), _date("end", fields["end"])
         check_order("end", start, end)
-        code = objective_code(fields["specific_objective"])
-        if code not in self.objectives.objectives.codes or not self.objectives.objectives.codes[code][0]:
+        code = objective_code(fields["specific_objective"])  # "" when the row gives none: unknown, not wrong
+        if code and (code not in self.objectives.objectives.codes or not self.objectives.objectives.codes[code][0]):
             raise RowRejected(
                 "specific_objective", fields["specific_objective"],
                 "not a 2021-2027 specific objective code (RSO1.1-RSO5.2, ISO4.1-ISO4.9, ISO6.1-ISO6.6, ISO7.1-ISO7.4).",
             )  # fmt: skip
         policy = objective_code(fields["policy_objective"])
-        if policy and policy != self.objectives.objectives.codes[code][0]:
+        if code and policy and policy != self.objectives.objectives.codes[code][0]:
             raise RowRejected(
                 "policy_objective", fields["policy_objective"], f"{code} belongs to {self.objectives.objectives.codes[code][0]}."
             )
@@ -217,7 +217,8 @@ class _Mapper:
                 S3.programme,
                 programme_by_name(out, self.minter, self.programmes, programme_name, "2021-2027", self.source),
             )
-            out.add(project, S3.specificObjective, self.objectives.concept(out, code))
+            if code:
+                out.add(project, S3.specificObjective, self.objectives.concept(out, code))
             out.add(project, DCTERMS.source, self.source)
         if out.first(organisation):
             out.add(organisation, RDF.type, S3.Organisation)
