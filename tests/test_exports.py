@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from loaders.core.errors import BuildError
 from loaders.core.progress import Advance
 from loaders.core.vocab import PREFIXES
 from loaders.map.exports import load as exports
-from loaders.map.tabular import CsvRows, RowRejected, Summary, read_rows
+from loaders.map.tabular import CsvRows, RowRejected, Summary, parse_amount, read_rows
 from loaders.publish.store import PublishedStore
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -205,3 +206,23 @@ def test_long_loads_report_how_far_into_the_file_they_are(tmp_path: Path) -> Non
     assert advances[-1].done == path.stat().st_size, "the last report says the whole file is read"
     assert 0 < advances[0].done <= advances[1].done <= advances[-1].done
     assert str(advances[1]) == "loading big.csv: 20 rows, 1 rejected"
+
+
+@pytest.mark.parametrize(
+    ("cell", "amount"),
+    [
+        ("475 000€", "475000"),  # as a spreadsheet formats euro amounts (national lists of operations)
+        ("EUR 1 234,50", "1234.50"),
+        ("4\u00a0750\u00a0000.5 €", "4750000.5"),  # no-break spaces between thousands
+        ("960619,95", "960619.95"),
+        ("1200", "1200"),
+    ],
+)
+def test_an_amount_in_euro_as_spreadsheets_write_it_is_read(cell: str, amount: str) -> None:
+    assert parse_amount("budget", cell) == Decimal(amount)
+
+
+@pytest.mark.parametrize("cell", ["1,234.56", "1.234,56", "1 23", "12 000 USD", "€", "twelve"])
+def test_an_amount_that_is_ambiguous_or_not_in_euro_is_rejected(cell: str) -> None:
+    with pytest.raises(RowRejected):
+        parse_amount("budget", cell)

@@ -236,9 +236,20 @@ NUTS_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")  # a country's NUTS code at l
 _AMOUNT = re.compile(r"^-?\d+([.,]\d+)?$")
 
 
+_EURO = re.compile(r"^(?:€|EUR)?\s*(.*?)\s*(?:€|EUR)?$", re.IGNORECASE)
+_GROUPED = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?$")  # "475 000", "1 234 567,50"
+
+
 def parse_amount(column: str, text: str) -> Decimal:
-    """Amounts with a dot or a single decimal comma ("960619,95"); anything else is rejected."""
+    """Amounts with a dot or a single decimal comma ("960619,95"), in euro as spreadsheets write
+    them ("475 000€", "EUR 1 234,50": a euro sign or code, thousands grouped by spaces); anything
+    else (a comma or dot between thousands, another currency) is rejected."""
     cleaned = text.strip()
+    euro = _EURO.match(cleaned)
+    if euro is not None and euro.group(1) != cleaned:
+        cleaned = euro.group(1)
+    if _GROUPED.match(cleaned):
+        cleaned = re.sub(r"[ \u00a0\u202f]", "", cleaned)
     if not _AMOUNT.match(cleaned):
         raise RowRejected(column, text, "not an amount: use digits with at most one decimal separator (no thousands separators).")
     try:
