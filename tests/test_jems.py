@@ -141,15 +141,15 @@ def test_a_publishers_table_maps_its_own_spellings_of_values(tmp_path: Path, mon
 
 def test_an_unknown_layout_is_refused_with_its_columns_and_the_nearest_table(tmp_path: Path) -> None:
     path = tmp_path / "partners.json"
-    swedish = {"Program": "Interreg Aurora", "Projektnamn": "X", "Partner": "Umeå universitet", "Land": "Sverige", "Budget": "1"}
-    path.write_text(json.dumps([swedish]), encoding="utf-8")
+    finnish = {"Program": "Interreg Aurora", "Nazwa projektu": "X", "Hankkeen nimi": "X", "Kraj": "Suomi", "Budjetti": "1"}
+    path.write_text(json.dumps([finnish]), encoding="utf-8")
     names, countries = _keep_inputs()
     with TripleSink(tmp_path / "out.nt") as sink:
         _, problems = load_jems_partners(path, "partners.json", MINTER, countries, names, sink)
     assert len(problems) == 1
     message = problems[0].message
-    assert "The file's columns: Program, Projektnamn, Partner, Land, Budget." in message
-    assert "the nearest table, 'jems-polish' (9% of its columns are in the file)" in message, message
+    assert "The file's columns: Program, Nazwa projektu, Hankkeen nimi, Kraj, Budjetti." in message
+    assert "the nearest table, 'jems-polish' (27% of its columns are in the file)" in message, message
 
 
 def test_an_organisation_in_several_projects_keeps_each_participations_region(tmp_path: Path) -> None:
