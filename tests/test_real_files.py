@@ -56,13 +56,18 @@ def file_rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
     return [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:] if line]
 
 
-@pytest.fixture(scope="module")
-def beneficiaries(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    project = new_project(tmp_path_factory.mktemp("real"))
-    shutil.copy(BENEFICIARIES, project / "exports" / BENEFICIARIES.name)
-    loaded = s3kg(project, "load", "kohesio-beneficiaries", f"exports/{BENEFICIARIES.name}")
+def loaded_project(root: Path, kind: str, export: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A new project with `export` copied into exports/ and loaded as `kind` (which must succeed)."""
+    project = new_project(root)
+    shutil.copy(export, project / "exports" / export.name)
+    loaded = s3kg(project, "load", kind, f"exports/{export.name}")
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     return project, loaded
+
+
+@pytest.fixture(scope="module")
+def beneficiaries(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    return loaded_project(tmp_path_factory.mktemp("real"), "kohesio-beneficiaries", BENEFICIARIES)
 
 
 def test_a_real_beneficiary_export_is_read_to_its_end_and_the_account_adds_up(beneficiaries: Any) -> None:
@@ -242,11 +247,7 @@ SWEDISH = REAL / "interreg-sweden-partners-2021-2027.json"
 
 @pytest.fixture(scope="module")
 def swedish(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    project = new_project(tmp_path_factory.mktemp("swedish"))
-    shutil.copy(SWEDISH, project / "exports" / SWEDISH.name)
-    loaded = s3kg(project, "load", "jems-partners", f"exports/{SWEDISH.name}")
-    assert loaded.returncode == 0, loaded.stderr[-3000:]
-    return project, loaded
+    return loaded_project(tmp_path_factory.mktemp("swedish"), "jems-partners", SWEDISH)
 
 
 def test_a_real_interreg_partner_list_loads_every_row_with_the_publishers_spellings(swedish: Any) -> None:

@@ -137,6 +137,7 @@ class Records:
         self.lines = _Lines(self.handle)
         csv.field_size_limit(current().max_field_mb * MB)  # per read: the csv module keeps one limit per process
         self.reader = self._reader()
+        self._records = self._read()
 
     def _reader(self) -> Iterator[list[str]]:
         if self.dialect.quoting:
@@ -150,6 +151,9 @@ class Records:
         self.handle.close()
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | Broken]]:
+        return self._records  # one pass: the header taken first, the rest after it
+
+    def _read(self) -> Iterator[tuple[int, list[str] | Broken]]:
         while True:
             start = self.lines.number + 1
             self.lines.taken.clear()
