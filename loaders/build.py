@@ -128,12 +128,11 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
             started = datetime.now(UTC)
             progress(f"loading {name}")
             graph_id, graph, found = reference(path, name, minter, minter.entity("source", BY_NAME[kind].document), refs)
-            if refs.cci is not None and graph_id == "cci-codes":
-                result.origins.update(refs.cci.origins)
             result.problems.extend(found)
             result.graphs[graph_id] = graph
             result.loads.append(LoadRecord(graph_id, kind, ((name, path),), started, datetime.now(UTC)))
-    countries, cci, regions = refs.countries, refs.cci, refs.regions
+    result.origins.update(refs.origins)
+    countries, regions = refs.countries, refs.regions
     curated = [path for kind, files in sources if kind == "curated" for path in files]
     if curated:
         started = datetime.now(UTC)
@@ -142,7 +141,7 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
             minter,
             config.data_dir,
             countries.codes if countries else frozenset(),
-            cci.codes if cci and refs.cci_loaded else None,
+            frozenset(refs.programme_codes) if refs.cci is not None and refs.programme_tables_loaded else None,
             frozenset(regions.regions) if regions else frozenset(),
         )
         loaded_curated = load_curated(curated, ctx)

@@ -51,7 +51,7 @@ def test_every_source_has_its_own_named_graph(built: Any) -> None:
     assert any("/graph/statements/" in g for g in graphs)
     expected_curated = {f"curated-{p.stem}" for p in (PROJECT / "data" / "curated").glob("*.yaml")}
     expected_strategies = {f"strategy-{p.stem}" for p in (PROJECT / "data" / "strategies").glob("*.yaml")}
-    tables = {"countries", "nuts-2021", "cci-codes"}
+    tables = {"countries", "nuts-2021", "cci-codes", "programmes-2021-2027"}
     derived = {"provenance", "ontology", "shapes", "matching-programme-area-and-code"}  # empty graphs are not kept
     assert names == tables | derived | expected_curated | expected_strategies
 
@@ -73,7 +73,7 @@ def test_provenance_names_each_source_file_and_its_checksum(built: Any) -> None:
         ?load prov:wasAssociatedWith ?agent ; prov:startedAtTime ?started } }"""
     rows = list(built.store.query(query))
     files = [*(PROJECT / "data" / "curated").glob("*.yaml"), *(PROJECT / "data" / "strategies").glob("*.yaml")]
-    assert len(rows) == 3 + len(files)
+    assert len(rows) == 4 + len(files)  # the four reference tables
     for row in rows:
         path = PROJECT / row["name"].value
         assert row["sha"].value == hashlib.sha256(path.read_bytes()).hexdigest(), row["name"].value

@@ -32,6 +32,8 @@ from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
 from loaders.map.exports.load import programme_names
 from loaders.map.reference.cci import load_cci_table
 from loaders.map.reference.countries import load_country_table
+from loaders.map.reference.programmes import load_programme_table
+from loaders.map.tabular import ProgrammeNames
 
 GOLDEN = Path(__file__).parent / "golden"
 MINTER = IriMinter("http://example.org/id/")
@@ -137,10 +139,14 @@ def test_a_cordis_file_of_the_wrong_kind_is_refused_whole(tmp_path: Path, sink: 
     assert sink.lines == 0
 
 
-def _keep_inputs() -> tuple[dict[str, URIRef], Any]:
+def _keep_inputs() -> tuple[ProgrammeNames, Any]:
+    """The programme names of both programme tables (2014-2020 CCI codes, 2021-2027 programmes), as a build knows them."""
     countries, _ = load_country_table(DATA_DIR / "reference" / "eu-authority-country-skos.rdf", "countries", SOURCE)
     cci, _ = load_cci_table(DATA_DIR / "reference" / "cci_codes_2014-2020.csv", "cci.csv", MINTER, countries, SOURCE)
-    return programme_names([cci.graph]), countries
+    table = DATA_DIR / "reference" / "programmes-2021-2027.csv"
+    programmes, problems = load_programme_table(table, "programmes.csv", MINTER, SOURCE, None)
+    assert problems == []
+    return programme_names([cci.graph, programmes.graph]), countries
 
 
 def test_keep_eu_workbook_loads_as_golden_with_programmes_matched_by_name(sink: TripleSink) -> None:
@@ -170,7 +176,7 @@ def test_a_damaged_workbook_is_refused_whole(tmp_path: Path, sink: TripleSink, d
 
 def test_kohesio_projects_load_as_golden_and_the_eu_rules_reject_rows(sink: TripleSink) -> None:
     names, countries = _keep_inputs()
-    cci = frozenset(str(iri).rsplit("/", 1)[-1] for iri in names.values())
+    cci = frozenset(str(iri).rsplit("/", 1)[-1] for iri, _ in names.values())
     load, problems = load_kohesio_projects(
         GOLDEN / "kohesio" / "BE-pp14-20-test.csv", "kohesio.csv", MINTER, countries, cci, sink
     )

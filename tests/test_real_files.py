@@ -5,6 +5,7 @@ cells (tests/real/README.md says where each file comes from)."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import re
@@ -13,13 +14,16 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import PROJECT
+from openpyxl import Workbook
 
 from loaders.core.iris import slug
+from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
 
 REAL = PROJECT / "tests" / "real"
 BENEFICIARIES = REAL / "kohesio-beneficiaries-2023.tsv"
@@ -267,15 +271,52 @@ def test_a_real_interreg_partner_list_loads_every_row_with_the_publishers_spelli
     assert int(select(project, none)[0]["n"]) == len({r["projektnamn"] for r in rows if r["specifiktmal"] is None})
 
 
-def test_real_2021_2027_rows_attach_to_programmes_of_their_period(swedish: Any) -> None:
+# Each programme name of the Swedish file → the programme it must land on and the rule that finds it.
+SWEDISH_PROGRAMMES = {
+    "Interreg europe": ("2021TC16RFIR001", "title"),  # not Interreg Europe 2014-2020 (2014TC16RFIR001)
+    "URBACT IV": ("2021TC16FFIR001", "title"),
+    "AURORA": ("2021-2027-interreg-aurora", "other-name"),
+    "Baltic Sea Region": ("2021-2027-interreg-baltic-sea-region", "other-name"),
+    "South Baltic Programme": ("2021-2027-interreg-south-baltic", "other-name"),
+    "Öresund-Kattegat-Skagerrak": ("2021-2027-interreg-oresund-kattegat-skagerrak", "other-name"),
+}
+
+
+def test_real_2021_2027_rows_attach_to_programmes_of_their_period_each_match_stating_its_rule(swedish: Any) -> None:
+    """Every programme name of the file lands on the 2021-2027 programme of the programme table
+    (data/reference/programmes-2021-2027.csv: CCI code where one is public, area), found by its
+    title or one of its other names; the graph records each name once with its rule."""
     project, _ = swedish
-    query = """SELECT ?name (SAMPLE(?period) AS ?when) (COUNT(DISTINCT ?period) AS ?periods) WHERE {
-        ?p s3:programme ?g . ?g rdfs:label ?name ; s3:programmingPeriod ?period FILTER(CONTAINS(STR(?p), "/project/jems-")) }
-        GROUP BY ?name"""
-    programmes = {r["name"]: (r["when"].rsplit("/", 1)[-1], r["periods"]) for r in select(project, query)}
-    assert programmes["Interreg europe"] == ("2021-2027", "1"), "not Interreg Europe 2014-2020 (2014TC16RFIR001)"
-    assert programmes["Baltic Sea Region"] == ("2021-2027", "1")
-    assert {when for when, _ in programmes.values()} == {"2021-2027"}
+    rows = json.loads(SWEDISH.read_text(encoding="utf-8"))
+    assert {r["program"] for r in rows} == set(SWEDISH_PROGRAMMES)
+    query = """SELECT ?name ?programme ?rule ?period (COUNT(DISTINCT ?project) AS ?projects) WHERE {
+        ?m a s3:ProgrammeNameMatch ; s3:sourceName ?name ; s3:matchedProgramme ?programme ; s3:matchRule ?rule ;
+           s3:programmingPeriod ?period .
+        ?project s3:programme ?programme FILTER(CONTAINS(STR(?project), "/project/jems-")) }
+        GROUP BY ?name ?programme ?rule ?period"""
+    found = {r["name"]: (r["programme"].rsplit("/", 1)[-1], r["rule"], r["period"].rsplit("/", 1)[-1], int(r["projects"]))
+             for r in select(project, query)}  # fmt: skip
+    projects = Counter(name for name, _ in {(r["program"], r["projektnamn"]) for r in rows})
+    expected = {name: (iri, rule, "2021-2027", projects[name]) for name, (iri, rule) in SWEDISH_PROGRAMMES.items()}
+    assert found == expected
+    periods = """SELECT DISTINCT ?period WHERE { ?p s3:programme/s3:programmingPeriod ?period
+        FILTER(CONTAINS(STR(?p), "/project/jems-")) }"""
+    assert [r["period"].rsplit("/", 1)[-1] for r in select(project, periods)] == ["2021-2027"]
+
+
+def test_the_2021_2027_programme_table_gives_codes_and_areas(swedish: Any) -> None:
+    """Spot checks against data/reference/programmes-2021-2027.csv's cells: a code, a title, an area."""
+    project, _ = swedish
+    table = {r["programme_title"]: r for r in csv.DictReader((PROJECT / "data/reference/programmes-2021-2027.csv").open())}
+    query = """SELECT ?title ?cci (GROUP_CONCAT(?code; separator=" ") AS ?area) WHERE {
+        ?p a s3:Programme ; rdfs:label ?title ; s3:programmingPeriod ?period FILTER(STRENDS(STR(?period), "/2021-2027"))
+        FILTER(LANG(?title) = "en") OPTIONAL { ?p s3:cciCode ?cci } OPTIONAL { ?p s3:territory/skos:notation ?code } }
+        GROUP BY ?title ?cci"""
+    graph = {r["title"]: r for r in select(project, query)}
+    for title in ("Interreg Europe", "Interreg Aurora", "Interreg VI-A Romania-Bulgaria", "Interreg Central Baltic"):
+        assert graph[title].get("cci", "") == table[title]["cci"]
+        assert sorted(graph[title].get("area", "").split()) == sorted(table[title]["territory"].split()), title
+    assert len([t for t, r in table.items() if r["cci"]]) == len([t for t in graph if t in table and graph[t].get("cci")])
 
 
 def test_a_partner_in_projects_of_several_regions_keeps_each_region(swedish: Any) -> None:
@@ -283,3 +324,26 @@ def test_a_partner_in_projects_of_several_regions_keeps_each_region(swedish: Any
     query = """SELECT DISTINCT ?code WHERE {
         ?o rdfs:label "Linnéuniversitetet"@und . ?x s3:participant ?o ; s3:region/skos:notation ?code }"""
     assert {r["code"] for r in select(project, query)} == {"SE212", "SE213"}, "Kronobergs län and Kalmar län"
+
+
+def test_a_programme_name_never_crosses_periods(tmp_path: Path) -> None:
+    """keep.eu writes "Interreg Europe" for both generations: each row lands on its own period's
+    programme (2014TC16RFIR001 or 2021TC16RFIR001), by the rule "title"."""
+    spec = importlib.util.spec_from_file_location("make_workbook", PROJECT / "tests/golden/keep-eu/make_workbook.py")
+    assert spec is not None and spec.loader is not None
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    book, DAY = Workbook(), datetime(2023, 1, 1)
+    projects = book.create_sheet("Search results, projects")
+    projects.append(PROJECT_COLUMNS)
+    for period, ident, acronym in (("2014-2020", None, "OLDER"), ("2021-2027", "01C0001", "NEWER")):
+        projects.append(maker.project("Interreg Europe", period, ident, acronym, acronym.title(), DAY, DAY, 1000, 800))
+    book.create_sheet("Search results, partners").append(PARTNER_COLUMNS)
+    project = new_project(tmp_path)
+    book.save(project / "exports" / "keep.xlsx")
+    loaded = s3kg(project, "load", "keep-eu", "exports/keep.xlsx")
+    assert loaded.returncode == 0, loaded.stderr
+    query = """SELECT ?acronym ?programme ?rule WHERE { ?p s3:acronym ?acronym ; s3:programme ?programme .
+        ?m s3:matchedProgramme ?programme ; s3:matchRule ?rule ; s3:sourceName "Interreg Europe" }"""
+    found = {(r["acronym"], r["programme"].rsplit("/", 1)[-1], r["rule"]) for r in select(project, query)}
+    assert found == {("OLDER", "2014TC16RFIR001", "title"), ("NEWER", "2021TC16RFIR001", "title")}

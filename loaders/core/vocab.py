@@ -41,6 +41,7 @@ class S3(DefinedNamespace):
     Portfolio: URIRef
     PriorityAxis: URIRef
     PriorityMatch: URIRef
+    ProgrammeNameMatch: URIRef
     Programme: URIRef
     ProgrammingPeriod: URIRef
     Project: URIRef
@@ -88,6 +89,7 @@ class S3(DefinedNamespace):
     matchedPriority: URIRef
     matchedProject: URIRef
     matchRule: URIRef
+    matchedProgramme: URIRef
     matchScore: URIRef
     naceSector: URIRef
     nutsLevel: URIRef
@@ -110,6 +112,7 @@ class S3(DefinedNamespace):
     scienceField: URIRef
     servesPriority: URIRef
     sha256: URIRef
+    sourceName: URIRef
     sharedCode: URIRef
     sharedRegion: URIRef
     specificObjective: URIRef

@@ -327,21 +327,37 @@ def programme_key(period: str, name: str) -> str:
     return f"{period}|{normalise(name)}"
 
 
-def programme_by_name(
-    out: Row, minter: IriMinter, programmes: dict[str, URIRef], name: str, period: str, source: URIRef
-) -> URIRef:
-    """The known programme of this name in this period (CCI table, curated; rule: same name, same
-    period: a 2021-2027 row never lands on the 2014-2020 programme of the same name), or one
-    minted from the period and name, the same for every export that names it so."""
-    known = programmes.get(programme_key(period, name)) or programmes.get(programme_key("", name))
-    if known is not None:
-        return known
-    iri = minter.entity("programme", f"{period}-{slug(name)}")
-    if out.first(iri):
-        out.add(iri, RDF.type, S3.Programme)
-        out.add(iri, RDFS.label, text(name, "en"))
-        out.add(iri, S3.programmingPeriod, minter.entity("concept", "programming-periods", period))
-        out.add(iri, DCTERMS.source, source)
+# How an export's programme name was matched (s3:matchRule of its s3:ProgrammeNameMatch).
+NAME_RULES = {
+    "title": "The name is the programme's title in a programme table or curated record of the same period.",
+    "other-name": "The name is one a programme table or curated record lists for the programme, same period.",
+    "any-period": "The name is a label of a curated programme that states no programming period.",
+    "new-programme": "No known programme of the period has this name: one is minted from the period and the name.",
+}
+ProgrammeNames = dict[str, tuple[URIRef, str]]  # `programme_key` → (programme, the rule of NAME_RULES)
+
+
+def programme_by_name(out: Row, minter: IriMinter, programmes: ProgrammeNames, name: str, period: str, source: URIRef) -> URIRef:
+    """The known programme of this name in this period (programme tables, curated; never one of
+    another period: a 2021-2027 row does not land on the 2014-2020 programme of the same name), or
+    one minted from the period and name, the same for every export that names it so. Each name a
+    file gives is recorded once with the rule that matched it (an s3:ProgrammeNameMatch)."""
+    iri, rule = programmes.get(programme_key(period, name)) or programmes.get(programme_key("", name)) or (None, "")
+    if iri is None:
+        iri, rule = minter.entity("programme", f"{period}-{slug(name)}"), "new-programme"
+        if out.first(iri):
+            out.add(iri, RDF.type, S3.Programme)
+            out.add(iri, RDFS.label, text(name, "und"))
+            out.add(iri, S3.programmingPeriod, minter.entity("concept", "programming-periods", period))
+            out.add(iri, DCTERMS.source, source)
+    match = URIRef(f"{source}/programme-names/{period}-{slug(name)}")
+    if out.first(match):
+        out.add(match, RDF.type, S3.ProgrammeNameMatch)
+        out.add(match, S3.sourceName, plain(name))
+        out.add(match, S3.matchedProgramme, iri)
+        out.add(match, S3.matchRule, plain(rule))
+        out.add(match, S3.programmingPeriod, minter.entity("concept", "programming-periods", period))
+        out.add(match, DCTERMS.source, source)
     return iri
 
 

@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 
 from loaders.core.errors import BuildError, SourceProblem
 from loaders.core.iris import IriMinter
+from loaders.core.origins import Origin
 from loaders.core.provenance import sha256_of
 from loaders.map.exports import cordis
 from loaders.map.exports.jems import PUBLISHERS_FILE, load_jems_partners
@@ -27,6 +28,7 @@ from loaders.map.reference.cci import CciTable, load_cci_table
 from loaders.map.reference.countries import CountryTable, load_country_table
 from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE, OTHER_NAMES, NutsTable, load_nuts_table
 from loaders.map.reference.objectives import OBJECTIVES_FILE
+from loaders.map.reference.programmes import load_programme_table
 
 Stage = Literal["reference", "curated", "strategy", "export"]
 
@@ -38,7 +40,14 @@ class References:
     countries: CountryTable | None = None
     regions: NutsTable | None = None
     cci: CciTable | None = None
-    cci_loaded: bool = False  # the CCI table loaded without problems: its codes can be checked against
+    programme_codes: set[str] = field(default_factory=set)  # the CCI codes of every programme table
+    programme_tables_loaded: bool = True  # every programme table loaded without problems: codes can be checked
+    origins: dict[URIRef, Origin] = field(default_factory=dict)  # where each table's entities are stated
+
+    def add_programmes(self, codes: frozenset[str], origins: dict[URIRef, Origin], problems: list[SourceProblem]) -> None:
+        self.programme_codes |= codes
+        self.origins.update(origins)
+        self.programme_tables_loaded = self.programme_tables_loaded and not problems
 
 
 Mapped = tuple[str, Graph, list[SourceProblem]]  # graph id, graph, problems
@@ -76,8 +85,16 @@ def _cci(path: Path, name: str, minter: IriMinter, source: URIRef, refs: Referen
     if refs.countries is None:
         raise BuildError("the country table must be listed before the CCI table in data/sources.yaml", [])
     refs.cci, found = load_cci_table(path, name, minter, refs.countries, source, refs.regions)
-    refs.cci_loaded = not found
+    refs.add_programmes(refs.cci.codes, refs.cci.origins, found)
     return "cci-codes", refs.cci.graph, found
+
+
+def _programmes(path: Path, name: str, minter: IriMinter, source: URIRef, refs: References) -> Mapped:
+    if refs.regions is None:
+        raise BuildError("the NUTS table must be listed before the programme table in data/sources.yaml", [])
+    table, found = load_programme_table(path, name, minter, source, refs.regions)
+    refs.add_programmes(table.codes, table.origins, found)
+    return "programmes-2021-2027", table.graph, found
 
 
 def _keep_eu(i: ExportInput) -> tuple[ExportLoad, list[SourceProblem]]:
@@ -124,6 +141,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("country-table", "reference", "EU authority country table (SKOS RDF/XML)", "eu-country-table", reference=_countries),
     Kind("nuts-table", "reference", "NUTS 2021 regions with points (CSV)", "nuts-2021", reference=_nuts),
     Kind("cci-table", "reference", "CCI codes of the 2014-2020 programmes (CSV)", "cci-codes-2014-2020", reference=_cci),
+    Kind(
+        "programme-table",
+        "reference",
+        "Interreg 2021-2027 programmes: CCI codes, other names, areas (CSV)",
+        "programmes-2021-2027",
+        reference=_programmes,
+    ),
     Kind("curated", "curated", "curated records (YAML, docs in data/README.md)"),
     Kind("s3-strategy", "strategy", "one S3 strategy per file (YAML, docs/strategies.md)"),
     Kind("keep-eu", "export", "keep.eu workbook, projects and partners sheets (Excel)", export=_keep_eu),

@@ -133,7 +133,12 @@ class _RecordMapper:
         text = self.scalar(node, f, "a text")
         if text is not None and f.name == "cci":
             if self.ctx.cci_codes is not None and text not in self.ctx.cci_codes:
-                self.fail(node, f, f"unknown CCI code '{text}'.", "use a code from data/reference/cci_codes_2014-2020.csv.")
+                self.fail(
+                    node,
+                    f,
+                    f"unknown CCI code '{text}'.",
+                    "use a code of data/reference/cci_codes_2014-2020.csv or programmes-2021-2027.csv.",
+                )
                 return []
             if text != self.rec.id:
                 self.fail(

@@ -40,7 +40,17 @@ from loaders.map.delimited import Broken, NotText, Records, detect
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
-from loaders.map.tabular import Header, RowRejected, Summary, check_order, money, parse_amount, programme_by_name, source_document
+from loaders.map.tabular import (
+    Header,
+    ProgrammeNames,
+    RowRejected,
+    Summary,
+    check_order,
+    money,
+    parse_amount,
+    programme_by_name,
+    source_document,
+)
 
 REFERENCE = REFERENCE_DIR
 PUBLISHERS_FILE = REFERENCE / "jems-publishers.yaml"
@@ -139,7 +149,7 @@ def _value_maps(table: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 class _Mapper:
-    def __init__(self, minter: IriMinter, countries: CountryTable, programmes: dict[str, URIRef], source: URIRef):
+    def __init__(self, minter: IriMinter, countries: CountryTable, programmes: ProgrammeNames, source: URIRef):
         self.minter, self.countries, self.programmes, self.source = minter, countries, programmes, source
         self.objectives = ObjectiveConcepts(minter, source)
         self.regions = NutsTable.read()
@@ -243,7 +253,7 @@ def load_jems_partners(
     display: str,
     minter: IriMinter,
     countries: CountryTable,
-    programmes: dict[str, URIRef],
+    programmes: ProgrammeNames,
     sink: TripleSink,
     progress: Progress | None = None,
 ) -> tuple[JemsLoad, list[SourceProblem]]:

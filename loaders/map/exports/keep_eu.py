@@ -33,6 +33,7 @@ from loaders.map.reference.countries import CountryTable
 from loaders.map.tabular import (
     NUTS_CODE,
     Header,
+    ProgrammeNames,
     RowRejected,
     SheetRows,
     Summary,
@@ -102,7 +103,7 @@ class _Workbook:
         path: Path,
         display: str,
         minter: IriMinter,
-        programmes: dict[str, URIRef],
+        programmes: ProgrammeNames,
         countries: CountryTable,
         sink: TripleSink,
     ):
@@ -241,7 +242,7 @@ def load_keep_eu(
     path: Path,
     display: str,
     minter: IriMinter,
-    programmes: dict[str, URIRef],
+    programmes: ProgrammeNames,
     countries: CountryTable,
     sink: TripleSink,
     progress: Progress | None = None,

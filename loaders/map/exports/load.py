@@ -27,7 +27,7 @@ from loaders.core.provenance import LoadRecord, code_version, sha256_of
 from loaders.core.terms import TripleSink
 from loaders.core.vocab import S3
 from loaders.map.reference.countries import CountryTable
-from loaders.map.tabular import Reject, Summary, programme_key
+from loaders.map.tabular import ProgrammeNames, Reject, Summary, programme_key
 
 
 @dataclass
@@ -48,7 +48,7 @@ class ExportInput:
     sink: TripleSink
     minter: IriMinter
     countries: CountryTable
-    programmes: dict[str, URIRef]  # known programmes by name (`programme_names`)
+    programmes: ProgrammeNames  # known programmes by name (`programme_names`)
     cci_codes: frozenset[str]
     keys: frozenset[str]  # identifiers earlier files offered (CORDIS project ids)
     progress: Progress
@@ -77,17 +77,19 @@ class Loaded:
     loads: list[LoadRecord] = field(default_factory=list)
 
 
-def programme_names(graphs: Iterable[Graph]) -> dict[str, URIRef]:
-    """Every known programme by period and name (labels and alt labels; `programme_key`); a
-    programme that states no period is found by name in any period."""
-    names: dict[str, URIRef] = {}
+def programme_names(graphs: Iterable[Graph]) -> ProgrammeNames:
+    """Every known programme by period and name (`programme_key`), with the rule a name matches
+    by: a label is its title, an alt label another name; a programme that states no period is
+    found by its names in any period."""
+    names: ProgrammeNames = {}
     for graph in graphs:
         for programme in graph.subjects(RDF.type, S3.Programme):
             periods = [str(p).rsplit("/", 1)[-1] for p in graph.objects(programme, S3.programmingPeriod)] or [""]
-            for predicate in (RDFS.label, SKOS.altLabel):
+            for predicate, rule in ((RDFS.label, "title"), (SKOS.altLabel, "other-name")):
                 for name in graph.objects(programme, predicate):
                     for period in periods:
-                        names.setdefault(programme_key(period, str(name)), programme)  # type: ignore[arg-type]
+                        found = (programme, rule if period else "any-period")
+                        names.setdefault(programme_key(period, str(name)), found)  # type: ignore[arg-type]
     return names
 
 
