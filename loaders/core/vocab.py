@@ -63,6 +63,7 @@ class S3(DefinedNamespace):
     attendingOrganisation: URIRef
     broaderObjective: URIRef
     cciCode: URIRef
+    cofinancingRate: URIRef
     cooperationStrand: URIRef
     country: URIRef
     evidence: URIRef

@@ -361,6 +361,20 @@ def programme_by_name(out: Row, minter: IriMinter, programmes: ProgrammeNames, n
     return iri
 
 
+def fund_concept(out: Row, minter: IriMinter, code: str, name: str, source: URIRef) -> URIRef:
+    """An EU fund by its code (ERDF, CF, ESF…); ERDF is curated, other funds are described from the export."""
+    fund = minter.entity("concept", "funds", slug(code))
+    if code != "ERDF" and out.first(fund):
+        out.add(fund, RDF.type, SKOS.Concept)
+        out.add(fund, RDF.type, S3.Fund)
+        out.add(fund, RDFS.label, text(name or code, "en"))
+        out.add(fund, SKOS.prefLabel, text(name or code, "en"))
+        out.add(fund, SKOS.notation, plain(code))
+        out.add(fund, SKOS.inScheme, minter.entity("scheme", "funds"))
+        out.add(fund, DCTERMS.source, source)
+    return fund
+
+
 def money(row: Row, owner: URIRef, name: str, predicate: URIRef, amount: Decimal, currency: str = "EUR") -> None:
     """An exact amount in a currency, as a node below its owner (`<owner>/<name>`)."""
     node = URIRef(f"{owner}/{name}")

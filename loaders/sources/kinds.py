@@ -24,6 +24,8 @@ from loaders.map.exports.keep_eu import load_keep_eu
 from loaders.map.exports.kohesio import load_kohesio_projects
 from loaders.map.exports.kohesio_beneficiaries import load_beneficiaries
 from loaders.map.exports.load import ExportInput, ExportKind, ExportLoad, ExportMapper
+from loaders.map.exports.operations import PUBLISHERS_FILE as OPERATIONS_PUBLISHERS
+from loaders.map.exports.operations import load_operations
 from loaders.map.reference.cci import CciTable, load_cci_table
 from loaders.map.reference.countries import CountryTable, load_country_table
 from loaders.map.reference.nuts import CHANGES_2024, NUTS_FILE, OTHER_NAMES, NutsTable, load_nuts_table
@@ -127,13 +129,25 @@ def _jems_partners(i: ExportInput) -> tuple[ExportLoad, list[SourceProblem]]:
     return ExportLoad(i.out, [jems.summary], jems.origins), problems
 
 
+def _operations(i: ExportInput) -> tuple[ExportLoad, list[SourceProblem]]:
+    operations, problems = load_operations(i.path, i.name, i.minter, i.countries, i.programmes, i.cci_codes, i.sink, i.progress)
+    return ExportLoad(i.out, [operations.summary], operations.origins), problems
+
+
 def _project_keys(keys: frozenset[str]) -> str:
     return ",".join(sorted(keys))  # the CORDIS projects loaded before: which organisations' rows are kept
 
 
 def _reference_tables(_: frozenset[str]) -> str:
-    """The bundled tables a mapper reads besides its file: publishers, objectives, regions and their names."""
-    tables = (PUBLISHERS_FILE, OBJECTIVES_FILE, NUTS_FILE, NUTS_FILE.with_name(CHANGES_2024), NUTS_FILE.with_name(OTHER_NAMES))
+    """The bundled tables a mapper reads besides its file: publishers' layouts, objectives, regions and their names."""
+    tables = (
+        PUBLISHERS_FILE,
+        OPERATIONS_PUBLISHERS,
+        OBJECTIVES_FILE,
+        NUTS_FILE,
+        NUTS_FILE.with_name(CHANGES_2024),
+        NUTS_FILE.with_name(OTHER_NAMES),
+    )
     return ",".join(sha256_of(p) for p in tables)
 
 
@@ -172,6 +186,13 @@ KINDS: tuple[Kind, ...] = (
         "export",
         "Interreg partner list from Jems (CSV, Excel or JSON)",
         export=_jems_partners,
+        depends_on=_reference_tables,
+    ),
+    Kind(
+        "national-operations",
+        "export",
+        "national or regional list of operations (CSV, XLSX or JSON; layouts per publisher)",
+        export=_operations,
         depends_on=_reference_tables,
     ),
 )

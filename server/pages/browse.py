@@ -62,7 +62,7 @@ TABLES = {
             "programme": "s3:programme",
             "country": f"{PARTNER}/s3:country",
             "region": f"{PARTNER}/s3:region/skos:broader*|s3:region/skos:broader*",
-            "period": "s3:programme/s3:programmingPeriod",
+            "period": "s3:programme/s3:programmingPeriod|s3:programmingPeriod",  # a project whose list names no programme
             "fund": "s3:fund|s3:programme/s3:fund",
             "domain": "s3:s3Domain|s3:servesPriority",
             "theme": "s3:theme",

@@ -20,15 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-from openpyxl import load_workbook
 from rdflib import RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
-from loaders.core.file_limits import load_json
 from loaders.core.iris import IriMinter
 from loaders.core.iris import slug as _slug
 from loaders.core.origins import Origin
@@ -36,12 +32,12 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
-from loaders.map.delimited import Broken, NotText, Records, detect
+from loaders.map.delimited import Broken, NotText
+from loaders.map.publishers import header_and_rows, pick_table, read_tables, respell, value_maps
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
 from loaders.map.tabular import (
-    Header,
     ProgrammeNames,
     RowRejected,
     Summary,
@@ -82,70 +78,6 @@ def _date(column: str, value: str) -> date:
         except ValueError:
             continue
     raise RowRejected(column, value, "not a date (YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY).")
-
-
-def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str] | Broken]]]:
-    """The header and the rows (line or row number, cells as text) of a JSON, XLSX or CSV file."""
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        records = load_json(path)  # within max_json_mb and max_nesting (FileRefused)
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise ValueError("the JSON is not a list of row objects")
-        header = list(dict.fromkeys(key for record in records for key in record))
-        cell = lambda v: "" if v is None else str(v)  # noqa: E731
-        return header, ((n, [cell(r.get(k)) for k in header]) for n, r in enumerate(records, start=1))
-    if suffix in (".xlsx", ".xlsm"):
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        sheet.reset_dimensions()  # read to the last row, whatever the sheet's <dimension> says
-        rows = sheet.iter_rows(values_only=True)
-        as_text = lambda v: "" if v is None else v.isoformat()[:10] if isinstance(v, datetime | date) else str(v)  # noqa: E731
-        header = [as_text(v) for v in next(rows, ())]
-        return header, ((n, [as_text(v) for v in row]) for n, row in enumerate(rows, start=2) if any(row))
-    with path.open("rb") as raw:
-        first = raw.readline()
-    delimiter = max(";,\t", key=lambda d: first.count(d.encode()))
-    records = iter(Records(path, detect(path, delimiter)))
-    line, first_record = next(records, (1, []))
-    if isinstance(first_record, Broken):
-        raise ValueError(f"line {line}: {first_record.reason}")
-    return first_record, records
-
-
-def _publisher(header: list[str], tables: dict[str, Any]) -> tuple[dict[str, Any], Header] | SourceProblem:
-    """The publisher table whose columns this header has, or the problem naming the file's
-    columns and the nearest table: the one that shares most columns with the file."""
-    nearest: tuple[float, str, list[str]] | None = None
-    for name, table in tables.items():
-        columns: dict[str, str] = table["columns"]
-        needed = [columns[f] for f in REQUIRED]
-        found = Header.match(header, list(columns.values()), needed)
-        if isinstance(found, Header):
-            return table, found
-        overlap = (len(needed) - len(found)) / len(needed)
-        if nearest is None or overlap > nearest[0]:
-            nearest = (overlap, name, found)
-    assert nearest is not None
-    own = ", ".join(c.strip() for c in header if c.strip()) or "none"
-    fix = f"export the partner list with its headers, or add the publisher's column names to {PUBLISHERS_FILE.name}."
-    if nearest[0] == 0:
-        message = f"is not a Jems partner list of a known publisher: no table shares a column with it. Its columns: {own}."
-    else:
-        message = (
-            f"is not a Jems partner list of a known publisher: the nearest table, '{nearest[1]}' ({nearest[0]:.0%} of its "
-            f"columns are in the file), lacks {', '.join(nearest[2])}. The file's columns: {own}."
-        )
-    return SourceProblem("", message, line=1, fix=fix)
-
-
-def _value_maps(table: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The table's spellings of values per field (case aside): `values: {specific_objective:
-    {ISO: ISO1.1}}`; `roles` is the map of the role field."""
-    maps = {
-        field: {str(k).strip().casefold(): str(v) for k, v in spellings.items()}
-        for field, spellings in table.get("values", {}).items()
-    }
-    maps.setdefault("role", {}).update({str(k).strip().casefold(): str(v) for k, v in table.get("roles", {}).items()})
-    return maps
 
 
 class _Mapper:
@@ -258,20 +190,20 @@ def load_jems_partners(
     progress: Progress | None = None,
 ) -> tuple[JemsLoad, list[SourceProblem]]:
     result = JemsLoad(summary=Summary(display))
-    tables = yaml.safe_load(PUBLISHERS_FILE.read_text(encoding="utf-8"))
+    tables = read_tables(PUBLISHERS_FILE)
     try:
-        header, rows = _cells(path)
-        chosen = _publisher(header, tables)
+        header, rows, dialect = header_and_rows(path)
+        chosen = pick_table(header, tables, REQUIRED, "a Jems partner list", PUBLISHERS_FILE)
     except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile, csv.Error, NotText) as error:
         fix = "give the partner list as JSON (a list of row objects), CSV or XLSX, as the monitoring system exports it."
         return result, [SourceProblem(display, f"cannot be read as a Jems partner list: {error}.", fix=fix)]
     if isinstance(chosen, SourceProblem):
         return result, [SourceProblem(display, chosen.message, line=1, fix=chosen.fix)]
-    table, found = chosen
-    result.summary.ignored_columns = found.ignored
+    _, table, found = chosen
+    result.summary.ignored_columns, result.summary.dialect = found.ignored, dialect
     fields_of = {column: name for name, column in table["columns"].items()}
-    values = _value_maps(table)
-    roles = values.pop("role")
+    values = value_maps(table)
+    roles = {str(k).strip().casefold(): str(v) for k, v in table.get("roles", {}).items()} | values.pop("role", {})
     source = source_document(sink, minter, "jems", "Jems partner list", path, display)
     mapper = _Mapper(minter, countries, programmes, source)
 
@@ -283,9 +215,7 @@ def load_jems_partners(
             padded = cells + [""] * (found.width - len(cells))
             fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
             fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
-            for name, spellings in values.items():  # the publisher's own spellings of codes
-                fields[name] = spellings.get(fields.get(name, "").strip().casefold(), fields.get(name, ""))
-            yield line, fields
+            yield line, respell(fields, values)  # the publisher's own spellings of codes
 
     def handle(line: int, fields: dict[str, str]) -> bool:
         with sink.row() as out:

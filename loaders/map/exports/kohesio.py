@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, SKOS, URIRef
+from rdflib import OWL, RDF, RDFS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
@@ -31,6 +31,7 @@ from loaders.map.tabular import (
     check_fields,
     check_order,
     check_within_total,
+    fund_concept,
     money,
     parse_amount,
     read_rows,
@@ -117,7 +118,7 @@ class _Mapper:
         out.add(project, S3.programme, self.programme(out, row, period))
         for code, fund_name in zip(row["Fund_Code"].split("|"), row["Fund_Name"].split("|"), strict=False):
             if code.strip():
-                out.add(project, S3.fund, self.fund(out, code.strip(), fund_name.strip()))
+                out.add(project, S3.fund, fund_concept(out, self.minter, code.strip(), fund_name.strip(), self.source))
         categories = zip(
             row.get("Category_Of_Intervention", "").split("|"), row.get("Category_Label", "").split("|"), strict=False
         )
@@ -147,18 +148,6 @@ class _Mapper:
             out.add(programme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
             out.add(programme, DCTERMS.source, self.source)
         return programme
-
-    def fund(self, out: Row, code: str, name: str) -> URIRef:
-        fund = self.minter.entity("concept", "funds", slug(code))
-        if code != "ERDF" and out.first(fund):  # ERDF is curated; other funds are described from the export
-            out.add(fund, RDF.type, SKOS.Concept)
-            out.add(fund, RDF.type, S3.Fund)
-            out.add(fund, RDFS.label, text(name or code, "en"))
-            out.add(fund, SKOS.prefLabel, text(name or code, "en"))
-            out.add(fund, SKOS.notation, plain(code))
-            out.add(fund, SKOS.inScheme, self.minter.entity("scheme", "funds"))
-            out.add(fund, DCTERMS.source, self.source)
-        return fund
 
     def beneficiary(self, out: Row, project: URIRef, name: str, alpha3: str) -> None:
         key = slug(f"{name}-{alpha3}")
