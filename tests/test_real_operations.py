@@ -138,3 +138,20 @@ def test_a_list_of_an_unknown_publisher_is_refused_with_its_columns_and_the_near
         in said
     )
     assert "The file's columns: Name des Begünstigten, Vorhaben," in said
+
+
+def test_a_dot_that_does_not_group_thousands_is_refused_not_read_as_one(tmp_path: Path) -> None:
+    """With the table's thousands separator "." an amount like "288.11" is ambiguous (288.11 or
+    288,110?): the row is rejected with that reason, never loaded as 28811."""
+    project = new_project(tmp_path)
+    lines = THUERINGEN.read_text(encoding="utf-8").splitlines()
+    assert '"13.074,00"' in lines[1]
+    lines[1] = lines[1].replace('"13.074,00"', '"288.11"')
+    (project / "exports" / THUERINGEN.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = s3kg(project, "load", "national-operations", f"exports/{THUERINGEN.name}")
+    assert loaded.returncode == 0, loaded.stderr
+    with (project / "var" / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
+        rejects = {(r["row"], r["column"], r["value"], r["reason"][:40]) for r in csv.DictReader(handle)}
+    assert ("2", "total", "288.11", "not an amount: '.' here must group thous") in rejects
+    query = """SELECT (COUNT(*) AS ?n) WHERE { ?p s3:totalBudget/schema:value 28811 }"""
+    assert select(project, query)[0]["n"] == "0"

@@ -106,10 +106,19 @@ class _Mapper:
         return fields.get(name, "").strip() or self.constants.get(name, "")
 
     def amount(self, fields: dict[str, str], name: str) -> Decimal | None:
+        """An amount as the list writes it; with the table's thousands separator, only where it
+        really groups thousands ("13.074,00"): "288.11" is refused, not read as 28811."""
         value = fields.get(name, "").strip()
         if not value:
             return None  # unknown, not a reason to drop the operation
-        return parse_amount(name, value.replace(self.thousands, "") if self.thousands else value)
+        if self.thousands and self.thousands in value:
+            sep = re.escape(self.thousands)
+            if not re.fullmatch(rf"(€|EUR)?\s*\d{{1,3}}({sep}\d{{3}})+(,\d+)?\s*(€|EUR)?", value):
+                raise RowRejected(
+                    name, value, f"not an amount: '{self.thousands}' here must group thousands (1{self.thousands}234,56)."
+                )
+            value = value.replace(self.thousands, "")
+        return parse_amount(name, value)
 
     def programme(self, out: Row, fields: dict[str, str], period: str) -> URIRef | None:
         """The programme the row or the table names (a CCI code of the programme tables, or a
