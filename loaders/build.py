@@ -182,7 +182,7 @@ def _load_strategies(
     known = {s for g in result.graphs.values() for s in g.subjects(RDF.type, None) if isinstance(s, URIRef)}
     for name, path in files:
         started = datetime.now(UTC)
-        graph, groups, found = load_strategy(path, name, minter, regions, known, documents)
+        graph, groups, found = load_strategy(path, name, minter, regions, known, documents, result.origins)
         result.problems.extend(found)
         result.statements.update(groups)
         graph_id = f"strategy-{path.stem}"

@@ -20,6 +20,7 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, is_valid_id
+from loaders.core.origins import Origin
 from loaders.core.terms import Row, TripleSink, plain, text
 from loaders.core.vocab import NACE, NUTS, S3
 from loaders.map.curated.passages import About, Sources, check_passages, needed, statement_groups
@@ -59,6 +60,7 @@ class _StrategyMapper:
     def __init__(self, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef]):
         self.display, self.minter, self.regions, self.known = display, minter, regions, known
         self.problems = _Problems()
+        self.origins: dict[URIRef, Origin] = {}  # the strategy and its priorities: where the file states them
 
     def fail(self, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
         self.problems.add(self.display, node, field, message, fix, record)
@@ -120,6 +122,7 @@ class _StrategyMapper:
             )
             return
         scheme = self.minter.entity("strategy", ident)
+        self.origins[scheme] = Origin(self.display, top.line, ident)
         sources = [file_source, *self.sources(fields.get("source"), ident)]
         out.add(scheme, RDF.type, S3.Strategy)
         out.add(scheme, RDF.type, SKOS.ConceptScheme)
@@ -175,6 +178,7 @@ class _StrategyMapper:
         for key in set(fields) - PRIORITY_FIELDS:
             self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(PRIORITY_FIELDS))}.", ident)
         concept = URIRef(f"{scheme}/priority/{ident}")
+        self.origins[concept] = Origin(self.display, node.line, ident)
         out.add(concept, RDF.type, S3.S3Domain)
         out.add(concept, RDF.type, SKOS.Concept)
         out.add(concept, SKOS.inScheme, scheme)
@@ -224,10 +228,17 @@ class _StrategyMapper:
 
 
 def load_strategy(
-    path: Path, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef], documents: Sources | None = None
+    path: Path,
+    display: str,
+    minter: IriMinter,
+    regions: NutsTable,
+    known: set[URIRef],
+    documents: Sources | None = None,
+    origins: dict[URIRef, Origin] | None = None,
 ) -> tuple[Graph, dict[URIRef, Graph], list[SourceProblem]]:
     """One strategy file as a graph and the statement groups of its passages, or the problems
-    that keep it out (each naming its line)."""
+    that keep it out (each naming its line). `origins` learns the line of the strategy and of
+    each priority, so that a shape's finding about them names the file and line."""
     top, problems = read_document(path, display)
     if top is None or problems:
         return Graph(), {}, problems
@@ -237,6 +248,8 @@ def load_strategy(
         with sink.row() as out:
             mapper.strategy(out, top, ObjectiveConcepts(minter, file_source), file_source)
         graph = sink.graph()
+    if origins is not None:
+        origins.update(mapper.origins)
     if mapper.problems:
         return Graph(), {}, mapper.problems
     groups = _passages(top, display, graph, minter, documents, mapper.problems) if documents is not None else {}

@@ -1,0 +1,65 @@
+"""A strategy file as a regional S3 team writes it, built with `s3kg build` as they run it: every
+field of docs/strategies.md reaches the published graph, objectives included, and a finding about a
+priority names the strategy file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_real_files import new_project, s3kg, select
+
+STRATEGY = """\
+# written as docs/strategies.md shows
+id: test-region-2021-2027
+region: BE25
+language: nl
+period: "2021-2027"
+title: {nl: "Teststrategie", en: "Test strategy"}
+description: {en: "A strategy to test every field."}
+url: https://example.org/strategy
+priorities:
+  - id: textiel
+    name: {nl: "Textiel", en: "Textiles"}
+    description: {en: "Technical textiles."}
+    nace: [C13, C14.1]
+    science_fields: ["2.5"]
+    objectives: [RSO1.1, PO2, ISO6.1]
+    matches: [gotos3-domains/textiles]
+"""
+
+
+def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    (project / "data" / "strategies" / "test-region.yaml").write_text(STRATEGY, encoding="utf-8")
+    built = s3kg(project, "build")
+    assert built.returncode == 0, built.stderr[-3000:]
+    base = "https://w3id.org/s3kg/id/strategy/test-region-2021-2027"
+    query = f"""SELECT ?region ?title ?url ?description ?period WHERE {{ <{base}> a s3:Strategy ; s3:region ?region ;
+        rdfs:label ?title ; dcterms:description ?description ; schema:url ?url ; s3:programmingPeriod ?period
+        FILTER(LANG(?title) = "nl") }}"""
+    strategy = {
+        tuple(v.rsplit("/", 1)[-1] if k in ("region", "period") else v for k, v in sorted(r.items()))
+        for r in select(project, query)
+    }
+    assert strategy == {("A strategy to test every field.", "2021-2027", "BE25", "Teststrategie", "https://example.org/strategy")}
+    priority = f"{base}/priority/textiel"
+    codes = f"""SELECT ?p ?o WHERE {{ <{priority}> ?p ?o FILTER(?p IN (s3:naceSector, s3:scienceField, s3:targetsObjective,
+        skos:exactMatch, skos:definition)) }}"""
+    found = {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("/", 1)[-1]) for r in select(project, codes)}
+    assert found == {
+        ("naceSector", "C13"),
+        ("naceSector", "C141"),
+        ("scienceField", "2.5"),
+        ("targetsObjective", "rso1.1"),
+        ("targetsObjective", "po2"),
+        ("targetsObjective", "iso6.1"),
+        ("exactMatch", "textiles"),
+        ("definition", "Technical textiles."),
+    }
+    kinds = f"""SELECT ?code ?kind WHERE {{ <{priority}> s3:targetsObjective ?o . ?o skos:notation ?code ; a ?kind
+        FILTER(?kind IN (s3:SpecificObjective, s3:PolicyObjective)) }}"""
+    assert {(r["code"], r["kind"].rsplit("#", 1)[-1]) for r in select(project, kinds)} == {
+        ("RSO1.1", "SpecificObjective"),
+        ("PO2", "PolicyObjective"),
+        ("ISO6.1", "SpecificObjective"),
+    }
