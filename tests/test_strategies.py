@@ -103,7 +103,7 @@ def test_a_strategy_file_maps_to_a_strategy_with_its_priority_and_codes(tmp_path
     graph, problems = _load(tmp_path, GOOD)
     assert problems == []
     priority = URIRef("http://example.org/id/strategy/test-2021-2027/priority/textiel")
-    assert (priority, S3.naceSector, URIRef("http://data.europa.eu/ux2/nace2/C141")) in graph
+    assert (priority, S3.naceSector, URIRef("http://data.europa.eu/ux2/nace2/141")) in graph
     assert (
         URIRef("http://example.org/id/strategy/test-2021-2027"),
         S3.region,
@@ -116,7 +116,15 @@ def test_a_strategy_file_maps_to_a_strategy_with_its_priority_and_codes(tmp_path
 MISTAKES = [  # (text replaced, by what), line, field, what the problem says
     (("region: BE2", "region: BX9"), 2, "region", "'BX9' is not a NUTS 2021 code."),
     (('name: {nl: "Textiel", en: "Textiles"}', 'name: {nl: "Textiel"}'), 8, "name", "needs the name in the strategy's language"),
-    (("nace: [C13, C14.1]", "nace: [C13, textiles]"), 9, "nace", "'textiles' is not a NACE Rev. 2 code."),
+    (("nace: [C13, C14.1]", "nace: [C13, textiles]"), 9, "nace", "'textiles' is not written as a NACE Rev. 2 code"),
+    (
+        ("nace: [C13, C14.1]", "nace: [C34]"),
+        9,
+        "nace",
+        "'C34': NACE Rev. 2 has no division 34. Nearest: C33 (Repair and installation",
+    ),
+    (("nace: [C13, C14.1]", "nace: [A24]"), 9, "nace", "'A24': division 24 is in section C, not A. Nearest: C24."),
+    (("nace: [C13, C14.1]", "nace: [13.99.1]"), 9, "nace", "'13.99.1' is not written as a NACE Rev. 2 code"),
     (("objectives: [RSO1.1]", "objectives: [RSO9.9]"), 11, "objectives", "'RSO9.9' is not a 2021-2027 objective code."),
     (('period: "2021-2027"', "source: [seed-999]"), 4, "source", "no source document 'seed-999' is known."),
     (("    objectives: [RSO1.1]", "    matches: [gotos3-domains/silk]"), 11, "matches", "no concept 'gotos3-domains/silk'"),

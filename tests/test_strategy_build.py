@@ -21,7 +21,7 @@ priorities:
   - id: textiel
     name: {nl: "Textiel", en: "Textiles"}
     description: {en: "Technical textiles."}
-    nace: [C13, C14.1]
+    nace: [C13, "14.1", "1392"]                 # with and without the section letter, as annexes write them
     science_fields: ["2.5"]
     objectives: [RSO1.1, PO2, ISO6.1]
     matches: [gotos3-domains/textiles]
@@ -47,14 +47,22 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
         skos:exactMatch, skos:definition)) }}"""
     found = {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("/", 1)[-1]) for r in select(project, codes)}
     assert found == {
-        ("naceSector", "C13"),
-        ("naceSector", "C141"),
+        ("naceSector", "13"),
+        ("naceSector", "141"),
+        ("naceSector", "1392"),
         ("scienceField", "2.5"),
         ("targetsObjective", "rso1.1"),
         ("targetsObjective", "po2"),
         ("targetsObjective", "iso6.1"),
         ("exactMatch", "textiles"),
         ("definition", "Technical textiles."),
+    }
+    labels = f"""SELECT ?code ?label ?broader WHERE {{ <{priority}> s3:naceSector ?s . ?s skos:notation ?code ;
+        skos:prefLabel ?label ; skos:broader ?broader }}"""
+    assert {(r["code"], r["label"], r["broader"].rsplit("/", 1)[-1]) for r in select(project, labels)} == {
+        ("13", "Manufacture of textiles", "C"),
+        ("14.1", "Manufacture of wearing apparel, except fur apparel", "14"),
+        ("13.92", "Manufacture of made-up textile articles, except apparel", "139"),
     }
     kinds = f"""SELECT ?code ?kind WHERE {{ <{priority}> s3:targetsObjective ?o . ?o skos:notation ?code ; a ?kind
         FILTER(?kind IN (s3:SpecificObjective, s3:PolicyObjective)) }}"""
@@ -63,3 +71,15 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
         ("PO2", "PolicyObjective"),
         ("ISO6.1", "SpecificObjective"),
     }
+
+
+def test_a_nace_code_that_does_not_exist_fails_the_build_naming_it_and_the_nearest(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    wrong = STRATEGY.replace('nace: [C13, "14.1", "1392"]', "nace: [C34, A24]")
+    (project / "data" / "strategies" / "test-region.yaml").write_text(wrong, encoding="utf-8")
+    built = s3kg(project, "build")
+    said = " ".join(built.stderr.split())
+    assert built.returncode != 0
+    assert "data/strategies/test-region.yaml:13, record 'textiel', field 'nace': 'C34': NACE Rev. 2 has no division 34." in said
+    assert "Nearest: C33 (Repair and installation of machinery and equipment); C32 (Other manufacturing)" in said
+    assert "'A24': division 24 is in section C, not A. Nearest: C24." in said

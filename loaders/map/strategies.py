@@ -25,11 +25,12 @@ from loaders.core.terms import Row, TripleSink, plain, text
 from loaders.core.vocab import NACE, NUTS, S3
 from loaders.map.curated.passages import About, Sources, check_passages, needed, statement_groups
 from loaders.map.curated.reader import Node, Record, read_document
+from loaders.map.reference.nace import NaceItem, NaceTable, UnknownNace
 from loaders.map.reference.nuts import NutsTable
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
 from loaders.map.tabular import source_document
 
-NACE_CODE = re.compile(r"^[A-U](\d{2}(\.\d{1,2})?)?$")  # a section (C), division (C13), group or class (C13.9)
+NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
 FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "priorities", "passages"}
@@ -61,6 +62,27 @@ class _StrategyMapper:
         self.display, self.minter, self.regions, self.known = display, minter, regions, known
         self.problems = _Problems()
         self.origins: dict[URIRef, Origin] = {}  # the strategy and its priorities: where the file states them
+        self.nace = NaceTable.read()
+
+    def describe_nace(self, out: Row, sector: NaceItem) -> None:
+        """The NACE Rev. 2 concepts a priority names, and the broader ones up to its section, with
+        their English labels (data/reference/nace-rev2.csv), so that their IRIs read as names."""
+        scheme, source = NACE["nace2"], self.minter.entity("source", NACE_SOURCE)
+        if out.first(scheme):
+            out.add(scheme, RDF.type, SKOS.ConceptScheme)
+            out.add(scheme, RDFS.label, text("NACE Rev. 2", "en"))
+            out.add(scheme, SKOS.prefLabel, text("NACE Rev. 2", "en"))
+            out.add(scheme, DCTERMS.source, source)
+        for item in self.nace.chain(sector):
+            if not out.first(item.iri):
+                break  # described already, with its broader ones
+            out.add(item.iri, RDF.type, SKOS.Concept)
+            out.add(item.iri, SKOS.prefLabel, text(item.label, "en"))
+            out.add(item.iri, SKOS.notation, plain(item.code))
+            out.add(item.iri, SKOS.inScheme, scheme)
+            out.add(item.iri, DCTERMS.source, source)
+            if item.parent:
+                out.add(item.iri, SKOS.broader, self.nace.items[item.parent].iri)
 
     def fail(self, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
         self.problems.add(self.display, node, field, message, fix, record)
@@ -188,12 +210,15 @@ class _StrategyMapper:
         for lang, value in (_texts(fields.get("description")) or {}).items():
             out.add(concept, SKOS.definition, text(value, lang))
         for code, item in _strings(fields.get("nace")):
-            if NACE_CODE.match(code):
-                out.add(concept, S3.naceSector, NACE[code.replace(".", "")])
-            else:
-                self.fail(
-                    item, "nace", f"{code!r} is not a NACE Rev. 2 code.", "write a section letter and digits, e.g. C13.", ident
-                )
+            try:
+                sector = self.nace.resolve(code)
+            except UnknownNace as error:
+                nearest = f" Nearest: {'; '.join(error.nearest)}." if error.nearest else ""
+                fix = "write a code of data/reference/nace-rev2.csv, with or without its section letter (C13, C14.1, 14.13)."
+                self.fail(item, "nace", f"{error}.{nearest}", fix, ident)
+                continue
+            out.add(concept, S3.naceSector, sector.iri)
+            self.describe_nace(out, sector)
         for code, item in _strings(fields.get("science_fields")):
             if FORD_CODE.match(code):
                 out.add(concept, S3.scienceField, plain(code))
