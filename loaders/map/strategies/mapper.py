@@ -1,34 +1,23 @@
-"""Loader for smart specialisation strategies (source kind `s3-strategy`): one YAML file per
-region's or country's strategy, with its priority domains, in the layout docs/strategies.md
-describes for regional S3 teams.
-
-A strategy becomes an s3:Strategy (a SKOS concept scheme) in its NUTS region; each priority
-domain an s3:S3Domain concept in it, named in the strategy's language and in English, with the
-codes it gives: NACE Rev. 2 sectors, OECD fields of science (FORD), 2021-2027 specific
-objectives, and concepts elsewhere in the graph it means (`matches`, e.g. a portfolio's domain).
-Every statement cites the file itself (with its SHA-256) and the source documents it names.
-"""
+"""Mapping a strategy file's fields to its strategy and priority domains (an s3:Strategy concept
+scheme in its NUTS region, s3:S3Domain concepts in it), each field checked, every mistake named
+with its line."""
 
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+from rdflib import RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, is_valid_id
 from loaders.core.origins import Origin
-from loaders.core.terms import Row, TripleSink, plain, text
+from loaders.core.terms import Row, plain, text
 from loaders.core.vocab import NACE, NUTS, S3
-from loaders.map.curated.passages import About, Sources, check_passages, needed, statement_groups
-from loaders.map.curated.reader import Node, Record, read_document
+from loaders.map.curated.reader import Node
 from loaders.map.reference.nace import NaceItem, NaceTable, UnknownNace
 from loaders.map.reference.nuts import NutsTable
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
-from loaders.map.tabular import source_document
 
 NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
 FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
@@ -50,14 +39,14 @@ def _texts(node: Node | None) -> dict[str, str] | None:
     return found if len(found) == len(node.data) and all(LANGUAGE.match(k) for k in found) else None
 
 
-def _strings(node: Node | None) -> list[tuple[str, Node]]:
+def strings(node: Node | None) -> list[tuple[str, Node]]:
     if node is None:
         return []
     items = node.data if isinstance(node.data, list) else [node]
     return [(item.data.strip(), item) for item in items if isinstance(item.data, str)]
 
 
-class _StrategyMapper:
+class StrategyMapper:
     def __init__(self, display: str, minter: IriMinter, regions: NutsTable, known: set[URIRef]):
         self.display, self.minter, self.regions, self.known = display, minter, regions, known
         self.problems = _Problems()
@@ -89,12 +78,12 @@ class _StrategyMapper:
 
     def labels(self, out: Row, subject: URIRef, node: Node | None, field: str, language: str, record: str) -> None:
         texts = _texts(node)
-        if texts is None or language not in texts or "en" not in texts:
+        if texts is None or language not in texts:
             self.fail(
                 node,
                 field,
-                f"needs the {field} in the strategy's language ({language}) and in English.",
-                f"write it as {{{language}: …, en: …}}.",
+                f"needs the {field} in the strategy's language ({language}); other languages, English too, are optional.",
+                f"write it as {{{language}: …}} (or {{{language}: …, en: …}}).",
                 record,
             )
             return
@@ -152,9 +141,9 @@ class _StrategyMapper:
         self.labels(out, scheme, fields.get("title"), "title", language, ident)
         for lang, value in (_texts(fields.get("description")) or {}).items():
             out.add(scheme, DCTERMS.description, text(value, lang))
-        for period, _ in _strings(fields.get("period")):
+        for period, _ in strings(fields.get("period")):
             out.add(scheme, S3.programmingPeriod, self.minter.entity("concept", "programming-periods", period))
-        for url, node in _strings(fields.get("url")):
+        for url, node in strings(fields.get("url")):
             if not url.startswith(("http://", "https://")):
                 self.fail(node, "url", f"{url!r} is not a web address.", "give the strategy's http(s) address.", ident)
             else:
@@ -176,7 +165,7 @@ class _StrategyMapper:
 
     def sources(self, node: Node | None, record: str) -> list[URIRef]:
         found = []
-        for ident, item in _strings(node):
+        for ident, item in strings(node):
             iri = self.minter.entity("source", ident)
             if iri not in self.known:
                 self.fail(
@@ -209,7 +198,7 @@ class _StrategyMapper:
         self.labels(out, concept, fields.get("name"), "name", language, ident)
         for lang, value in (_texts(fields.get("description")) or {}).items():
             out.add(concept, SKOS.definition, text(value, lang))
-        for code, item in _strings(fields.get("nace")):
+        for code, item in strings(fields.get("nace")):
             try:
                 sector = self.nace.resolve(code)
             except UnknownNace as error:
@@ -219,7 +208,7 @@ class _StrategyMapper:
                 continue
             out.add(concept, S3.naceSector, sector.iri)
             self.describe_nace(out, sector)
-        for code, item in _strings(fields.get("science_fields")):
+        for code, item in strings(fields.get("science_fields")):
             if FORD_CODE.match(code):
                 out.add(concept, S3.scienceField, plain(code))
             else:
@@ -230,13 +219,13 @@ class _StrategyMapper:
                     "write e.g. '2.5' (materials engineering), quoted.",
                     ident,
                 )
-        for value, item in _strings(fields.get("objectives")):
+        for value, item in strings(fields.get("objectives")):
             code = objective_code(value)
             if code in objectives.objectives.codes:
                 out.add(concept, S3.targetsObjective, objectives.concept(out, code))
             else:
                 self.fail(item, "objectives", f"{value!r} is not a 2021-2027 objective code.", "write e.g. RSO1.1 or PO1.", ident)
-        for target, item in _strings(fields.get("matches")):
+        for target, item in strings(fields.get("matches")):
             iri = self.minter.entity("concept", *target.split("/", 1)) if "/" in target else None
             if iri is None or iri not in self.known:
                 self.fail(
@@ -250,55 +239,3 @@ class _StrategyMapper:
                 out.add(concept, SKOS.exactMatch, iri)
         for source in sources:
             out.add(concept, DCTERMS.source, source)
-
-
-def load_strategy(
-    path: Path,
-    display: str,
-    minter: IriMinter,
-    regions: NutsTable,
-    known: set[URIRef],
-    documents: Sources | None = None,
-    origins: dict[URIRef, Origin] | None = None,
-) -> tuple[Graph, dict[URIRef, Graph], list[SourceProblem]]:
-    """One strategy file as a graph and the statement groups of its passages, or the problems
-    that keep it out (each naming its line). `origins` learns the line of the strategy and of
-    each priority, so that a shape's finding about them names the file and line."""
-    top, problems = read_document(path, display)
-    if top is None or problems:
-        return Graph(), {}, problems
-    mapper = _StrategyMapper(display, minter, regions, known)
-    with tempfile.TemporaryDirectory() as folder, TripleSink(Path(folder) / "strategy.nt") as sink:
-        file_source = source_document(sink, minter, "strategy", "S3 strategy", path, display)
-        with sink.row() as out:
-            mapper.strategy(out, top, ObjectiveConcepts(minter, file_source), file_source)
-        graph = sink.graph()
-    if origins is not None:
-        origins.update(mapper.origins)
-    if mapper.problems:
-        return Graph(), {}, mapper.problems
-    groups = _passages(top, display, graph, minter, documents, mapper.problems) if documents is not None else {}
-    return (Graph(), {}, mapper.problems) if mapper.problems else (graph, groups, [])
-
-
-def _passages(
-    top: Node, display: str, graph: Graph, minter: IriMinter, documents: Sources, problems: list[SourceProblem]
-) -> dict[URIRef, Graph]:
-    """The passages of the source documents the strategy cites (besides itself), supporting the
-    statements about everything that cites them (loaders.map.curated.passages; `fields` may be left
-    out: a passage then supports the whole strategy)."""
-    fields = top.data if isinstance(top.data, dict) else {}
-    cited = [ident for ident, _ in _strings(fields.get("source")) if documents.get(ident) is not None]
-    if not cited:
-        return {}
-    quoted = {minter.entity("source", ident) for ident in cited}
-    subjects = {s for s, o in graph.subject_objects(DCTERMS.source) if o in quoted}
-    statements = Graph()
-    for triple in graph:
-        if triple[0] in subjects and triple[1] != DCTERMS.source:
-            statements.add(triple)
-    ident = str(fields["id"].data)
-    about = About("strategy", Record(display, top.line, fields), minter.entity("strategy", ident), whole="strategy")
-    supported = needed({"strategy": statements})
-    passages = check_passages(about, supported, cited, documents, problems)
-    return statement_groups(about, supported, passages, minter, graph) if not problems else {}
