@@ -115,7 +115,12 @@ def test_a_strategy_file_maps_to_a_strategy_with_its_priority_and_codes(tmp_path
 
 MISTAKES = [  # (text replaced, by what), line, field, what the problem says
     (("region: BE2", "region: BX9"), 2, "region", "'BX9' is not a NUTS 2021 code."),
-    (('name: {nl: "Textiel", en: "Textiles"}', 'name: {en: "Textiles"}'), 8, "name", "needs the name in the strategy's language (nl)"),
+    (
+        ('name: {nl: "Textiel", en: "Textiles"}', 'name: {en: "Textiles"}'),
+        8,
+        "name",
+        "needs the name in the strategy's language (nl)",
+    ),
     (("nace: [C13, C14.1]", "nace: [C13, textiles]"), 9, "nace", "'textiles' is not written as a NACE Rev. 2 code"),
     (
         ("nace: [C13, C14.1]", "nace: [C34]"),

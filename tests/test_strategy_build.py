@@ -83,3 +83,76 @@ def test_a_nace_code_that_does_not_exist_fails_the_build_naming_it_and_the_neare
     assert "data/strategies/test-region.yaml:13, record 'textiel', field 'nace': 'C34': NACE Rev. 2 has no division 34." in said
     assert "Nearest: C33 (Repair and installation of machinery and equipment); C32 (Other manufacturing)" in said
     assert "'A24': division 24 is in section C, not A. Nearest: C24." in said
+
+
+NATIONAL_ANNEX = """\
+# as a national annex gives a region's domains: names in the strategy's language only, bare
+# NACE divisions, emerging topics, and the strategy published as a PDF
+id: test-kraj-2021-2027
+region: CZ06
+language: cs
+title: {cs: "Krajská příloha RIS3"}
+document:
+  url: https://example.org/ris3/krajska-priloha.pdf
+  title: {cs: "Národní RIS3 strategie 2021-2027, krajská příloha"}
+  date: 2021-07-14
+  publisher: Ministerstvo průmyslu a obchodu
+priorities:
+  - id: pokrocile-materialy
+    name: {cs: "Pokročilé materiály"}
+    nace: ["20", "22", "23"]
+  - id: strojirenstvi
+    name: {cs: "Strojírenství"}
+    nace: ["28"]
+emerging:
+  - id: vodik
+    name: {cs: "Vodíkové technologie"}
+    priority: strojirenstvi
+  - id: kruhova-ekonomika
+    name: {cs: "Oběhové hospodářství"}
+"""
+
+
+def test_a_strategy_as_a_national_annex_writes_it_is_published_in_its_language_order_and_document(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    (project / "data" / "strategies" / "kraj.yaml").write_text(NATIONAL_ANNEX, encoding="utf-8")
+    built = s3kg(project, "build")
+    assert built.returncode == 0, built.stderr[-3000:]
+    base = "https://w3id.org/s3kg/id/strategy/test-kraj-2021-2027"
+    domains = f"""SELECT ?name ?position (GROUP_CONCAT(?code; separator=" ") AS ?codes) WHERE {{
+        ?d s3:strategy <{base}> ; a s3:S3Domain ; rdfs:label ?name ; schema:position ?position ;
+           s3:naceSector/skos:notation ?code }}
+        GROUP BY ?name ?position"""
+    found = {(r["position"], r["name"], " ".join(sorted(r["codes"].split()))) for r in select(project, domains)}
+    assert found == {("1", "Pokročilé materiály", "20 22 23"), ("2", "Strojírenství", "28")}
+    sections = f"""SELECT DISTINCT ?section WHERE {{ ?d s3:strategy <{base}> ; s3:naceSector/skos:broader ?section }}"""
+    assert {r["section"].rsplit("/", 1)[-1] for r in select(project, sections)} == {"C"}, "bare divisions sit in section C"
+    topics = f"""SELECT ?name ?position ?under WHERE {{ ?t a s3:EmergingTopic ; s3:strategy <{base}> ; rdfs:label ?name ;
+        schema:position ?position OPTIONAL {{ ?t skos:broader ?under }} }}"""
+    found = {(r["position"], r["name"], r.get("under", "").rsplit("/", 1)[-1]) for r in select(project, topics)}
+    assert found == {("1", "Vodíkové technologie", "strojirenstvi"), ("2", "Oběhové hospodářství", "")}
+    document = f"""SELECT ?url ?title ?issued ?publisher ?language WHERE {{ <{base}> dcterms:source ?d .
+        ?d a s3:SourceDocument ; schema:url ?url ; rdfs:label ?title ; dcterms:issued ?issued ; dcterms:publisher ?publisher ;
+           dcterms:language ?language }}"""
+    assert [
+        (r["url"], r["title"], r["issued"], r["publisher"], r["language"].rsplit("/", 1)[-1]) for r in select(project, document)
+    ] == [
+        (
+            "https://example.org/ris3/krajska-priloha.pdf",
+            "Národní RIS3 strategie 2021-2027, krajská příloha",
+            "2021-07-14",
+            "Ministerstvo průmyslu a obchodu",
+            "CES",
+        )
+    ]
+
+
+def test_an_emerging_topic_under_an_unknown_priority_fails_naming_the_priorities(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    wrong = NATIONAL_ANNEX.replace("priority: strojirenstvi", "priority: chemie")
+    (project / "data" / "strategies" / "kraj.yaml").write_text(wrong, encoding="utf-8")
+    built = s3kg(project, "build")
+    said = " ".join(built.stderr.split())
+    assert built.returncode != 0
+    assert "kraj.yaml:22, record 'vodik', field 'priority': no priority 'chemie' in this strategy." in said
+    assert "name one of: pokrocile-materialy, strojirenstvi." in said

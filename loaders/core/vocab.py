@@ -22,6 +22,7 @@ class S3(DefinedNamespace):
     AxisContribution: URIRef
     CooperationStrand: URIRef
     EvidenceKind: URIRef
+    EmergingTopic: URIRef
     Event: URIRef
     Fund: URIRef
     FundingRecord: URIRef

@@ -12,17 +12,19 @@ from rdflib.namespace import DCTERMS, SDO
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, is_valid_id
 from loaders.core.origins import Origin
-from loaders.core.terms import Row, plain, text
+from loaders.core.terms import Row, integer, plain, text
 from loaders.core.vocab import NACE, NUTS, S3
 from loaders.map.curated.reader import Node
 from loaders.map.reference.nace import NaceItem, NaceTable, UnknownNace
 from loaders.map.reference.nuts import NutsTable
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
+from loaders.map.strategies.topics import cited_document, emerging_topics
 
 NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
 FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "priorities", "passages"}
+STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "document", "priorities",
+                   "emerging", "passages"}  # fmt: skip
 PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "objectives", "matches"}
 
 
@@ -135,6 +137,8 @@ class StrategyMapper:
         scheme = self.minter.entity("strategy", ident)
         self.origins[scheme] = Origin(self.display, top.line, ident)
         sources = [file_source, *self.sources(fields.get("source"), ident)]
+        document = cited_document(self, out, fields.get("document"), ident, language)
+        sources += [document] if document is not None else []
         out.add(scheme, RDF.type, S3.Strategy)
         out.add(scheme, RDF.type, SKOS.ConceptScheme)
         out.add(scheme, S3.region, NUTS[region])
@@ -160,8 +164,8 @@ class StrategyMapper:
                 ident,
             )
             return
-        for item in priorities.data:
-            self.priority(out, item, scheme, language, sources, objectives)
+        named = [self.priority(out, item, scheme, language, sources, objectives, n) for n, item in enumerate(priorities.data, 1)]
+        emerging_topics(self, out, fields.get("emerging"), scheme, language, {i for i in named if i}, sources)
 
     def sources(self, node: Node | None, record: str) -> list[URIRef]:
         found = []
@@ -179,13 +183,21 @@ class StrategyMapper:
         return found
 
     def priority(
-        self, out: Row, node: Node, scheme: URIRef, language: str, sources: list[URIRef], objectives: ObjectiveConcepts
-    ) -> None:
+        self,
+        out: Row,
+        node: Node,
+        scheme: URIRef,
+        language: str,
+        sources: list[URIRef],
+        objectives: ObjectiveConcepts,
+        position: int,
+    ) -> str | None:
+        """The priority domain at `position` in the file (its id, or None when it has none)."""
         fields = node.data if isinstance(node.data, dict) else {}
         ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
         if not ident or not is_valid_id(ident):
             self.fail(node, "id", "each priority needs an id of letters, digits and dashes.", "add `id: …` to it.")
-            return
+            return None
         for key in set(fields) - PRIORITY_FIELDS:
             self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(PRIORITY_FIELDS))}.", ident)
         concept = URIRef(f"{scheme}/priority/{ident}")
@@ -193,6 +205,7 @@ class StrategyMapper:
         out.add(concept, RDF.type, S3.S3Domain)
         out.add(concept, RDF.type, SKOS.Concept)
         out.add(concept, SKOS.inScheme, scheme)
+        out.add(concept, SDO.position, integer(position))  # the order the strategy gives its domains
         out.add(scheme, SKOS.hasTopConcept, concept)
         out.add(concept, S3.strategy, scheme)
         self.labels(out, concept, fields.get("name"), "name", language, ident)
@@ -239,3 +252,4 @@ class StrategyMapper:
                 out.add(concept, SKOS.exactMatch, iri)
         for source in sources:
             out.add(concept, DCTERMS.source, source)
+        return ident
