@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,20 +15,21 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.build import BuildConfig, assemble, build, check
-from loaders.core.errors import SHOWN_PROBLEMS, BuildError, SourceProblem, display_name
+from loaders.core.errors import SHOWN_PROBLEMS, BuildError, display_name
 from loaders.core.iris import IriMinter
 from loaders.core.vocab import PREFIXES
+from loaders.link.matching import explain
 from loaders.map.tabular import Summary
 from loaders.publish.build_lock import build_lock
-from loaders.publish.changes import STATEMENT_GROUPS, read_changes
+from loaders.publish.changes import read_changes
 from loaders.publish.dumps import write_dumps
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.stats import entities_per_class
-from loaders.publish.store import BuildInfo, NoPublishedStore, PublishedStore, UnknownBuild
+from loaders.publish.store import NoPublishedStore, PublishedStore, UnknownBuild
 from loaders.sources.kinds import EXPORT_KINDS, export_help
 from loaders.sources.listing import apply_sources, record_accounts, registered, with_source, without_source
 from s3kg import logs
-from s3kg.output import OutputFormat, write_results
+from s3kg.output import OutputFormat, graphs_table, matches_text, report_warnings, write_results
 from s3kg.progress_bars import BuildProgress
 from s3kg.settings import Settings, load_settings
 
@@ -86,42 +86,6 @@ def _build_errors() -> Iterator[None]:
         raise typer.Exit(1) from error
 
 
-GROUPED_WARNINGS = 3  # more warnings than this with one message for one file make one summary line
-
-
-def _report_warnings(warnings: list[SourceProblem]) -> None:
-    """Each warning, or one line per file and message when a file has many alike (a real export
-    of 20,000 organisations named in their own language must not bury its row account)."""
-    groups: dict[tuple[str, str], list[SourceProblem]] = {}
-    for warning in warnings:
-        message = re.sub(r" \[[^\]]*\]$", "", warning.message)  # without the entity it is about
-        groups.setdefault((warning.file, message), []).append(warning)
-    for (file, message), alike in groups.items():
-        lines = [str(w) for w in alike]
-        if len(alike) > GROUPED_WARNINGS:
-            first = alike[0]
-            example = f"{first.file}:{first.line}" if first.line is not None else first.file
-            lines = [
-                f"{file}: {len(alike):,} records: {message} (the first at {example})"
-                + (f" Fix: {first.fix}" if first.fix else "")
-            ]
-        for line in lines:
-            err.print("[yellow]warning:[/yellow] ", end="")
-            err.print(line, markup=False, highlight=False)
-
-
-def _graphs_table(info: BuildInfo, title: str) -> Table:
-    table = Table("named graph", "triples", title=title)
-    groups = {g: n for g, n in info.graphs.items() if STATEMENT_GROUPS in g}  # one per passage: one row for all
-    for graph, triples in sorted(info.graphs.items()):
-        if graph not in groups:
-            table.add_row(graph, f"{triples:,}")
-    if groups:
-        table.add_row(f"statement groups of the curated passages ({len(groups):,} graphs)", f"{sum(groups.values()):,}")
-    table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
-    return table
-
-
 def _report_failure(error: BuildError) -> None:
     err.print(f"[red bold]{error.summary}[/red bold]")
     for problem in error.problems[:SHOWN_PROBLEMS]:
@@ -164,15 +128,15 @@ def _build_and_report(config: BuildConfig, force: bool, sources: str | None = No
         err.print(
             f"Nothing has changed since build {info.build_id} (same sources, ontology, shapes and loaders): it stays current."
         )
-        out.print(_graphs_table(info, f"Current build {info.build_id}"))
+        out.print(graphs_table(info, f"Current build {info.build_id}"))
         return []
     record_accounts(config, outcome.summaries)
-    _report_warnings(outcome.warnings)
+    report_warnings(err, outcome.warnings)
     for summary in outcome.summaries:
         err.print(str(summary), markup=False, highlight=False)
     if any(s.rejects for s in outcome.summaries):
         err.print(f"Rejected rows, with row, column and reason: {config.report_dir / 'rejects.csv'}")
-    out.print(_graphs_table(info, f"Published build {info.build_id}"))
+    out.print(graphs_table(info, f"Published build {info.build_id}"))
     return outcome.summaries
 
 
@@ -250,7 +214,7 @@ def validate_command(
         raise typer.Exit(2)
     with _build_errors():
         outcome = check(config, assemble(config, curated_only=files or None))
-    _report_warnings(outcome.warnings)
+    report_warnings(err, outcome.warnings)
     out.print(f"[green]valid[/green]: the sources conform to the shapes ({len(outcome.warnings)} warning(s)).")
 
 
@@ -285,6 +249,26 @@ def query_command(
         sys.stdout.flush()
 
 
+@app.command("matches")
+def matches_command(
+    iri: Annotated[str, typer.Argument(help="The IRI of a project or of a strategy's priority domain.")],
+    why: Annotated[bool, typer.Option("--explain", help="Say for each match what its rule means.")] = False,
+    store_dir: StoreDir = None,
+) -> None:
+    """List the priorities a project serves, or the projects that serve a priority: rule, score,
+    the region where they meet and the codes they share."""
+    with _published(_settings(store_dir=store_dir)) as published:
+        try:
+            found = explain(published.open(), iri)
+        except ValueError as error:
+            err.print(f"[red]'{iri}' is not an IRI: {error}[/red]")
+            raise typer.Exit(2) from error
+    if not found:
+        err.print(f"No match of {iri} in the published build.")
+        raise typer.Exit(1)
+    out.print(matches_text(found, why), markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command("dump")
 def dump_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the dumps into.")] = Path("var/dumps"),
@@ -307,7 +291,7 @@ def stats_command(store_dir: StoreDir = None, base_iri: BaseIri = None) -> None:
     minter = IriMinter(settings.base_iri)
     with _published(settings) as published:
         info = published.current()
-        out.print(_graphs_table(info, f"Build {info.build_id} ({info.created})"))
+        out.print(graphs_table(info, f"Build {info.build_id} ({info.created})"))
         classes = Table("class", "entities", title="Entities per class")
         rows = entities_per_class(published.open(), str(minter.graph("ontology")), str(minter.graph("shapes")))
         for cls, count in rows:

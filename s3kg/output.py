@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from enum import StrEnum
 from typing import IO
 
@@ -10,7 +11,11 @@ import pyoxigraph as ox
 from rich.console import Console
 from rich.table import Table
 
+from loaders.core.errors import SourceProblem
 from loaders.core.vocab import PREFIXES
+from loaders.link.matching import Explained
+from loaders.publish.changes import STATEMENT_GROUPS
+from loaders.publish.store import BuildInfo
 
 
 class OutputFormat(StrEnum):
@@ -63,3 +68,53 @@ def write_results(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
     console.print(f"{count} row(s)")
     out.write(buffer.getvalue().encode("utf-8"))
     return count
+
+
+def graphs_table(info: BuildInfo, title: str) -> Table:
+    table = Table("named graph", "triples", title=title)
+    groups = {g: n for g, n in info.graphs.items() if STATEMENT_GROUPS in g}  # one per passage: one row for all
+    for graph, triples in sorted(info.graphs.items()):
+        if graph not in groups:
+            table.add_row(graph, f"{triples:,}")
+    if groups:
+        table.add_row(f"statement groups of the curated passages ({len(groups):,} graphs)", f"{sum(groups.values()):,}")
+    table.add_row("[bold]total[/bold]", f"[bold]{info.triples:,}[/bold]")
+    return table
+
+
+def matches_text(found: list[Explained], why: bool) -> str:
+    """The matches of `s3kg matches`, strongest first, one paragraph each; with `why`, what each rule means."""
+    lines = []
+    for n, match in enumerate(found, start=1):
+        lines.append(f"{n}. {match.project_label or match.project}")
+        lines.append(f"   serves {match.priority_label or match.priority} ({match.strategy_label or 'strategy'})")
+        lines.append(f"   rule {match.rule}, score {match.score}, where they meet: {match.region}")
+        if why and match.why:
+            lines.append(f"   the rule: {match.why}")
+        lines.extend(f"   shared: {code}" for code in match.codes)
+        lines.append(f"   {match.project} → {match.priority}")
+    return "\n".join(lines)
+
+
+GROUPED_WARNINGS = 3  # more warnings than this with one message for one file make one summary line
+
+
+def report_warnings(err: Console, warnings: list[SourceProblem]) -> None:
+    """Each warning, or one line per file and message when a file has many alike (a real export
+    of 20,000 organisations named in their own language must not bury its row account)."""
+    groups: dict[tuple[str, str], list[SourceProblem]] = {}
+    for warning in warnings:
+        message = re.sub(r" \[[^\]]*\]$", "", warning.message)  # without the entity it is about
+        groups.setdefault((warning.file, message), []).append(warning)
+    for (file, message), alike in groups.items():
+        lines = [str(w) for w in alike]
+        if len(alike) > GROUPED_WARNINGS:
+            first = alike[0]
+            example = f"{first.file}:{first.line}" if first.line is not None else first.file
+            lines = [
+                f"{file}: {len(alike):,} records: {message} (the first at {example})"
+                + (f" Fix: {first.fix}" if first.fix else "")
+            ]
+        for line in lines:
+            err.print("[yellow]warning:[/yellow] ", end="")
+            err.print(line, markup=False, highlight=False)

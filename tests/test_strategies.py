@@ -187,6 +187,36 @@ def test_the_matcher_links_exactly_the_projects_known_to_serve_each_priority() -
     assert evidence.value(node, S3.sharedRegion) == URIRef("http://data.europa.eu/nuts/code/BE25")
 
 
+CIRCULAR = """
+@prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> . @prefix nuts: <http://data.europa.eu/nuts/code/> .
+@prefix ex: <http://example.org/> .
+ex:flanders s3:region nuts:BE2 .
+ex:copied a s3:S3Domain ; s3:strategy ex:flanders ; skos:exactMatch ex:portfolio-textiles ; dcterms:source ex:seed, ex:file .
+ex:portfolio-textiles dcterms:source ex:seed .
+ex:shared-list a s3:S3Domain ; s3:strategy ex:flanders ; skos:exactMatch ex:national-textiles ; dcterms:source ex:file .
+ex:national-textiles dcterms:source ex:national-list .
+ex:portfolio a s3:Project ; s3:s3Domain ex:portfolio-textiles , ex:national-textiles ; s3:programme ex:fwvl .
+ex:fwvl s3:territory nuts:BE , nuts:FR .
+"""
+
+
+def test_a_strategy_copied_from_a_portfolio_does_not_match_it_and_the_shared_region_is_the_deepest() -> None:
+    """Circular: the priority matches the portfolio's own domain, both stated by the same seed; not
+    circular: a concept of another document both name. The programme covers BE, the strategy BE2:
+    they meet in BE2, not BE."""
+    store = ox.Store()
+    store.load(CIRCULAR.encode(), format=ox.RdfFormat.TURTLE)
+    graphs = match(store, MINTER)
+    ex = "http://example.org/"
+    links = {(str(s)[len(ex) :], str(o)[len(ex) :]) for g in graphs.values() for s, o in g.subject_objects(S3.servesPriority)}
+    assert links == {("portfolio", "shared-list")}
+    evidence = graphs["programme-area-and-code"]
+    node = next(evidence.subjects(S3.matchedProject, URIRef(ex + "portfolio")))
+    assert evidence.value(node, S3.sharedRegion) == URIRef("http://data.europa.eu/nuts/code/BE2")
+    assert set(evidence.objects(node, S3.sharedCode)) == {URIRef(ex + "national-textiles")}
+
+
 def test_matching_twice_gives_the_same_links_and_identifiers() -> None:
     store = ox.Store()
     store.load(CASE.encode(), format=ox.RdfFormat.TURTLE)

@@ -1,0 +1,67 @@
+"""Matches on real data, judged as people judge them: a real Interreg partner list and a strategy
+written as a regional team would, built with `s3kg load`, then read with `s3kg matches`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_real_files import REAL, loaded_project, s3kg, select
+
+SWEDISH = REAL / "interreg-sweden-partners-2021-2027.json"
+NORRBOTTEN = """\
+id: ovre-norrland-2021-2027
+region: SE33
+language: sv
+title: {sv: "Smart specialisering i Övre Norrland"}
+priorities:
+  - id: forskning-innovation
+    name: {sv: "Forskning och innovation"}
+    objectives: [RSO1.1]
+  - id: gron-omstallning
+    name: {sv: "Grön omställning", en: "Green transition"}
+    objectives: [RSO2.6]
+"""
+PRIORITY = "https://w3id.org/s3kg/id/strategy/ovre-norrland-2021-2027/priority/forskning-innovation"
+
+
+@pytest.fixture(scope="module")
+def matched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    root = tmp_path_factory.mktemp("matches")
+    (root / "data" / "strategies").mkdir(parents=True)
+    project, _ = loaded_project(root / "p", "jems-partners", SWEDISH)
+    (project / "data" / "strategies" / "ovre-norrland.yaml").write_text(NORRBOTTEN, encoding="utf-8")
+    built = s3kg(project, "build")
+    assert built.returncode == 0, built.stderr[-3000:]
+    return project, built
+
+
+def test_projects_with_a_partner_in_the_region_and_the_objective_serve_the_priority(matched: Any) -> None:
+    """Expected from the file alone: projects with RSO1.1 and a partner in Övre Norrland (SE33)."""
+    project, _ = matched
+    rows = json.loads(SWEDISH.read_text(encoding="utf-8"))
+    expected = {r["projektnamn"] for r in rows if r["specifiktmal"] == "RSO1.1" and r["nuts2"] == "Övre Norrland"}
+    query = f"""SELECT ?title ?region WHERE {{ ?p s3:servesPriority <{PRIORITY}> ; dcterms:title ?title .
+        ?m s3:matchedProject ?p ; s3:matchedPriority <{PRIORITY}> ; s3:sharedRegion/skos:notation ?region }}"""
+    found = select(project, query)
+    assert {r["title"] for r in found} == expected and len(expected) >= 2
+    assert all(r["region"].startswith("SE33") and len(r["region"]) == 5 for r in found), "the deepest region: a län"
+
+
+def test_s3kg_matches_explains_each_match(matched: Any) -> None:
+    project, _ = matched
+    said = s3kg(project, "matches", PRIORITY, "--explain")
+    assert said.returncode == 0, said.stderr
+    text = " ".join(said.stdout.split())
+    assert "rule region-and-code, score 1, where they meet: SE33" in text and "the rule: A partner of the project" in text
+    assert "rso1.1" in text.lower() and "Forskning och innovation (Smart specialisering i Övre Norrland)" in text
+
+
+def test_s3kg_matches_refuses_what_is_not_an_iri_and_says_when_nothing_matches(matched: Any) -> None:
+    project, _ = matched
+    assert s3kg(project, "matches", "not an iri>").returncode == 2
+    none = s3kg(project, "matches", "https://w3id.org/s3kg/id/project/none")
+    assert none.returncode == 1 and "No match" in none.stderr
