@@ -4,12 +4,18 @@ written as a regional team would, built with `s3kg load`, then read with `s3kg m
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
+import httpx
 import pytest
+from live_server import live_server
 from test_real_files import REAL, loaded_project, s3kg, select
+
+from server.backends.embedded.backend import EmbeddedBackend
 
 SWEDISH = REAL / "interreg-sweden-partners-2021-2027.json"
 NORRBOTTEN = """\
@@ -65,3 +71,23 @@ def test_s3kg_matches_refuses_what_is_not_an_iri_and_says_when_nothing_matches(m
     assert s3kg(project, "matches", "not an iri>").returncode == 2
     none = s3kg(project, "matches", "https://w3id.org/s3kg/id/project/none")
     assert none.returncode == 1 and "No match" in none.stderr
+
+
+def test_the_priority_page_lists_its_projects_with_score_and_why_and_a_project_page_its_priorities(matched: Any) -> None:
+    project, _ = matched
+    with live_server(EmbeddedBackend(project / "var" / "store"), workers=1) as base:
+        page = httpx.get(base + "id/strategy/ovre-norrland-2021-2027/priority/forskning-innovation").text
+        assert "Projects that serve this priority" in page
+        rows = re.findall(
+            r'<tr><th scope="row"><a href="([^"]+)">([^<]+)</a></th>\s*<td>([^<]+)</td>\s*<td>rule <code>([^<]+)</code>', page
+        )
+        titles = {
+            r["title"]
+            for r in select(project, f"SELECT ?title WHERE {{ ?p s3:servesPriority <{PRIORITY}> ; rdfs:label ?title }}")
+        }
+        assert {name for _, name, _, _ in rows} == titles and {rule for *_, rule in rows} == {"region-and-code"}
+        assert "where they meet" in page and "Developing and enhancing research and innovation" in page
+        first = httpx.get(urljoin(base, rows[0][0])).text
+        assert "Priorities this project serves" in first and "Forskning och innovation" in first
+        swedish = httpx.get(urljoin(base, rows[0][0]), headers={"Accept-Language": "sv"}).text
+        assert "Prioriteringar som projektet tjänar" in swedish

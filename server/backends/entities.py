@@ -48,6 +48,17 @@ class Passage:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class MatchShown:
+    """A published project-priority match as a page shows it, from either end."""
+
+    other: str  # the priority a project serves, or the project serving a priority
+    rule: str
+    score: str
+    region: str  # the NUTS IRI where they meet
+    codes: tuple[str, ...]  # the IRIs of the codes they share
+
+
 @dataclass
 class Description:
     iri: str
@@ -58,6 +69,8 @@ class Description:
     incoming_total: int = 0
     amounts: dict[str, Amount] = field(default_factory=dict)  # the monetary amounts it points to, by IRI
     passages: dict[str, Passage] = field(default_factory=dict)  # statement group IRI → its passage
+    matches: list[MatchShown] = field(default_factory=list)  # priorities it serves, or projects serving it
+    matches_total: int = 0
 
     def graph(self) -> list[ox.Triple]:
         """The RDF document: own triples, incoming links, and the labels of both ends."""
@@ -188,7 +201,12 @@ class EntityReader:
         }
         groups = {g for found in graphs.values() for g in found if STATEMENTS in g}
         passages = {group: passage for group in sorted(groups) if (passage := self._passage(store, group)) is not None}
-        return Description(iri, triples, graphs, labels, incoming, total, amounts, passages)
+        matches, matched = _read_matches(store, subject)
+        labels.update((m.other, found) for m in matches if m.other not in labels and (found := self._labels(store, m.other)))
+        for code in {c for m in matches for c in m.codes} - set(labels):
+            if found := self._labels(store, code):
+                labels[code] = found
+        return Description(iri, triples, graphs, labels, incoming, total, amounts, passages, matches, matched)
 
     def _read_amount(self, store: Readable, node: ox.NamedNode) -> Amount | None:
         """The value, currency and approximation of a monetary amount node; None for anything else."""
@@ -202,6 +220,30 @@ class EntityReader:
             return None
         currency = values.get("currency", "").rsplit("/", 1)[-1]
         return Amount(values["value"], currency, values.get("isApproximate") == "true")
+
+
+def _read_matches(store: Readable, subject: ox.NamedNode) -> tuple[list[MatchShown], int]:
+    """The matches whose project or priority the entity is (at most INCOMING_LIMIT, strongest
+    first), and how many there are. The match nodes are read by pattern, never by query text."""
+    nodes: list[tuple[ox.NamedNode | ox.BlankNode, str]] = []
+    total = 0
+    for own, other in ((str(S3.matchedProject), str(S3.matchedPriority)), (str(S3.matchedPriority), str(S3.matchedProject))):
+        for quad in store.quads_for_pattern(None, ox.NamedNode(own), subject, ox.DefaultGraph()):
+            total += 1
+            if len(nodes) < INCOMING_LIMIT and isinstance(quad.subject, ox.NamedNode | ox.BlankNode):
+                nodes.append((quad.subject, other))
+    shown = []
+    for node, other_end in nodes:
+        values: dict[str, list[str]] = defaultdict(list)
+        for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+            if isinstance(quad.object, ox.NamedNode | ox.Literal):
+                values[quad.predicate.value].append(quad.object.value)
+        if not values[other_end]:
+            continue
+        rule, score, region = ((values[str(p)] or [""])[0] for p in (S3.matchRule, S3.matchScore, S3.sharedRegion))
+        shown.append(MatchShown(values[other_end][0], rule, score, region, tuple(sorted(values[str(S3.sharedCode)]))))
+    shown.sort(key=lambda m: (-float(m.score or 0), m.other))
+    return shown, total
 
 
 def _objects(store: Readable, subject: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.Literal]:

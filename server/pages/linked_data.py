@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from rdflib import Graph
 
-from loaders.core.vocab import PREFIXES
+from loaders.core.vocab import PREFIXES, S3
 from server.backends.entities import Description, EntityReader, Passage
 from server.pages import values
 from server.web.addresses import (
@@ -38,6 +38,9 @@ from server.web.templates import TEMPLATES, script_json
 
 # Characters that change the direction of the text around them (LRE … RLO, LRI … PDI, the marks).
 SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
+
+
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 
 
 def json_ld_document(triples: list[ox.Triple]) -> bytes:
@@ -121,6 +124,20 @@ def render_html(
         rows.append({"property": link(predicate), "values": shown, "graphs": loaded})
     rows.sort(key=lambda row: str(row["property"]["label"]).casefold())  # type: ignore[index]
     incoming = [{"subject": link(_text(t.subject)), "property": link(t.predicate.value)} for t in description.incoming]
+    matches = [
+        {
+            "other": link(m.other),
+            "rule": m.rule,
+            "score": values.literal(ox.Literal(m.score, datatype=ox.NamedNode(XSD_DECIMAL)), language),
+            "region": link(m.region) if m.region else None,
+            "codes": [link(c) for c in m.codes],
+        }
+        for m in description.matches
+    ]
+    is_priority = any(
+        t.predicate.value.endswith("22-rdf-syntax-ns#type") and t.object == ox.NamedNode(str(S3.S3Domain))
+        for t in description.triples
+    )
     more = "SELECT ?s ?p WHERE { ?s ?p <" + description.iri + "> }"
     alternates = [
         {"media": media, "name": name, "href": f"{addresses.public_url}id/{path}.{ext}"}
@@ -135,6 +152,9 @@ def render_html(
         rows=rows,
         incoming=incoming,
         incoming_total=description.incoming_total,
+        matches=matches,
+        matches_total=description.matches_total,
+        matches_heading="Projects that serve this priority" if is_priority else "Priorities this project serves",
         more_href=f"/sparql?format=json&query={quote(more)}",
         alternates=alternates,
         json_ld=_json_ld(description, addresses, languages),
