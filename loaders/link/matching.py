@@ -143,13 +143,27 @@ def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
     """rule id → the links it finds between the projects and the strategy priorities in `store`."""
     projects, priorities = _read(store)
     sources_of = _sources(store, priorities)
-    by_code: dict[str, set[str]] = defaultdict(set)  # so that a priority meets only the projects sharing a code
+    # Indexes, so that a priority meets only the projects sharing a code and meeting its region:
+    by_code: dict[str, set[str]] = defaultdict(set)
+    within: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects with a partner in it or below it
+    area_within: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects whose area has a region in it or below
+    area_exact: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects whose area is exactly it
     for project_iri, project in projects.items():
         for code in project.codes:
             by_code[code].add(project_iri)
+        for region in project.regions:
+            for end in range(2, len(region) + 1):
+                within[region[:end]].add(project_iri)
+        for area in project.area:
+            area_exact[area].add(project_iri)
+            for end in range(2, len(area) + 1):
+                area_within[area[:end]].add(project_iri)
     graphs = {rule: Graph() for rule in RULES}
     for priority_iri, priority in sorted(priorities.items()):
-        candidates = set().union(*(by_code.get(code, set()) for code in priority.codes))
+        region = priority.region
+        near = within.get(region, set()) | area_within.get(region, set())
+        near |= set().union(*(area_exact.get(region[:end], set()) for end in range(2, len(region))))  # an area holding it
+        candidates = near & set().union(*(by_code.get(code, set()) for code in priority.codes))
         for project_iri in sorted(candidates):
             project = projects[project_iri]
             shared = priority.shared(project, sources_of)
@@ -162,8 +176,8 @@ def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
             rule, regions = ("region-and-code", inside) if inside else ("programme-area-and-code", overlap)
             if not regions:
                 continue
-            region = _most_specific(regions)
-            _link(graphs[rule], minter, rule, URIRef(project_iri), URIRef(priority_iri), shared, region, project, priority)
+            meet = _most_specific(regions)
+            _link(graphs[rule], minter, rule, URIRef(project_iri), URIRef(priority_iri), shared, meet, project, priority)
     return graphs
 
 
