@@ -22,7 +22,8 @@ priorities:
     name: {nl: "Textiel", en: "Textiles"}
     description: {en: "Technical textiles."}
     nace: [C13, "14.1", "1392"]                 # with and without the section letter, as annexes write them
-    science_fields: ["2.5"]
+    science_fields: ["2.5", "2.10."]             # as Eye@RIS3 lists write them
+    nabs: ["6", "12.2"]
     objectives: [RSO1.1, PO2, ISO6.1]
     matches: [gotos3-domains/textiles]
 """
@@ -44,13 +45,16 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
     assert strategy == {("A strategy to test every field.", "2021-2027", "BE25", "Teststrategie", "https://example.org/strategy")}
     priority = f"{base}/priority/textiel"
     codes = f"""SELECT ?p ?o WHERE {{ <{priority}> ?p ?o FILTER(?p IN (s3:naceSector, s3:scienceField, s3:targetsObjective,
-        skos:exactMatch, skos:definition)) }}"""
+        skos:exactMatch, skos:definition, s3:socioEconomicObjective)) }}"""
     found = {(r["p"].rsplit("#", 1)[-1], r["o"].rsplit("/", 1)[-1]) for r in select(project, codes)}
     assert found == {
         ("naceSector", "13"),
         ("naceSector", "141"),
         ("naceSector", "1392"),
         ("scienceField", "2.5"),
+        ("scienceField", "2.10"),
+        ("socioEconomicObjective", "6"),
+        ("socioEconomicObjective", "12.2"),
         ("targetsObjective", "rso1.1"),
         ("targetsObjective", "po2"),
         ("targetsObjective", "iso6.1"),
@@ -75,7 +79,7 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
 
 def test_a_nace_code_that_does_not_exist_fails_the_build_naming_it_and_the_nearest(tmp_path: Path) -> None:
     project = new_project(tmp_path)
-    wrong = STRATEGY.replace('nace: [C13, "14.1", "1392"]', "nace: [C34, A24]")
+    wrong = STRATEGY.replace('nace: [C13, "14.1", "1392"]', "nace: [C34, A24]").replace('nabs: ["6", "12.2"]', 'nabs: ["15"]')
     (project / "data" / "strategies" / "test-region.yaml").write_text(wrong, encoding="utf-8")
     built = s3kg(project, "build")
     said = " ".join(built.stderr.split())
@@ -83,6 +87,7 @@ def test_a_nace_code_that_does_not_exist_fails_the_build_naming_it_and_the_neare
     assert "data/strategies/test-region.yaml:13, record 'textiel', field 'nace': 'C34': NACE Rev. 2 has no division 34." in said
     assert "Nearest: C33 (Repair and installation of machinery and equipment); C32 (Other manufacturing)" in said
     assert "'A24': division 24 is in section C, not A. Nearest: C24." in said
+    assert "'15' is not a socio-economic objective (NABS 2007) code. Nearest: 14 (Defence)" in said
 
 
 NATIONAL_ANNEX = """\

@@ -114,6 +114,7 @@ class S3(DefinedNamespace):
     scienceField: URIRef
     servesPriority: URIRef
     sha256: URIRef
+    socioEconomicObjective: URIRef
     sourceName: URIRef
     sharedCode: URIRef
     sharedRegion: URIRef

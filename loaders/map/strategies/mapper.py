@@ -18,14 +18,14 @@ from loaders.map.curated.reader import Node
 from loaders.map.reference.nace import NaceItem, NaceTable, UnknownNace
 from loaders.map.reference.nuts import NutsTable
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
+from loaders.map.reference.science import UnknownCode, ford, nabs
 from loaders.map.strategies.topics import cited_document, emerging_topics
 
 NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
-FORD_CODE = re.compile(r"^[1-6](\.[0-9]{1,2})?$")  # OECD Frascati fields of R&D: 1 natural sciences … 6 humanities
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "document", "priorities",
                    "emerging", "passages"}  # fmt: skip
-PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "objectives", "matches"}
+PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "nabs", "objectives", "matches"}
 
 
 class _Problems(list[SourceProblem]):
@@ -221,17 +221,16 @@ class StrategyMapper:
                 continue
             out.add(concept, S3.naceSector, sector.iri)
             self.describe_nace(out, sector)
-        for code, item in strings(fields.get("science_fields")):
-            if FORD_CODE.match(code):
-                out.add(concept, S3.scienceField, plain(code))
-            else:
-                self.fail(
-                    item,
-                    "science_fields",
-                    f"{code!r} is not a field of science (FORD) code.",
-                    "write e.g. '2.5' (materials engineering), quoted.",
-                    ident,
-                )
+        for name, predicate, table, example in (
+            ("science_fields", S3.scienceField, ford(), "'2.5' (materials engineering) of data/reference/ford.csv"),
+            ("nabs", S3.socioEconomicObjective, nabs(), "'7' (health) or '12.3' of data/reference/nabs-2007.csv"),
+        ):
+            for code, item in strings(fields.get(name)):
+                try:
+                    out.add(concept, predicate, plain(table.resolve(code)))
+                except UnknownCode as error:
+                    fix = f"write a code such as {example}, quoted."
+                    self.fail(item, name, f"{error}. Nearest: {'; '.join(error.nearest)}.", fix, ident)
         for value, item in strings(fields.get("objectives")):
             code = objective_code(value)
             if code in objectives.objectives.codes:
