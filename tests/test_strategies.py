@@ -217,6 +217,20 @@ def test_a_strategy_copied_from_a_portfolio_does_not_match_it_and_the_shared_reg
     assert set(evidence.objects(node, S3.sharedCode)) == {URIRef(ex + "national-textiles")}
 
 
+def test_objectives_of_a_whole_strategy_count_for_each_of_its_priorities() -> None:
+    turtle = """
+    @prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix nuts: <http://data.europa.eu/nuts/code/> .
+    @prefix ex: <http://example.org/> .
+    ex:flanders s3:region nuts:BE2 ; s3:targetsObjective ex:rso11 .
+    ex:p-any a s3:S3Domain ; s3:strategy ex:flanders .
+    ex:in-region a s3:Project ; s3:specificObjective ex:rso11 ; s3:region nuts:BE25 .
+    """
+    store = ox.Store()
+    store.load(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    links = {(str(s), str(o)) for g in match(store, MINTER).values() for s, o in g.subject_objects(S3.servesPriority)}
+    assert links == {("http://example.org/in-region", "http://example.org/p-any")}
+
+
 def test_matching_twice_gives_the_same_links_and_identifiers() -> None:
     store = ox.Store()
     store.load(CASE.encode(), format=ox.RdfFormat.TURTLE)

@@ -17,6 +17,7 @@ period: "2021-2027"
 title: {nl: "Teststrategie", en: "Test strategy"}
 description: {en: "A strategy to test every field."}
 url: https://example.org/strategy
+objectives: [PO1]                               # for all its priorities
 priorities:
   - id: textiel
     name: {nl: "Textiel", en: "Textiles"}
@@ -43,6 +44,8 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
         for r in select(project, query)
     }
     assert strategy == {("A strategy to test every field.", "2021-2027", "BE25", "Teststrategie", "https://example.org/strategy")}
+    whole = f"SELECT ?o WHERE {{ <{base}> s3:targetsObjective/skos:notation ?o }}"
+    assert [r["o"] for r in select(project, whole)] == ["PO1"]
     priority = f"{base}/priority/textiel"
     codes = f"""SELECT ?p ?o WHERE {{ <{priority}> ?p ?o FILTER(?p IN (s3:naceSector, s3:scienceField, s3:targetsObjective,
         skos:exactMatch, skos:definition, s3:socioEconomicObjective)) }}"""
@@ -84,7 +87,7 @@ def test_a_nace_code_that_does_not_exist_fails_the_build_naming_it_and_the_neare
     built = s3kg(project, "build")
     said = " ".join(built.stderr.split())
     assert built.returncode != 0
-    assert "data/strategies/test-region.yaml:13, record 'textiel', field 'nace': 'C34': NACE Rev. 2 has no division 34." in said
+    assert "data/strategies/test-region.yaml:14, record 'textiel', field 'nace': 'C34': NACE Rev. 2 has no division 34." in said
     assert "Nearest: C33 (Repair and installation of machinery and equipment); C32 (Other manufacturing)" in said
     assert "'A24': division 24 is in section C, not A. Nearest: C24." in said
     assert "'15' is not a socio-economic objective (NABS 2007) code. Nearest: 14 (Defence)" in said

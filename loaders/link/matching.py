@@ -117,9 +117,11 @@ def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
     for priority, region in select_values(store, "SELECT ?d ?r WHERE { ?d a s3:S3Domain ; s3:strategy/s3:region ?r }"):
         if code := _code(region):
             priorities[priority] = _Priority(code)
-    for priority, code in select_values(
-        store, f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_CODES} ?c }}"
-    ):
+    own = (  # its own codes, and the objectives its whole strategy targets
+        f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s "
+        f"{{ ?d {_PRIORITY_CODES} ?c }} UNION {{ ?s s3:targetsObjective ?c }} }}"
+    )
+    for priority, code in select_values(store, own):
         if priority in priorities:
             priorities[priority].codes.add(code)
     for priority, code in select_values(

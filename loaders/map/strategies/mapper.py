@@ -23,8 +23,8 @@ from loaders.map.strategies.topics import cited_document, emerging_topics
 
 NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "document", "priorities",
-                   "emerging", "passages"}  # fmt: skip
+STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "document", "objectives",
+                   "priorities", "emerging", "passages"}  # fmt: skip
 PRIORITY_FIELDS = {"id", "name", "description", "nace", "science_fields", "nabs", "objectives", "matches"}
 
 
@@ -74,6 +74,17 @@ class StrategyMapper:
             out.add(item.iri, DCTERMS.source, source)
             if item.parent:
                 out.add(item.iri, SKOS.broader, self.nace.items[item.parent].iri)
+
+    def objectives(self, out: Row, subject: URIRef, node: Node | None, objectives: ObjectiveConcepts, record: str) -> None:
+        """The 2021-2027 objectives a priority (or a whole strategy) is meant to be funded under."""
+        for value, item in strings(node):
+            code = objective_code(value)
+            if code in objectives.objectives.codes:
+                out.add(subject, S3.targetsObjective, objectives.concept(out, code))
+            else:
+                self.fail(
+                    item, "objectives", f"{value!r} is not a 2021-2027 objective code.", "write e.g. RSO1.1 or PO1.", record
+                )
 
     def fail(self, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
         self.problems.add(self.display, node, field, message, fix, record)
@@ -154,6 +165,7 @@ class StrategyMapper:
                 out.add(scheme, SDO.url, URIRef(url))
         for source in sources:
             out.add(scheme, DCTERMS.source, source)
+        self.objectives(out, scheme, fields.get("objectives"), objectives, ident)  # for all its priorities
         priorities = fields.get("priorities")
         if priorities is None or not isinstance(priorities.data, list) or not priorities.data:
             self.fail(
@@ -231,12 +243,7 @@ class StrategyMapper:
                 except UnknownCode as error:
                     fix = f"write a code such as {example}, quoted."
                     self.fail(item, name, f"{error}. Nearest: {'; '.join(error.nearest)}.", fix, ident)
-        for value, item in strings(fields.get("objectives")):
-            code = objective_code(value)
-            if code in objectives.objectives.codes:
-                out.add(concept, S3.targetsObjective, objectives.concept(out, code))
-            else:
-                self.fail(item, "objectives", f"{value!r} is not a 2021-2027 objective code.", "write e.g. RSO1.1 or PO1.", ident)
+        self.objectives(out, concept, fields.get("objectives"), objectives, ident)
         for target, item in strings(fields.get("matches")):
             iri = self.minter.entity("concept", *target.split("/", 1)) if "/" in target else None
             if iri is None or iri not in self.known:
