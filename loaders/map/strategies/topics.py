@@ -16,14 +16,12 @@ from loaders.core.iris import IriMinter, is_valid_id
 from loaders.core.origins import Origin
 from loaders.core.terms import Row, day, integer, text
 from loaders.core.vocab import LANGUAGE, S3
+from loaders.map.curated.passages import LANGUAGE_TAGS
 from loaders.map.curated.reader import Node
 
 EMERGING_FIELDS = {"id", "name", "description", "priority"}
 DOCUMENT_FIELDS = {"url", "title", "date", "publisher"}
-# The EU's official languages: the strategy's two-letter code → the EU language table's code.
-LANGUAGES = {"bg": "BUL", "cs": "CES", "da": "DAN", "de": "DEU", "el": "ELL", "en": "ENG", "es": "SPA", "et": "EST",
-             "fi": "FIN", "fr": "FRA", "ga": "GLE", "hr": "HRV", "hu": "HUN", "it": "ITA", "lt": "LIT", "lv": "LAV",
-             "mt": "MLT", "nl": "NLD", "pl": "POL", "pt": "POR", "ro": "RON", "sk": "SLK", "sl": "SLV", "sv": "SWE"}  # fmt: skip
+LANGUAGES = {tag: code for code, tag in LANGUAGE_TAGS.items()}  # the strategy's two letters → the EU language table
 WEB = re.compile(r"^https?://\S+$")
 
 
