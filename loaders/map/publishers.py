@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from loaders.core.errors import SourceProblem
 from loaders.core.file_limits import load_json
 from loaders.map.delimited import Broken, Records, detect
-from loaders.map.tabular import Header
+from loaders.map.tabular import Header, RowRejected
 
 Cells = tuple[list[str], Iterator[tuple[int, list[str] | Broken]], str]
 
@@ -118,3 +118,41 @@ def respell(fields: dict[str, str], maps: dict[str, dict[str, str]]) -> dict[str
         value = fields.get(name, "")
         fields[name] = spellings.get(value.strip().casefold(), value)
     return fields
+
+
+DAY_FORMS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")  # as publishers write dates
+
+
+def parse_day(column: str, value: str) -> date:
+    """A date as publishers write it (2023-01-05, 05/01/2023, 05.01.2023, 05-01-2023), or RowRejected."""
+    try:
+        return date.fromisoformat(value.strip()[:10])  # the usual form, ten times faster than strptime
+    except ValueError:
+        pass
+    for form in DAY_FORMS:  # (strptime also takes 2023-1-5)
+        try:
+            return datetime.strptime(value.strip()[:10], form).date()
+        except ValueError:
+            continue
+    raise RowRejected(column, value, "not a date (YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY).")
+
+
+def table_records(
+    rows: Iterator[tuple[int, list[str] | Broken]], table: dict[str, Any], found: Header
+) -> Iterator[tuple[int, dict[str, str] | Broken]]:
+    """The rows by the table's field names (a field the file lacks is empty), with the publisher's
+    spellings respelled; a row with more non-empty cells than the header has columns is Broken,
+    never cut short."""
+    fields_of = {column: name for name, column in table["columns"].items()}
+    values = value_maps(table)
+    for line, cells in rows:
+        if isinstance(cells, Broken):
+            yield line, cells
+            continue
+        if len(cells) > found.width and any(c.strip() for c in cells[found.width :]):
+            yield line, Broken(f"the row has {len(cells)} cells, the header {found.width}")
+            continue
+        padded = cells + [""] * (found.width - len(cells))
+        fields = dict.fromkeys(table["columns"], "")
+        fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
+        yield line, respell(fields, values)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,8 +30,8 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
-from loaders.map.delimited import Broken, NotText
-from loaders.map.publishers import header_and_rows, pick_table, read_tables, respell, value_maps
+from loaders.map.delimited import NotText
+from loaders.map.publishers import header_and_rows, parse_day, pick_table, read_tables, table_records, value_maps
 from loaders.map.reference.countries import CountryTable
 from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.reference.objectives import ObjectiveConcepts, objective_code
@@ -65,19 +63,6 @@ class JemsLoad:
 def slug(text: str) -> str:
     """iris.slug, remembered: programme, project and partner names repeat row after row."""
     return _slug(text)
-
-
-def _date(column: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip()[:10])  # the usual form, ten times faster than strptime
-    except ValueError:
-        pass
-    for form in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):  # (strptime also takes 2023-1-5)
-        try:
-            return datetime.strptime(value.strip()[:10], form).date()
-        except ValueError:
-            continue
-    raise RowRejected(column, value, "not a date (YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY).")
 
 
 class _Mapper:
@@ -118,7 +103,7 @@ class _Mapper:
         budget = parse_amount("budget", fields["budget"]) if fields["budget"].strip() else None
         if role == "AP" and budget:
             raise RowRejected("budget", fields["budget"], "an associated partner (AP) has no share of the budget.")
-        start, end = _date("start", fields["start"]), _date("end", fields["end"])
+        start, end = parse_day("start", fields["start"]), parse_day("end", fields["end"])
         check_order("end", start, end)
         code = objective_code(fields["specific_objective"])  # "" when the row gives none: unknown, not wrong
         if code and (code not in self.objectives.objectives.codes or not self.objectives.objectives.codes[code][0]):
@@ -201,21 +186,10 @@ def load_jems_partners(
         return result, [SourceProblem(display, chosen.message, line=1, fix=chosen.fix)]
     _, table, found = chosen
     result.summary.ignored_columns, result.summary.dialect = found.ignored, dialect
-    fields_of = {column: name for name, column in table["columns"].items()}
-    values = value_maps(table)
-    roles = {str(k).strip().casefold(): str(v) for k, v in table.get("roles", {}).items()} | values.pop("role", {})
+    roles = {str(k).strip().casefold(): str(v) for k, v in table.get("roles", {}).items()} | value_maps(table).get("role", {})
+    roles |= {code.casefold(): code for code in ROLE_CONCEPTS}  # a role `values:` already spelled as a code
     source = source_document(sink, minter, "jems", "Jems partner list", path, display)
     mapper = _Mapper(minter, countries, programmes, source)
-
-    def records() -> Iterator[tuple[int, dict[str, str] | Broken]]:
-        for line, cells in rows:
-            if isinstance(cells, Broken):
-                yield line, cells
-                continue
-            padded = cells + [""] * (found.width - len(cells))
-            fields = dict.fromkeys(table["columns"], "")  # a field the file lacks (the acronym) is empty
-            fields.update({fields_of[column]: padded[at] for column, at in found.positions.items()})
-            yield line, respell(fields, values)  # the publisher's own spellings of codes
 
     def handle(line: int, fields: dict[str, str]) -> bool:
         with sink.row() as out:
@@ -223,5 +197,5 @@ def load_jems_partners(
         result.origins.setdefault(project, Origin(display, line, fields["project"]))
         return False
 
-    result.summary.account(records(), handle, progress)
+    result.summary.account(table_records(rows, table, found), handle, progress)
     return result, []

@@ -19,9 +19,8 @@ import hashlib
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,8 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, decimal, text
 from loaders.core.vocab import COUNTRY, S3
-from loaders.map.delimited import Broken, NotText
-from loaders.map.publishers import header_and_rows, pick_table, read_tables, respell, value_maps
+from loaders.map.delimited import NotText
+from loaders.map.publishers import header_and_rows, parse_day, pick_table, read_tables, table_records
 from loaders.map.reference.countries import CountryTable
 from loaders.map.tabular import (
     ProgrammeNames,
@@ -58,7 +57,6 @@ REQUIRED = ["project", "beneficiary"]
 PERIODS = ("2014-2020", "2021-2027")
 FUNDS = {"ERDF": "European Regional Development Fund", "ESF": "European Social Fund", "CF": "Cohesion Fund",
          "ESF+": "European Social Fund Plus", "JTF": "Just Transition Fund", "YEI": "Youth Employment Initiative"}  # fmt: skip
-DATE_FORMATS = ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
 
 
 @dataclass
@@ -68,14 +66,7 @@ class OperationsLoad:
 
 
 def _date(column: str, value: str) -> date | None:
-    if not value.strip():
-        return None  # unknown, not wrong
-    for form in DATE_FORMATS:
-        try:
-            return datetime.strptime(value.strip()[:10], form).date()
-        except ValueError:
-            continue
-    raise RowRejected(column, value, "not a date (DD.MM.YYYY, DD/MM/YYYY or YYYY-MM-DD).")
+    return parse_day(column, value) if value.strip() else None  # an empty date is unknown, not wrong
 
 
 def _rate(value: str) -> Decimal | None:
@@ -255,22 +246,8 @@ def load_operations(
     name, table, found = chosen
     result.summary.ignored_columns, result.summary.dialect = found.ignored, dialect
     result.summary.notes.append(f"read with the publisher table '{name}' of {PUBLISHERS_FILE.name}")
-    fields_of = {column: field for field, column in table["columns"].items()}
-    values = value_maps(table)
     source = source_document(sink, minter, "operations", "List of operations", path, display)
     mapper = _Mapper(table, _Context(name, minter, countries, programmes, cci_codes, source))
-
-    def records() -> Iterator[tuple[int, dict[str, str] | Broken]]:
-        for line, cells in rows:
-            if isinstance(cells, Broken):
-                yield line, cells
-                continue
-            if len(cells) > found.width and any(c.strip() for c in cells[found.width :]):
-                yield line, Broken(f"the row has {len(cells)} cells, the header {found.width}")
-                continue
-            padded = cells + [""] * (found.width - len(cells))
-            fields = {fields_of[column]: padded[at] for column, at in found.positions.items()}
-            yield line, respell(fields, values)
 
     def handle(line: int, fields: dict[str, str]) -> bool:
         with sink.row() as out:
@@ -278,7 +255,7 @@ def load_operations(
         result.origins.setdefault(project, Origin(display, line, fields["project"][:80]))
         return merged
 
-    result.summary.account(records(), handle, progress)
+    result.summary.account(table_records(rows, table, found), handle, progress)
     if mapper.unstated:
         result.summary.notes.append(
             f"{mapper.unstated} operations name no programme (the list does not state it): their period and fund are kept"

@@ -86,6 +86,18 @@ class StrategyMapper:
                     item, "objectives", f"{value!r} is not a 2021-2027 objective code.", "write e.g. RSO1.1 or PO1.", record
                 )
 
+    def entry(self, node: Node, what: str, allowed: set[str]) -> tuple[dict[str, Node], str | None]:
+        """The fields of a listed entry (a priority, an emerging topic) and its id, or None as the
+        id when it has no valid one; every field it should not have is named."""
+        fields = node.data if isinstance(node.data, dict) else {}
+        ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
+        if not ident or not is_valid_id(ident):
+            self.fail(node, "id", f"each {what} needs an id of letters, digits and dashes.", "add `id: …` to it.")
+            return fields, None
+        for key in set(fields) - allowed:
+            self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(allowed))}.", ident)
+        return fields, ident
+
     def fail(self, node: Node | None, field: str, message: str, fix: str, record: str | None = None) -> None:
         self.problems.add(self.display, node, field, message, fix, record)
 
@@ -205,13 +217,9 @@ class StrategyMapper:
         position: int,
     ) -> str | None:
         """The priority domain at `position` in the file (its id, or None when it has none)."""
-        fields = node.data if isinstance(node.data, dict) else {}
-        ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
-        if not ident or not is_valid_id(ident):
-            self.fail(node, "id", "each priority needs an id of letters, digits and dashes.", "add `id: …` to it.")
+        fields, ident = self.entry(node, "priority", PRIORITY_FIELDS)
+        if ident is None:
             return None
-        for key in set(fields) - PRIORITY_FIELDS:
-            self.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(PRIORITY_FIELDS))}.", ident)
         concept = URIRef(f"{scheme}/priority/{ident}")
         self.origins[concept] = Origin(self.display, node.line, ident)
         out.add(concept, RDF.type, S3.S3Domain)

@@ -12,7 +12,7 @@ from typing import Protocol
 from rdflib import RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, SDO
 
-from loaders.core.iris import IriMinter, is_valid_id
+from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.terms import Row, day, integer, text
 from loaders.core.vocab import LANGUAGE, S3
@@ -36,6 +36,8 @@ class Mapper(Protocol):
 
     def labels(self, out: Row, subject: URIRef, node: Node | None, field: str, language: str, record: str) -> None: ...
 
+    def entry(self, node: Node, what: str, allowed: set[str]) -> tuple[dict[str, Node], str | None]: ...
+
 
 def _fields(node: Node) -> dict[str, Node]:
     return node.data if isinstance(node.data, dict) else {}
@@ -52,13 +54,9 @@ def emerging_topics(
         mapper.fail(node, "emerging", "must be a list of topics.", "write `emerging:` as a list of {id, name}.")
         return
     for position, item in enumerate(node.data, start=1):
-        fields = _fields(item)
-        ident = fields["id"].data if "id" in fields and isinstance(fields["id"].data, str) else None
-        if not ident or not is_valid_id(ident):
-            mapper.fail(item, "id", "each emerging topic needs an id of letters, digits and dashes.", "add `id: …` to it.")
+        fields, ident = mapper.entry(item, "emerging topic", EMERGING_FIELDS)
+        if ident is None:
             continue
-        for key in set(fields) - EMERGING_FIELDS:
-            mapper.fail(fields[key], key, f"unknown field '{key}'.", f"use only: {', '.join(sorted(EMERGING_FIELDS))}.", ident)
         topic = URIRef(f"{scheme}/emerging/{ident}")
         mapper.origins[topic] = Origin(mapper.display, item.line, ident)
         out.add(topic, RDF.type, S3.EmergingTopic)
