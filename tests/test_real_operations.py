@@ -155,3 +155,15 @@ def test_a_dot_that_does_not_group_thousands_is_refused_not_read_as_one(tmp_path
     assert ("2", "total", "288.11", "not an amount: '.' here must group thous") in rejects
     query = """SELECT (COUNT(*) AS ?n) WHERE { ?p s3:totalBudget/schema:value 28811 }"""
     assert select(project, query)[0]["n"] == "0"
+
+
+def test_a_row_with_more_cells_than_the_header_is_rejected_not_cut_short(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    lines = THUERINGEN.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",an eleventh cell"
+    (project / "exports" / THUERINGEN.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = s3kg(project, "load", "national-operations", f"exports/{THUERINGEN.name}")
+    assert loaded.returncode == 0, loaded.stderr
+    with (project / "var" / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
+        rejects = {(r["row"], r["reason"]) for r in csv.DictReader(handle)}
+    assert ("2", "the row has 11 cells, the header 10") in rejects
