@@ -92,6 +92,8 @@ def matches_text(found: list[Explained], why: bool) -> str:
         if why and match.why:
             lines.append(f"   the rule: {match.why}")
         lines.extend(f"   shared: {code}" for code in match.codes)
+        if match.words:
+            lines.append(f"   words both use: {'; '.join(match.words)}")
         lines.append(f"   {match.project} → {match.priority}")
     return "\n".join(lines)
 

@@ -117,6 +117,7 @@ class S3(DefinedNamespace):
     socioEconomicObjective: URIRef
     sourceName: URIRef
     sharedCode: URIRef
+    sharedWords: URIRef
     sharedRegion: URIRef
     specificObjective: URIRef
     stepCount: URIRef

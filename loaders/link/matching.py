@@ -1,15 +1,18 @@
 """Which projects serve which strategy's priorities: rule-based matching over the merged
-sources. A project serves a priority domain when it meets the strategy's region and shares a
-code with the priority (a 2021-2027 specific objective, an S3 domain, a NACE sector or a
-theme). Each rule writes its links into its own named graph, each link with an
-s3:PriorityMatch saying the rule, the score and the region and codes both share; the provenance
-graph says what each rule is (as reconciliation does).
+sources. A project serves a priority domain when it meets the strategy's region and either
+shares a code with the priority (a 2021-2027 specific objective, an S3 domain, a NACE sector or
+a theme) or says the same thing in its words (loaders.link.text: titles and descriptions beside
+the priority's names, description, emerging topics and NACE labels, across languages). Each
+rule writes its links into its own named graph, each link with an s3:PriorityMatch saying the
+rule, the score, the region both share and the codes or words they share; the provenance graph
+says what each rule is (as reconciliation does). A pair gets one link, by the strongest rule.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -20,6 +23,7 @@ from loaders.core.iris import IriMinter
 from loaders.core.provenance import describe_rule
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import NUTS, S3
+from loaders.link.text import Corpus, Similar, Terms, similar
 
 RULES = {
     "region-and-code": (
@@ -32,7 +36,20 @@ RULES = {
         "No partner is known to be in the strategy's region, but the project's programme area overlaps it, and the "
         "project shares a code with the priority domain. Weaker evidence: the project may work elsewhere in the area.",
     ),
+    "region-and-text": (
+        "similarity",
+        "A partner of the project (or the project itself) is in the strategy's NUTS region, and the project's title and "
+        "description use the words of the priority domain (its names, description, emerging topics and NACE labels), "
+        "in any EU language: words cut to their first five letters and weighted by rarity, compared by cosine. The "
+        "score is that cosine; the match names the words both use.",
+    ),
+    "programme-area-and-text": (
+        "similarity / 2",
+        "No partner is known to be in the strategy's region, but the project's programme area overlaps it, and its "
+        "words are those of the priority domain (as for region-and-text). The score is half the cosine.",
+    ),
 }
+TEXT_THRESHOLD = 0.06  # the least cosine that counts as the same subject, chosen on half the labelled set (docs/benchmarks.md)
 _PROJECT_CODES = "s3:specificObjective|s3:naceSector|s3:theme"
 _PRIORITY_CODES = "s3:targetsObjective|s3:naceSector"
 _PRIORITY_MATCHES = "skos:exactMatch|skos:closeMatch"  # concepts elsewhere the priority means
@@ -44,7 +61,8 @@ class _Project:
     area: set[str] = field(default_factory=set)  # NUTS codes of its programme's area
     codes: set[str] = field(default_factory=set)  # its objectives, sectors, themes and S3 domains
     domains: set[str] = field(default_factory=set)  # its own S3 domains (a portfolio's)
-    label: str = ""
+    words: Terms = field(default_factory=Terms)  # its title and description
+    vector: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,7 +71,8 @@ class _Priority:
     codes: set[str] = field(default_factory=set)  # its objectives and sectors, and the concepts it matches
     matches: set[str] = field(default_factory=set)  # the concepts it matches (`matches:` of the strategy file)
     sources: set[str] = field(default_factory=set)  # the documents the priority is stated from
-    label: str = ""
+    words: Terms = field(default_factory=Terms)  # its names, description, emerging topics and NACE labels
+    vector: dict[str, float] = field(default_factory=dict)
 
     def shared(self, project: _Project, sources_of: dict[str, set[str]]) -> set[str]:
         """The codes the project and the priority share, less the circular ones: a concept the
@@ -130,83 +149,158 @@ def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
         if priority in priorities:
             priorities[priority].codes.add(code)
             priorities[priority].matches.add(code)
-    for subject, label in select_values(
-        store,
-        "SELECT ?s (SAMPLE(?l) AS ?label) WHERE { VALUES ?c { s3:Project s3:S3Domain } ?s a ?c ; rdfs:label ?l "
-        "FILTER langMatches(lang(?l), 'en') } GROUP BY ?s",
-    ):
-        target = projects.get(subject) or priorities.get(subject)
-        if target is not None:
-            target.label = label
     return projects, priorities
+
+
+_PROJECT_TEXTS = "SELECT ?s ?t (lang(?t) AS ?l) WHERE { ?s a s3:Project ; dcterms:title|dcterms:description ?t }"
+_PRIORITY_TEXTS = """SELECT ?s ?t (lang(?t) AS ?l) WHERE { ?s a s3:S3Domain ; s3:strategy ?strategy
+    { ?s skos:prefLabel|skos:altLabel|skos:definition|dcterms:description ?t }
+    UNION { ?topic a s3:EmergingTopic ; skos:broader ?s ; skos:prefLabel|skos:definition ?t }
+    UNION { ?s s3:naceSector/skos:prefLabel ?t } }"""
+
+
+def _read_texts(store: ox.Store, projects: dict[str, _Project], priorities: dict[str, _Priority]) -> None:
+    """Each project's and priority's words, weighted by their rarity among all of them."""
+    for subject, value, language in select_values(store, _PROJECT_TEXTS):
+        projects[subject].words.add(value, language)
+    for subject, value, language in select_values(store, _PRIORITY_TEXTS):
+        if subject in priorities:
+            priorities[subject].words.add(value, language)
+    corpus = Corpus([p.words for p in projects.values()] + [p.words for p in priorities.values()])
+    for project in projects.values():
+        project.vector = corpus.weights(project.words)
+    for priority in priorities.values():
+        priority.vector = corpus.weights(priority.words)
+
+
+class _Near:
+    """Which projects meet a region: a partner in it or below it, or a programme area that
+    overlaps it (indexes built once, so that a priority meets only its region's projects)."""
+
+    def __init__(self, projects: dict[str, _Project]) -> None:
+        self.within: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects with a partner in it or below
+        self.area_within: dict[str, set[str]] = defaultdict(set)  # → projects whose area has a region in it or below
+        self.area_exact: dict[str, set[str]] = defaultdict(set)  # → projects whose area is exactly it
+        for iri, project in projects.items():
+            for region in project.regions:
+                for end in range(2, len(region) + 1):
+                    self.within[region[:end]].add(iri)
+            for area in project.area:
+                self.area_exact[area].add(iri)
+                for end in range(2, len(area) + 1):
+                    self.area_within[area[:end]].add(iri)
+
+    def __call__(self, region: str) -> set[str]:
+        near = self.within.get(region, set()) | self.area_within.get(region, set())
+        return near | set().union(*(self.area_exact.get(region[:end], set()) for end in range(2, len(region))))
+
+
+class _WordIndex:
+    """The projects near one region by the stems they use, to score a priority's words against
+    all of them at once (the cosine added up stem by stem)."""
+
+    def __init__(self, projects: dict[str, _Project], near: set[str]) -> None:
+        self.postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for iri in near:
+            for stem, weight in projects[iri].vector.items():
+                self.postings[stem].append((iri, weight))
+
+    def scores(self, vector: dict[str, float]) -> dict[str, float]:
+        found: dict[str, float] = defaultdict(float)
+        for stem, weight in vector.items():
+            for iri, other in self.postings.get(stem, ()):
+                found[iri] += weight * other
+        return found
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a project serves a priority: the rule, its score, the deepest region where they meet
+    and the codes or words they share."""
+
+    rule: str
+    score: str
+    region: str
+    codes: frozenset[str] = frozenset()
+    words: tuple[str, ...] = ()
+
+
+def evidence(
+    project: _Project, priority: _Priority, sources_of: dict[str, set[str]], threshold: float = TEXT_THRESHOLD
+) -> Evidence | None:
+    """The strongest rule a project and a priority meet by; None when they do not meet."""
+    inside = [r for r in project.regions if _within(r, priority.region)]
+    overlap = [_meeting(a, priority.region) for a in project.area if _within(a, priority.region) or _within(priority.region, a)]
+    place, regions = ("region", inside) if inside else ("programme-area", overlap)
+    if not regions:
+        return None
+    meet = _most_specific(regions)
+    if shared := priority.shared(project, sources_of):
+        return Evidence(f"{place}-and-code", RULES[f"{place}-and-code"][0], meet, frozenset(shared))
+    said: Similar = similar(project.vector, priority.vector, project.words, priority.words)
+    if said.score < threshold:
+        return None
+    score = said.score if place == "region" else said.score / 2
+    return Evidence(f"{place}-and-text", f"{score:.3f}", meet, words=said.words)
+
+
+def candidates(store: ox.Store, threshold: float = TEXT_THRESHOLD) -> Iterator[tuple[str, str, Evidence]]:
+    """(project, priority, evidence) for every pair that meets by a rule, priority by priority."""
+    projects, priorities = _read(store)
+    sources_of = _sources(store, priorities)
+    _read_texts(store, projects, priorities)
+    by_code: dict[str, set[str]] = defaultdict(set)
+    for project_iri, project in projects.items():
+        for code in project.codes:
+            by_code[code].add(project_iri)
+    near_of = _Near(projects)
+    by_region: dict[str, list[str]] = defaultdict(list)
+    for priority_iri in sorted(priorities):
+        by_region[priorities[priority_iri].region].append(priority_iri)
+    for region, group in sorted(by_region.items()):
+        near = near_of(region)
+        words = _WordIndex(projects, near)
+        for priority_iri in group:
+            priority = priorities[priority_iri]
+            coded = near & set().union(*(by_code.get(code, set()) for code in priority.codes))
+            worded = {p for p, score in words.scores(priority.vector).items() if score >= threshold}
+            for project_iri in sorted(coded | worded):
+                if found := evidence(projects[project_iri], priority, sources_of, threshold):
+                    yield project_iri, priority_iri, found
 
 
 def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
     """rule id → the links it finds between the projects and the strategy priorities in `store`."""
-    projects, priorities = _read(store)
-    sources_of = _sources(store, priorities)
-    # Indexes, so that a priority meets only the projects sharing a code and meeting its region:
-    by_code: dict[str, set[str]] = defaultdict(set)
-    within: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects with a partner in it or below it
-    area_within: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects whose area has a region in it or below
-    area_exact: dict[str, set[str]] = defaultdict(set)  # NUTS code → projects whose area is exactly it
-    for project_iri, project in projects.items():
-        for code in project.codes:
-            by_code[code].add(project_iri)
-        for region in project.regions:
-            for end in range(2, len(region) + 1):
-                within[region[:end]].add(project_iri)
-        for area in project.area:
-            area_exact[area].add(project_iri)
-            for end in range(2, len(area) + 1):
-                area_within[area[:end]].add(project_iri)
     graphs = {rule: Graph() for rule in RULES}
-    for priority_iri, priority in sorted(priorities.items()):
-        region = priority.region
-        near = within.get(region, set()) | area_within.get(region, set())
-        near |= set().union(*(area_exact.get(region[:end], set()) for end in range(2, len(region))))  # an area holding it
-        candidates = near & set().union(*(by_code.get(code, set()) for code in priority.codes))
-        for project_iri in sorted(candidates):
-            project = projects[project_iri]
-            shared = priority.shared(project, sources_of)
-            if not shared:
-                continue
-            inside = [r for r in project.regions if _within(r, priority.region)]
-            overlap = [
-                _meeting(a, priority.region) for a in project.area if _within(a, priority.region) or _within(priority.region, a)
-            ]
-            rule, regions = ("region-and-code", inside) if inside else ("programme-area-and-code", overlap)
-            if not regions:
-                continue
-            meet = _most_specific(regions)
-            _link(graphs[rule], minter, rule, URIRef(project_iri), URIRef(priority_iri), shared, meet, project, priority)
+    labels: dict[str, str] = {}
+    for subject, label, lang in select_values(store, _LABELS):  # an English label where there is one
+        if lang.lower().startswith("en") or subject not in labels:
+            labels[subject] = label
+    for project, priority, found in candidates(store):
+        _link(graphs[found.rule], minter, URIRef(project), URIRef(priority), found, labels)
     return graphs
 
 
-def _link(
-    graph: Graph,
-    minter: IriMinter,
-    rule: str,
-    project: URIRef,
-    priority: URIRef,
-    shared: set[str],
-    region: str,
-    about: _Project,
-    domain: _Priority,
-) -> None:
+_LABELS = """SELECT ?s ?l (lang(?l) AS ?lang) WHERE { VALUES ?c { s3:Project s3:S3Domain } ?s a ?c ; rdfs:label ?l }
+    ORDER BY ?s ?l"""
+
+
+def _link(graph: Graph, minter: IriMinter, project: URIRef, priority: URIRef, found: Evidence, labels: dict[str, str]) -> None:
     node = minter.entity("match", hashlib.sha256(f"{project} {priority}".encode()).hexdigest()[:24])
     graph.add((project, S3.servesPriority, priority))
     graph.add((node, RDF.type, S3.PriorityMatch))
-    label = f"{about.label or project} serves {domain.label or priority}"
+    label = f"{labels.get(str(project), str(project))} serves {labels.get(str(priority), str(priority))}"
     graph.add((node, RDFS.label, Literal(label, lang="en")))
     graph.add((node, S3.matchedProject, project))
     graph.add((node, S3.matchedPriority, priority))
-    graph.add((node, S3.matchRule, Literal(rule)))
-    graph.add((node, S3.matchScore, Literal(RULES[rule][0], datatype=XSD.decimal)))
-    graph.add((node, S3.sharedRegion, NUTS[region]))
-    for code in sorted(shared):
+    graph.add((node, S3.matchRule, Literal(found.rule)))
+    graph.add((node, S3.matchScore, Literal(found.score, datatype=XSD.decimal)))
+    graph.add((node, S3.sharedRegion, NUTS[found.region]))
+    for code in sorted(found.codes):
         graph.add((node, S3.sharedCode, URIRef(code)))
-    graph.add((node, PROV.wasGeneratedBy, minter.entity("load", f"matching-{rule}")))
+    for words in found.words:
+        graph.add((node, S3.sharedWords, Literal(words)))
+    graph.add((node, PROV.wasGeneratedBy, minter.entity("load", f"matching-{found.rule}")))
 
 
 def describe_matching_rules(minter: IriMinter, provenance: Graph) -> None:
@@ -227,6 +321,7 @@ class Explained:
     score: str
     region: str
     codes: tuple[str, ...]  # each "label (IRI)"
+    words: tuple[str, ...] = ()  # each "word of the project ~ word of the priority"
 
     @property
     def why(self) -> str:
@@ -254,7 +349,13 @@ def explain(store: Readable, iri: str) -> list[Explained]:
         }} GROUP BY ?project ?priority ?code ORDER BY ?code"""
     for project, priority, code, label in select_values(store, shared):
         codes[(project, priority)].append(f"{label} ({code})" if label else code)
+    words: dict[tuple[str, str], list[str]] = defaultdict(list)
+    said = f"""SELECT ?project ?priority ?words WHERE {{
+        ?m s3:matchedProject ?project ; s3:matchedPriority ?priority ; s3:sharedWords ?words
+        FILTER (?project = {node} || ?priority = {node}) }} ORDER BY ?words"""
+    for project, priority, value in select_values(store, said):
+        words[(project, priority)].append(value)
     return [
-        Explained(p, pl, d, dl, sl, rule, score, region.rsplit("/", 1)[-1], tuple(codes[(p, d)]))
+        Explained(p, pl, d, dl, sl, rule, score, region.rsplit("/", 1)[-1], tuple(codes[(p, d)]), tuple(words[(p, d)]))
         for p, pl, d, dl, sl, rule, score, region in select_values(store, query)
     ]

@@ -57,6 +57,7 @@ class MatchShown:
     score: str
     region: str  # the NUTS IRI where they meet
     codes: tuple[str, ...]  # the IRIs of the codes they share
+    words: tuple[str, ...] = ()  # the words both use ("Mobilität ~ mobility"), for a match by text
 
 
 @dataclass
@@ -241,7 +242,8 @@ def _read_matches(store: Readable, subject: ox.NamedNode) -> tuple[list[MatchSho
         if not values[other_end]:
             continue
         rule, score, region = ((values[str(p)] or [""])[0] for p in (S3.matchRule, S3.matchScore, S3.sharedRegion))
-        shown.append(MatchShown(values[other_end][0], rule, score, region, tuple(sorted(values[str(S3.sharedCode)]))))
+        codes, words = tuple(sorted(values[str(S3.sharedCode)])), tuple(sorted(values[str(S3.sharedWords)]))
+        shown.append(MatchShown(values[other_end][0], rule, score, region, codes, words))
     shown.sort(key=lambda m: (-float(m.score or 0), m.other))
     return shown, total
 

@@ -131,6 +131,7 @@ def render_html(
             "score": values.literal(ox.Literal(m.score, datatype=ox.NamedNode(XSD_DECIMAL)), language),
             "region": link(m.region) if m.region else None,
             "codes": [link(c) for c in m.codes],
+            "words": list(m.words),
         }
         for m in description.matches
     ]

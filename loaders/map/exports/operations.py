@@ -34,10 +34,11 @@ from loaders.core.origins import Origin
 from loaders.core.paths import REFERENCE_DIR
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, decimal, text
-from loaders.core.vocab import COUNTRY, S3
+from loaders.core.vocab import COUNTRY, NUTS, S3
 from loaders.map.delimited import NotText
 from loaders.map.publishers import header_and_rows, parse_day, pick_table, read_tables, table_records
 from loaders.map.reference.countries import CountryTable
+from loaders.map.reference.nuts import NutsTable, UnknownRegion
 from loaders.map.tabular import (
     ProgrammeNames,
     RowRejected,
@@ -91,6 +92,20 @@ class _Mapper:
         self.occurrences: Counter[str] = Counter()  # anonymous operations alike in every value, so far
         self.withheld = 0
         self.unstated = 0  # operations whose programme the list does not state
+        self._regions: NutsTable | None = None  # read when a list first names a region
+
+    def region(self, fields: dict[str, str], alpha3: str) -> str | None:
+        """The NUTS code of the operation's region (a code or a name), where the list or the table states one."""
+        value = self.field(fields, "region")
+        if not value:
+            return None
+        self._regions = self._regions or NutsTable.read()
+        if value.upper() in self._regions:
+            return value.upper()
+        try:
+            return self._regions.resolve(value, self.ctx.countries.nuts_prefix(alpha3))
+        except UnknownRegion as error:
+            raise RowRejected("region", value, f"not a NUTS code or region name: {error}") from None
 
     def field(self, fields: dict[str, str], name: str) -> str:
         """The row's value of a field, or the table's constant for it."""
@@ -134,6 +149,7 @@ class _Mapper:
         alpha3 = self.ctx.countries.from_alpha2(country.upper()) or self.ctx.countries.from_name(country)
         if alpha3 is None:
             raise RowRejected("country", country, "not a country code or name of the EU country table.")
+        region = self.region(fields, alpha3)
         start, end = _date("start", fields.get("start", "")), _date("end", fields.get("end", ""))
         if start and end:
             check_order("end", start, end)
@@ -160,6 +176,8 @@ class _Mapper:
         if end:
             out.add(project, SDO.endDate, day(end))
         out.add(project, S3.country, COUNTRY[alpha3])
+        if region is not None:
+            out.add(project, S3.region, NUTS[region])
         if programme is not None:
             out.add(project, S3.programme, programme)
         else:  # unknown, not wrong: the operation keeps its period (and fund) without a programme
