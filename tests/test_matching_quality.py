@@ -55,7 +55,9 @@ def test_on_the_pairs_it_was_not_tuned_on_the_matcher_keeps_its_reported_precisi
 
 def test_a_higher_threshold_never_finds_more(measured: Any) -> None:
     _, figures = measured
-    counts = [by_rule["overall"]["predicted"] for _, by_rule in sorted(figures["results"]["all"].items(), key=lambda x: float(x[0]))]
+    counts = [
+        by_rule["overall"]["predicted"] for _, by_rule in sorted(figures["results"]["all"].items(), key=lambda x: float(x[0]))
+    ]
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
 
 

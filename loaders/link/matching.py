@@ -61,6 +61,7 @@ class _Project:
     area: set[str] = field(default_factory=set)  # NUTS codes of its programme's area
     codes: set[str] = field(default_factory=set)  # its objectives, sectors, themes and S3 domains
     domains: set[str] = field(default_factory=set)  # its own S3 domains (a portfolio's)
+    sources: set[str] = field(default_factory=set)  # the documents stating it
     words: Terms = field(default_factory=Terms)  # its title and description
     vector: dict[str, float] = field(default_factory=dict)
 
@@ -129,6 +130,8 @@ def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
             projects[project].area.add(code)
     for project, code in select_values(store, f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"):
         projects[project].codes.add(code)
+    for project, source in select_values(store, "SELECT ?p ?s WHERE { ?p a s3:Project ; dcterms:source ?s }"):
+        projects[project].sources.add(source)
     for project, code in select_values(store, "SELECT ?p ?c WHERE { ?p a s3:Project ; s3:s3Domain ?c }"):
         projects[project].codes.add(code)
         projects[project].domains.add(code)
@@ -237,6 +240,8 @@ def evidence(
     meet = _most_specific(regions)
     if shared := priority.shared(project, sources_of):
         return Evidence(f"{place}-and-code", RULES[f"{place}-and-code"][0], meet, frozenset(shared))
+    if project.sources & priority.sources:
+        return None  # the strategy was written from the project's own document: its words are the project's
     said: Similar = similar(project.vector, priority.vector, project.words, priority.words)
     if said.score < threshold:
         return None
