@@ -215,8 +215,8 @@ ex:portfolio dcterms:title "Textiles of the portfolio"@en ; dcterms:source ex:se
 
 def test_a_strategy_copied_from_a_portfolio_does_not_match_it_and_the_shared_region_is_the_deepest() -> None:
     """Circular: the priority matches the portfolio's own domain, both stated by the same seed, or
-    uses the words of the project's own document; not circular: a concept of another document both name. The programme covers BE, the strategy BE2:
-    they meet in BE2, not BE."""
+    uses the words of the project's own document; not circular: a concept of another document
+    both name. The programme covers BE, the strategy BE2: they meet in BE2, not BE."""
     store = ox.Store()
     store.load(CIRCULAR.encode(), format=ox.RdfFormat.TURTLE)
     graphs = match(store, MINTER)
