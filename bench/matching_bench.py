@@ -3,7 +3,9 @@ floor — reading the same facts out of the store with the matcher's own queries
 
 Synthetic but shaped like real data: each project has one to three partners in NUTS 2 regions
 (drawn from data/reference/nuts-2021.csv), one or two 2021-2027 specific objectives, sometimes a
-NACE sector; each priority a region of a strategy and one to three objectives or sectors.
+NACE sector, and an English title of 6 to 12 words; each priority a region of a strategy, one to
+three objectives or sectors and a name of 3 to 8 words. The words are those of the NACE Rev. 2
+labels (data/reference/nace-rev2.csv), so that titles and names share a vocabulary as real ones do.
 
     python bench/matching_bench.py [--projects 100000] [--priorities 1000] [--seed 7]
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from loaders.core.iris import IriMinter
+from loaders.core.queries import select_values
 from loaders.link import matching
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -36,9 +39,17 @@ def _regions() -> list[str]:
         return [r["code"] for r in csv.DictReader(handle) if r["level"] == "2"]
 
 
+def _words() -> list[str]:
+    with (PROJECT / "data" / "reference" / "nace-rev2.csv").open(encoding="utf-8") as handle:
+        return sorted({w.lower() for r in csv.DictReader(handle) for w in r["label_en"].replace(",", " ").split() if len(w) > 3})
+
+
 def generate(projects: int, priorities: int, seed: int) -> str:
-    """N-Triples of the projects, their partners and codes, and the strategies' priorities."""
-    rng, regions, lines = random.Random(seed), _regions(), []
+    """N-Triples of the projects, their partners, codes and titles, and the strategies' priorities."""
+    rng, regions, words, lines = random.Random(seed), _regions(), _words(), []
+
+    def title(low: int, high: int) -> str:
+        return '"' + " ".join(rng.sample(words, rng.randint(low, high))) + '"@en'
 
     def add(s: str, p: str, o: str) -> None:
         lines.append(f"<{s}> <{p}> {o} .")
@@ -55,6 +66,7 @@ def generate(projects: int, priorities: int, seed: int) -> str:
             add(project, S3 + "specificObjective", f"<{objective}>")
         if rng.random() < 0.3:
             add(project, S3 + "naceSector", f"<{rng.choice(SECTORS)}>")
+        add(project, "http://purl.org/dc/terms/title", title(6, 12))
     for n in range(priorities):
         strategy, priority = f"https://example.org/strategy/{n // 8}", f"https://example.org/priority/{n}"
         add(strategy, S3 + "region", f"<{NUTS}{regions[(n // 8) % len(regions)]}>")
@@ -63,6 +75,7 @@ def generate(projects: int, priorities: int, seed: int) -> str:
         for code in rng.sample(OBJECTIVES + SECTORS, rng.randint(1, 3)):
             predicate = "naceSector" if code in SECTORS else "targetsObjective"
             add(priority, S3 + predicate, f"<{code}>")
+        add(priority, "http://www.w3.org/2004/02/skos/core#prefLabel", title(3, 8))
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +91,9 @@ def main() -> None:
     started = time.perf_counter()
     _, priorities = matching._read(store)  # the floor: the facts the matcher needs, as it reads them
     matching._sources(store, priorities)
+    for query in (matching._PROJECT_TEXTS, matching._PRIORITY_TEXTS):
+        for _ in select_values(store, query):
+            pass
     floor = time.perf_counter() - started
     started = time.perf_counter()
     graphs = matching.match(store, IriMinter("https://example.org/id/"))

@@ -43,13 +43,8 @@ RULES = {
         "in any EU language: words cut to their first five letters and weighted by rarity, compared by cosine. The "
         "score is that cosine; the match names the words both use.",
     ),
-    "programme-area-and-text": (
-        "similarity / 2",
-        "No partner is known to be in the strategy's region, but the project's programme area overlaps it, and its "
-        "words are those of the priority domain (as for region-and-text). The score is half the cosine.",
-    ),
 }
-TEXT_THRESHOLD = 0.06  # the least cosine that counts as the same subject, chosen on half the labelled set (docs/benchmarks.md)
+TEXT_THRESHOLD = 0.05  # the least cosine that counts as the same subject, chosen on half the labelled set (docs/benchmarks.md)
 _PROJECT_CODES = "s3:specificObjective|s3:naceSector|s3:theme"
 _PRIORITY_CODES = "s3:targetsObjective|s3:naceSector"
 _PRIORITY_MATCHES = "skos:exactMatch|skos:closeMatch"  # concepts elsewhere the priority means
@@ -240,13 +235,12 @@ def evidence(
     meet = _most_specific(regions)
     if shared := priority.shared(project, sources_of):
         return Evidence(f"{place}-and-code", RULES[f"{place}-and-code"][0], meet, frozenset(shared))
-    if project.sources & priority.sources:
-        return None  # the strategy was written from the project's own document: its words are the project's
+    if place != "region" or project.sources & priority.sources:
+        return None  # words alone are too weak beside a programme area; or the strategy copied the project's words
     said: Similar = similar(project.vector, priority.vector, project.words, priority.words)
     if said.score < threshold:
         return None
-    score = said.score if place == "region" else said.score / 2
-    return Evidence(f"{place}-and-text", f"{score:.3f}", meet, words=said.words)
+    return Evidence("region-and-text", f"{said.score:.3f}", meet, words=said.words)
 
 
 def candidates(store: ox.Store, threshold: float = TEXT_THRESHOLD) -> Iterator[tuple[str, str, Evidence]]:
