@@ -167,6 +167,7 @@ def _read_texts(store: ox.Store, projects: dict[str, _Project], priorities: dict
     corpus = Corpus([p.words for p in projects.values()] + [p.words for p in priorities.values()])
     for project in projects.values():
         project.vector = corpus.weights(project.words)
+        project.words.counts.clear()  # the vector and the spellings are what is compared
     for priority in priorities.values():
         priority.vector = corpus.weights(priority.words)
 

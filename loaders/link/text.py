@@ -129,6 +129,9 @@ class Corpus:
                     document.counts[stem] += count
                     document.spelled.setdefault(stem, document.written[word])
             self.frequency.update(document.counts.keys())
+        for document in documents:  # the stems are all that is compared from here on
+            document.words.clear()
+            document.written.clear()
 
     def weights(self, document: Terms) -> dict[str, float]:
         """Each stem's tf-idf weight, the vector of unit length; stems of every fourth text left out."""
