@@ -229,6 +229,28 @@ def test_a_strategy_copied_from_a_portfolio_does_not_match_it_and_the_shared_reg
     assert set(evidence.objects(node, S3.sharedCode)) == {URIRef(ex + "national-textiles")}
 
 
+def test_a_priority_named_only_by_a_nace_code_meets_projects_by_the_codes_labels_in_their_language() -> None:
+    turtle = """
+    @prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix nuts: <http://data.europa.eu/nuts/code/> .
+    @prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    @prefix ex: <http://example.org/> . @prefix nace: <http://data.europa.eu/ux2/nace2/> .
+    ex:thueringen s3:region nuts:DEG .
+    ex:p-13 a s3:S3Domain ; s3:strategy ex:thueringen ; skos:prefLabel "C13"@de ; s3:naceSector nace:13 .
+    nace:13 skos:prefLabel "Manufacture of textiles"@en , "Herstellung von Textilien"@de .
+    ex:gera a s3:Project ; dcterms:title "Technische Textilien für den Leichtbau"@de ; s3:region nuts:DEG0L .
+    ex:jena a s3:Project ; dcterms:title "Optische Messsysteme"@de ; s3:region nuts:DEG03 .
+    ex:erfurt a s3:Project ; dcterms:title "Logistikzentrum am Erfurter Kreuz"@de ; s3:region nuts:DEG01 .
+    """
+    store = ox.Store()
+    store.load(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    said = match(store, MINTER)["region-and-text"]
+    assert {str(s).rsplit("/", 1)[-1] for s in said.subjects(S3.servesPriority, None)} == {"gera"}
+    assert {str(w) for w in said.objects(None, S3.sharedWords)} == {"Textilien"}
+    assert said.value(next(said.subjects(S3.matchedProject, None)), S3.sharedRegion) == URIRef(
+        "http://data.europa.eu/nuts/code/DEG0L"
+    )
+
+
 def test_objectives_of_a_whole_strategy_count_for_each_of_its_priorities() -> None:
     turtle = """
     @prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix nuts: <http://data.europa.eu/nuts/code/> .

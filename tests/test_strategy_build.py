@@ -65,12 +65,20 @@ def test_every_field_of_a_strategy_file_is_published_by_a_build(tmp_path: Path) 
         ("definition", "Technical textiles."),
     }
     labels = f"""SELECT ?code ?label ?broader WHERE {{ <{priority}> s3:naceSector ?s . ?s skos:notation ?code ;
-        skos:prefLabel ?label ; skos:broader ?broader }}"""
+        skos:prefLabel ?label ; skos:broader ?broader FILTER(lang(?label) = "en") }}"""
     assert {(r["code"], r["label"], r["broader"].rsplit("/", 1)[-1]) for r in select(project, labels)} == {
         ("13", "Manufacture of textiles", "C"),
         ("14.1", "Manufacture of wearing apparel, except fur apparel", "14"),
         ("13.92", "Manufacture of made-up textile articles, except apparel", "139"),
     }
+    languages = f"""SELECT ?label (lang(?label) AS ?language) WHERE {{ <{priority}> s3:naceSector ?s .
+        ?s skos:notation "13" ; skos:prefLabel ?label }}"""
+    assert {(r["language"], r["label"]) for r in select(project, languages)} == {
+        ("en", "Manufacture of textiles"),
+        ("de", "Herstellung von Textilien"),
+        ("fr", "Fabrication de textiles"),
+        ("it", "Industrie tessili"),
+    }, "the sector's labels in the languages of the tables, for readers and for the matcher's words"
     kinds = f"""SELECT ?code ?kind WHERE {{ <{priority}> s3:targetsObjective ?o . ?o skos:notation ?code ; a ?kind
         FILTER(?kind IN (s3:SpecificObjective, s3:PolicyObjective)) }}"""
     assert {(r["code"], r["kind"].rsplit("#", 1)[-1]) for r in select(project, kinds)} == {

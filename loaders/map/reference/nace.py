@@ -1,6 +1,8 @@
 """The NACE Rev. 2 classification (data/reference/nace-rev2.csv: 21 sections, 88 divisions, 272
-groups, 615 classes, English labels, from Eurostat's RAMON RDF), to check the codes a strategy
-gives and to publish the labels of those it uses.
+groups, 615 classes, English labels, from Eurostat's RAMON RDF; nace-rev2-labels.csv: the same
+items in German, French and Italian), to check the codes a strategy gives and to publish the
+labels of those it uses — in several languages, so that projects written in them meet the
+priorities' sectors by their words (loaders/link/text.py).
 
 Codes are accepted as teams write them: with or without the section letter ("C13", "13"), with
 or without the dot ("C14.1", "141", "14.13", "1413"). A division without its letter is resolved to
@@ -24,6 +26,7 @@ from loaders.core.paths import REFERENCE_DIR
 from loaders.core.vocab import NACE
 
 NACE_FILE = REFERENCE_DIR / "nace-rev2.csv"
+LABELS_FILE = REFERENCE_DIR / "nace-rev2-labels.csv"  # code, language, label
 WRITTEN = re.compile(r"^(?P<section>[A-Ua-u])?\s*(?P<digits>\d{2}(\.?\d{1,2})?)?$")
 LEVELS = {1: "section", 2: "division", 3: "group", 4: "class"}
 
@@ -42,7 +45,8 @@ class NaceItem:
     level: int
     section: str
     parent: str
-    label: str
+    label: str  # in English
+    labels: tuple[tuple[str, str], ...] = ()  # (language, label) in the other languages of the tables
 
     @property
     def written(self) -> str:
@@ -60,10 +64,18 @@ class NaceTable:
 
     @classmethod
     @lru_cache(maxsize=1)
-    def read(cls, path: Path = NACE_FILE) -> NaceTable:
+    def read(cls, path: Path = NACE_FILE, labels: Path = LABELS_FILE) -> NaceTable:
+        other: dict[str, list[tuple[str, str]]] = {}
+        with labels.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                other.setdefault(row["code"], []).append((row["language"], row["label"]))
         with path.open(encoding="utf-8", newline="") as handle:
-            rows = csv.DictReader(handle)
-            items = {r["code"]: NaceItem(r["code"], int(r["level"]), r["section"], r["parent"], r["label_en"]) for r in rows}
+            items = {
+                r["code"]: NaceItem(
+                    r["code"], int(r["level"]), r["section"], r["parent"], r["label_en"], tuple(other.get(r["code"], ()))
+                )
+                for r in csv.DictReader(handle)
+            }
         return cls(items)
 
     def resolve(self, written: str) -> NaceItem:

@@ -22,6 +22,7 @@ from loaders.map.reference.science import UnknownCode, ford, nabs
 from loaders.map.strategies.topics import cited_document, emerging_topics
 
 NACE_SOURCE = "nace-rev2"  # the source-document record of data/reference/nace-rev2.csv
+NACE_LABELS_SOURCE = "nace-rev2-labels"  # … and of nace-rev2-labels.csv (German, French, Italian)
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 STRATEGY_FIELDS = {"id", "region", "language", "period", "title", "description", "url", "source", "document", "objectives",
                    "priorities", "emerging", "passages"}  # fmt: skip
@@ -57,8 +58,10 @@ class StrategyMapper:
 
     def describe_nace(self, out: Row, sector: NaceItem) -> None:
         """The NACE Rev. 2 concepts a priority names, and the broader ones up to its section, with
-        their English labels (data/reference/nace-rev2.csv), so that their IRIs read as names."""
+        their labels in English (data/reference/nace-rev2.csv), German, French and Italian
+        (nace-rev2-labels.csv), so that their IRIs read as names."""
         scheme, source = NACE["nace2"], self.minter.entity("source", NACE_SOURCE)
+        labelled = self.minter.entity("source", NACE_LABELS_SOURCE)
         if out.first(scheme):
             out.add(scheme, RDF.type, SKOS.ConceptScheme)
             out.add(scheme, RDFS.label, text("NACE Rev. 2", "en"))
@@ -69,6 +72,10 @@ class StrategyMapper:
                 break  # described already, with its broader ones
             out.add(item.iri, RDF.type, SKOS.Concept)
             out.add(item.iri, SKOS.prefLabel, text(item.label, "en"))
+            for language, label in item.labels:
+                out.add(item.iri, SKOS.prefLabel, text(label, language))
+            if item.labels:
+                out.add(item.iri, DCTERMS.source, labelled)
             out.add(item.iri, SKOS.notation, plain(item.code))
             out.add(item.iri, SKOS.inScheme, scheme)
             out.add(item.iri, DCTERMS.source, source)
