@@ -89,6 +89,10 @@ def test_an_operation_in_switzerland_of_a_german_list_is_swiss(thueringen: Any) 
     swiss = {r["Bezeichnung des Vorhabens"] for r in cells(THUERINGEN, "utf-8", ",") if r["Land"].strip() == "CH"}
     query = """SELECT DISTINCT ?title WHERE { ?p dcterms:title ?title ; s3:country ?c FILTER(STRENDS(STR(?c), "/CHE")) }"""
     assert len(swiss) == 1 and {r["title"] for r in select(project, query)} == swiss
+    regions = """SELECT ?region (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a s3:Project ; s3:country ?c
+        OPTIONAL { ?p s3:region ?r } BIND(COALESCE(STR(?r), "none") AS ?region) } GROUP BY ?region"""
+    by_region = {r["region"].rsplit("/", 1)[-1]: int(r["n"]) for r in select(project, regions)}
+    assert set(by_region) == {"DEG", "none"} and by_region["none"] == 1, "the Land's region, but not for the Swiss one"
 
 
 def test_a_windows_1250_list_is_read_as_such_and_every_title_is_the_files_own(poland: Any) -> None:

@@ -95,17 +95,23 @@ class _Mapper:
         self._regions: NutsTable | None = None  # read when a list first names a region
 
     def region(self, fields: dict[str, str], alpha3: str) -> str | None:
-        """The NUTS code of the operation's region (a code or a name), where the list or the table states one."""
-        value = self.field(fields, "region")
+        """The NUTS code of the operation's region (a code or a name) in its country, where the
+        row or the table states one. The table's region is where the programme's operations lie:
+        it is not given to an operation the list places in another country."""
+        written, value = fields.get("region", "").strip(), self.field(fields, "region")
         if not value:
             return None
         self._regions = self._regions or NutsTable.read()
-        if value.upper() in self._regions:
-            return value.upper()
+        prefix = self.ctx.countries.nuts_prefix(alpha3) or ""
         try:
-            return self._regions.resolve(value, self.ctx.countries.nuts_prefix(alpha3))
+            code = value.upper() if value.upper() in self._regions else self._regions.resolve(value, prefix or None)
         except UnknownRegion as error:
             raise RowRejected("region", value, f"not a NUTS code or region name: {error}") from None
+        if code.startswith(prefix):
+            return code
+        if written:
+            raise RowRejected("region", value, f"not a region of the operation's country ({alpha3}).")
+        return None
 
     def field(self, fields: dict[str, str], name: str) -> str:
         """The row's value of a field, or the table's constant for it."""
