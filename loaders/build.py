@@ -27,7 +27,7 @@ from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
 from loaders.core.provenance import LoadRecord, code_version, describe_load, sha256_of
-from loaders.link.matching import describe_matching_rules, match
+from loaders.link.matching import describe_matching_rules, match_ntriples
 from loaders.link.reconcile import describe_rules, reconcile
 from loaders.map.curated.load import load_curated
 from loaders.map.curated.passages import Sources
@@ -331,8 +331,8 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
                 staging.add(graph_iri, statements, in_default=False)
             outcome = validate(config, assembled, staging.store, progress)
             step("reconciling")
-            for graph_iri, data in _described(config, assembled, staging.store).items():
-                staging.add(graph_iri, data, in_default=graph_iri != minter.graph("shapes"))
+            for graph_iri, described in _described(config, assembled, staging.store).items():
+                staging.add(graph_iri, described, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
             info = staging.commit(publisher(engine, staging, config.data_dir, config.remote_grace, progress), inputs)
         finally:
@@ -393,7 +393,7 @@ def _out_of_space_message(config: BuildConfig, published: PublishedStore, phase:
     )
 
 
-def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph]:
+def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph | bytes]:
     """What the build adds to its sources: the reconciliation and strategy-matching links (one graph
     per rule), the provenance of every graph, the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
@@ -402,8 +402,8 @@ def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> d
         describe_load(load, minter, provenance)
     describe_rules(minter, provenance)
     describe_matching_rules(minter, provenance)
-    graphs = {minter.graph(f"reconciliation-{rule}"): links for rule, links in reconcile(merged).items()}
-    graphs.update((minter.graph(f"matching-{rule}"), links) for rule, links in match(merged, minter).items())
+    graphs: dict[URIRef, Graph | bytes] = {minter.graph(f"reconciliation-{rule}"): g for rule, g in reconcile(merged).items()}
+    graphs.update((minter.graph(f"matching-{rule}"), links) for rule, links in match_ntriples(merged, minter).items())
     graphs[minter.graph("provenance")] = provenance
     graphs[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     graphs[minter.graph("shapes")] = load_shapes(config.shapes_dir)

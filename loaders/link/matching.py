@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Graph
 from rdflib.namespace import PROV
 
 from loaders.core.iris import IriMinter
@@ -269,38 +269,67 @@ def candidates(store: ox.Store, threshold: float = TEXT_THRESHOLD) -> Iterator[t
                     yield project_iri, priority_iri, found
 
 
-def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
-    """rule id → the links it finds between the projects and the strategy priorities in `store`."""
-    graphs = {rule: Graph() for rule in RULES}
+def links(store: ox.Store, minter: IriMinter) -> dict[str, list[ox.Triple]]:
+    """rule id → the triples of the links it finds between the projects and the strategy
+    priorities in `store`, each link with its evidence (pyoxigraph terms: cheap to make, and
+    escaped by Oxigraph when written)."""
+    found: dict[str, list[ox.Triple]] = {rule: [] for rule in RULES}
     labels: dict[str, str] = {}
     for subject, label, lang in select_values(store, _LABELS):  # an English label where there is one
         if lang.lower().startswith("en") or subject not in labels:
             labels[subject] = label
-    for project, priority, found in candidates(store):
-        _link(graphs[found.rule], minter, URIRef(project), URIRef(priority), found, labels)
-    return graphs
+    made = _Terms(minter)
+    for project, priority, evidence in candidates(store):
+        found[evidence.rule].extend(made.link(project, priority, evidence, labels))
+    return found
+
+
+def match_ntriples(store: ox.Store, minter: IriMinter) -> dict[str, bytes]:
+    """rule id → its links as N-Triples, as the build adds them to the store."""
+    return {rule: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"" for rule, triples in links(store, minter).items()}
+
+
+def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
+    """rule id → its links as an rdflib graph (for reading them in Python)."""
+    return {rule: Graph().parse(data=data.decode(), format="nt") for rule, data in match_ntriples(store, minter).items()}
 
 
 _LABELS = """SELECT ?s ?l (lang(?l) AS ?lang) WHERE { VALUES ?c { s3:Project s3:S3Domain } ?s a ?c ; rdfs:label ?l }
     ORDER BY ?s ?l"""
 
 
-def _link(graph: Graph, minter: IriMinter, project: URIRef, priority: URIRef, found: Evidence, labels: dict[str, str]) -> None:
-    node = minter.entity("match", hashlib.sha256(f"{project} {priority}".encode()).hexdigest()[:24])
-    graph.add((project, S3.servesPriority, priority))
-    graph.add((node, RDF.type, S3.PriorityMatch))
-    label = f"{labels.get(str(project), str(project))} serves {labels.get(str(priority), str(priority))}"
-    graph.add((node, RDFS.label, Literal(label, lang="en")))
-    graph.add((node, S3.matchedProject, project))
-    graph.add((node, S3.matchedPriority, priority))
-    graph.add((node, S3.matchRule, Literal(found.rule)))
-    graph.add((node, S3.matchScore, Literal(found.score, datatype=XSD.decimal)))
-    graph.add((node, S3.sharedRegion, NUTS[found.region]))
-    for code in sorted(found.codes):
-        graph.add((node, S3.sharedCode, URIRef(code)))
-    for words in found.words:
-        graph.add((node, S3.sharedWords, Literal(words)))
-    graph.add((node, PROV.wasGeneratedBy, minter.entity("load", f"matching-{found.rule}")))
+class _Terms:
+    """The terms a link is written with, the constant ones made once."""
+
+    def __init__(self, minter: IriMinter) -> None:
+        self.minter = minter
+        self.p = {name: ox.NamedNode(str(S3[name])) for name in (
+            "servesPriority", "matchedProject", "matchedPriority", "matchRule", "matchScore", "sharedRegion", "sharedCode",
+            "sharedWords")}  # fmt: skip
+        self.type, self.label = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.label))
+        self.match_class, self.generated = ox.NamedNode(str(S3.PriorityMatch)), ox.NamedNode(str(PROV.wasGeneratedBy))
+        self.decimal = ox.NamedNode(str(XSD.decimal))
+        self.rules = {rule: (ox.Literal(rule), ox.NamedNode(str(minter.entity("load", f"matching-{rule}")))) for rule in RULES}
+
+    def link(self, project: str, priority: str, found: Evidence, labels: dict[str, str]) -> list[ox.Triple]:
+        node = ox.NamedNode(str(self.minter.entity("match", hashlib.sha256(f"{project} {priority}".encode()).hexdigest()[:24])))
+        subject, domain, p = ox.NamedNode(project), ox.NamedNode(priority), self.p
+        rule, activity = self.rules[found.rule]
+        label = f"{labels.get(project, project)} serves {labels.get(priority, priority)}"
+        triples = [
+            ox.Triple(subject, p["servesPriority"], domain),
+            ox.Triple(node, self.type, self.match_class),
+            ox.Triple(node, self.label, ox.Literal(label, language="en")),
+            ox.Triple(node, p["matchedProject"], subject),
+            ox.Triple(node, p["matchedPriority"], domain),
+            ox.Triple(node, p["matchRule"], rule),
+            ox.Triple(node, p["matchScore"], ox.Literal(found.score, datatype=self.decimal)),
+            ox.Triple(node, p["sharedRegion"], ox.NamedNode(str(NUTS[found.region]))),
+            ox.Triple(node, self.generated, activity),
+        ]
+        triples.extend(ox.Triple(node, p["sharedCode"], ox.NamedNode(code)) for code in sorted(found.codes))
+        triples.extend(ox.Triple(node, p["sharedWords"], ox.Literal(words)) for words in found.words)
+        return triples
 
 
 def describe_matching_rules(minter: IriMinter, provenance: Graph) -> None:

@@ -264,18 +264,18 @@ class Staging:
             raise RuntimeError(f"build {self.build_id} is already committed or discarded")
         return self._store
 
-    def add(self, graph_iri: URIRef, graph: Graph | Path, in_default: bool = True) -> None:
-        """Write a graph (an rdflib graph or an N-Triples file) as a named graph and, unless
+    def add(self, graph_iri: URIRef, graph: Graph | Path | bytes, in_default: bool = True) -> None:
+        """Write a graph (an rdflib graph, an N-Triples file or N-Triples bytes) as a named graph and, unless
         `in_default` is False, into the default graph too: the default graph is then the RDF
         merge of the graphs, where a fact two sources state counts once (pyoxigraph's
         union-default-graph mode would repeat it)."""
         store = self.store
         name = ox.NamedNode(str(graph_iri))
         targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
-        data = None if isinstance(graph, Path) else graph.serialize(format="nt", encoding="utf-8")
+        data = graph.serialize(format="nt", encoding="utf-8") if isinstance(graph, Graph) else graph
         for target in targets:
-            if data is None:
-                store.bulk_load(path=str(graph), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            if isinstance(data, Path):
+                store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             else:
                 store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
         self.counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
