@@ -18,7 +18,7 @@ from loaders.build import BuildConfig, assemble, build, check
 from loaders.core.errors import SHOWN_PROBLEMS, BuildError, display_name
 from loaders.core.iris import IriMinter
 from loaders.core.vocab import PREFIXES
-from loaders.link.matching import explain
+from loaders.link.explained import explain
 from loaders.map.tabular import Summary
 from loaders.publish.build_lock import build_lock
 from loaders.publish.changes import read_changes

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from loaders.core.errors import SourceProblem
 from loaders.core.vocab import PREFIXES
-from loaders.link.matching import Explained
+from loaders.link.explained import Explained
 from loaders.publish.changes import STATEMENT_GROUPS
 from loaders.publish.store import BuildInfo
 
