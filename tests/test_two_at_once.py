@@ -55,7 +55,8 @@ def test_two_forced_builds_at_the_same_instant_both_publish_one_after_the_other(
     runs = [_start("build", "--force", store=store) for _ in range(2)]
     results = _finished(runs)
     assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
-    assert any("is writing" in err and "waiting for it to finish" in err and "pid" in err for _, _, err in results)
+    said = [" ".join(err.split()) for _, _, err in results]  # the console wraps long lines at its width
+    assert any("is writing" in err and "waiting for it to finish" in err and "pid" in err for err in said), said
     published = PublishedStore(store)
     assert published.current().version == before + 2
     assert not [p for p in (store / "builds").iterdir() if p.name.startswith(".")], "no staging store left behind"

@@ -30,11 +30,21 @@ class BuildBusy(Exception):
     """Another build holds the store directory; the message says which and what to do."""
 
 
+HOLDER_WAIT = 1.0  # seconds to wait for a build that has just taken the lock to write who it is
+
+
 def _holder(path: Path) -> str:
-    try:
-        who = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        who = {}
+    """Who holds the lock, as the holder wrote it just after taking it (waited for briefly: the
+    lock is taken a moment before the record is written)."""
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        try:
+            who = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            who = {}
+        if who or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     if not who:
         return "another build"
     return f"another build (pid {who.get('pid')}, `{who.get('command')}`, since {who.get('since')})"
