@@ -60,11 +60,16 @@ def test_projects_with_a_partner_in_the_region_and_the_objective_serve_the_prior
     assert all(r["region"].startswith("SE33") and len(r["region"]) == 5 for r in found), "the deepest region: a län"
 
 
+def explained(project: Path, iri: str) -> list[str]:
+    """`s3kg matches IRI --explain` as a user runs it: one text per match (its lines joined)."""
+    said = s3kg(project, "matches", iri, "--explain")
+    assert said.returncode == 0, said.stderr
+    return [" ".join(entry.split()) for entry in re.split(r"^\d+\. ", said.stdout, flags=re.MULTILINE) if entry.strip()]
+
+
 def test_s3kg_matches_explains_each_match(matched: Any) -> None:
     project, _ = matched
-    said = s3kg(project, "matches", PRIORITY, "--explain")
-    assert said.returncode == 0, said.stderr
-    text = " ".join(said.stdout.split())
+    text = " ".join(explained(project, PRIORITY))
     assert "rule region-and-code, score 1, where they meet: SE33" in text and "the rule: A partner of the project" in text
     assert "rso1.1" in text.lower() and "Forskning och innovation (Smart specialisering i Övre Norrland)" in text
 

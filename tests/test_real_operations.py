@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PROJECT
+from rdflib import URIRef
 from test_real_files import REAL, loaded_project, new_project, s3kg, select
+
+from loaders.core.iris import IriMinter
+from loaders.map.exports.operations import _Context, _Mapper
+from loaders.map.reference.countries import load_country_table
+from loaders.map.tabular import RowRejected
 
 THUERINGEN = REAL / "ESF_Thueringen_2014_2020-excerpt.csv"
 POLAND = REAL / "Poland_CF_2014_2020.csv"
@@ -171,3 +178,41 @@ def test_a_row_with_more_cells_than_the_header_is_rejected_not_cut_short(tmp_pat
     with (project / "var" / "reports" / "rejects.csv").open(encoding="utf-8") as handle:
         rejects = {(r["row"], r["reason"]) for r in csv.DictReader(handle)}
     assert ("2", "the row has 11 cells, the header 10") in rejects
+
+
+@pytest.mark.parametrize(
+    ("row", "constant", "expected"),
+    [
+        ({"region": "DEG"}, "", "DEG"),  # the row's code
+        ({"region": "Thüringen"}, "", "DEG0"),  # the row's name: its deepest code (DEG and DEG0 are one territory)
+        ({}, "DEG", "DEG"),  # the table's region
+        ({"region": "DEG02"}, "DEG", "DEG02"),  # the row's, more precise than the table's
+    ],
+)
+def test_an_operation_is_placed_in_the_region_its_row_or_its_table_names(
+    row: dict[str, str], constant: str, expected: str
+) -> None:
+    assert _mapper(constant).region(row, "DEU") == expected
+
+
+def test_the_tables_region_is_not_given_to_an_operation_in_another_country() -> None:
+    assert _mapper("DEG").region({}, "CHE") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("BE2", "not a region of the operation's country (DEU)"), ("Atlantis", "not a NUTS code or region name")],
+)
+def test_a_region_the_row_names_outside_its_country_or_nowhere_is_rejected(value: str, reason: str) -> None:
+    with pytest.raises(RowRejected) as refused:
+        _mapper("").region({"region": value}, "DEU")
+    assert refused.value.column == "region" and refused.value.value == value and reason in refused.value.reason
+
+
+def _mapper(region: str) -> Any:
+    countries, problems = load_country_table(
+        PROJECT / "data" / "reference" / "eu-authority-country-skos.rdf", "countries", URIRef("x:")
+    )
+    assert problems == []
+    context = _Context("test", IriMinter("http://example.org/id/"), countries, {}, frozenset(), URIRef("x:source"))
+    return _Mapper({"constants": {"region": region} if region else {}}, context)

@@ -37,8 +37,9 @@ STEM = 5  # letters kept of each word
 SHORTEST = 4  # shorter words (articles, prepositions, most function words) are left out
 HEAD = 4  # the shortest part of a compound taken for a word of its own
 # Stems of the words every S3 text uses about itself, in the EU languages: smart, specialisation,
-# strategy, innovation, project, programme, region, Europe. They say how, not what about.
-BOILERPLATE = frozenset({"smart", "slim", "slimm", "intel", "strat", "speci", "spezi", "spéci", "innov", "inova", "inowa",
+# strategy, innovation, project (progetto), programme, region, Europe. They say how, not what about.
+# (folded: written without accents)
+BOILERPLATE = frozenset({"smart", "slim", "slimm", "intel", "strat", "speci", "spezi", "innov", "inova", "inowa",
                          "proje", "proge", "progr", "regio", "europ", "evrop"})  # fmt: skip
 COMMONEST = 0.25  # a stem in more than this share of the texts is a stop-word of this corpus
 _WORD = re.compile(r"[^\W\d_]+")
@@ -91,17 +92,11 @@ def terms(texts: Iterable[tuple[str, str]]) -> Terms:
     return found
 
 
-def heads(word: str, vocabulary: set[str]) -> list[str]:
-    """The words a compound ends with that the texts also write alone, the longest first:
+def head(word: str, vocabulary: set[str]) -> str | None:
+    """The longest word a compound ends with that the texts also write alone:
     "robotersystemen" → "systemen" when "systemen" occurs as a word (German, Dutch and the
     Nordic languages write compounds as one word; their last part names what the thing is)."""
-    found = []
-    for start in range(HEAD, len(word) - HEAD + 1):
-        tail = word[start:]
-        if tail in vocabulary:
-            found.append(tail)
-            break
-    return found
+    return next((word[start:] for start in range(HEAD, len(word) - HEAD + 1) if word[start:] in vocabulary), None)
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,8 @@ class Corpus:
         self.size = len(documents)
         for document in documents:
             for word, count in document.words.items():
-                for part in [word, *heads(word, vocabulary)]:
+                last = head(word, vocabulary)
+                for part in [word] if last is None else [word, last]:
                     stem = part[:STEM]
                     if stem in BOILERPLATE:
                         continue
@@ -134,7 +130,8 @@ class Corpus:
             document.written.clear()
 
     def weights(self, document: Terms) -> dict[str, float]:
-        """Each stem's tf-idf weight, the vector of unit length; stems of every fourth text left out."""
+        """Each stem's tf-idf weight, the vector of unit length; a stem in more than a quarter of
+        the texts (COMMONEST) is left out."""
         ceiling = max(2.0, COMMONEST * self.size)
         raw = {
             stem: (1 + math.log(count)) * math.log((1 + self.size) / (1 + self.frequency[stem]))
