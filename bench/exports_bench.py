@@ -54,7 +54,8 @@ def keep_eu(projects: int, path: Path) -> None:
     sys.path.insert(0, str(PROJECT / "tests" / "golden" / "keep-eu"))
     from make_workbook import partner, project
 
-    from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
+    from loaders.map.exports.keep_eu_layouts import SEARCH_PARTNER_COLUMNS as PARTNER_COLUMNS
+    from loaders.map.exports.keep_eu_layouts import SEARCH_PROJECT_COLUMNS as PROJECT_COLUMNS
 
     rng = random.Random(2)
     book = Workbook(write_only=True)

@@ -11,6 +11,7 @@ import pytest
 from engines import STARTERS, RunningEngine
 
 from loaders.build import BuildConfig, build
+from loaders.map.tabular import Summary
 from loaders.publish.remote import RemoteEngine, RemoteTarget
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.store import BuildInfo, PublishedStore
@@ -27,6 +28,7 @@ class Built:
     config: BuildConfig
     info: BuildInfo
     store: ox.Store
+    summaries: list[Summary]  # the row accounts of the real exports
 
 
 def make_config(root: Path, **overrides: object) -> BuildConfig:
@@ -37,8 +39,9 @@ def make_config(root: Path, **overrides: object) -> BuildConfig:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     config = make_config(tmp_path_factory.mktemp("build"))
-    info, _ = build(config)
-    return Built(config, info, PublishedStore(config.store_dir).open())
+    info, outcome = build(config)
+    assert outcome is not None  # a first build of a new store always runs
+    return Built(config, info, PublishedStore(config.store_dir).open(), outcome.summaries)
 
 
 class Engines:

@@ -23,7 +23,8 @@ from conftest import PROJECT
 from openpyxl import Workbook
 
 from loaders.core.iris import slug
-from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
+from loaders.map.exports.keep_eu_layouts import SEARCH_PARTNER_COLUMNS as PARTNER_COLUMNS
+from loaders.map.exports.keep_eu_layouts import SEARCH_PROJECT_COLUMNS as PROJECT_COLUMNS
 
 REAL = PROJECT / "tests" / "real"
 BENEFICIARIES = REAL / "kohesio-beneficiaries-2023.tsv"

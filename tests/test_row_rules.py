@@ -18,7 +18,9 @@ from loaders.core.origins import Origin
 from loaders.core.terms import TripleSink
 from loaders.core.vocab import S3
 from loaders.map.exports import cordis
-from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS, load_keep_eu
+from loaders.map.exports.keep_eu import load_keep_eu
+from loaders.map.exports.keep_eu_layouts import SEARCH_PARTNER_COLUMNS as PARTNER_COLUMNS
+from loaders.map.exports.keep_eu_layouts import SEARCH_PROJECT_COLUMNS as PROJECT_COLUMNS
 from loaders.map.reference.countries import load_country_table
 from loaders.validate.engines import store_of
 from loaders.validate.shapes import load_shapes, validate_graph

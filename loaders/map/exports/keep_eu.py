@@ -1,6 +1,8 @@
-"""Loader for keep.eu's Excel export (Interreg projects and partners, all periods).
+"""Loader for keep.eu's Excel exports (Interreg projects and partners, all periods).
 
-The workbook's data sheets are `Search results, projects` and `Search results, partners`.
+keep.eu's workbooks come in two layouts (keep_eu_layouts.py): a search's results and the download
+of all closed projects of a period; the layout is told by the workbook's sheets. Names and
+descriptions in the programme's languages carry the language py3langid is sure of, else `und`.
 keep.eu names programmes without CCI codes: a name is matched, letters and digits only, to the
 titles of the CCI table and the curated programme labels; an unmatched programme gets its own
 entity. Projects are identified by their 2021-2027 id, or by programme + period + acronym.
@@ -24,11 +26,13 @@ from rdflib.namespace import DCTERMS, SDO
 
 from loaders.core.errors import SourceProblem
 from loaders.core.iris import IriMinter, slug
+from loaders.core.languages import guess
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress
 from loaders.core.terms import Row, TripleSink, day, is_safe_iri, plain, text
 from loaders.core.vocab import COUNTRY, NUTS, S3
 from loaders.map.delimited import Broken
+from loaders.map.exports.keep_eu_layouts import LAYOUTS, PARTNER_FIELDS, PROJECT_FIELDS, Layout, as_fields, layout_of
 from loaders.map.reference.countries import CountryTable
 from loaders.map.tabular import (
     NUTS_CODE,
@@ -47,23 +51,13 @@ from loaders.map.tabular import (
     theme,
 )
 
-PROJECTS_SHEET, PARTNERS_SHEET = "Search results, projects", "Search results, partners"
-PROJECT_COLUMNS = [
-    "Programme", "Period", "Project ID (2021-2027 only)", "Project acronym", "Project name in English",
-    "Project name in language 2", "Project name in language 3", "Project name in language 4", "Description in English",
-    "Description in language 2", "Expected Achievements in English", "Actual Achievements in English", "Project start",
-    "Project end", "Project's total budget / expenditure", "Project's EU funding", "Union co-financing rate", "Website",
-    "Theme 1", "Theme 2", "Theme 3",
-]  # fmt: skip
-PARTNER_COLUMNS = [
-    "Programme", "Project ID (2021-2027 only)", "Project acronym", "Organisation in English", "Organisation in language 2",
-    "Organisation in language 3", "Organisation in language 4", "Lead partner", "Country code", "Participant Identification Code",
-    "Partner’s ID if not PIC", "Type of Organisation", "NUTS2 code (or equivalent)", "NUTS3 code (or equivalent)", "Town",
-    "Website", "Partner's total eligible budget / expenditure", "Partner's programme co-financing (EUR) (2021-2027 only)",
-    "ERDF contribution (2014-2020 only)",
-]  # fmt: skip
 PERIODS = {"2014-2020", "2021-2027"}
 KEEP_THEMES = ("keep-eu-themes", "keep.eu themes")
+OBJECTIVES = {  # field → the scheme of its codes ("(6c) conserving, protecting…" is 6c)
+    "Thematic objective": ("keep-eu-thematic-objectives", "Thematic objectives 2014-2020 (keep.eu)"),
+    "Investment priority": ("keep-eu-investment-priorities", "Investment priorities 2014-2020 (keep.eu)"),
+}
+_CODED = re.compile(r"^\(([^)]{1,12})\)\s*(.*)$", re.S)
 
 
 @dataclass
@@ -80,12 +74,16 @@ def _date(column: str, value: object) -> date:
     if isinstance(value, datetime):
         return value.date()
     text = _text(value)
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d"):
         try:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise RowRejected(column, text, "not a date (an Excel date, DD/MM/YYYY or YYYY-MM-DD).")
+    raise RowRejected(column, text, "not a date (an Excel date, DD/MM/YYYY, YYYY-MM-DD or YYYY/MM/DD).")
+
+
+def _optional_date(column: str, value: object) -> date | None:
+    return None if _text(value) == "" else _date(column, value)
 
 
 def _amount(column: str, value: object) -> Decimal | None:
@@ -112,18 +110,21 @@ class _Workbook:
         self.result = KeepLoad()
         self.projects: dict[tuple[str, str], URIRef] = {}  # (programme name, project id or period-acronym) → IRI
         self.by_acronym: dict[tuple[str, str], URIRef] = {}  # (programme name, acronym) → IRI
+        self.rows_of: dict[tuple[str, str], tuple[str, ...]] = {}  # the fields of each project's first row
         self.source = source_iri(minter, "keep-eu", path)
+        self.layout: Layout = LAYOUTS[0]
 
     def describe_source(self) -> None:
         source_document(self.sink, self.minter, "keep-eu", "keep.eu", self.path, self.display)
 
-    def sheet(self, book: object, name: str, columns: list[str]) -> tuple[SheetRows, Summary]:
-        """The header is checked now; the rows are read as they are loaded."""
+    def sheet(self, book: object, name: str, fields: list[str], mapping: dict[str, str]) -> tuple[SheetRows, Summary]:
+        """The header is checked now; the rows are read as they are loaded, as the loader's fields."""
         summary = Summary(f"{self.display} [{name}]")
         sheet = book[name]  # type: ignore[index]
         rows_in_sheet = sheet.max_row  # as the workbook records it: for progress only, it may be stale
         sheet.reset_dimensions()  # read to the sheet's last row, whatever its <dimension> says
         rows = sheet.iter_rows(values_only=True)
+        columns = list(mapping.values())
         header = Header.match([_text(c) for c in next(rows, ())], columns, columns)
         if isinstance(header, list):
             raise ValueError(f"the sheet '{name}' lacks the column{'s' if len(header) > 1 else ''} {', '.join(header)}")
@@ -135,7 +136,8 @@ class _Workbook:
                 for n, row in enumerate(rows, start=2):
                     if any(row):
                         cells = list(row) + [None] * (header.width - len(row))  # short rows: empty cells
-                        yield n, {column: cells[at] for column, at in header.positions.items()}
+                        by_column = {column: cells[at] for column, at in header.positions.items()}
+                        yield n, as_fields(self.layout, fields, mapping, by_column)
             except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError) as error:
                 yield n + 1, Broken(f"the sheet '{name}' cannot be read from here on: {error}")
 
@@ -153,12 +155,17 @@ class _Workbook:
         if period not in PERIODS:
             raise RowRejected("Period", period, f"only the periods {', '.join(sorted(PERIODS))} are covered so far.")
         key = ident or f"{period}-{acronym}"
-        if (programme_name, key) in self.projects:
+        same = tuple(_text(row[f]) for f in PROJECT_FIELDS)  # every field; the closed-projects sheet repeats
+        if (programme_name, key) in self.projects:  # a project once per lead partner, each field the same
+            if self.rows_of.get((programme_name, key)) == same:
+                return True
             raise RowRejected(
                 "Project acronym", acronym, "duplicate project in this programme and period; the first row was loaded."
             )
-        start, end = _date("Project start", row["Project start"]), _date("Project end", row["Project end"])
-        check_order("Project end", start, end)
+        self.rows_of[(programme_name, key)] = same
+        start, end = _optional_date("Project start", row["Project start"]), _optional_date("Project end", row["Project end"])
+        if start is not None and end is not None:
+            check_order("Project end", start, end)
         total_column, eu_column = "Project's total budget / expenditure", "Project's EU funding"
         total, eu = _amount(total_column, row[total_column]), _amount(eu_column, row[eu_column])
         check_within_total(eu_column, eu, total)
@@ -168,12 +175,12 @@ class _Workbook:
         out.add(iri, RDF.type, S3.Project)
         out.add(iri, RDFS.label, text(acronym, "en"))
         out.add(iri, S3.acronym, plain(acronym))
-        if _text(row["Project name in English"]):
-            out.add(iri, DCTERMS.title, text(_text(row["Project name in English"]), "en"))
-        if _text(row["Description in English"]):
-            out.add(iri, DCTERMS.description, text(_text(row["Description in English"]), "en"))
-        out.add(iri, SDO.startDate, day(start))
-        out.add(iri, SDO.endDate, day(end))
+        self.texts(out, iri, DCTERMS.title, row, "Project name in")
+        self.texts(out, iri, DCTERMS.description, row, "Description in")
+        if start is not None:
+            out.add(iri, SDO.startDate, day(start))
+        if end is not None:
+            out.add(iri, SDO.endDate, day(end))
         if re.match(r"^https?://", _text(row["Website"])) and is_safe_iri(_text(row["Website"])):
             out.add(iri, SDO.url, URIRef(_text(row["Website"])))
         if total is not None:
@@ -184,11 +191,30 @@ class _Workbook:
         for column in ("Theme 1", "Theme 2", "Theme 3"):
             if _text(row[column]):
                 out.add(iri, S3.theme, theme(out, self.minter, KEEP_THEMES, _text(row[column]), _text(row[column]), self.source))
+        for column, scheme in OBJECTIVES.items():
+            coded = _CODED.match(_text(row[column]))
+            if coded:
+                label = coded.group(2).rstrip(" :") or coded.group(1)
+                out.add(iri, S3.theme, theme(out, self.minter, scheme, coded.group(1).strip(), label, self.source))
         out.add(iri, DCTERMS.source, self.source)
         self.projects[(programme_name, key)] = iri
         self.by_acronym.setdefault((programme_name, acronym), iri)
         self.result.origins[iri] = Origin(summary.file, line, acronym)
         return False
+
+    def texts(self, out: Row, iri: URIRef, predicate: URIRef, row: dict[str, object], prefix: str) -> None:
+        """The English text and those in the programme's languages (tagged as py3langid tells, else
+        `und`), each once: a language already written, or the same words again, are not repeated."""
+        written: dict[str, str] = {}
+        for suffix in (" English", " language 2", " language 3"):
+            value = _text(row[prefix + suffix])
+            if not value or value in written.values():
+                continue
+            language = "en" if suffix == " English" else guess(value)
+            if language in written and language != "und":
+                language = "und"
+            written.setdefault(language, value)
+            out.add(iri, predicate, text(value, language))
 
     def partner(self, out: Row, row: dict[str, object]) -> bool:
         programme_name, acronym, ident = (
@@ -220,7 +246,7 @@ class _Workbook:
         first = out.first(organisation)
         if first:
             out.add(organisation, RDF.type, S3.Organisation)
-            out.add(organisation, RDFS.label, text(_text(row["Organisation in English"]), "en"))
+            out.add(organisation, RDFS.label, text(_text(row["Organisation in English"]), self.layout.partner_name_language))
             out.add(organisation, S3.country, COUNTRY[alpha3])
             if pic:
                 out.add(organisation, DCTERMS.identifier, plain(pic))
@@ -250,10 +276,15 @@ def load_keep_eu(
     reader = _Workbook(path, display, minter, programmes, countries, sink)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-        projects, project_summary = reader.sheet(book, PROJECTS_SHEET, PROJECT_COLUMNS)
-        partners, partner_summary = reader.sheet(book, PARTNERS_SHEET, PARTNER_COLUMNS)
+        layout = layout_of(book.sheetnames)
+        if layout is None:
+            raise KeyError(f"it has the sheets {', '.join(repr(n) for n in book.sheetnames)}")
+        reader.layout = layout
+        projects, project_summary = reader.sheet(book, layout.projects_sheet, PROJECT_FIELDS, layout.projects)
+        partners, partner_summary = reader.sheet(book, layout.partners_sheet, PARTNER_FIELDS, layout.partners)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        fix = f"use keep.eu's Excel export with the sheets '{PROJECTS_SHEET}' and '{PARTNERS_SHEET}', complete."
+        sheets = " or ".join(f"'{lay.projects_sheet}' and '{lay.partners_sheet}'" for lay in LAYOUTS)
+        fix = f"use one of keep.eu's Excel exports, complete: a search's results or the closed projects ({sheets})."
         return reader.result, [SourceProblem(display, f"cannot be read as a keep.eu workbook: {error}.", fix=fix)]
     reader.describe_source()
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from loaders.map.exports.keep_eu import PARTNER_COLUMNS, PROJECT_COLUMNS
+from loaders.map.exports.keep_eu_layouts import SEARCH_PARTNER_COLUMNS as PARTNER_COLUMNS
+from loaders.map.exports.keep_eu_layouts import SEARCH_PROJECT_COLUMNS as PROJECT_COLUMNS
 
 
 def project(programme: str, period: str, ident: str | None, acronym: str | None, name: str, start: object, end: object,
