@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from chromium import CHROMIUM, FLAGS
 from engines import STARTERS, RunningEngine
+from live_server import live_server
+from playwright.sync_api import Browser, sync_playwright
 
 from loaders.build import BuildConfig, build
 from loaders.map.tabular import Summary
@@ -88,3 +91,19 @@ def backend(request: pytest.FixtureRequest, built: Built, engines: Engines) -> B
     if request.param == "embedded":
         return EmbeddedBackend(built.config.store_dir)
     return RemoteBackend(engines.get(request.param).target, built.config.store_dir, poll=0.2)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session's browser tests."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site(built: Built) -> Iterator[str]:
+    """A real server (one worker) over the session's build, for the browser tests."""
+    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
+        yield url

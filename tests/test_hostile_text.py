@@ -16,11 +16,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from chromium import CHROMIUM, FLAGS
 from conftest import PROJECT
 from live_server import live_server
 from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
-from test_browser import CHROMIUM, FLAGS
 from test_cli import s3kg
 
 from server.backends.embedded.backend import EmbeddedBackend

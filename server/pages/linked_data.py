@@ -19,12 +19,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from rdflib import Graph
 
+from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES, S3
-from server.backends.entities import Description, EntityReader, Passage
+from server.backends.entities import Description, EntityReader, Passage, labels_of
 from server.pages import values
+from server.pages.factsheet import fact_sheet
 from server.web.addresses import (
     DOCUMENT_TYPES,
     EXTENSIONS,
+    NUTS,
     QUAD_FORMATS,
     RDF_FORMATS,
     Addresses,
@@ -89,10 +92,25 @@ def _cited(passage: Passage, sources: str) -> dict[str, str | None]:
 
 
 def render_html(
-    description: Description, addresses: Addresses, languages: list[str], path: str, sources: str = "/sources/"
+    description: Description,
+    addresses: Addresses,
+    languages: list[str],
+    path: str,
+    sources: str = "/sources/",
+    store: Readable | None = None,
+    area: str = "id",
 ) -> str:
-    def link(iri: str) -> dict[str, str | None]:
-        return {"href": addresses.local(iri), "label": best_label(description.labels.get(iri, []), languages) or _local_name(iri)}
+    """The entity's page: its fact sheet (with `store`, for the kinds that have one), then every
+    statement with its sources, the matches, the incoming links and the other formats."""
+    known = dict(description.labels)
+
+    def link(iri: str) -> dict[str, Any]:
+        return {"href": addresses.local(iri), "label": best_label(known.get(iri, []), languages) or _local_name(iri)}
+
+    def linked(iri: str) -> dict[str, Any]:  # a fact sheet's link: reads the labels it does not have yet
+        if iri not in known and store is not None:
+            known.update(labels_of(store, [iri]))
+        return link(iri)
 
     language = page_language(languages)
     grouped: dict[str, list[ox.Triple]] = {}
@@ -124,9 +142,11 @@ def render_html(
         rows.append({"property": link(predicate), "values": shown, "graphs": loaded})
     rows.sort(key=lambda row: str(row["property"]["label"]).casefold())  # type: ignore[index]
     incoming = [{"subject": link(_text(t.subject)), "property": link(t.predicate.value)} for t in description.incoming]
+    strategies = _strategies(store, [m.other for m in description.matches]) if store is not None else {}
     matches = [
         {
             "other": link(m.other),
+            "strategy": linked(strategies[m.other]) if m.other in strategies else None,
             "rule": m.rule,
             "score": values.literal(ox.Literal(m.score, datatype=ox.NamedNode(XSD_DECIMAL)), language),
             "region": link(m.region) if m.region else None,
@@ -141,11 +161,14 @@ def render_html(
     )
     more = "SELECT ?s ?p WHERE { ?s ?p <" + description.iri + "> }"
     alternates = [
-        {"media": media, "name": name, "href": f"{addresses.public_url}id/{path}.{ext}"}
+        {"media": media, "name": name, "href": f"{addresses.public_url}{area}/{path}.{ext}"}
         for media, (ext, name) in DOCUMENT_TYPES.items()
     ]
     title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
+    sheet = fact_sheet(description, store, languages, language, linked) if store is not None else None
     return TEMPLATES.get_template("entity.html").render(
+        sheet=sheet,
+        has_strategies=bool(strategies),
         lang=language,
         title=title,
         iri=description.iri,
@@ -162,6 +185,16 @@ def render_html(
     )
 
 
+def _strategies(store: Readable, priorities: list[str]) -> dict[str, str]:
+    """The strategy each priority belongs to (read by pattern: no query text)."""
+    found: dict[str, str] = {}
+    for priority in priorities:
+        for quad in store.quads_for_pattern(ox.NamedNode(priority), ox.NamedNode(str(S3.strategy)), None, ox.DefaultGraph()):
+            if isinstance(quad.object, ox.NamedNode):
+                found[priority] = quad.object.value
+    return found
+
+
 async def describe_response(
     reader: EntityReader,
     addresses: Addresses,
@@ -169,6 +202,7 @@ async def describe_response(
     request: Request,
     links: list[str] | None = None,
     sources: str = "/sources/",
+    area: str = "id",
 ) -> Response:
     """The description of the entity at `path` (…/id/<path>) in `reader`'s build, in the format the
     request asks for; `links` are more Link header values (Memento's original, timemap), and
@@ -191,11 +225,13 @@ async def describe_response(
     # One alternate only: JSON-LD readers (pyld) take a repeated rel as a list and fail; the
     # other formats are named in the page and reachable by extension and by Accept.
     other = "text/turtle" if media == "application/ld+json" else "application/ld+json"
-    alternate = f'<{addresses.public_url}id/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
+    alternate = f'<{addresses.public_url}{area}/{safe_path}.{DOCUMENT_TYPES[other][0]}>; rel="alternate"; type="{other}"'
     headers["Link"] = ", ".join([alternate, *(links or [])])
     if not_modified(request, etag, created):
         return Response(status_code=304, headers=headers)
-    description = reader.describe(addresses.iri(path))
+    _, store = reader.store()
+    iri = NUTS + path if area == "region" else addresses.iri(path)
+    description = reader.describe(iri)
     if description is None:
         term = _local_name(path).replace("-", " ")
         search = (
@@ -205,12 +241,12 @@ async def describe_response(
         )
         if media == "text/html":
             page = TEMPLATES.get_template("not_found.html").render(
-                lang=page_language(languages), iri=addresses.iri(path), term=term, search_query=search
+                lang=page_language(languages), iri=iri, term=term, search_query=search
             )
             return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
-        return Response(f"No entity {addresses.iri(path)} in the published graph.\n", status_code=404, media_type="text/plain")
+        return Response(f"No entity {iri} in the published graph.\n", status_code=404, media_type="text/plain")
     if media == "text/html":
-        body = render_html(description, addresses, languages, path, sources).encode()
+        body = render_html(description, addresses, languages, path, sources, store, area).encode()
     elif media in QUAD_FORMATS:
         prefixes = PREFIXES if media == "application/trig" else None
         body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
@@ -240,5 +276,10 @@ def add_routes(
                 return redirect
             links = memento_links(addresses, path)
         return await describe_response(reader, addresses, path, request, links)
+
+    @app.get("/region/{code}")
+    async def region(code: str, request: Request) -> Response:
+        """A NUTS region's page (its IRI is Eurostat's: http://data.europa.eu/nuts/code/…)."""
+        return await describe_response(reader, addresses, code, request, area="region")
 
     return entity

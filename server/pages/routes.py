@@ -141,7 +141,12 @@ def add_routes(
         counts = shared(build, store, "counts")
         class_labels = labels_of(store, [S3 + name for name in BROWSABLE])
         classes = [
-            {"name": name, "label": best_label(class_labels.get(S3 + name, []), langs) or name, "count": counts.get(name, 0)}
+            {
+                "name": name,
+                "label": best_label(class_labels.get(S3 + name, []), langs) or name,
+                "count": counts.get(name, 0),
+                "count_text": values.number(str(counts.get(name, 0))),
+            }
             for name in BROWSABLE
         ]
         per_programme = shared(build, store, "per-programme")

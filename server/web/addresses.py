@@ -40,6 +40,9 @@ def choose_document(accept: str | None) -> tuple[str, str]:
     return served, RDF_ALIASES.get(served, served)
 
 
+NUTS = "http://data.europa.eu/nuts/code/"  # Eurostat's IRIs of NUTS regions: their pages are /region/<code>
+
+
 @dataclass(frozen=True)
 class Addresses:
     """Maps IRIs under the base IRI to this server's /id/ addresses, and back."""
@@ -50,6 +53,8 @@ class Addresses:
     def local(self, iri: str) -> str | None:
         if iri.startswith(self.base_iri):
             return self.public_url + "id/" + iri[len(self.base_iri) :]
+        if iri.startswith(NUTS) and "/" not in iri[len(NUTS) :]:
+            return self.public_url + "region/" + iri[len(NUTS) :]
         if iri.startswith(ONTOLOGY_NAMESPACE):
             return self.public_url + "ontology#" + iri[len(ONTOLOGY_NAMESPACE) :]
         return iri if iri.startswith(("http://", "https://")) else None

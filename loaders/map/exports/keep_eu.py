@@ -194,7 +194,7 @@ class _Workbook:
         for column, scheme in OBJECTIVES.items():
             coded = _CODED.match(_text(row[column]))
             if coded:
-                label = coded.group(2).rstrip(" :") or coded.group(1)
+                label = coded.group(2).rstrip(" :").removesuffix(" by") or coded.group(1)  # "(1) strengthening … by:"
                 out.add(iri, S3.theme, theme(out, self.minter, scheme, coded.group(1).strip(), label, self.source))
         out.add(iri, DCTERMS.source, self.source)
         self.projects[(programme_name, key)] = iri
