@@ -12,8 +12,10 @@ from chromium import CHROMIUM, FLAGS
 from engines import STARTERS, RunningEngine
 from live_server import live_server
 from playwright.sync_api import Browser, sync_playwright
+from seed_data import seed_data_dir
 
 from loaders.build import BuildConfig, build
+from loaders.core.paths import DATA_DIR
 from loaders.map.tabular import Summary
 from loaders.publish.remote import RemoteEngine, RemoteTarget
 from loaders.publish.remote_upload import publish_remote
@@ -35,13 +37,16 @@ class Built:
 
 
 def make_config(root: Path, **overrides: object) -> BuildConfig:
-    """A build of the project's real sources, writing under `root`."""
-    return BuildConfig(store_dir=root / "store", report_dir=root / "reports", **overrides)  # type: ignore[arg-type]
+    """A build writing under `root`: of the project's data without its real exports (seed_data.py),
+    unless `data_dir` says otherwise."""
+    data = seed_data_dir()
+    settings: dict[str, object] = {"data_dir": data, "sources_file": data / "sources.yaml", **overrides}
+    return BuildConfig(store_dir=root / "store", report_dir=root / "reports", **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    config = make_config(tmp_path_factory.mktemp("build"))
+    config = make_config(tmp_path_factory.mktemp("build"), data_dir=DATA_DIR, sources_file=DATA_DIR / "sources.yaml")
     info, outcome = build(config)
     assert outcome is not None  # a first build of a new store always runs
     return Built(config, info, PublishedStore(config.store_dir).open(), outcome.summaries)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import make_config
 from rdflib import Graph
 from rdflib.namespace import SH
+from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build
 from loaders.core.errors import BuildError, SourceProblem
@@ -23,7 +24,7 @@ CASES = yaml.safe_load((Path(__file__).parent / "bad_input" / "cases.yaml").read
 def published(tmp_path_factory: pytest.TempPathFactory) -> BuildConfig:
     """A good build, published once; every bad case then tries to replace it."""
     root = tmp_path_factory.mktemp("bad-input")
-    config = BuildConfig(store_dir=root / "store", report_dir=root / "reports")
+    config = make_config(root)
     build(config)
     published_size(config)
     return config
@@ -42,7 +43,7 @@ _SIZES: dict[BuildConfig, int] = {}
 def _edited_copy(case: dict[str, Any], root: Path) -> tuple[Path, int]:
     """Copy data/ under `root` with the case's edit; return the data dir and the edit's line."""
     data = root / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     target = data / case["file"]
     if case.get("empty"):
         target.write_bytes(b"")

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import PROJECT, make_config
 from rdflib import Graph, URIRef
+from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build, fingerprint
 from loaders.core.errors import BuildError
@@ -138,7 +139,7 @@ def test_old_builds_are_pruned(tmp_path: Path) -> None:
 @pytest.mark.parametrize("change", ["a curated record", "a seed text a record cites", "a shape", "the ontology", "the base IRI"])
 def test_any_change_of_input_changes_the_fingerprint(tmp_path: Path, change: str) -> None:
     data, shapes, ontology = tmp_path / "data", tmp_path / "shapes", tmp_path / "s3kg.ttl"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     shutil.copytree(PROJECT / "shapes", shapes)
     shutil.copy(PROJECT / "ontology" / "s3kg.ttl", ontology)
     config = BuildConfig(data_dir=data, sources_file=data / "sources.yaml", shapes_dir=shapes, ontology_file=ontology)
@@ -187,6 +188,7 @@ def test_a_build_killed_at_any_point_leaves_the_current_build_and_the_next_build
     before = store.current().build_id
     complete = {b.build_id for b in store.recent()}
     environment = {**os.environ, "S3KG_STORE_DIR": str(config.store_dir), "S3KG_REPORT_DIR": str(tmp_path / "reports")}
+    environment["S3KG_DATA_DIR"] = str(config.data_dir)
     command = [str(Path(sys.executable).with_name("s3kg")), "build", "--force"]
     for moment in ("dumps", 0.5, 2.0):
         child = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -22,12 +22,14 @@ import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
 from live_server import free_port
+from seed_data import copy_seed_data, seed_data_dir
 
 COMMANDS = ["build", "validate", "query", "dump", "stats", "builds"]
 
 
 def s3kg(*args: str, store: Path, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_REPORT_DIR": str(store.parent / "reports"), "COLUMNS": "200"}
+    env["S3KG_DATA_DIR"] = str(seed_data_dir())  # the build's mechanics, in seconds (a --data-dir option still wins)
     env |= {f"S3KG_{name.upper()}": value for name, value in settings.items()}
     return subprocess.run(
         [sys.executable, "-m", "s3kg.cli", *args], capture_output=True, text=True, env=env, cwd=PROJECT, input=stdin, timeout=300
@@ -178,7 +180,7 @@ def test_serve_answers_queries_and_stops_cleanly(store: Path) -> None:
 
 def test_load_adds_an_export_once_rebuilds_and_refuses_the_wrong_kind(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     store = tmp_path / "store"
     export = PROJECT / "tests" / "golden" / "cordis-projects" / "project.csv"
     registered = (data / "sources.yaml").read_bytes()
@@ -246,7 +248,7 @@ def test_serve_replaces_a_server_process_that_is_killed(store: Path) -> None:
 
 def test_sources_lists_exports_with_their_row_accounts_and_unload_removes_one(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     original = (data / "sources.yaml").read_bytes()
     store = tmp_path / "store"
     export = tmp_path / "beneficiaries.tsv"

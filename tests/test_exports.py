@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT
+from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build
 from loaders.core.errors import BuildError
@@ -31,7 +32,7 @@ KOHESIO_REJECTS = [
 
 def _data_with_cordis(root: Path) -> Path:
     data = root / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     (data / "exports").mkdir()
     shutil.copy(GOLDEN / "cordis-projects" / "project.csv", data / "exports" / "project.csv")
     shutil.copy(GOLDEN / "cordis-organisations" / "organization.csv", data / "exports" / "organization.csv")

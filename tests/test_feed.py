@@ -15,6 +15,7 @@ from conftest import PROJECT, make_config
 from live_server import live_server
 from pyshacl import validate
 from rdflib import Graph, URIRef
+from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build
 from server.backends.embedded.backend import EmbeddedBackend
@@ -46,7 +47,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def feed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Feed]:
     root = tmp_path_factory.mktemp("feed")
     data = root / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     config = make_config(root, data_dir=data, sources_file=data / "sources.yaml", keep_builds=2)
     build(config)  # version 1: every entity is created
     concepts, organisations = data / "curated" / "concepts.yaml", data / "curated" / "organisations.yaml"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT
+from seed_data import copy_seed_data
 
 KEEP_EU = PROJECT / "tests" / "golden" / "keep-eu" / "keep-eu.xlsx"
 MEMORY_BOUND = 1 << 30  # bytes of peak memory a refusal may take (the command itself is ~200 MB)
@@ -41,7 +41,7 @@ def run(*args: str, root: Path, **settings: str) -> tuple[subprocess.CompletedPr
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder and a published store, as a user has them."""
     root = tmp_path_factory.mktemp("hostile-files")
-    shutil.copytree(PROJECT / "data", root / "data")
+    copy_seed_data(root / "data")
     done, _, _ = run("build", "--data-dir", str(root / "data"), root=root)
     assert done.returncode == 0, done.stderr
     return root

@@ -11,16 +11,15 @@ import csv
 import io
 import json
 import re
-import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from chromium import CHROMIUM, FLAGS
-from conftest import PROJECT
 from live_server import live_server
 from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
+from seed_data import copy_seed_data
 from test_cli import s3kg
 
 from server.backends.embedded.backend import EmbeddedBackend
@@ -41,7 +40,7 @@ HEADER = "Country\tRegion\tBeneficiary Name\tTotal Budget\tEU Contribution\tNumb
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("hostile")
     data, store = root / "data", root / "store"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     export = root / "hostile.tsv"
     rows = [f"Belgium\tWest-Vlaanderen\t{name}\t1000\t500\t1\t{name}\n" for name in NAMES.values()]
     export.write_text(HEADER + "".join(rows), encoding="utf-8")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import yaml
-from conftest import PROJECT
 from openpyxl import Workbook
 from rdflib import SKOS, Graph
 from rdflib.compare import to_isomorphic
+from seed_data import copy_seed_data
 from test_golden import GOLDEN, MINTER, _compare, _keep_inputs
 from test_real_exports import _without_file_identity
 
@@ -83,7 +83,7 @@ def test_the_same_rows_as_csv_with_another_publishers_headers_and_as_xlsx_give_t
 
 def test_a_jems_project_reconciles_with_its_keep_eu_row_by_programme_and_name(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     (data / "exports").mkdir()
     shutil.copy(GOLDEN / "keep-eu" / "keep-eu.xlsx", data / "exports" / "keep-eu.xlsx")
     row = dict(ROWS[0]) | {"Programme": "Interreg Europe 2021-2027", "Project name": "A new one", "Project acronym": ""}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,9 +10,10 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from conftest import PROJECT, make_config
+from conftest import make_config
 from live_server import live_server
 from rdflib import Graph, Literal, URIRef
+from seed_data import copy_seed_data
 
 from loaders.build import build
 from loaders.publish.store import BuildInfo
@@ -44,7 +44,7 @@ class Versions:
 def versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Versions]:
     root = tmp_path_factory.mktemp("memento")
     data = root / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     config = make_config(root, data_dir=data, sources_file=data / "sources.yaml")
     first, _ = build(config)
     time.sleep(1.1)  # HTTP dates have whole seconds

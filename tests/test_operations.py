@@ -24,6 +24,7 @@ import pytest
 from conftest import PROJECT
 from live_server import client_from, free_port, live_server, wait_until_ready
 from prometheus_client.parser import text_string_to_metric_families
+from seed_data import seed_data_dir
 from test_cli import s3kg
 from test_serve_sandbox import _children
 
@@ -93,6 +94,7 @@ def test_readyz_is_503_naming_why_when_the_build_is_gone(built: Any, tmp_path: P
 def serving(store: Path, processes: int = 2) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_REPORT_DIR": str(store.parent / "reports")}
+    env["S3KG_DATA_DIR"] = str(seed_data_dir())
     command = [sys.executable, "-m", "s3kg.cli", "serve", "--port", str(port), "--processes", str(processes)]
     logs = tempfile.TemporaryFile("w+")  # noqa: SIM115 - a file, not a pipe (nobody reads the logs while it runs)
     server = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=logs, text=True)

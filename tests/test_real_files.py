@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from conftest import PROJECT
 from openpyxl import Workbook
+from seed_data import copy_seed_data
 
 from loaders.core.iris import slug
 from loaders.map.exports.keep_eu_layouts import SEARCH_PARTNER_COLUMNS as PARTNER_COLUMNS
@@ -42,7 +43,7 @@ def s3kg(project: Path, *args: str, **settings: str) -> subprocess.CompletedProc
 
 
 def new_project(root: Path) -> Path:
-    shutil.copytree(PROJECT / "data", root / "data")
+    copy_seed_data(root / "data")
     (root / "exports").mkdir()
     return root
 

@@ -111,7 +111,17 @@ def test_a_build_killed_during_upload_leaves_the_current_build_and_the_next_buil
     publish_remote(client, built.store, "20000101T000000000000Z", sorted(built.info.graphs), lambda _: None, grace=0)
     before = current_view(client)
     config = make_config(tmp_path)
-    command = [sys.executable, "-m", "s3kg.cli", "build", "--store-dir", str(config.store_dir), "--force"]
+    command = [
+        sys.executable,
+        "-m",
+        "s3kg.cli",
+        "build",
+        "--store-dir",
+        str(config.store_dir),
+        "--data-dir",
+        str(config.data_dir),
+        "--force",
+    ]
     process = subprocess.Popen(
         command, cwd=PROJECT, env=_settings_env(oxigraph.target), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

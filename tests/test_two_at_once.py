@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
+from seed_data import copy_seed_data, seed_data_dir
 from test_cli import s3kg
 
 from loaders.publish.build_lock import BuildBusy, build_lock
@@ -25,6 +25,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 def _start(*args: str, store: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "S3KG_STORE_DIR": str(store), "S3KG_REPORT_DIR": str(store.parent / "reports"), "COLUMNS": "200"}
+    env["S3KG_DATA_DIR"] = str(seed_data_dir())  # the build's mechanics, in seconds (a --data-dir option still wins)
     env["S3KG_MAX_REJECT_SHARE"] = "1"  # the golden exports are mostly bad rows by design
     command = [sys.executable, "-m", "s3kg.cli", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT)
@@ -65,7 +66,7 @@ def test_two_forced_builds_at_the_same_instant_both_publish_one_after_the_other(
 
 def test_two_loads_of_different_files_at_once_register_both(tmp_path: Path) -> None:
     data, store = tmp_path / "data", tmp_path / "store"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     exports = [
         ("cordis-projects", PROJECT / "tests" / "golden" / "cordis-projects" / "project.csv"),
         ("kohesio-beneficiaries", PROJECT / "tests" / "golden" / "kohesio-beneficiaries" / "beneficiaries.tsv"),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import PROJECT, make_config
+from conftest import make_config
 from live_server import live_server
+from seed_data import copy_seed_data
 
 from loaders.build import build
 from loaders.core.provenance import sha256_of
@@ -32,7 +32,7 @@ def _quads(path: Path) -> str:
 
 def test_each_build_is_a_version_with_what_it_changed_per_source(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    shutil.copytree(PROJECT / "data", data)
+    copy_seed_data(data)
     config = make_config(tmp_path, data_dir=data, sources_file=data / "sources.yaml", keep_builds=2)
     first, _ = build(config)
     concepts = data / "curated" / "concepts.yaml"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ from functools import cache
 
 import stopwordsiso
 
-STEM = 5  # letters kept of each word
+from loaders.core.words import STEM, fold
+
 SHORTEST = 4  # shorter words (articles, prepositions, most function words) are left out
 HEAD = 4  # the shortest part of a compound taken for a word of its own
 # Stems of the words every S3 text uses about itself, in the EU languages: smart, specialisation,
@@ -43,16 +43,9 @@ BOILERPLATE = frozenset({"smart", "slim", "slimm", "intel", "strat", "speci", "s
                          "proje", "proge", "progr", "regio", "europ", "evrop"})  # fmt: skip
 COMMONEST = 0.25  # a stem in more than this share of the texts is a stop-word of this corpus
 _WORD = re.compile(r"[^\W\d_]+")
-_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 
 
 EU_LANGUAGES = tuple("bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split(" "))  # noqa: SIM905
-
-
-def fold(word: str) -> str:
-    """Lower case without accents: "Mobilität" → "mobilitat", "Łódź" → "lodz"."""
-    decomposed = unicodedata.normalize("NFKD", word.lower().translate(_SPECIAL))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @cache

@@ -22,18 +22,19 @@ from types import TracebackType
 import pyoxigraph as ox
 
 from loaders.core.vocab import PREFIXES
+from loaders.core.words import stems
 
 SEARCH_FILE = "search.sqlite"  # in a build's dumps folder; /dumps/ serves only the files its manifest lists
 SHOWN = ("rdfs:label", "skos:prefLabel")  # the labels a hit is shown by
-NAMES = (*SHOWN, "s3:acronym", "skos:notation")  # what an entity is called: matching them weighs most
+NAMES = (*SHOWN, "s3:acronym", "skos:notation", "s3:cciCode", "dcterms:identifier")  # what it is called, or its codes
 OTHER_NAMES = ("skos:altLabel", "dcterms:title", "schema:name")
 DESCRIPTIONS = ("dcterms:description", "skos:definition", "s3:aim")
-WEIGHTS = (10.0, 4.0, 1.0)  # names, other names, descriptions (BM25 column weights)
+WEIGHTS = (10.0, 4.0, 1.0, 0.5)  # names, other names, descriptions, stems of all of them (BM25 column weights)
 WEIGHT_LIST = ", ".join(map(str, WEIGHTS))
 TOKEN = re.compile(r"\w+", re.UNICODE)
 _SCHEMA = """
 CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT NOT NULL, labels TEXT NOT NULL, context TEXT);
-CREATE VIRTUAL TABLE words USING fts5(names, other_names, descriptions, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE words USING fts5(names, other_names, descriptions, stems, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE name_words USING fts5(names, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE kinds (id INTEGER PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;  -- compact, for facets and filters
 """
@@ -83,8 +84,9 @@ WHERE staged_type.type NOT IN ({structural});
 # What a hit is shown within, the first a hit has: "Textiles (strategy of Flanders)", "Arr. Brugge (Prov. West-Vlaanderen)"
 PARENTS = ("s3:strategy", "skos:broader", "s3:programme", "skos:inScheme")
 _WORDS = """
-INSERT INTO words (rowid, names, other_names, descriptions)
-SELECT entities.id, COALESCE(named.texts, ''), COALESCE(other.texts, ''), COALESCE(described.texts, '')
+INSERT INTO words (rowid, names, other_names, descriptions, stems)
+SELECT entities.id, COALESCE(named.texts, ''), COALESCE(other.texts, ''), COALESCE(described.texts, ''),
+       word_stems(COALESCE(named.texts, '') || ' ' || COALESCE(other.texts, '') || ' ' || COALESCE(described.texts, ''))
 FROM entities
 LEFT JOIN (SELECT iri, group_concat(DISTINCT text) AS texts FROM staged_label WHERE kind = 'name' GROUP BY iri) AS named
   ON named.iri = entities.iri
@@ -116,6 +118,7 @@ def write_search_index(store: ox.Store, path: Path) -> int:
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     with sqlite3.connect(partial) as db:
+        db.create_function("word_stems", 1, lambda text: " ".join(dict.fromkeys(stems(text or ""))), deterministic=True)
         db.executescript(_SCHEMA + _STAGING)
         db.executemany(
             "INSERT INTO staged_label VALUES (?, ?, ?, 'shown')",
@@ -164,16 +167,21 @@ class Results:
     facets: dict[str, int]  # type → matching entities
 
 
-def match_expression(query: str) -> str | None:
+def match_expression(query: str, stemmed: bool = False) -> str | None:
     """The words of a user's query as an FTS5 expression: every word must occur (any order), the
     last also as a prefix (a word being typed); each word quoted, so nothing the user types is
-    FTS5 syntax."""
+    FTS5 syntax. `stemmed`: or else every word's stem in the stems column, so that "textiel" finds
+    "Textilien" and "textiles" in any EU language the five-letter stems meet in."""
     words = TOKEN.findall(query)
     if not words:
         return None
     quoted = [f'"{w}"' for w in words]
     quoted[-1] = f"({quoted[-1]} OR {quoted[-1]}*)"  # the whole word counts twice: BE25 before BE251
-    return " AND ".join(quoted)
+    exact = " AND ".join(quoted)
+    if not stemmed or not all(word.isalpha() and len(word) >= 4 for word in words):  # codes, numbers: as written
+        return exact
+    stemmed_words = [f'"{stem}"' for word in words for stem in stems(word)]
+    return f"({exact}) OR (stems : ({' AND '.join(stemmed_words)}))"
 
 
 def best(labels: dict[str, list[str]], languages: list[str]) -> tuple[str, str]:
@@ -203,8 +211,8 @@ class SearchIndex:
         title); the other hits follow, ranked by BM25 over names, other names and descriptions
         (10:4:1). The second ranking, the costly one, runs only when the page reaches past the
         first; nothing joins the text index to the entities but the page's own hits."""
-        expression = match_expression(query)
-        if expression is None:
+        exact, expression = match_expression(query), match_expression(query, stemmed=True)
+        if exact is None or expression is None:
             return Results([], 0, {})
         facets = dict(
             self.db.execute(
@@ -216,21 +224,21 @@ class SearchIndex:
         total = facets.get(kind, 0) if kind else sum(facets.values())
         typed, parameters = ("AND rowid IN (SELECT id FROM kinds WHERE type = ?)", (kind,)) if kind else ("", ())
         (named,) = self.db.execute(
-            f"SELECT COUNT(*) FROM name_words WHERE name_words MATCH ? {typed}", (expression, *parameters)
+            f"SELECT COUNT(*) FROM name_words WHERE name_words MATCH ? {typed}", (exact, *parameters)
         ).fetchone()
         ranked: list[tuple[int, float, bool]] = []
         if offset < named:
             rows = self.db.execute(
                 f"SELECT rowid, bm25(name_words) AS r FROM name_words WHERE name_words MATCH ? {typed} "
                 "ORDER BY r, rowid LIMIT ? OFFSET ?",
-                (expression, *parameters, limit, offset),
+                (exact, *parameters, limit, offset),
             )
             ranked += [(rowid, rank, True) for rowid, rank in rows]
         if offset + limit > named:
             rows = self.db.execute(
                 f"SELECT rowid, bm25(words, {WEIGHT_LIST}) AS r FROM words WHERE words MATCH ? {typed} "
                 "AND rowid NOT IN (SELECT rowid FROM name_words WHERE name_words MATCH ?) ORDER BY r, rowid LIMIT ? OFFSET ?",
-                (expression, *parameters, expression, limit - len(ranked), max(0, offset - named)),
+                (expression, *parameters, exact, limit - len(ranked), max(0, offset - named)),
             )
             ranked += [(rowid, rank, False) for rowid, rank in rows]
         entities = {

@@ -10,11 +10,13 @@ from xml.sax.saxutils import escape, quoteattr
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from loaders.core.vocab import PREFIXES
 from loaders.publish.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
 from loaders.publish.store import PublishedStore
-from server.backends.entities import EntityReader
+from server.backends.entities import EntityReader, labels_of
+from server.pages.values import number
 from server.web.addresses import Addresses
-from server.web.languages import page_language, preferred_languages
+from server.web.languages import best_label, page_language, preferred_languages
 from server.web.negotiation import choose
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
@@ -23,6 +25,7 @@ PAGE_SIZE = 20
 MAX_QUERY = 200  # characters; longer queries are cut
 MAX_PAGE = 500  # pages of 20: 10,000 hits are as far as anyone pages; narrow the search instead
 OPENSEARCH = "application/opensearchdescription+xml"
+S3 = PREFIXES["s3"]
 ANSWERS_KEPT = 4096  # pages of results per build, least recently used dropped
 
 
@@ -46,6 +49,12 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
                 return index.search(q[:MAX_QUERY], languages, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
 
         return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, tuple(languages[:3])), compute)
+
+    def _kind_labels(kinds: list[str], languages: list[str]) -> dict[str, str]:
+        """The classes' names in the reader's language (the ontology's labels), by local name."""
+        _, store = reader.store()
+        labels = labels_of(store, [S3 + kind for kind in dict.fromkeys(kinds)])
+        return {kind: best_label(labels.get(S3 + kind, []), languages) or kind for kind in kinds}
 
     @app.get("/search")
     def search(request: Request, q: str = "", type: str = "", page: int = 1, format: str = "") -> Response:
@@ -78,9 +87,10 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             }
             return JSONResponse(body, headers={"Vary": "Accept, Accept-Language"})
         pages = max(1, math.ceil(results.total / PAGE_SIZE))
+        kinds = _kind_labels([*results.facets, *(h.type for h in results.hits)], languages)
         html = TEMPLATES.get_template("search.html").render(
             lang=page_language(languages), q=q, type=type, items=hits, total=results.total, facets=results.facets,
-            page=min(page, pages), pages=pages,
+            page=min(page, pages), pages=pages, kinds=kinds, total_text=number(str(results.total)),
         )  # fmt: skip
         return HTMLResponse(html, headers={"Vary": "Accept, Accept-Language"})
 
