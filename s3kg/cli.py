@@ -372,7 +372,7 @@ def serve_command(
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     config = server_config(settings)
-    out.print(f"Serving {settings.store_dir} at {config.public_url}sparql with {settings.processes} process(es)")
+    out.print(f"s3kg: open {config.public_url} (SPARQL endpoint {config.public_url}sparql; {settings.processes} process(es))")
     serve(settings, lambda: load_settings(**overrides))  # SIGHUP: read again, the options kept
 
 

@@ -42,6 +42,7 @@ from server.web.addresses import Addresses
 from server.web.head import HeadAsGet
 from server.web.limits import ASGIApp, Receive, RequestLimits, Scope, Send
 from server.web.observe import AccessLog, Metrics
+from server.web.vary import add_vary
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE / "endpoint" / "competency-questions.yaml"
@@ -95,6 +96,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     )
     _errors(app)
     _describe_sparql(app)
+    add_vary(app)
     examples = _examples()
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)

@@ -21,7 +21,7 @@ from server.web.limits import ASGIApp, Receive, Scope, Send
 
 # Any site may read (the data is public and read-only): the headers CORS asks of a simple answer,
 # sent always on the fast paths. Preflights (OPTIONS) go to the CORS middleware in front of FastAPI.
-EXPOSED = ("X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After")
+EXPOSED = ("X-S3KG-Row-Limit", "X-S3KG-Truncated", "Retry-After", "Link", "Memento-Datetime", "ETag", "Location", "Last-Modified")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(EXPOSED)}
 
 PageHandler = Callable[[str, Request], Awaitable[Response]]

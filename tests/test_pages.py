@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from live_server import live_server
+from openpyxl import load_workbook
 from rdflib import Graph, URIRef
 
 from server.backends.embedded.backend import EmbeddedBackend
@@ -117,3 +120,25 @@ def test_shapes_are_published_with_their_messages(base: str) -> None:
     assert 'id="DatesInOrder"' in page and "start ≤ end" in page
     turtle = Graph().parse(data=httpx.get(base + "shapes.ttl").text, format="turtle")
     assert (URIRef("https://w3id.org/s3kg/shapes#DatesInOrder"), None, None) in turtle
+
+
+def test_robots_txt_welcomes_crawlers_to_the_pages_not_to_the_endpoint(base: str) -> None:
+    answer = httpx.get(base + "robots.txt")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    lines = answer.text.splitlines()
+    assert "User-agent: *" in lines and "Disallow: /sparql" in lines and "Allow: /" in lines
+
+
+def test_a_class_list_downloads_as_csv_and_xlsx_with_every_member(base: str) -> None:
+    query = "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a s3:Programme }"
+    answer = httpx.get(base + "sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    programmes = int(answer.json()["results"]["bindings"][0]["n"]["value"])
+    csv_answer = httpx.get(base + "browse/Programme", params={"format": "csv"})
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(csv_answer.text)))
+    assert rows[0] == ["iri", "label"] and len(rows) - 1 == programmes
+    assert ["https://w3id.org/s3kg/id/programme/2014TC16RFTN003", "Interreg V-B - Central Europe"] in rows
+    xlsx = httpx.get(base + "browse/Programme", params={"format": "xlsx"})
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    cells = list(book["programme"].iter_rows(values_only=True))
+    assert len(cells) - 1 == programmes and all(None not in row[:1] for row in cells)

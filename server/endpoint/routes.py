@@ -150,9 +150,10 @@ class SparqlEndpoint:
         accept = prefer(parsed.format, accept) if parsed.format else accept
         if parsed.query is None:
             media = choose(accept, [*SD_TYPES, "text/html"])
+            negotiated = {"Vary": "Accept", **CORS}  # the editor or the service description, by Accept
             if media == "text/html":
-                return HTMLResponse(self.editor, headers=CORS)
-            return Response(describe_service(limits.public_url, media), media_type=media, headers=CORS)
+                return HTMLResponse(self.editor, headers=negotiated)
+            return Response(describe_service(limits.public_url, media), media_type=media, headers=negotiated)
         check_shape(parsed.query, limits.shape_limits)
         endpoint = limits.public_url + "sparql"
         if limits.service_allow_list:  # may parse the whole query with rdflib: off the event loop

@@ -240,3 +240,21 @@ def as_xlsx(table: Table, found: list[dict[str, str]], query: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def list_download(kind: str, name: str, rows: list[tuple[str, str]]) -> tuple[bytes, str]:
+    """A class's members (IRI and label) as CSV or XLSX, as the tables' downloads write them."""
+    if kind == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["iri", "label"])
+        writer.writerows([inert(iri), inert(label)] for iri, label in rows)
+        return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(name)
+    sheet.append(["iri", "label"])
+    for iri, label in rows:
+        sheet.append([_text_cell(sheet, iri), _text_cell(sheet, label)])
+    saved = io.BytesIO()
+    book.save(saved)
+    return saved.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -185,6 +185,9 @@ def add_routes(
         langs = languages(request)
         build, store = await asyncio.to_thread(reader.store)
         if name not in browsing.TABLES:
+            download = request.query_params.get("format")
+            if download in ("csv", "xlsx"):
+                return await asyncio.to_thread(listing_download, build, store, name, langs, download)
             return await asyncio.to_thread(listing, build, store, name, langs, page, sort, order)
         client = request.client.host if request.client else "unknown"
         return await render_table(
@@ -192,6 +195,15 @@ def add_routes(
             lambda query, limit: select(query, limit, client),
             lambda key: views.peek(build, key), lambda key, value: views.put(build, key, value),
         )  # fmt: skip
+
+    def listing_download(build: str, store: Readable, name: str, langs: list[str], kind: str) -> Response:
+        """Every member of a class with its label in the reader's language, as CSV or XLSX."""
+        ordered = members(build, store, name, next(code for code in [*langs, "en"] if code in SORT_LANGUAGES))
+        labels = labels_of(store, ordered)
+        rows = [(iri, best_label(labels.get(iri, []), langs) or "") for iri in ordered]
+        body, media = browsing.list_download(kind, name.casefold(), rows)
+        disposition = f'attachment; filename="{name.casefold()}.{kind}"'
+        return Response(body, media_type=media, headers={"Content-Disposition": disposition, "Vary": "Accept-Language"})
 
     def listing(build: str, store: Readable, name: str, langs: list[str], page: int, sort: str, order: str) -> Response:
         """A paged list of a class's members, kept in order per build."""
@@ -233,6 +245,12 @@ def add_routes(
             body = ox.serialize(triples, format=RDF_DOCS[media], prefixes=PREFIXES) or b""
             return Response(body, media_type=media, headers={"Vary": "Accept"})
         return HTMLResponse(page(triples, languages(request)), headers={"Vary": "Accept, Accept-Language"})
+
+    @app.get("/robots.txt")
+    async def robots() -> Response:
+        """Crawlers are welcome on the pages; the endpoint and search answer queries, not pages to index."""
+        body = "User-agent: *\nDisallow: /sparql\nDisallow: /search\nDisallow: /browse/*?*format=\nAllow: /\n"
+        return Response(body, media_type="text/plain; charset=utf-8")
 
     @app.get("/ontology{suffix:path}")
     async def ontology(request: Request, suffix: str) -> Response:

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from loaders.core.quotes import Document, Span
 from loaders.publish.documents import FOLDER, find_document
 from loaders.publish.store import PublishedStore
+from server.web.addresses import not_modified
 from server.web.languages import page_language, preferred_languages
 from server.web.negotiation import choose
 from server.web.templates import TEMPLATES
@@ -70,16 +71,19 @@ def _serve(build: str, where: Path, document: str, request: Request) -> Response
         known = ", ".join(sorted(p.stem for p in where.glob("*"))) if where.is_dir() else ""
         raise UnknownDocument(f"No quoted source document {document!r} in this build; the quoted ones are: {known or 'none'}.")
     media = MEDIA.get(path.suffix, "text/plain")
-    headers = {"Vary": "Accept", "ETag": f'"{build}-{document}"'}
     raw = request.query_params.get("format") == "text"
     chosen = media if raw else choose(request.headers.get("accept"), ["text/html", media, "text/plain"])
+    languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+    variant = f"html-{page_language(languages)}" if chosen == "text/html" else "file"
+    headers = {"Vary": "Accept, Accept-Language", "ETag": f'"{build}-{document}-{variant}"'}
+    if not_modified(request, headers["ETag"]):  # a build's documents never change
+        return Response(status_code=304, headers=headers)
     if chosen != "text/html" and "char" not in request.query_params:  # the file itself: nothing to read here
         return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
     text = Document.read(path).text
     span = parse_char(request.query_params["char"], len(text)) if "char" in request.query_params else None
     if chosen != "text/html":
         return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
-    languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
     page = TEMPLATES.get_template("source.html").render(
         lang=page_language(languages), document=document, entity=f"/id/source/{document}", text=mark(text, span)
     )

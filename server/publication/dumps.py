@@ -3,6 +3,7 @@ VoID at /.well-known/void, and /sitemap.xml."""
 
 from __future__ import annotations
 
+from email.utils import formatdate
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -72,7 +73,9 @@ def serve_dump(folder: Path, manifest: list[dict[str, object]], name: str, reque
     }
     if encoded:
         headers["Content-Encoding"] = "gzip"
-    if not_modified(request, etag):
+    created = path.stat().st_mtime  # a dump is written once, when its build is published
+    headers["Last-Modified"] = formatdate(created, usegmt=True)
+    if not_modified(request, etag, created):
         return Response(status_code=304, headers=headers)
     return FileResponse(path, media_type=media, headers=headers)
 

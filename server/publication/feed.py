@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS
 from loaders.core.vocab import ACTIVITY, LDES, TREE
 from loaders.publish.feed import FEED, read_build, versions
 from loaders.publish.store import PublishedStore
-from server.web.addresses import Addresses
+from server.web.addresses import Addresses, not_modified
 from server.web.negotiation import choose
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -147,6 +147,10 @@ def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) ->
 
     def answer(quads: list[ox.Quad], request: Request, headers: dict[str, str]) -> Response:
         media = choose(request.headers.get("accept"), list(FORMATS))
+        if "ETag" in headers:  # one tag per representation
+            headers = {**headers, "ETag": headers["ETag"][:-1] + "-" + FORMATS[media].file_extension + '"'}
+            if not_modified(request, headers["ETag"]):
+                return Response(status_code=304, headers={"Vary": "Accept", **headers})
         prefixes = FEED_PREFIXES if media == "application/trig" else None
         body = ox.serialize(quads, format=FORMATS[media], prefixes=prefixes) or b""
         return Response(body, media_type=media, headers={"Vary": "Accept", **headers})

@@ -20,6 +20,7 @@ from loaders.publish.changes import ADDED, REMOVED, read_changes
 from loaders.publish.store import BuildInfo, PublishedStore
 from server.publication.catalog import read_manifest
 from server.publication.dumps import serve_dump
+from server.web.addresses import not_modified
 from server.web.negotiation import choose
 
 
@@ -81,11 +82,15 @@ def add_routes(app: FastAPI, published: PublishedStore) -> None:
         return JSONResponse({"version": build.version, **asdict(recorded)})
 
     @app.get("/versions/{build_id}/changes/{which}")
-    async def changed_triples(build_id: str, which: str) -> Response:
+    async def changed_triples(build_id: str, which: str, request: Request) -> Response:
         files = {"added": ADDED, "removed": REMOVED}
         build = published.build(build_id)
         path = published.dumps_dir(build.build_id) / files.get(which, "")
         if which not in files or not path.is_file():
             message = f"No {which!r} triples for build {build.build_id}; there are added and removed.\n"
             return Response(message, status_code=404, media_type="text/plain")
-        return FileResponse(path, media_type="application/gzip", filename=f"s3kg-{build.version}-{which}.nq.gz")
+        headers = {"ETag": f'"{build.build_id}-{which}"', "Cache-Control": "public, max-age=86400, immutable"}
+        if not_modified(request, headers["ETag"]):  # a kept build's changes never change
+            return Response(status_code=304, headers=headers)
+        name = f"s3kg-{build.version}-{which}.nq.gz"
+        return FileResponse(path, media_type="application/gzip", filename=name, headers=headers)

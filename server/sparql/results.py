@@ -23,7 +23,7 @@ SELECT_TYPES = {
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
 }
-BOOLEAN_TYPES = {k: v for k, v in SELECT_TYPES.items() if v in ("json", "xml")}
+BOOLEAN_TYPES = dict(SELECT_TYPES)  # CSV and TSV as Oxigraph (and SPARQLWrapper, which asks for them) write them: one word
 GRAPH_TYPES = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
@@ -209,6 +209,8 @@ def write_boolean(kind: str, value: bool) -> bytes:
     if kind == "json":
         return (json.dumps({"head": {}, "boolean": value}) + "\n").encode()
     text = "true" if value else "false"
+    if kind in ("csv", "tsv"):
+        return f"{text}\r\n".encode() if kind == "csv" else f"{text}\n".encode()
     return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>{text}</boolean></sparql>\n'.encode()
 
 
