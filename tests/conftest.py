@@ -44,9 +44,14 @@ def make_config(root: Path, **overrides: object) -> BuildConfig:
     return BuildConfig(store_dir=root / "store", report_dir=root / "reports", **settings)  # type: ignore[arg-type]
 
 
+def real_config(root: Path, **overrides: object) -> BuildConfig:
+    """A build of the project's default data, real exports and all, writing under `root`."""
+    return make_config(root, data_dir=DATA_DIR, sources_file=DATA_DIR / "sources.yaml", **overrides)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    config = make_config(tmp_path_factory.mktemp("build"), data_dir=DATA_DIR, sources_file=DATA_DIR / "sources.yaml")
+    config = real_config(tmp_path_factory.mktemp("build"))
     info, outcome = build(config)
     assert outcome is not None  # a first build of a new store always runs
     return Built(config, info, PublishedStore(config.store_dir).open(), outcome.summaries)

@@ -16,7 +16,8 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from conftest import PROJECT, make_config
+import yaml
+from conftest import PROJECT, make_config, real_config
 from rdflib import Graph, URIRef
 from seed_data import copy_seed_data
 
@@ -37,7 +38,7 @@ def _graphs_without_times(store: ox.Store) -> dict[str, Graph]:
 
 
 def test_building_twice_gives_the_same_graphs(built: Any, tmp_path: Path) -> None:
-    config = make_config(tmp_path)
+    config = real_config(tmp_path)  # the real exports too: their IRIs are as stable as the curated ones
     build(config)
     first = _graphs_without_times(built.store)
     second = _graphs_without_times(PublishedStore(config.store_dir).open())
@@ -54,7 +55,11 @@ def test_every_source_has_its_own_named_graph(built: Any) -> None:
     expected_strategies = {f"strategy-{p.stem}" for p in (PROJECT / "data" / "strategies").glob("*.yaml")}
     tables = {"countries", "nuts-2021", "cci-codes", "programmes-2021-2027"}
     derived = {"provenance", "ontology", "shapes"}  # empty graphs are not kept: the seeds' strategies copy GoToS3's domains
-    assert names == tables | derived | expected_curated | expected_strategies
+    exports = {n for n in names if n.startswith(("keep-eu-", "national-operations-", "jems-partners-"))}
+    linked = {n for n in names if n.startswith(("reconciliation-", "matching-"))}  # what links the sources' entities
+    assert len(exports) == len(yaml.safe_load((PROJECT / "data" / "sources.yaml").read_text())["sources"]) - 6  # one per export
+    assert "matching-region-and-text" in linked  # the Thüringen operations meet RIS3 Thüringen
+    assert names - exports - linked == tables | derived | expected_curated | expected_strategies
 
 
 def test_no_entity_is_a_blank_node(built: Any) -> None:
@@ -74,7 +79,7 @@ def test_provenance_names_each_source_file_and_its_checksum(built: Any) -> None:
         ?load prov:wasAssociatedWith ?agent ; prov:startedAtTime ?started } }"""
     rows = list(built.store.query(query))
     files = [*(PROJECT / "data" / "curated").glob("*.yaml"), *(PROJECT / "data" / "strategies").glob("*.yaml")]
-    assert len(rows) == 4 + len(files)  # the four reference tables
+    assert len(rows) == 4 + len(files) + len(list((PROJECT / "data" / "exports").iterdir()))  # the reference tables, the exports
     for row in rows:
         path = PROJECT / row["name"].value
         assert row["sha"].value == hashlib.sha256(path.read_bytes()).hexdigest(), row["name"].value
