@@ -35,8 +35,13 @@ THRESHOLDS = (0.03, 0.04, 0.05, 0.06, 0.075, 0.1, 0.15, 0.2)
 
 
 def build(root: Path) -> Path:
-    """A new project holding the product's data and the real list, loaded and built by the CLI."""
-    shutil.copytree(PROJECT / "data", root / "data")
+    """A new project holding the product's data (without the default build's real exports, so that
+    the figures stay those of the list alone against the curated and strategy texts) and the real
+    list, loaded and built by the CLI."""
+    shutil.copytree(PROJECT / "data", root / "data", ignore=shutil.ignore_patterns("exports"))
+    sources = root / "data" / "sources.yaml"
+    lines = sources.read_text(encoding="utf-8").splitlines(keepends=True)
+    sources.write_text("".join(line for line in lines if "exports/" not in line), encoding="utf-8")
     (root / "exports").mkdir()
     shutil.copy(OPERATIONS, root / "exports" / OPERATIONS.name)
     for step in (["load", "national-operations", f"exports/{OPERATIONS.name}"], ["build"]):

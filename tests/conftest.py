@@ -103,9 +103,10 @@ def backend(request: pytest.FixtureRequest, built: Built, engines: Engines) -> B
     return RemoteBackend(engines.get(request.param).target, built.config.store_dir, poll=0.2)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session's browser tests."""
+    """A headless Chromium for a module's browser tests (Playwright's sync API keeps an event loop
+    running while it is open: closed with the module, so that later tests may run their own)."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium

@@ -42,7 +42,11 @@ def _count(rows: list[dict[str, str]]) -> int:
 
 
 def test_comunica_queries_the_endpoint(base: str) -> None:
-    rows = _comunica(f"sparql@{base}sparql", "PREFIX s3: <https://w3id.org/s3kg/ontology#> SELECT ?a WHERE { ?p s3:acronym ?a }")
+    rows = _comunica(
+        f"sparql@{base}sparql",
+        "PREFIX s3: <https://w3id.org/s3kg/ontology#> SELECT ?a WHERE { "
+        "GRAPH <https://w3id.org/s3kg/id/graph/curated-projects> { ?p s3:acronym ?a } }",
+    )
     assert sorted(row["a"].strip('"') for row in rows) == ["GoSmart & Excel BSR", "GoSmart BSR", "GoToS3", "S3-4AlpClusters"]
 
 

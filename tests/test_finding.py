@@ -194,7 +194,7 @@ def test_the_organisation_table_filters_by_country_and_region(base: str) -> None
     in_podlaskie = table(region=NUTS + "PL84")  # Politechnika Białostocka, and the others of the region
     assert in_podlaskie and {row["region"] for row in in_podlaskie} <= {NUTS + "PL84", *(NUTS + f"PL84{n}" for n in range(1, 5))}
     assert "https://w3id.org/s3kg/id/organisation/bialystok-university-of-technology" in {row["iri"] for row in in_podlaskie}
-    page = httpx.get(base + "browse/Organisation", params={"lang": "pl"}).text
+    page = httpx.get(base + "browse/Organisation", params={"lang": "pl", "region": NUTS + "PL84"}).text
     assert "Podlaskie" in page and "Politechnika Białostocka" in page
 
 
