@@ -112,6 +112,8 @@ def test_a_fact_sheet_speaks_the_readers_language_and_marks_a_summary_in_another
     assert page.locator("html").get_attribute("lang") == "nl"
     assert page.locator("dl.facts dt").all_inner_texts()[:3] == ["Programma", "Periode", "Looptijd"]
     assert _fact(page, "Status") == "afgerond"
+    first = page.locator("table.sheet-table tbody tr").first  # the lead partner first, told by its role, not its label
+    assert first.locator("th").inner_text() == "MUSE – Science Museum" and "Hoofdpartner" in first.inner_text()
     assert page.locator("p.note").count() == 1 and "English" in page.locator("p.note").inner_text()  # no Dutch summary
     page.close()
     page = _open(
@@ -149,3 +151,23 @@ def test_a_long_summary_shows_its_lead_and_keeps_the_rest_one_click_away(text: s
     from server.pages.factsheet import lead_and_rest
 
     assert lead_and_rest(text) == (lead, rest)
+
+
+def test_every_name_a_fact_sheet_shows_is_written_in_every_page_language() -> None:
+    """The facts' and tables' names (message keys in server/pages/factsheet.py) are in messages.yaml
+    with a translation for each page language."""
+    import re
+
+    import yaml
+    from conftest import PROJECT
+
+    from server.web.languages import PAGE_LANGUAGES
+
+    source = (PROJECT / "server" / "pages" / "factsheet.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r'\("([A-Z][\w ]+)", (?:S3|DCT|SKOS|SDO|\[)', source))
+    for title, columns in re.findall(r'Table\("([^"]+)", \[([^\]]*)\]', source):
+        keys |= {title, *re.findall(r'"([^"]+)"', columns)}
+    messages = yaml.safe_load((PROJECT / "server" / "pages" / "templates" / "messages.yaml").read_text(encoding="utf-8"))
+    assert len(keys) > 30 and {"Partners", "Part of", "Projects that serve it", "Sectors"} <= keys
+    others = [language for language in PAGE_LANGUAGES if language != "en"]
+    assert sorted(k for k in keys if set(others) - set(messages.get(k, {}))) == []

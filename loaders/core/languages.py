@@ -10,8 +10,10 @@ deterministic, nothing fetched) only when the model is sure of it; otherwise it 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 EU_LANGUAGES = tuple("bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split(" "))  # noqa: SIM905
 SURE = 0.95  # the model's probability (normalised over the EU languages) a tag needs
@@ -20,6 +22,8 @@ SHORTEST = 12  # letters: below this a text says too little of its language
 
 @cache
 def _identifier() -> LanguageIdentifier:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # the model (and numpy) only when a text is guessed
+
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(EU_LANGUAGES))
     return identifier

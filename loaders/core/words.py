@@ -10,7 +10,7 @@ import unicodedata
 
 STEM = 5  # letters kept of each word
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
-_WORD = re.compile(r"[^\W\d_]+")
+WORD = re.compile(r"[^\W\d_]+")  # a word: letters only
 
 
 def fold(word: str) -> str:
@@ -21,4 +21,4 @@ def fold(word: str) -> str:
 
 def stems(text: str) -> list[str]:
     """The stems of a text's words, in order (a word of five letters or fewer is its own stem)."""
-    return [fold(word)[:STEM] for word in _WORD.findall(text)]
+    return [fold(word)[:STEM] for word in WORD.findall(text)]

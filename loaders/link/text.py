@@ -24,7 +24,6 @@ priorities' NACE labels and names in several languages widen what can meet.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from functools import cache
 
 import stopwordsiso
 
-from loaders.core.words import STEM, fold
+from loaders.core.languages import EU_LANGUAGES
+from loaders.core.words import STEM, WORD, fold
 
 SHORTEST = 4  # shorter words (articles, prepositions, most function words) are left out
 HEAD = 4  # the shortest part of a compound taken for a word of its own
@@ -42,10 +42,6 @@ HEAD = 4  # the shortest part of a compound taken for a word of its own
 BOILERPLATE = frozenset({"smart", "slim", "slimm", "intel", "strat", "speci", "spezi", "innov", "inova", "inowa",
                          "proje", "proge", "progr", "regio", "europ", "evrop"})  # fmt: skip
 COMMONEST = 0.25  # a stem in more than this share of the texts is a stop-word of this corpus
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-EU_LANGUAGES = tuple("bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split(" "))  # noqa: SIM905
 
 
 @cache
@@ -69,7 +65,7 @@ class Terms:
     def add(self, text: str, language: str = "") -> None:
         """The words of `text`, written in `language` (a language tag; empty or "und" if unknown)."""
         stop = stop_words(language)
-        for word in _WORD.findall(text):
+        for word in WORD.findall(text):
             folded = fold(word)
             if len(folded) < SHORTEST or folded in stop:
                 continue

@@ -6,18 +6,17 @@ source. Pure reading: nothing here writes, and every query is bounded by ROWS.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
 from loaders.core.queries import Readable, select_values
-from server.backends.entities import Description, labels_of
+from server.backends.entities import Description
 from server.pages import values
-from server.web.languages import best_label
 
 S3 = "https://w3id.org/s3kg/ontology#"
 DCT = "http://purl.org/dc/terms/"
@@ -38,7 +37,15 @@ AUTONYMS = {
 }  # fmt: skip
 
 Cell = dict[str, Any]  # {"label", "href"?, "number"?: bool, "lang"?}
-Link = Callable[[str], Cell]
+
+
+class Link(Protocol):
+    """Links to entities with their labels in the reader's language: `read` fetches the labels of
+    many IRIs in one query, so that a table's links cost one query, not one per row."""
+
+    def __call__(self, iri: str) -> Cell: ...
+
+    def read(self, iris: Iterable[str]) -> None: ...
 
 
 @dataclass
@@ -145,10 +152,10 @@ def _count(store: Readable, query: str) -> int:
     return int(found[0][0]) if found and found[0][0] else 0
 
 
-def _labelled(store: Readable, rows: list[list[str]], languages: list[str]) -> Callable[[str], str]:
-    iris = [v for row in rows for v in row if v.startswith(("http://", "https://"))]
-    labels = labels_of(store, iris)
-    return lambda iri: best_label(labels.get(iri, []), languages) or iri.rstrip("/").rsplit("/", 1)[-1]
+def _read(link: Link, rows: list[list[str]]) -> Callable[[str], str]:
+    """The labels of every IRI in `rows` read at once; returns the label of one of them."""
+    link.read(v for row in rows for v in row if v.startswith(("http://", "https://")))
+    return lambda iri: str(link(iri)["label"])
 
 
 def _iri_list(iris: list[str]) -> str:
@@ -206,7 +213,7 @@ def _partners(store: Readable, node: str, languages: list[str], page: str, link:
         OPTIONAL {{ ?x s3:partnerRole ?role }} OPTIONAL {{ ?x s3:partnerBudget/schema:value ?budget }}
         OPTIONAL {{ ?org s3:country ?country }} OPTIONAL {{ ?org s3:region ?region }} }} LIMIT {ROWS * 3}"""
     rows = _rows(store, query)
-    name = _labelled(store, rows, languages)
+    name = _read(link, rows)
     seen: dict[str, list[Cell]] = {}
     for org, role, country, region, budget in rows:
         if org not in seen and len(seen) < ROWS:
@@ -217,10 +224,11 @@ def _partners(store: Readable, node: str, languages: list[str], page: str, link:
                 link(region) if region else {"label": ""},
                 _number(budget, page),
             ]
-    lead = [r for r in seen.values() if r[1]["label"] and "lead" in r[1]["label"].casefold()]
-    ordered = lead + sorted((r for r in seen.values() if r not in lead), key=lambda r: str(r[0]["label"]).casefold())
+    leads = {org for org, role, *_ in rows if role.endswith("/partner-roles/lead-partner")}  # by the role, in any language
+    ordered = sorted(seen.items(), key=lambda item: (item[0] not in leads, str(item[1][0]["label"]).casefold()))
+    partners = [cells for _, cells in ordered]
     total = _count(store, f"SELECT (COUNT(DISTINCT ?org) AS ?n) WHERE {{ {node} s3:hasParticipation/s3:participant ?org }}")
-    return Table("Partners", ["Organisation", "Role", "Country", "Region", "Budget"], ordered, total, {4})
+    return Table("Partners", ["Organisation", "Role", "Country", "Region", "Budget"], partners, total, {4})
 
 
 def organisation_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
@@ -248,7 +256,7 @@ def organisation_sheet(description: Description, store: Readable, languages: lis
             OPTIONAL {{ ?project s3:programme ?programme OPTIONAL {{ ?programme s3:programmingPeriod ?period }} }}
         }} LIMIT {ROWS}""",
     )
-    name = _labelled(store, rows, languages)
+    name = _read(link, rows)
     table = [
         [
             link(p),
@@ -290,6 +298,7 @@ def programme_sheet(description: Description, store: Readable, languages: list[s
             OPTIONAL {{ ?p schema:endDate ?end }} OPTIONAL {{ ?p s3:totalBudget/schema:value ?t }} }}
             ORDER BY DESC(?t) ?p LIMIT {ROWS}""",
     )
+    link.read(row[0] for row in rows)
     table = [[link(p), {"label": values.day(s, page)}, {"label": values.day(e, page)}, _number(t, page)] for p, s, e, t in rows]
     sheet.tables.append(Table("Projects", ["Project", "Start", "End", "Total budget"], table, int(count or 0), {3}))
     return sheet
@@ -335,6 +344,7 @@ def region_sheet(description: Description, store: Readable, languages: list[str]
         f"""SELECT ?p ?t WHERE {{ VALUES ?p {{ {_iri_list(sorted(projects))} }}
             OPTIONAL {{ ?p s3:totalBudget/schema:value ?t }} }} ORDER BY DESC(?t) ?p LIMIT {ROWS}""",
     )
+    link.read([*(p for p, _ in rows), *organisations[:ROWS]])
     table = [[link(p), _number(t, page)] for p, t in rows]
     sheet.tables.append(Table("Projects", ["Project", "Total budget"], table, len(projects), {1}))
     shown = [[link(o)] for o in organisations[:ROWS]]
@@ -354,6 +364,7 @@ def strategy_sheet(description: Description, store: Readable, languages: list[st
         f"""SELECT ?d (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?d s3:strategy {node}
             OPTIONAL {{ ?m s3:matchedPriority ?d ; s3:matchedProject ?p }} }} GROUP BY ?d ORDER BY ?d LIMIT {ROWS}""",
     )
+    link.read(d for d, _ in rows)
     table = [[link(d), {"label": values.number(n), "number": True}] for d, n in rows]
     sheet.tables.append(Table("Priorities", ["Priority", "Projects that serve it"], table, len(rows), {1}))
     return sheet

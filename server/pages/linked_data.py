@@ -9,7 +9,7 @@ this server answers for it under `/id/`, and every link it writes points to itse
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
@@ -102,15 +102,8 @@ def render_html(
 ) -> str:
     """The entity's page: its fact sheet (with `store`, for the kinds that have one), then every
     statement with its sources, the matches, the incoming links and the other formats."""
-    known = dict(description.labels)
-
-    def link(iri: str) -> dict[str, Any]:
-        return {"href": addresses.local(iri), "label": best_label(known.get(iri, []), languages) or _local_name(iri)}
-
-    def linked(iri: str) -> dict[str, Any]:  # a fact sheet's link: reads the labels it does not have yet
-        if iri not in known and store is not None:
-            known.update(labels_of(store, [iri]))
-        return link(iri)
+    linked = _Links(description.labels, addresses, languages, store)
+    link = linked.shown
 
     language = page_language(languages)
     grouped: dict[str, list[ox.Triple]] = {}
@@ -185,6 +178,29 @@ def render_html(
     )
 
 
+class _Links:
+    """The page's links, labelled in the reader's language: the labels the description read, and
+    those a fact sheet reads for its tables (`read`, many at once; a single unknown IRI alone)."""
+
+    def __init__(self, known: dict[str, list[ox.Literal]], addresses: Addresses, languages: list[str], store: Readable | None):
+        self.known, self.addresses, self.languages, self.store = dict(known), addresses, languages, store
+
+    def read(self, iris: Iterable[str]) -> None:
+        missing = [iri for iri in dict.fromkeys(iris) if iri not in self.known]
+        if missing and self.store is not None:
+            found = labels_of(self.store, missing)
+            self.known.update((iri, found.get(iri, [])) for iri in missing)  # unlabelled ones: not asked again
+
+    def shown(self, iri: str) -> dict[str, Any]:
+        """A link with the label already known (the statement table's links)."""
+        label = best_label(self.known.get(iri, []), self.languages) or _local_name(iri)
+        return {"href": self.addresses.local(iri), "label": label}
+
+    def __call__(self, iri: str) -> dict[str, Any]:
+        self.read([iri])
+        return self.shown(iri)
+
+
 def _strategies(store: Readable, priorities: list[str]) -> dict[str, str]:
     """The strategy each priority belongs to (read by pattern: no query text)."""
     found: dict[str, str] = {}
@@ -214,7 +230,7 @@ async def describe_response(
     requested = request.query_params.get("format")
     named = forced or EXTENSIONS.get(requested or "")  # an extension or ?format= names the document
     served, media = (named, named) if named else choose_document(request.headers.get("accept"))
-    build, _ = reader.store()
+    build, store = reader.store()
     variant = DOCUMENT_TYPES[media][0] + ("" if served == media else "-as-" + re.sub(r"[^a-z0-9]+", "-", served))
     etag = f'"{build}-{variant}-{"-".join(languages[:4])}"'  # tags are checked: letters and digits only
     created = reader.created()
@@ -229,7 +245,6 @@ async def describe_response(
     headers["Link"] = ", ".join([alternate, *(links or [])])
     if not_modified(request, etag, created):
         return Response(status_code=304, headers=headers)
-    _, store = reader.store()
     iri = NUTS + path if area == "region" else addresses.iri(path)
     description = reader.describe(iri)
     if description is None:
