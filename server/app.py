@@ -105,7 +105,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     entity = add_routes(app, reader, addresses, timegate)
     warm_pages = pages.add_routes(app, reader, addresses, published, lambda: state["pool"])
     search.add_routes(app, reader, addresses, published)
-    geo.add_routes(app, reader)
+    geo.add_routes(app, reader, config.public_url)
     if published is not None:  # dumps and catalogue come with a published build
         publication.add_routes(app, published, Site(config.public_url, config.base_iri), reader)
         sources.add_routes(app, published)

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.store import NoPublishedStore, UnknownBuild
+from server.pages.choropleth import BadView
 from server.pages.memento import BadDatetime, NoMemento
 from server.publication.documents import BadPosition, UnknownDocument
 from server.publication.feed import NoFeedPage
@@ -35,6 +36,7 @@ DomainError = (
     BadPosition,
     UnknownDocument,
     BadDatetime,
+    BadView,
     NoMemento,
     UnknownBuild,
     NoFeedPage,
@@ -54,7 +56,7 @@ def error_response(error: Exception) -> PlainTextResponse:
             return text(error.status, error.message, headers)
         case QueryFailed():
             return text(error.status, error.message, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
-        case BadLanguage() | QueryTooComplex() | BadPosition() | BadDatetime():
+        case BadLanguage() | QueryTooComplex() | BadPosition() | BadDatetime() | BadView():
             return text(400, str(error))
         case UnknownDocument() | NoMemento() | UnknownBuild() | NoFeedPage():
             return text(404, str(error))

@@ -1,6 +1,6 @@
 """Finding things without SPARQL, on a live server over a real build: ranked search with facets,
-JSON and OpenSearch; the project table with facets, sorting, CSV and XLSX and its query; the
-map's GeoJSON; values on entity pages."""
+JSON and OpenSearch; the project table with facets, sorting, CSV and XLSX and its query;
+values on entity pages (the map: tests/test_map.py)."""
 
 from __future__ import annotations
 
@@ -126,18 +126,6 @@ def test_a_facet_value_that_is_not_an_iri_is_refused_naming_the_facet(base: str)
     answer = httpx.get(base + "browse/Project", params={"region": "> } DELETE"})
     assert answer.status_code == 400 and "region facet takes an IRI" in answer.text
     assert httpx.get(base + "browse/Project", params={"sort": "secret"}).status_code == 400
-
-
-def test_the_map_gives_partners_by_region_as_geojson_and_svg(base: str) -> None:
-    answer = httpx.get(base + "map.geojson")
-    assert answer.headers["content-type"] == "application/geo+json"
-    features = {f["id"]: f for f in answer.json()["features"]}
-    assert features["PL84"]["properties"]["organisations"] == 1 and features["PL84"]["geometry"]["coordinates"] == [
-        22.945,
-        53.267,
-    ]
-    page = httpx.get(base + "map").text
-    assert "<circle" in page and "Podlaskie" in page and "cdn" not in page.lower()
 
 
 def test_entity_pages_show_amounts_dates_and_one_row_per_property(base: str) -> None:

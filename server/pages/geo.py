@@ -1,157 +1,268 @@
-"""The map of partners and projects by region: counts per NUTS 2 region (a partner in a NUTS 3
-region counts for the region above it), placed at the region's point as the build publishes it
-(schema:latitude, schema:longitude), served as GeoJSON (/map.geojson) and drawn on the server as
-an SVG (/map): no script, no tiles, nothing fetched from elsewhere."""
+"""The map: NUTS regions as shapes (server/pages/atlas.py), coloured by the projects or partners
+they have or by the budget of their projects (server/pages/choropleth.py), for the projects a view
+keeps — filtered by programme, period, fund, domain or theme, the project table's own facets and
+URL parameters. One view, several forms, all from the same parameters:
+
+    /map             the page: a form of plain links and a submit button, no script needed
+    /map/embed       the drawing with its legend, for an <iframe> on another site
+    /map.svg         the drawing alone, for an <img>
+    /map.geojson     the view's regions with their figures and shapes (RFC 7946)
+    /map?format=csv  the view's table (also xlsx)
+
+A region opens its own page (/region/<code>). What the map reads of a build is read once per
+build (`Facts`), never per request."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass
+import asyncio
+import csv
+import io
+from collections import Counter, defaultdict
+from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from openpyxl import Workbook
 
 from loaders.core.queries import Readable
 from loaders.core.vocab import NUTS, PREFIXES
-from server.backends.entities import EntityReader
-from server.web.languages import page_language, preferred_languages
+from server.backends.entities import EntityReader, labels_of
+from server.pages import atlas, values
+from server.pages import choropleth as maps
+from server.pages.browse import TABLES, inert
+from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
 
-WIDTH, HEIGHT = 720, 620
-WEST, EAST, SOUTH, NORTH = -25.0, 45.0, 34.0, 71.5  # the NUTS points of Europe, the Azores and Cyprus
-_REGIONS = """SELECT ?code ?level ?name ?lat ?long WHERE {
-  ?r a s3:Region ; skos:notation ?code ; s3:nutsLevel ?level ; schema:latitude ?lat ; schema:longitude ?long .
-  OPTIONAL { ?r skos:prefLabel ?name }
-}"""
-_PARTNERS = """SELECT ?o ?r ?p WHERE {
-  ?o a s3:Organisation ; s3:region ?r .
-  OPTIONAL { ?p s3:hasParticipation/s3:participant ?o }
-}"""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EUR = "http://publications.europa.eu/resource/authority/currency/EUR"
+# Two queries, not one with a UNION: Oxigraph ran the UNION once per participation (11 s at 11,000)
+_PARTNERS = [
+    "SELECT ?p ?o ?r WHERE { ?p a s3:Project ; s3:hasParticipation ?x . ?x s3:participant ?o . ?o s3:region ?r }",
+    "SELECT ?p ?o ?r WHERE { ?p a s3:Project ; s3:hasParticipation ?x . ?x s3:participant ?o ; s3:region ?r }",
+]
+_OWN = "SELECT ?p ?r WHERE { ?p a s3:Project ; s3:region ?r }"
+_BUDGETS = f"SELECT ?p ?b WHERE {{ ?p a s3:Project ; s3:totalBudget ?m . ?m schema:value ?b ; s3:currency <{EUR}> }}"
+_PROJECTS = "SELECT ?p WHERE { ?p a s3:Project }"
+_NAMES = "SELECT ?code ?name WHERE { ?r a s3:Region ; skos:notation ?code ; skos:prefLabel ?name }"
 
 
-@dataclass(frozen=True)
-class Spot:
-    code: str
-    name: str
-    longitude: float
-    latitude: float
-    organisations: int
-    projects: int
-
-    @property
-    def x(self) -> float:
-        return round((self.longitude - WEST) / (EAST - WEST) * WIDTH, 1)
-
-    @property
-    def y(self) -> float:
-        return round((NORTH - self.latitude) / (NORTH - SOUTH) * HEIGHT, 1)
-
-    @property
-    def radius(self) -> float:
-        return round(3 + 3 * math.sqrt(self.organisations), 1)
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    level: int
-    longitude: float
-    latitude: float
-
-
-def places(store: Readable) -> dict[str, Place]:
-    """The regions' points, by NUTS code, as the build publishes them."""
-    solutions = store.query(_REGIONS, prefixes=PREFIXES)
+def _select(store: Readable, query: str) -> list[dict[str, Any]]:
+    solutions = store.query(query, prefixes=PREFIXES)
     assert isinstance(solutions, ox.QuerySolutions)
-    found: dict[str, Place] = {}
-    for row in solutions:
-        code, level, name, lat, long = (row[v] for v in ("code", "level", "name", "lat", "long"))
-        if code is None or level is None or lat is None or long is None:
+    return [{str(v)[1:]: row[v] for v in solutions.variables} for row in solutions]
+
+
+def _code(term: object) -> str | None:
+    if isinstance(term, ox.NamedNode) and term.value.startswith(str(NUTS)):
+        return term.value[len(str(NUTS)) :]
+    return None
+
+
+def read_facts(store: Readable) -> maps.Facts:
+    """Where every project is, who its partners are, its budget in euro and its filter values."""
+    places: dict[str, set[str]] = defaultdict(set)
+    partners: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in (row for query in _PARTNERS for row in _select(store, query)):
+        code = _code(row["r"])
+        if code:
+            places[row["p"].value].add(code)
+            partners[row["p"].value].add((row["o"].value, code))
+    for row in _select(store, _OWN):
+        code = _code(row["r"])
+        if code:
+            places[row["p"].value].add(code)
+    budget: dict[str, float] = defaultdict(float)
+    for row in _select(store, _BUDGETS):
+        try:
+            budget[row["p"].value] = max(budget[row["p"].value], float(row["b"].value))
+        except ValueError:
             continue
-        found[code.value] = Place(
-            name.value if name is not None else code.value, int(level.value), float(long.value), float(lat.value)
-        )
-    return found
+    facets: dict[str, dict[str, frozenset[str]]] = {}
+    for name in maps.FILTERS:
+        found: dict[str, set[str]] = defaultdict(set)
+        path = TABLES["Project"].facets[name]
+        for row in _select(store, f"SELECT ?p ?v WHERE {{ ?p a s3:Project ; {path} ?v FILTER isIRI(?v) }}"):
+            found[row["p"].value].add(row["v"].value)
+        facets[name] = {p: frozenset(v) for p, v in found.items()}
+    return maps.Facts(
+        {p: frozenset(c) for p, c in places.items()},
+        {p: frozenset(o) for p, o in partners.items()},
+        dict(budget),
+        facets,
+        frozenset(row["p"].value for row in _select(store, _PROJECTS)),
+    )
 
 
-def _placed(table: dict[str, Place], code: str) -> str | None:
-    """The region a code is drawn at: itself up to level 2, else its nearest known ancestor."""
-    while code and (code not in table or len(code) > 4):
-        code = code[:-1]
-    return code or None
+def region_names(store: Readable) -> dict[str, str]:
+    """NUTS code → the name the graph gives it (for codes no 2021 shape has: 2013 and 2016 codes)."""
+    return {row["code"].value: row["name"].value for row in _select(store, _NAMES)}
 
 
-def spots(store: Readable, table: dict[str, Place]) -> list[Spot]:
-    organisations: dict[str, set[str]] = defaultdict(set)
-    projects: dict[str, set[str]] = defaultdict(set)
-    solutions = store.query(_PARTNERS, prefixes=PREFIXES)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        region = row["r"]
-        if not isinstance(region, ox.NamedNode) or not region.value.startswith(str(NUTS)):
-            continue
-        code = _placed(table, region.value[len(str(NUTS)) :])
-        if code is None:
-            continue
-        organisations[code].add(str(row["o"]))
-        if isinstance(row["p"], ox.NamedNode):
-            projects[code].add(row["p"].value)
-    found = []
-    for code, members in organisations.items():
-        region = table[code]
-        found.append(Spot(code, region.name, region.longitude, region.latitude, len(members), len(projects[code])))
-    return sorted(found, key=lambda s: (-s.organisations, s.code))
+def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dict[str, Any]:
+    """Everything a form of the view shows: regions with name, figures, fill and shape."""
+    shapes = atlas.shapes(view.level)
+    found, unplaced = maps.areas(facts, view, maps.only_regions(shapes, view.level))
+    bounds = maps.breaks([a.value(view.measure) for a in found])
+    regions = [
+        {"code": a.code, "name": shapes[a.code].name if a.code in shapes else names.get(a.code, a.code),
+         "projects": a.projects, "partners": a.partners, "budget": round(a.budget, 2),
+         "value": a.value(view.measure), "fill": maps.colour(a.value(view.measure), bounds),
+         "drawn": a.code in shapes and bool(shapes[a.code].path)}
+        for a in found
+    ]  # fmt: skip
+    by_code = {r["code"]: r for r in regions}
+    drawn = [
+        {"code": code, "path": shape.path, "fill": by_code[code]["fill"] if code in by_code else maps.NO_DATA,
+         "title": _title(by_code.get(code), shape.name, code, view.measure)}
+        for code, shape in shapes.items() if shape.path
+    ]  # fmt: skip
+    kept = len(maps.kept(facts, view))
+    return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": kept,
+            "outlines": atlas.shapes(0) if view.level > 0 else {}}  # fmt: skip
 
 
-def countries(table: dict[str, Place]) -> list[Spot]:
-    """The countries' points, drawn faintly to find one's way."""
-    return [Spot(code, r.name, r.longitude, r.latitude, 0, 0) for code, r in sorted(table.items()) if r.level == 0]
+def _title(region: dict[str, Any] | None, name: str, code: str, measure: str) -> str:
+    if region is None:
+        return f"{name} ({code})"
+    figure = f"€ {values.number(str(round(region['budget'])))}" if measure == "budget" else str(region[measure])
+    return f"{name} ({code}): {figure} {measure if measure != 'budget' else ''}".rstrip()
 
 
-def geojson(found: list[Spot]) -> dict[str, object]:
+def geojson(view: maps.MapView, found: dict[str, Any], base: str) -> dict[str, Any]:
+    """The view's regions as features with their figures (regions of the level without any: not listed)."""
+    shapes = atlas.shapes(view.level)
     return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "id": s.code,
-                "geometry": {"type": "Point", "coordinates": [s.longitude, s.latitude]},
+                "id": r["code"],
+                "geometry": shapes[r["code"]].geometry if r["code"] in shapes else None,
                 "properties": {
-                    "nuts": s.code,
-                    "iri": f"{NUTS}{s.code}",
-                    "name": s.name,
-                    "organisations": s.organisations,
-                    "projects": s.projects,
+                    "nuts": r["code"],
+                    "iri": f"{NUTS}{r['code']}",
+                    "name": r["name"],
+                    "projects": r["projects"],
+                    "organisations": r["partners"],
+                    "budget_eur": r["budget"],
+                    "fill": r["fill"],
+                    "page": f"{base}region/{r['code']}",
                 },
             }
-            for s in found
+            for r in found["regions"]
         ],
     }
 
 
-def add_routes(app: FastAPI, reader: EntityReader) -> None:
-    per_build = PerBuild(limit=2)  # the regions' places and the spots
+HEADINGS = {"projects": "Projects by region", "partners": "Partners by region", "budget": "Budget of projects by region"}
+UNITS = {"projects": "projects", "partners": "partners", "budget": "million euro"}
 
-    def regions() -> dict[str, Place]:
-        build, store = reader.store()
-        return per_build.get(build, "places", lambda: places(store))
 
-    def current() -> list[Spot]:
-        """The build's spots: one scan of every partner, once per build, not per request."""
+def legend(bounds: list[float], measure: str) -> list[tuple[str, str]]:
+    """The legend's classes as (colour, text): '1', '2–4', '5–12' …; budgets in millions of euro."""
+    if measure == "budget":
+        return [(fill, f"{low / 1e6:.1f}–{high / 1e6:.1f}") for fill, low, high in maps.legend(bounds)]
+    return [
+        (fill, f"{low + 1:.0f}" if high == low + 1 else f"{low + 1:.0f}–{high:.0f}") for fill, low, high in maps.legend(bounds)
+    ]
+
+
+COLUMNS = ("region", "nuts", "projects", "partners", "budget_eur")
+
+
+def table_rows(found: dict[str, Any]) -> list[tuple[str, str, int, int, float]]:
+    return [(r["name"], r["code"], r["projects"], r["partners"], r["budget"]) for r in found["regions"]]
+
+
+def as_csv(found: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows((inert(name), code, p, o, b) for name, code, p, o, b in table_rows(found))
+    return out.getvalue()
+
+
+def as_xlsx(found: dict[str, Any], view: maps.MapView) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("regions")
+    sheet.append(list(COLUMNS))
+    for name, code, p, o, b in table_rows(found):
+        sheet.append([inert(name), code, p, o, b])
+    about = book.create_sheet("view")
+    about.append(["parameter", "value"])
+    for name, value in [("level", str(view.level)), ("measure", view.measure), *view.filters]:
+        about.append([name, value])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def options(store: Readable, facts: maps.Facts, langs: list[str]) -> dict[str, list[tuple[str, str, int]]]:
+    """Each filter's values (IRI, label in the reader's language, projects), most projects first."""
+    counted = {name: Counter(v for vs in facts.facets[name].values() for v in vs) for name in maps.FILTERS}
+    labels = labels_of(store, [iri for counts in counted.values() for iri in counts])
+    return {
+        name: sorted(((iri, best_label(labels.get(iri, []), langs) or iri.rsplit("/", 1)[-1], n)
+                      for iri, n in counts.items()), key=lambda o: (-o[2], o[1]))
+        for name, counts in counted.items()
+    }  # fmt: skip
+
+
+def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
+    per_build = PerBuild(limit=8)  # the facts, the names and each language's filter options
+
+    def view_of(request: Request) -> maps.MapView:
+        return maps.MapView.from_query(list(request.query_params.multi_items()))
+
+    def current(view: maps.MapView) -> dict[str, Any]:
         build, store = reader.store()
-        table = per_build.get(build, "places", lambda: places(store))
-        return per_build.get(build, "spots", lambda: spots(store, table))
+        facts = per_build.get(build, "facts", lambda: read_facts(store))
+        names = per_build.get(build, "names", lambda: region_names(store))
+        return figures(facts, view, names)
+
+    def render(request: Request, template: str, view: maps.MapView) -> str:
+        langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+        build, store = reader.store()
+        facts = per_build.get(build, "facts", lambda: read_facts(store))
+        choices = per_build.get(build, ("options", langs[0]), lambda: options(store, facts, langs))
+        found = current(view)
+        labels = {(name, iri): label for name in choices for iri, label, _ in choices[name]}
+        removable = [(name, labels.get((name, value), value), "/map?" + view.query(**{name: ""})) for name, value in view.filters]
+        return TEMPLATES.get_template(template).render(
+            lang=page_language(langs), view=view, found=found, choices=choices, chosen=dict(view.filters),
+            measures=maps.MEASURES, levels=maps.LEVELS, width=atlas.WIDTH, height=atlas.HEIGHT,
+            heading=HEADINGS[view.measure], unit=UNITS[view.measure], legend=legend(found["bounds"], view.measure),
+            removable=removable, query=view.query(), table_query=urlencode(view.filters), public_url=public_url,
+            amounts={r["code"]: values.number(f"{r['budget']:.0f}") for r in found["regions"]},
+        )  # fmt: skip
 
     @app.get("/map.geojson")
-    def map_geojson() -> Response:
-        return JSONResponse(geojson(current()), media_type="application/geo+json")
+    async def map_geojson(request: Request) -> Response:
+        view = view_of(request)
+        found = await asyncio.to_thread(current, view)
+        return JSONResponse(geojson(view, found, public_url), media_type="application/geo+json")
 
-    @app.get("/map", response_class=HTMLResponse)
-    def map_page(request: Request) -> str:
-        languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-        return TEMPLATES.get_template("map.html").render(
-            lang=page_language(languages), spots=current(), countries=countries(regions()), width=WIDTH, height=HEIGHT
-        )
+    @app.get("/map.svg")
+    async def map_svg(request: Request) -> Response:
+        svg = await asyncio.to_thread(render, request, "map_drawing.svg.html", view_of(request))
+        return Response(svg, media_type="image/svg+xml")
+
+    @app.get("/map/embed", response_class=HTMLResponse)
+    async def map_embed(request: Request) -> str:
+        return await asyncio.to_thread(render, request, "map_embed.html", view_of(request))
+
+    @app.get("/map")
+    async def map_page(request: Request) -> Response:
+        view = view_of(request)
+        download = request.query_params.get("format")
+        if download in ("csv", "xlsx"):
+            found = await asyncio.to_thread(current, view)
+            name = f'attachment; filename="map-nuts{view.level}.{download}"'
+            if download == "csv":
+                return Response(as_csv(found), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name})
+            body = await asyncio.to_thread(as_xlsx, found, view)
+            return Response(body, media_type=XLSX, headers={"Content-Disposition": name})
+        return HTMLResponse(await asyncio.to_thread(render, request, "map.html", view))
