@@ -31,6 +31,15 @@ if ! command -v virtuoso-t >/dev/null 2>&1; then
     echo "test.sh: Virtuoso is missing; install Debian's 'virtuoso-opensource' package (as root) for the remote-engine tests" >&2
   fi
 fi
+# axe-core's command line for tests/test_accessibility.py: it drives Debian's Chromium through Debian's
+# ChromeDriver (the npm chromedriver package's own download needs outside network, so it is skipped).
+if ! command -v chromedriver >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-driver >/dev/null
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -x .axe/node_modules/.bin/axe ]; then
+  CHROMEDRIVER_SKIP_DOWNLOAD=true npm install --silent --no-audit --no-fund --prefix .axe @axe-core/cli@4 >/dev/null \
+    || echo "test.sh: could not install @axe-core/cli from npm; tests/test_accessibility.py will be skipped" >&2
+fi
 # Comunica 4 for tests/test_comunica.py, where Node.js is present (skipped, saying why, elsewhere).
 if command -v npm >/dev/null 2>&1 && [ ! -x .comunica/node_modules/.bin/comunica-sparql ]; then
   npm install --silent --no-audit --no-fund --prefix .comunica @comunica/query-sparql@4 >/dev/null \
