@@ -26,7 +26,7 @@ from loaders.core.file_limits import FileLimits, using
 from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
-from loaders.core.provenance import LoadRecord, code_version, describe_load, sha256_of
+from loaders.core.provenance import LoadRecord, code_version, describe_load, earlier_loads, sha256_of
 from loaders.link.matching import describe_matching_rules, match_ntriples
 from loaders.link.reconcile import describe_rules, reconcile
 from loaders.map.curated.load import load_curated
@@ -41,7 +41,7 @@ from loaders.publish.documents import DocumentChanged
 from loaders.publish.publisher import publisher
 from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
 from loaders.publish.remote_upload import UploadIncomplete, check_access
-from loaders.publish.store import KEEP_BUILDS, BuildInfo, PublishedStore
+from loaders.publish.store import KEEP_BUILDS, BuildInfo, CorruptBuild, PublishedStore
 from loaders.sources.kinds import BY_NAME, EXPORT_KINDS, References, export_kinds
 from loaders.sources.listing import read_sources
 from loaders.validate.engines import DEFAULT_ENGINE
@@ -331,7 +331,7 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
                 staging.add(graph_iri, statements, in_default=False)
             outcome = validate(config, assembled, staging.store, progress)
             step("reconciling")
-            for graph_iri, described in _described(config, assembled, staging.store).items():
+            for graph_iri, described in _described(config, assembled, staging.store, published).items():
                 staging.add(graph_iri, described, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
             info = staging.commit(publisher(engine, staging, config.data_dir, config.remote_grace, progress), inputs)
@@ -346,6 +346,16 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
             raise
         raise BuildError(_out_of_space_message(config, published, phase), []) from None
     return info, outcome
+
+
+def _published_store(published: PublishedStore) -> ox.Store | None:
+    """The current build's store, to compare with; None for a first build or one that cannot be opened."""
+    if not published.has_current():
+        return None
+    try:
+        return published.open()
+    except CorruptBuild:
+        return None
 
 
 def _engine(config: BuildConfig) -> RemoteEngine | None:
@@ -393,13 +403,17 @@ def _out_of_space_message(config: BuildConfig, published: PublishedStore, phase:
     )
 
 
-def _described(config: BuildConfig, assembled: Assembled, merged: ox.Store) -> dict[URIRef, Graph | bytes]:
+def _described(
+    config: BuildConfig, assembled: Assembled, merged: ox.Store, published: PublishedStore
+) -> dict[URIRef, Graph | bytes]:
     """What the build adds to its sources: the reconciliation and strategy-matching links (one graph
-    per rule), the provenance of every graph, the ontology and the shapes."""
+    per rule), the provenance of every graph (an unchanged load keeps the published build's
+    times), the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
+    earlier = earlier_loads(_published_store(published))
     for load in assembled.loads:
-        describe_load(load, minter, provenance)
+        describe_load(load, minter, provenance, earlier)
     describe_rules(minter, provenance)
     describe_matching_rules(minter, provenance)
     graphs: dict[URIRef, Graph | bytes] = {minter.graph(f"reconciliation-{rule}"): g for rule, g in reconcile(merged).items()}

@@ -101,8 +101,8 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
     reader = EntityReader(backend)
     addresses = Addresses(config.base_iri, config.public_url)
     published = backend.files()
-    timegate = memento.add_routes(app, published, addresses) if published is not None else None
-    entity = add_routes(app, reader, addresses, timegate)
+    hooks = memento.add_routes(app, published, addresses) if published is not None else None
+    entity = add_routes(app, reader, addresses, hooks.timegate if hooks else None, hooks.gone if hooks else None)
     warm_pages = pages.add_routes(app, reader, addresses, published, lambda: state["pool"])
     search.add_routes(app, reader, addresses, published)
     geo.add_routes(app, reader, config.public_url)

@@ -187,3 +187,26 @@ def test_members_of_a_build_that_failed_after_writing_them_are_not_served(feed: 
         assert httpx.get(feed.base + "feed/4/1").status_code == 404
     finally:
         shutil.rmtree(folder / "4")
+
+
+def test_only_the_loads_of_changed_files_are_updated_members(feed: Feed) -> None:
+    _, members = _follow(feed.base)
+    loads = {entity.rsplit("/", 1)[-1] for _, kind, entity, _ in members if "/id/load/" in entity and kind == AS + "Update"}
+    assert loads == {"curated-concepts", "curated-organisations"}  # versions 2 and 3 edited these two files only
+
+
+def test_rebuilding_unchanged_sources_publishes_the_same_graph_and_no_member(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    copy_seed_data(data)
+    config = make_config(tmp_path, data_dir=data, sources_file=data / "sources.yaml", keep_builds=2)
+    first, _ = build(config)
+    second, _ = build(config, force=True)
+    assert second.version == first.version + 1
+    assert (config.store_dir / "feed" / str(second.version) / "build.json").read_text().count('"members": 0') == 1
+    graphs = []
+    for info in (first, second):
+        store = ox.Store.read_only(str(info.path))
+        dataset = ox.Dataset(store.quads_for_pattern(None, None, None, None))
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)  # the shapes' blank nodes, labelled alike
+        graphs.append(set(dataset))
+    assert len(graphs[0]) > 10_000 and graphs[0] == graphs[1]

@@ -31,6 +31,7 @@ NEW_PLACE = """
   passages:
     - {quote: "(including FEMTO-ST)", fields: [label, country], status: inferred, reason: {en: "FEMTO-ST is in Besançon."}}
 """
+GONE_PLACE = NEW_PLACE.replace("besancon", "dole").replace("Besançon", "Dole")  # in the first build only
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,13 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Versions]:
     data = root / "data"
     copy_seed_data(data)
     config = make_config(root, data_dir=data, sources_file=data / "sources.yaml")
+    concepts, places = data / "curated" / "concepts.yaml", data / "curated" / "organisations.yaml"
+    original = places.read_text(encoding="utf-8")
+    places.write_text(original + GONE_PLACE, encoding="utf-8")
     first, _ = build(config)
     time.sleep(1.1)  # HTTP dates have whole seconds
-    concepts, places = data / "curated" / "concepts.yaml", data / "curated" / "organisations.yaml"
     concepts.write_text(concepts.read_text(encoding="utf-8").replace('fr: "Textile"}', 'fr: "Textiles"}'), encoding="utf-8")
-    places.write_text(places.read_text(encoding="utf-8") + NEW_PLACE, encoding="utf-8")
+    places.write_text(original + NEW_PLACE, encoding="utf-8")
     second, _ = build(config)
     with live_server(EmbeddedBackend(config.store_dir), workers=1) as base:
         yield Versions(base, first, second)
@@ -98,10 +101,25 @@ def test_the_timemap_lists_a_memento_per_kept_build_that_describes_the_entity(ve
     assert httpx.get(f"{versions.base}versions/{versions.first.build_id}/id/place/besancon").status_code == 404
 
 
-def test_times_and_versions_that_do_not_exist_are_refused_with_the_range_that_does(versions: Versions) -> None:
+def test_a_time_before_the_first_kept_build_leads_to_the_first_memento(versions: Versions) -> None:
     early = httpx.get(versions.base + TEXTILES, headers={"Accept-Datetime": "Mon, 01 Jan 2018 00:00:00 GMT"})
-    assert early.status_code == 404
-    assert f"the kept versions run from {_http_date(versions.first)} (version 1)" in early.text
+    assert (
+        early.status_code == 302 and early.headers["location"] == f"{versions.base}versions/{versions.first.build_id}/{TEXTILES}"
+    )
+
+
+def test_an_entity_the_published_build_dropped_is_gone_with_its_last_memento_linked(versions: Versions) -> None:
+    memento = f"{versions.base}versions/{versions.first.build_id}/id/place/dole"
+    for accept in ("text/turtle", "application/ld+json", "text/html"):
+        gone = httpx.get(versions.base + "id/place/dole", headers={"Accept": accept, "Accept-Language": "fr"})
+        assert gone.status_code == 410, accept
+        assert f'<{memento}>; rel="last memento"' in gone.headers["link"] and 'rel="timemap"' in gone.headers["link"]
+    assert "Cette entité a été retirée" in gone.text and f'href="{memento}"' in gone.text
+    assert httpx.get(memento, headers={"Accept": "text/turtle"}).status_code == 200
+    assert httpx.get(versions.base + "id/place/never-was").status_code == 404  # never described: not gone
+
+
+def test_times_and_versions_that_do_not_exist_are_refused_with_the_range_that_does(versions: Versions) -> None:
     bad = httpx.get(versions.base + TEXTILES, headers={"Accept-Datetime": "last Tuesday"})
     assert bad.status_code == 400 and "is not an HTTP date" in bad.text
     unknown = httpx.get(versions.base + "versions/19990101T000000Z/" + TEXTILES)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from conftest import PROJECT
 from live_server import live_server
 from pyshacl import validate
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, RDF, SH, VOID
+from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
 from loaders.publish import dumps as dump
 from server.backends.embedded.backend import EmbeddedBackend
@@ -114,3 +116,54 @@ def test_the_record_and_the_home_page_give_the_version_and_the_same_suggested_ci
     assert len(cited) == 1 and f"version {version} (build {built.info.build_id}" in cited[0] and base in cited[0]
     home = httpx.get(base, headers={"Accept": "text/html"}).text
     assert html.escape(cited[0], quote=False) in home
+
+
+def test_the_record_says_compression_landing_page_languages_and_issue_date(base: str, built: Any) -> None:
+    record = Graph().parse(data=httpx.get(base + "catalog", headers={"Accept": "text/turtle"}).text, format="turtle")
+    dataset = next(record.subjects(RDF.type, DCAT.Dataset))
+    gzip_type = URIRef("http://www.iana.org/assignments/media-types/application/gzip")
+    compressed = {str(d).rsplit("#", 1)[-1] for d in record.subjects(DCAT.compressFormat, gzip_type)}
+    assert compressed == {"s3kg.nt.gz", "s3kg.nq.gz"}
+    assert list(record.objects(dataset, DCAT.landingPage)) == [URIRef(base)]
+    languages = {str(code).rsplit("/", 1)[-1] for code in record.objects(dataset, DCTERMS.language)}
+    assert {"ENG", "DEU", "FRA", "NLD", "POL", "SWE"} <= languages
+    assert [str(d) for d in record.objects(dataset, DCTERMS.issued)] == [built.info.created[:10]]
+
+
+def _json_ld(page: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert found is not None, "the page embeds JSON-LD"
+    return dict(json.loads(found.group(1)))
+
+
+def test_the_home_page_and_the_catalogue_page_describe_the_dataset_for_search_engines(base: str, built: Any) -> None:
+    manifest = json.loads((built.config.store_dir / "builds" / f"{built.info.build_id}.dumps" / "manifest.json").read_text())
+    for path in ("", "catalog"):
+        dataset = _json_ld(httpx.get(base + path, headers={"Accept": "text/html"}).text)
+        assert dataset["@context"] == "https://schema.org" and dataset["@type"] == "Dataset"
+        assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/" and len(dataset["description"]) >= 50
+        assert [d["contentUrl"] for d in dataset["distribution"]] == [f"{base}dumps/{d['name']}" for d in manifest]
+        assert dataset["version"] == str(built.info.version) and dataset["dateModified"] == built.info.created[:10]
+
+
+def test_publication_pages_have_the_site_navigation_and_the_readers_language(base: str) -> None:
+    for path, heading in [
+        ("catalog", "Opis zbioru danych"),
+        ("dumps/", "Zrzuty opublikowanej wersji"),
+        ("versions/", "Zachowane wersje"),
+    ]:
+        page = httpx.get(base + path, headers={"Accept": "text/html", "Accept-Language": "pl"}).text
+        assert '<html lang="pl">' in page and '<a href="/map">' in page and heading in page, path
+    catalogue = httpx.get(base + "catalog", headers={"Accept": "text/html"}).text
+    assert "<pre>" in catalogue and catalogue.index('<dl class="facts">') < catalogue.index("<pre>")  # facts first
+
+
+def test_the_first_versions_added_triples_are_its_quads_dump(base: str, built: Any) -> None:
+    assert built.info.version == 1
+    kept = f"{base}versions/{built.info.build_id}"
+    answer = httpx.get(kept + "/changes/added")
+    assert answer.status_code == 303 and answer.headers["location"] == f"/versions/{built.info.build_id}/dumps/s3kg.nq.gz"
+    added = httpx.get(kept + "/changes/added", follow_redirects=True)
+    quads = list(ox.parse(gzip.decompress(added.content), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) >= httpx.get(kept + "/changes").json()["sources"][0]["added"] > 0
+    assert sum(s["added"] for s in httpx.get(kept + "/changes").json()["sources"]) <= len(quads)

@@ -70,7 +70,7 @@ def test_each_build_is_a_version_with_what_it_changed_per_source(tmp_path: Path)
         added = httpx.get(kept + "/changes/added")
         assert added.status_code == 200 and '"Textiles"@fr' in gzip.decompress(added.content).decode()
         page = httpx.get(base + "versions/", headers={"Accept": "text/html"}).text
-        assert f'<a href="/versions/{second.build_id}/changes">changes</a>' in page and "<td>3</td>" in page
+        assert f'<a href="/versions/{second.build_id}/changes">changes</a>' in page and ">3 (current)</th>" in page
         gone = httpx.get(f"{base}versions/{first.build_id}/dumps/s3kg.nt.gz")
         assert gone.status_code == 404 and "the kept versions are: 3" in gone.text
 

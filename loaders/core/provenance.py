@@ -1,6 +1,7 @@
 """PROV-O description of each load: which file (and its SHA-256), which loader and
-version, when. IRIs are minted from the graph id, so only the times change between
-two builds of the same sources."""
+version, when. IRIs are minted from the graph id; a load whose files and loader code are those
+of the published build's load keeps that load's times (`Earlier`), so that rebuilding the same
+sources gives the same graph, and the change feed announces no update that changed nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SDO
 
@@ -54,8 +56,45 @@ def _sha256(path: Path, size: int, modified_ns: int) -> str:
     return digest.hexdigest()
 
 
-def describe_load(load: LoadRecord, minter: IriMinter, graph: Graph) -> None:
-    """Add the PROV-O description of `load` to `graph`."""
+@dataclass(frozen=True)
+class Earlier:
+    """What the published build said of one load: the files it used, its loader's version, its times."""
+
+    files: frozenset[str]
+    version: str
+    started: str
+    ended: str
+
+
+_EARLIER = """SELECT ?activity ?file ?version ?started ?ended WHERE {
+  ?activity a <http://www.w3.org/ns/prov#Activity> ; <http://www.w3.org/ns/prov#used> ?file ;
+    <http://www.w3.org/ns/prov#startedAtTime> ?started ; <http://www.w3.org/ns/prov#endedAtTime> ?ended ;
+    <http://www.w3.org/ns/prov#wasAssociatedWith>/<https://schema.org/softwareVersion> ?version }"""
+
+
+def earlier_loads(store: ox.Store | None) -> dict[str, Earlier]:
+    """The loads the published build describes, by activity IRI (none for a first build)."""
+    if store is None:
+        return {}
+    files: dict[str, set[str]] = {}
+    rest: dict[str, tuple[str, str, str]] = {}
+    solutions = store.query(_EARLIER)
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        activity = row["activity"].value
+        files.setdefault(activity, set()).add(row["file"].value)
+        rest[activity] = (row["version"].value, row["started"].value, row["ended"].value)
+    return {a: Earlier(frozenset(files[a]), *rest[a]) for a in rest}
+
+
+def software_version() -> str:
+    """The loaders' release and a short checksum of their code: a load by changed code is a new load."""
+    return f"{LOADER_VERSION}+{code_version()[:12]}"
+
+
+def describe_load(load: LoadRecord, minter: IriMinter, graph: Graph, earlier: dict[str, Earlier] | None = None) -> None:
+    """Add the PROV-O description of `load` to `graph`; with the same files and loader code as the
+    published build's load of that graph (`earlier`), with that load's times."""
     named_graph = minter.graph(load.graph_id)
     activity = minter.entity("load", load.graph_id)
     agent = minter.entity("agent", load.loader)
@@ -64,14 +103,19 @@ def describe_load(load: LoadRecord, minter: IriMinter, graph: Graph) -> None:
     graph.add((activity, RDF.type, PROV.Activity))
     graph.add((activity, RDFS.label, Literal(f"Load of {load.graph_id} by the {load.loader} loader", lang="en")))
     graph.add((activity, PROV.wasAssociatedWith, agent))
-    graph.add((activity, PROV.startedAtTime, Literal(load.started.isoformat(), datatype=XSD.dateTime)))
-    graph.add((activity, PROV.endedAtTime, Literal(load.ended.isoformat(), datatype=XSD.dateTime)))
+    version = software_version()
+    files = [(name, sha256_of(path), URIRef(minter.entity("file", sha256_of(path)))) for name, path in load.files]
+    before = (earlier or {}).get(str(activity))
+    if before is not None and before.version == version and before.files == {str(f) for _, _, f in files}:
+        started, ended = before.started, before.ended  # the same load as the published build's
+    else:
+        started, ended = load.started.isoformat(), load.ended.isoformat()
+    graph.add((activity, PROV.startedAtTime, Literal(started, datatype=XSD.dateTime)))
+    graph.add((activity, PROV.endedAtTime, Literal(ended, datatype=XSD.dateTime)))
     graph.add((agent, RDF.type, PROV.SoftwareAgent))
     graph.add((agent, RDFS.label, Literal(f"s3kg {load.loader} loader", lang="en")))
-    graph.add((agent, SDO.softwareVersion, Literal(LOADER_VERSION)))
-    for name, path in load.files:
-        digest = sha256_of(path)
-        file_entity = URIRef(minter.entity("file", digest))
+    graph.add((agent, SDO.softwareVersion, Literal(version)))
+    for name, digest, file_entity in files:
         graph.add((file_entity, RDF.type, PROV.Entity))
         graph.add((file_entity, S3.fileName, Literal(name)))
         graph.add((file_entity, S3.sha256, Literal(digest, datatype=XSD.hexBinary)))

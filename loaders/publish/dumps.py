@@ -30,11 +30,12 @@ class DumpFile:
     sha256: str
 
 
+QUADS_DUMP = "s3kg.nq.gz"  # every triple in the graph of its source
 CHUNK_BYTES = 1 << 22  # how much of a graph's N-Triples is relabelled as N-Quads at a time
 # name, media type, format, gzip?, quads?
 FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
     ("s3kg.nt.gz", "application/n-triples", ox.RdfFormat.N_TRIPLES, True, False),
-    ("s3kg.nq.gz", "application/n-quads", ox.RdfFormat.N_QUADS, True, True),
+    (QUADS_DUMP, "application/n-quads", ox.RdfFormat.N_QUADS, True, True),
     ("s3kg.ttl", "text/turtle", ox.RdfFormat.TURTLE, False, False),
     ("s3kg.jsonld", "application/ld+json", ox.RdfFormat.JSON_LD, False, False),
 )

@@ -8,6 +8,7 @@ this server answers for it under `/id/`, and every link it writes points to itse
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from email.utils import formatdate
@@ -275,12 +276,16 @@ async def describe_response(
     return Response(body, media_type=served, headers=headers)  # HEAD: server.web.head drops the body
 
 
+Hook = Callable[[str, Request], Response | None]
+
+
 def add_routes(
-    app: FastAPI, reader: EntityReader, addresses: Addresses, timegate: Callable[[str, Request], Response | None] | None = None
+    app: FastAPI, reader: EntityReader, addresses: Addresses, timegate: Hook | None = None, gone: Hook | None = None
 ) -> Callable[[str, Request], Awaitable[Response]]:
     """Registers /id/… (for the OpenAPI description and CORS preflights) and returns its function,
     which serves GET requests without FastAPI's layers (`server.fast`). With `timegate`, a
-    request with Accept-Datetime is answered by it (Memento, `server.pages.memento`)."""
+    request with Accept-Datetime is answered by it (Memento, `server.pages.memento`); with `gone`,
+    an IRI the published build does not describe may be answered 410 (a kept build described it)."""
 
     @app.get("/id/{path:path}")
     async def entity(path: str, request: Request) -> Response:
@@ -290,7 +295,10 @@ def add_routes(
             if redirect is not None:
                 return redirect
             links = memento_links(addresses, path)
-        return await describe_response(reader, addresses, path, request, links)
+        response = await describe_response(reader, addresses, path, request, links)
+        if response.status_code == 404 and gone is not None:
+            return await asyncio.to_thread(gone, path, request) or response
+        return response
 
     @app.get("/region/{code}")
     async def region(code: str, request: Request) -> Response:

@@ -7,8 +7,10 @@
 - The TimeMap, `/timemap/id/<path>` (`application/link-format`): the original, the TimeGate and
   a memento per kept build that describes the entity.
 
-How many builds are kept is the `keep_builds` setting; an Accept-Datetime before the first kept
-build, or a build that is not kept, is a 404 that names the range there is.
+How many builds are kept is the `keep_builds` setting. An Accept-Datetime before the first kept
+build is redirected to the first memento (the earliest state known, as RFC 7089 4.5.3 advises); a
+build that is not kept is a 404 that names the range there is. An entity the published build no
+longer describes but a kept build did is 410 Gone, with its TimeMap and its last memento linked.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from loaders.publish.store import BuildInfo, PublishedStore
 from server.backends.entities import EntityReader
 from server.pages.linked_data import describe_response
 from server.web.addresses import Addresses, header_path, memento_links
+from server.web.languages import page_language, preferred_languages
+from server.web.negotiation import NotAcceptable
+from server.web.negotiation import choose as choose_media
+from server.web.templates import TEMPLATES
 
 LINK_FORMAT = "application/link-format"
 
@@ -64,13 +70,11 @@ def kept_range(builds: list[BuildInfo]) -> str:
 
 
 def choose(builds: list[BuildInfo], moment: datetime) -> BuildInfo:
-    """The build that was current at `moment`: the newest published at or before it (builds newest first)."""
-    for build in builds:
-        if published_at(build) <= moment:
-            return build
+    """The build that was current at `moment`: the newest published at or before it (builds newest
+    first); for a moment before them all, the first kept one."""
     if not builds:
         raise NoMemento("No build is published yet.")
-    raise NoMemento(f"No version at {http_date(moment)}: it is before the first kept build; {kept_range(builds)}.")
+    return next((build for build in builds if published_at(build) <= moment), builds[-1])
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,46 @@ def _memento_url(addresses: Addresses, build: BuildInfo, safe_path: str) -> str:
     return f"{addresses.public_url}versions/{build.build_id}/id/{safe_path}"
 
 
-def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) -> Callable[[str, Request], Response | None]:
-    """Registers the mementos and TimeMaps; returns the TimeGate for the entity route."""
+def _wants_html(accept: str | None) -> bool:
+    """A browser's Accept; an RDF client that accepts neither HTML nor text still gets the 410, as text."""
+    try:
+        return choose_media(accept, ["text/html", "text/plain"]) == "text/html"
+    except NotAcceptable:
+        return False
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the entity route asks of Memento: the TimeGate's redirect, and 410 for a removed entity."""
+
+    timegate: Callable[[str, Request], Response | None]
+    gone: Callable[[str, Request], Response | None]
+
+
+def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) -> Hooks:
+    """Registers the mementos and TimeMaps; returns the hooks of the entity route."""
     versions = Versions(published)
+
+    def gone(path: str, request: Request) -> Response | None:
+        """410 Gone for an entity a kept build described (the caller found none in the current one)."""
+        iri = addresses.iri(path)
+        builds = [b for b in versions.kept() if versions.describes(b, iri)]
+        if not builds:
+            return None
+        last, safe = builds[0], header_path(path)
+        memento = _memento_url(addresses, last, safe)
+        moment = http_date(published_at(last))
+        links = [*memento_links(addresses, path), f'<{memento}>; rel="last memento"; datetime="{moment}"']
+        headers = {"Link": ", ".join(links), "Vary": "Accept, Accept-Language"}
+        if _wants_html(request.headers.get("accept")):
+            languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+            page = TEMPLATES.get_template("gone.html").render(
+                lang=page_language(languages), iri=iri, version=last.version, moment=moment, memento=memento,
+                timemap=f"{addresses.public_url}timemap/id/{safe}",
+            )  # fmt: skip
+            return HTMLResponse(page, status_code=410, headers=headers)
+        message = f"{iri} is no longer in the published graph; version {last.version} ({moment}) described it last: {memento}\n"
+        return PlainTextResponse(message, status_code=410, headers=headers)
 
     def timegate(path: str, request: Request) -> Response | None:
         wanted = request.headers.get("accept-datetime")
@@ -165,4 +206,4 @@ def add_routes(app: FastAPI, published: PublishedStore, addresses: Addresses) ->
             entries.append(f'<{_memento_url(addresses, build, safe)}>; rel="{rel}"; datetime="{moment}"')
         return PlainTextResponse(",\n".join(entries) + "\n", media_type=LINK_FORMAT)
 
-    return timegate
+    return Hooks(timegate, gone)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import PREFIXES
@@ -22,13 +23,14 @@ from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
 from server.pages import values
 from server.pages.tables import render_table
-from server.publication.catalog import citation
+from server.publication.catalog import Site, citation, read_manifest, schema_dataset
+from server.publication.dumps import first_published
 from server.sparql.contract import QueryJob
 from server.web.addresses import Addresses
 from server.web.languages import PAGE_LANGUAGES, best_label, page_language, preferred_languages
 from server.web.negotiation import choose
 from server.web.per_build import PerBuild
-from server.web.templates import TEMPLATES
+from server.web.templates import TEMPLATES, script_json
 
 if TYPE_CHECKING:
     from server.sparql.contract import Queries
@@ -162,9 +164,15 @@ def add_routes(
         ]  # fmt: skip
         builds = published.recent() if published is not None else []
         cite = citation(addresses.public_url, builds[0]) if builds else None
+        dataset = None
+        if published is not None and builds:
+            manifest = read_manifest(published.dumps_dir(builds[0].build_id))
+            site = Site(addresses.public_url, addresses.base_iri)
+            dataset = Markup(script_json(schema_dataset(site, builds[0], manifest, first_published(published))))
         return TEMPLATES.get_template("home.html").render(
-            lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds, citation=cite
-        )
+            lang=page_language(langs), classes=classes, programmes=programmes, charts=charts, builds=builds, citation=cite,
+            dataset_json=dataset,
+        )  # fmt: skip
 
     views = PerBuild(limit=VIEWS_KEPT)  # count and facets per table, filter set and language
 

@@ -20,8 +20,19 @@ DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace 
 EU = "http://publications.europa.eu/resource/authority/"
 LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
 ATTRIBUTION = (
-    "s3kg (CC BY 4.0), built from the seed documents it cites per fact, the EU Publications Office "
-    "country table (© European Union, reuse with attribution) and the CCI code list (© European Union)."
+    "s3kg (CC BY 4.0), built from the sources it cites per fact: the seed documents, keep.eu's export of "
+    "Interreg projects (reuse with credit to keep.eu), national lists of operations, Interreg partner lists, "
+    "the EU Publications Office's country table and the CCI code list (© European Union, reuse with attribution); "
+    "NUTS boundaries on the map © EuroGeographics."
+)
+# What the data and its pages are written in (EU language authority codes): the pages' languages and
+# the languages most of the sources' texts are in
+LANGUAGES = {"ENG": "en", "DEU": "de", "FRA": "fr", "NLD": "nl", "POL": "pl", "SWE": "sv", "CES": "cs"}
+GZIP = URIRef("http://www.iana.org/assignments/media-types/application/gzip")
+TITLE = "s3kg — the knowledge graph of EU Smart Specialisation Strategies"
+DESCRIPTION = (
+    "Programmes, projects and portfolios, partners and their roles, S3 domains, sectors and objectives of the EU's "
+    "Smart Specialisation Strategies, as linked open data; every fact cites the document that states it."
 )
 THEMES = {"ECON": "Economy and finance", "REGI": "Regions and cities", "TECH": "Science and technology"}
 FILE_TYPES = {"s3kg.nt.gz": "RDF_N_TRIPLES", "s3kg.nq.gz": "RDF_N_QUADS", "s3kg.ttl": "RDF_TURTLE", "s3kg.jsonld": "JSON_LD"}
@@ -65,19 +76,18 @@ def read_manifest(dumps_dir: Path) -> list[dict[str, object]]:
     return list(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
 
 
-def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]], changes: Changes | None = None) -> Graph:
+def catalog_record(
+    site: Site, build: BuildInfo, dumps: list[dict[str, object]], changes: Changes | None = None, issued: str | None = None
+) -> Graph:
+    """The DCAT-AP 3 record; `issued`: when the first kept build was published (ISO date-time)."""
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("spdx", SPDX), ("vcard", VCARD)):
         g.bind(prefix, ns)
     url = site.public_url
     catalog, dataset, service = URIRef(url + "catalog"), URIRef(url + "catalog#dataset"), URIRef(url + "sparql#service")
     publisher, contact = URIRef(url + "catalog#publisher"), URIRef(url + "catalog#contact")
-    title = Literal("s3kg — the knowledge graph of EU Smart Specialisation Strategies", lang="en")
-    description = Literal(
-        "Programmes, projects and portfolios, partners and their roles, S3 domains, sectors and objectives of the EU's "
-        "Smart Specialisation Strategies, as linked open data; every fact cites the document that states it.",
-        lang="en",
-    )
+    title = Literal(TITLE, lang="en")
+    description = Literal(DESCRIPTION, lang="en")
     g.add((catalog, RDF.type, DCAT.Catalog))
     g.add((catalog, DCTERMS.title, Literal("s3kg catalogue", lang="en")))
     g.add((catalog, DCTERMS.description, Literal("The datasets and services of s3kg.", lang="en")))
@@ -100,6 +110,12 @@ def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]],
     g.add((dataset, DCAT.contactPoint, contact))
     g.add((dataset, DCTERMS.identifier, Literal(site.base_iri)))
     g.add((dataset, DCTERMS.modified, Literal(build.created[:10], datatype=XSD.date)))
+    g.add((dataset, DCTERMS.issued, Literal((issued or build.created)[:10], datatype=XSD.date)))
+    g.add((dataset, DCAT.landingPage, URIRef(url)))
+    for code in LANGUAGES:
+        language = URIRef(f"{EU}language/{code}")
+        g.add((dataset, DCTERMS.language, language))
+        g.add((language, RDF.type, DCTERMS.LinguisticSystem))
     g.add((dataset, DCAT_VERSION, Literal(str(build.version))))
     g.add((dataset, ADMS.versionNotes, Literal(version_notes(build, changes), lang="en")))
     g.add((dataset, DCTERMS.bibliographicCitation, Literal(citation(url, build), lang="en")))
@@ -137,6 +153,9 @@ def catalog_record(site: Site, build: BuildInfo, dumps: list[dict[str, object]],
         g.add((URIRef(url + "dumps/"), RDF.type, RDFS.Resource))
         g.add((distribution, DCAT.downloadURL, download))
         g.add((distribution, DCAT.mediaType, media))
+        if name.endswith(".gz"):
+            g.add((distribution, DCAT.compressFormat, GZIP))
+            g.add((GZIP, RDF.type, DCTERMS.MediaType))
         g.add((media, RDF.type, DCTERMS.MediaType))
         file_type = URIRef(f"{EU}file-type/{FILE_TYPES.get(name, 'RDF')}")
         g.add((distribution, DCTERMS["format"], file_type))
@@ -183,3 +202,41 @@ def void_description(site: Site, build: BuildInfo, dumps: list[dict[str, object]
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, VOID.triples, Literal(triples)))
     return g
+
+
+def schema_dataset(site: Site, build: BuildInfo, dumps: list[dict[str, object]], issued: str | None = None) -> dict[str, object]:
+    """The same dataset as schema.org's Dataset in JSON-LD, for search engines' dataset search (on
+    the home page and the catalogue page)."""
+    url = site.public_url
+    return {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "@id": url + "catalog#dataset",
+        "name": TITLE,
+        "description": DESCRIPTION,
+        "url": url,
+        "identifier": site.base_iri,
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "isAccessibleForFree": True,
+        "creator": {"@type": "Organization", "name": "The s3kg developers", "url": url},
+        "publisher": {"@type": "Organization", "name": "The s3kg developers", "url": url},
+        "version": str(build.version),
+        "dateModified": build.created[:10],
+        "datePublished": (issued or build.created)[:10],
+        "inLanguage": list(LANGUAGES.values()),
+        "keywords": ["smart specialisation", "S3", "Interreg", "cohesion policy", "innovation"],
+        "spatialCoverage": {"@type": "Place", "name": "Europe"},
+        "temporalCoverage": "2014-01-01/2027-12-31",
+        "citation": citation(url, build),
+        "includedInDataCatalog": {"@type": "DataCatalog", "name": "s3kg catalogue", "url": url + "catalog"},
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "name": str(dump["name"]),
+                "contentUrl": f"{url}dumps/{dump['name']}",
+                "encodingFormat": "application/gzip" if str(dump["name"]).endswith(".gz") else str(dump["media_type"]),
+                "contentSize": f"{dump['size']} B",
+            }
+            for dump in dumps
+        ],
+    }

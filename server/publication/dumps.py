@@ -10,34 +10,42 @@ from xml.sax.saxutils import escape
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from rdflib import Graph
 
 from loaders.publish.changes import read_changes
 from loaders.publish.store import BuildInfo, PublishedStore
 from server.backends.entities import EntityReader
-from server.publication.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, void_description
+from server.publication.catalog import ATTRIBUTION, Site, catalog_record, read_manifest, schema_dataset, void_description
 from server.web.addresses import EXTENSIONS, not_modified
+from server.web.languages import reader_page_language
 from server.web.negotiation import choose
+from server.web.templates import TEMPLATES, script_json
 
 RDF_OUT = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml", "application/n-triples": "nt"}
 SITEMAP_LIMIT = 50_000
 
 
-def _rdf(graph: Graph, accept: str | None, title: str) -> Response:
-    """The graph in the RDF format asked for; a browser gets it as Turtle in a readable page."""
-    media = choose(accept, [*RDF_OUT, "text/html", "text/plain"])
+FORMAT_LINKS = (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
+
+
+def _rdf(
+    graph: Graph, request: Request, title: str, dataset: dict[str, object] | None = None, build: BuildInfo | None = None
+) -> Response:
+    """The graph in the RDF format asked for (Accept, or ?format=); a browser gets a page: for the
+    catalogue record, the dataset's facts and downloads with schema.org's Dataset in JSON-LD, and
+    the Turtle one click away."""
+    media = choose(_accept(request), [*RDF_OUT, "text/html", "text/plain"])
     if media in ("text/html", "text/plain"):
         turtle = graph.serialize(format="turtle")
         if media == "text/plain":
             return Response(turtle, media_type="text/plain", headers={"Vary": "Accept"})
-        links = " · ".join(
-            f'<a href="?format={ext}">{name}</a>' for ext, name in (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
-        )
-        page = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} — s3kg</title>'
-            f'<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>{escape(title)}</h1>'
-            f"<p>Also as {links}.</p><pre>{escape(turtle)}</pre></main></body></html>"
-        )
+        page = TEMPLATES.get_template("rdf_document.html").render(
+            lang=reader_page_language(request.query_params.get("lang"), request.headers.get("accept-language")),
+            title=title, turtle=turtle, formats=FORMAT_LINKS, dataset=dataset,
+            dataset_json=Markup(script_json(dataset)) if dataset else None,
+            build_id=build.build_id if build else "", triples=f"{build.triples:,}" if build else "",
+        )  # fmt: skip
         return HTMLResponse(page, headers={"Vary": "Accept"})
     body = graph.serialize(format=RDF_OUT[media], encoding="utf-8")
     return Response(body, media_type=media, headers={"Vary": "Accept"})
@@ -80,6 +88,12 @@ def serve_dump(folder: Path, manifest: list[dict[str, object]], name: str, reque
     return FileResponse(path, media_type=media, headers=headers)
 
 
+def first_published(published: PublishedStore) -> str | None:
+    """When the oldest kept build was published: the dataset's issue date as far as this store knows."""
+    kept = published.recent(None)
+    return kept[-1].created if kept else None
+
+
 def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: EntityReader) -> None:
     def current() -> tuple[BuildInfo, list[dict[str, object]]]:
         build = published.current()
@@ -90,20 +104,10 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
         build, manifest = current()
         if choose(request.headers.get("accept"), ["text/html", "application/json"]) == "application/json":
             return JSONResponse({"build": build.build_id, "licence": ATTRIBUTION, "files": manifest})
-        rows = "".join(
-            "<tr>"
-            f'<td><a href="/dumps/{escape(str(d["name"]))}">{escape(str(d["name"]))}</a></td>'
-            f"<td>{escape(str(d['media_type']))}</td><td>{int(str(d['size'])):,}</td><td>{int(str(d['triples'])):,}</td>"
-            f"<td><code>{escape(str(d['sha256']))}</code></td></tr>"
-            for d in manifest
-        )
-        page = (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dumps — s3kg</title>'
-            '<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>Dumps of the published build</h1>'
-            f"<p>Build {escape(build.build_id)}. {escape(ATTRIBUTION)}</p>"
-            "<table><thead><tr><th>file</th><th>media type</th><th>bytes</th><th>triples</th><th>SHA-256</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></main></body></html>"
-        )
+        page = TEMPLATES.get_template("dumps.html").render(
+            lang=reader_page_language(request.query_params.get("lang"), request.headers.get("accept-language")),
+            build_id=build.build_id, attribution=ATTRIBUTION, files=manifest,
+        )  # fmt: skip
         return HTMLResponse(page)
 
     @app.get("/dumps/{name}")
@@ -115,14 +119,16 @@ def add_routes(app: FastAPI, published: PublishedStore, site: Site, reader: Enti
     async def catalog(request: Request) -> Response:
         build, manifest = current()
         changes = read_changes(published.dumps_dir(build.build_id))
-        record = catalog_record(site, build, manifest, changes)
-        return _rdf(record, _accept(request), "The dataset's catalogue record (DCAT-AP 3)")
+        issued = first_published(published)
+        record = catalog_record(site, build, manifest, changes, issued)
+        dataset = schema_dataset(site, build, manifest, issued)
+        return _rdf(record, request, "The dataset's catalogue record (DCAT-AP 3)", dataset, build)
 
     @app.get("/.well-known/void")
     async def void(request: Request) -> Response:
         build, manifest = current()
         example = site.base_iri + "project/gotos3"
-        return _rdf(void_description(site, build, manifest, example), _accept(request), "VoID description of the dataset")
+        return _rdf(void_description(site, build, manifest, example), request, "VoID description of the dataset")
 
     @app.get("/sitemap.xml")
     async def sitemap() -> Response:

@@ -11,17 +11,19 @@ A build id that is not kept is a 404 that names the kept versions (`loaders.publ
 from __future__ import annotations
 
 from dataclasses import asdict
-from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from loaders.publish.changes import ADDED, REMOVED, read_changes
+from loaders.publish.dumps import QUADS_DUMP
 from loaders.publish.store import BuildInfo, PublishedStore
 from server.publication.catalog import read_manifest
 from server.publication.dumps import serve_dump
 from server.web.addresses import not_modified
+from server.web.languages import reader_page_language
 from server.web.negotiation import choose
+from server.web.templates import TEMPLATES
 
 
 def _summary(published: PublishedStore, build: BuildInfo, current: str) -> dict[str, object]:
@@ -41,15 +43,8 @@ def _summary(published: PublishedStore, build: BuildInfo, current: str) -> dict[
     }
 
 
-def _row(version: dict[str, object]) -> str:
-    """One version as a table row of the page."""
-    dumps = [str(d) for d in version["dumps"]] if isinstance(version["dumps"], list) else []
-    links = [f'<a href="{escape(str(version["changes"]))}">changes</a>']
-    links += [f'<a href="{escape(d)}">{escape(d.rsplit("/", 1)[-1])}</a>' for d in dumps]
-    added, removed = version["added"], version["removed"]
-    cells = [version["version"], version["build"], version["published"], f"{int(str(version['triples'])):,}"]
-    cells += ["" if added is None else added, "" if removed is None else removed]
-    return "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + f"<td>{' · '.join(links)}</td></tr>"
+def _language(request: Request) -> str:
+    return reader_page_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def add_routes(app: FastAPI, published: PublishedStore) -> None:
@@ -59,14 +54,7 @@ def add_routes(app: FastAPI, published: PublishedStore) -> None:
         kept = [_summary(published, b, current) for b in published.recent(None)]
         if choose(request.headers.get("accept"), ["text/html", "application/json"]) == "application/json":
             return JSONResponse({"kept": len(kept), "versions": kept})
-        rows = "".join(_row(v) for v in kept)
-        page = (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Versions — s3kg</title>'
-            '<link rel="stylesheet" href="/static/pages.css"></head><body><main><h1>Kept versions</h1>'
-            "<table><thead><tr><th>version</th><th>build</th><th>published</th><th>triples</th><th>added</th>"
-            f"<th>removed</th><th>files</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>"
-        )
-        return HTMLResponse(page)
+        return HTMLResponse(TEMPLATES.get_template("versions.html").render(lang=_language(request), versions=kept))
 
     @app.get("/versions/{build_id}/dumps/{name}")
     async def kept_dump(build_id: str, name: str, request: Request) -> Response:
@@ -85,6 +73,12 @@ def add_routes(app: FastAPI, published: PublishedStore) -> None:
     async def changed_triples(build_id: str, which: str, request: Request) -> Response:
         files = {"added": ADDED, "removed": REMOVED}
         build = published.build(build_id)
+        recorded = read_changes(published.dumps_dir(build.build_id))
+        if which == "added" and recorded is not None and recorded.previous is None:
+            # The first version added every triple: they are its N-Quads dump, not written twice
+            where = f"/versions/{build.build_id}/dumps/{QUADS_DUMP}"
+            message = f"Version {build.version} is the first: every triple it holds was added, as {where}\n"
+            return Response(message, status_code=303, headers={"Location": where}, media_type="text/plain")
         path = published.dumps_dir(build.build_id) / files.get(which, "")
         if which not in files or not path.is_file():
             message = f"No {which!r} triples for build {build.build_id}; there are added and removed.\n"

@@ -42,6 +42,11 @@ def page_language(languages: list[str]) -> str:
     return next((code for code in languages if code in PAGE_LANGUAGES), "en")
 
 
+def reader_page_language(lang: str | None, accept_language: str | None) -> str:
+    """The page language for ?lang= and Accept-Language (pages with no labels to choose)."""
+    return page_language(preferred_languages(lang, accept_language))
+
+
 def best_label(labels: list[ox.Literal], languages: list[str]) -> str | None:
     for language in languages:
         for label in labels:
