@@ -93,6 +93,7 @@ def create_app(config: ServerConfig, backend: Backend) -> Application:
         config.service_allow_list,
         config.shape_limits,
         config.cache_bytes,
+        config.base_iri,
     )
     _errors(app)
     _describe_sparql(app)

@@ -10,25 +10,29 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from loaders.core.vocab import PREFIXES
 from server.backends.port import Backend
+from server.endpoint import editor
 from server.errors import DomainError, error_response
 from server.fast import CORS
 from server.sparql.contract import Answer, Queries, QueryJob, TooManyRequests
 from server.sparql.guard import ShapeLimits, check_shape, service_plan
-from server.sparql.protocol import parse_request
+from server.sparql.protocol import SparqlRequest, parse_request
+from server.sparql.results import GRAPH_TYPES, SELECT_TYPES
 from server.sparql.service_description import SD_TYPES, describe_service
 from server.sparql.text import tokens
+from server.web.languages import reader_page_language
 from server.web.limits import Receive, Scope, Send
-from server.web.negotiation import choose, prefer
+from server.web.negotiation import NotAcceptable, choose, prefer
 from server.web.observe import Metrics
+from server.web.templates import TEMPLATES
 
-EDITOR = Path(__file__).resolve().parent / "editor.html"
+DEFAULT_QUERY = "SELECT ?project ?acronym WHERE { ?project s3:acronym ?acronym } ORDER BY ?acronym"
+ANSWER_TYPES = tuple(dict.fromkeys([*SELECT_TYPES, *GRAPH_TYPES]))  # what a query's answer may be, besides a page
 
 _QUERY = {"type": "string", "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)."}
 SPARQL_OPENAPI = {
@@ -70,6 +74,7 @@ class EndpointLimits:
     service_allow_list: tuple[str, ...]
     shape_limits: ShapeLimits
     cache_bytes: int
+    base_iri: str = "https://w3id.org/s3kg/id/"  # entity IRIs: the editor links them to their pages here
 
 
 class ResultCache:
@@ -132,7 +137,6 @@ class SparqlEndpoint:
     def __init__(self, limits: EndpointLimits, backend: Backend, queries: Callable[[], Queries], metrics: Metrics | None = None):
         self.limits, self.backend, self.queries, self.metrics = limits, backend, queries, metrics
         self.cache = ResultCache(limits.cache_bytes, largest=max(1 << 20, limits.cache_bytes // 8))  # an eighth at most
-        self.editor = EDITOR.read_text(encoding="utf-8")  # read once, not per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -142,8 +146,9 @@ class SparqlEndpoint:
             response.headers.update(CORS)
         await response(scope, receive, send)
 
-    async def answer(self, scope: Scope, body: bytes) -> Response:
+    async def answer(self, scope: Scope, body: bytes, max_rows: int | None = None) -> Response:
         limits = self.limits
+        rows = min(max_rows or limits.max_rows, limits.max_rows)
         params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         parsed = parse_request(scope["method"], _header(scope, b"content-type"), params, body, limits.max_query_bytes)
         accept = _header(scope, b"accept")
@@ -152,8 +157,12 @@ class SparqlEndpoint:
             media = choose(accept, [*SD_TYPES, "text/html"])
             negotiated = {"Vary": "Accept", **CORS}  # the editor or the service description, by Accept
             if media == "text/html":
-                return HTMLResponse(self.editor, headers=negotiated)
+                lang = reader_page_language(None, _header(scope, b"accept-language"))
+                html = TEMPLATES.get_template("editor.html").render(lang=lang, query=DEFAULT_QUERY, shown=None)
+                return HTMLResponse(html, headers={**negotiated, "Vary": "Accept, Accept-Language"})
             return Response(describe_service(limits.public_url, media), media_type=media, headers=negotiated)
+        if scope["method"] == "GET" and parsed.format is None and _wants_page(accept):
+            return await self.page(scope, parsed)
         check_shape(parsed.query, limits.shape_limits)
         endpoint = limits.public_url + "sparql"
         if limits.service_allow_list:  # may parse the whole query with rdflib: off the event loop
@@ -161,11 +170,9 @@ class SparqlEndpoint:
         else:
             network = service_plan(parsed.query, (), PREFIXES, endpoint)
         client = scope["client"][0] if scope.get("client") else "unknown"
-        job = QueryJob(
-            parsed.query, parsed.default_graphs, parsed.named_graphs, accept, limits.max_rows, PREFIXES, endpoint, network
-        )
-        headers = {"X-S3KG-Row-Limit": str(limits.max_rows), "Vary": "Accept", **CORS}
-        key = (self.backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept)
+        job = QueryJob(parsed.query, parsed.default_graphs, parsed.named_graphs, accept, rows, PREFIXES, endpoint, network)
+        headers = {"X-S3KG-Row-Limit": str(rows), "Vary": "Accept", **CORS}
+        key = (self.backend.build_id(), job.query, tuple(job.default_graphs), tuple(job.named_graphs), job.accept, rows)
         cached = self.cache.get(key) if limits.cache_bytes else None
         facts = scope.setdefault("s3kg", {})
         facts.update(query_hash=hashlib.sha256(job.query.encode()).hexdigest()[:16], form=query_form_word(job.query))
@@ -188,6 +195,39 @@ class SparqlEndpoint:
         content = b"".join([chunk async for chunk in answer.body])  # complete: in hand, no stream to keep open
         self.cache.put(key, answer.media_type, content, answer.truncated)
         return Response(content, media_type=answer.media_type, headers=_truncated(headers, answer.truncated))
+
+    async def page(self, scope: Scope, parsed: SparqlRequest) -> Response:
+        """The editor with the query and its answer: the query runs through `answer` as any other,
+        asking for SPARQL JSON (or N-Triples for a graph); a refusal is shown in the page."""
+        assert parsed.query is not None
+        form = query_form_word(parsed.query)
+        wanted = editor.accept_for(form)
+        headers = [(k, v) for k, v in scope["headers"] if k != b"accept"] + [(b"accept", wanted.encode())]
+        inner = {**scope, "headers": headers}
+        try:
+            response = await self.answer(inner, b"", max_rows=editor.SHOWN_ROWS)
+            body = bytes(response.body) if not isinstance(response, StreamingResponse) else await _drain(response)
+            shown = editor.shown(form, body, self.limits.base_iri, parsed.query)
+            status = 200
+        except DomainError as error:
+            refusal = error_response(error)
+            shown = editor.Shown("error", message=bytes(refusal.body).decode("utf-8", "replace").strip())
+            status = refusal.status_code
+        lang = reader_page_language(None, _header(scope, b"accept-language"))
+        html = TEMPLATES.get_template("editor.html").render(lang=lang, query=parsed.query, shown=shown)
+        return HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language", **CORS})
+
+
+async def _drain(response: StreamingResponse) -> bytes:
+    return b"".join([chunk.encode() if isinstance(chunk, str) else bytes(chunk) async for chunk in response.body_iterator])
+
+
+def _wants_page(accept: str | None) -> bool:
+    """A browser asking for a page: HTML preferred to every answer format (curl's */* gets JSON)."""
+    try:
+        return choose(accept, [editor.ROWS_JSON, *ANSWER_TYPES, "text/html"]) == "text/html"
+    except NotAcceptable:
+        return False
 
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")

@@ -26,26 +26,85 @@ function paint() {
   highlight.innerHTML = html + "\n";
 }
 
+const downloadsLine = document.getElementById("downloads");
+const GRAPH_FORM = /^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)\s*)*(CONSTRUCT|DESCRIBE)\b/i;
+const ROW_FORMATS = [["CSV", "csv"], ["TSV", "tsv"], ["JSON", "json"], ["XML", "xml"]];
+const GRAPH_FORMATS = [["Turtle", "text/turtle"], ["N-Triples", "application/n-triples"], ["JSON-LD", "application/ld+json"], ["RDF/XML", "application/rdf+xml"]];
+const SHOWN = 1000;
+
 function cell(term) {
   if (!term) return "";
   if (term.type === "uri") return `<a href="${escapeHtml(term.value)}">${escapeHtml(term.value)}</a>`;
+  if (term.type === "bnode") return escapeHtml("_:" + term.value);
   const lang = term["xml:lang"] ? `<small>@${escapeHtml(term["xml:lang"])}</small>` : "";
   return escapeHtml(term.value) + lang;
 }
 
+// One N-Triples term: <iri>, _:label or a literal with its language or datatype
+const NT_TERM = /^(<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)\s*/;
+
+function ntTerm(text) {
+  if (text.startsWith("<")) return {type: "uri", value: text.slice(1, -1)};
+  if (text.startsWith("_:")) return {type: "bnode", value: text.slice(2)};
+  const end = text.lastIndexOf("\"");
+  const value = JSON.parse(text.slice(0, end + 1));
+  const rest = text.slice(end + 1);
+  return rest.startsWith("@") ? {type: "literal", value, "xml:lang": rest.slice(1)} : {type: "literal", value};
+}
+
+function triples(text) {
+  const rows = [];
+  for (let line of text.split("\n")) {
+    line = line.trim();
+    if (!line || line.startsWith("#")) continue;
+    const terms = [];
+    while (terms.length < 3) {
+      const found = NT_TERM.exec(line);
+      if (!found) break;
+      terms.push(ntTerm(found[1]));
+      line = line.slice(found[0].length);
+    }
+    if (terms.length === 3) rows.push({subject: terms[0], predicate: terms[1], object: terms[2]});
+  }
+  return rows;
+}
+
+function table(vars, rows) {
+  const head = vars.map(v => `<th scope="col">${escapeHtml(v)}</th>`).join("");
+  const body = rows.slice(0, SHOWN).map(r => `<tr>${vars.map(v => `<td>${cell(r[v])}</td>`).join("")}</tr>`).join("");
+  return `<table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function showDownloads(text, graph) {
+  const links = (graph ? GRAPH_FORMATS : ROW_FORMATS).map(([name, format]) =>
+    `<a href="/sparql?${new URLSearchParams({query: text, format})}">${escapeHtml(name)}</a>`);
+  downloadsLine.innerHTML = "Download: " + links.join(" · ");
+}
+
 async function run(event) {
   event.preventDefault();
+  const text = query.value;
+  const graph = GRAPH_FORM.test(text);
   statusLine.textContent = "Running…";
   results.innerHTML = "";
+  downloadsLine.innerHTML = "";
   const started = performance.now();
   const response = await fetch("/sparql", {
     method: "POST",
-    headers: {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
-    body: query.value,
+    headers: {"Content-Type": "application/sparql-query", "Accept": graph ? "application/n-triples" : "application/sparql-results+json"},
+    body: text,
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  history.replaceState(null, "", "/sparql?" + new URLSearchParams({query: text}));  // the address shares the query
   if (!response.ok) {
     statusLine.textContent = `Error ${response.status}: ${await response.text()}`;
+    return;
+  }
+  showDownloads(text, graph);
+  if (graph) {
+    const rows = triples(await response.text());
+    results.innerHTML = table(["subject", "predicate", "object"], rows);
+    statusLine.textContent = `${rows.length} triple(s) in ${seconds} s` + (rows.length > SHOWN ? `; the first ${SHOWN} shown` : "");
     return;
   }
   const data = await response.json();
@@ -53,13 +112,10 @@ async function run(event) {
     statusLine.textContent = `Answer: ${data.boolean} (${seconds} s)`;
     return;
   }
-  const vars = data.head.vars;
   const rows = data.results.bindings;
-  const head = vars.map(v => `<th scope="col">${escapeHtml(v)}</th>`).join("");
-  const body = rows.map(r => `<tr>${vars.map(v => `<td>${cell(r[v])}</td>`).join("")}</tr>`).join("");
   results.innerHTML = (data.truncated ? `<p class="note">The result was cut at the row limit of ${data.rowLimit} rows.</p>` : "")
-    + `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-  statusLine.textContent = `${rows.length} row(s) in ${seconds} s`;
+    + table(data.head.vars, rows);
+  statusLine.textContent = `${rows.length} row(s) in ${seconds} s` + (rows.length > SHOWN ? `; the first ${SHOWN} shown` : "");
 }
 
 async function loadExamples() {
