@@ -176,11 +176,14 @@ def test_the_organisation_table_filters_by_country_and_region(base: str) -> None
 
     everything = table()
     polish = table(country="http://publications.europa.eu/resource/authority/country/POL")
-    assert 0 < len(polish) < len(everything) and {row["country"] for row in polish} == {
+    assert 0 < len(polish) < len(everything) and {row["country_iri"] for row in polish} == {
         "http://publications.europa.eu/resource/authority/country/POL"
     }
     in_podlaskie = table(region=NUTS + "PL84")  # Politechnika Białostocka, and the others of the region
-    assert in_podlaskie and {row["region"] for row in in_podlaskie} <= {NUTS + "PL84", *(NUTS + f"PL84{n}" for n in range(1, 5))}
+    assert in_podlaskie and {row["region_iri"] for row in in_podlaskie} <= {
+        NUTS + "PL84",
+        *(NUTS + f"PL84{n}" for n in range(1, 5)),
+    }
     assert "https://w3id.org/s3kg/id/organisation/bialystok-university-of-technology" in {row["iri"] for row in in_podlaskie}
     page = httpx.get(base + "browse/Organisation", params={"lang": "pl", "region": NUTS + "PL84"}).text
     assert "Podlaskie" in page and "Politechnika Białostocka" in page
@@ -225,3 +228,44 @@ def test_a_query_becomes_words_as_written_or_else_their_stems(query: str, stemme
     from loaders.publish.search_index import match_expression
 
     assert match_expression(query, stemmed) == expression
+
+
+def test_budget_and_date_ranges_filter_the_project_table_and_its_downloads(base: str, built: Any) -> None:
+    params = {"budget_min": "1000000", "budget_max": "2500000", "start_from": "2016-01-01", "end_to": "2019-12-31"}
+    rows = list(csv.DictReader(io.StringIO(httpx.get(base + "browse/Project", params={**params, "format": "csv"}).text)))
+    assert rows and all(1_000_000 <= float(r["budget"]) <= 2_500_000 for r in rows)
+    assert all(r["start"] >= "2016-01-01" and r["end"] <= "2019-12-31" for r in rows)
+    solutions = built.store.query(
+        """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a s3:Project ; s3:totalBudget/schema:value ?b ;
+           schema:startDate ?s ; schema:endDate ?e FILTER (?b >= 1000000 && ?b <= 2500000
+           && ?s >= "2016-01-01"^^xsd:date && ?e <= "2019-12-31"^^xsd:date) }""",
+        prefixes={"s3": "https://w3id.org/s3kg/ontology#", "schema": "https://schema.org/",
+                  "xsd": "http://www.w3.org/2001/XMLSchema#"},
+    )  # fmt: skip
+    assert len(rows) == int(next(iter(solutions))[0].value)
+    page = httpx.get(
+        base + "browse/Project", params={**params, "programme": "https://w3id.org/s3kg/id/programme/2014TC16RFTN003"}
+    )
+    assert '<input type="hidden" name="programme" value="https://w3id.org/s3kg/id/programme/2014TC16RFTN003">' in page.text
+    assert 'name="budget_min" value="1000000"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"budget_min": "lots"}, "budget_min takes a number"), ({"start_from": "2019-02-30"}, "start_from takes a date"),
+     ({"budget_max": "1e999999"}, "budget_max takes a number up to 10^18")],
+)  # fmt: skip
+def test_a_range_that_is_not_a_number_or_a_date_is_refused_naming_it(base: str, params: dict[str, str], message: str) -> None:
+    answer = httpx.get(base + "browse/Project", params=params)
+    assert answer.status_code == 400 and message in answer.text
+
+
+def test_downloads_name_linked_values_with_their_iris_beside(base: str) -> None:
+    rows = list(csv.DictReader(io.StringIO(httpx.get(base + "browse/Organisation", params={"format": "csv"}).text)))
+    italian = next(r for r in rows if r["country_iri"].endswith("/country/ITA"))
+    assert italian["country"] == "Italy" and not italian["country"].startswith("http")
+    answer = httpx.get(base + "browse/Organisation", params={"format": "xlsx", "lang": "fr"})
+    sheet = list(load_workbook(io.BytesIO(answer.content), read_only=True)["organisations"].iter_rows(values_only=True))
+    heading = list(sheet[0])
+    row = next(r for r in sheet[1:] if str(r[heading.index("country_iri")]).endswith("/country/ITA"))
+    assert row[heading.index("country")] == "Italie" and isinstance(row[heading.index("projects")], int)

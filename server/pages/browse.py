@@ -10,7 +10,9 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyoxigraph as ox
@@ -45,11 +47,21 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A range filter: a URL parameter bounding a value along a path (a budget, a date)."""
+
+    path: str  # from a row to the value
+    kind: str  # number or date
+    above: bool  # the value must be at least the parameter's (else at most)
+
+
+@dataclass(frozen=True)
 class Table:
     cls: str  # the class's local name in the s3 ontology
     facets: dict[str, str]  # facet name → path from a row to its values
     columns: tuple[Column, ...]  # the first is the row's label
     file_name: str
+    bounds: dict[str, Bound] = field(default_factory=dict)  # range parameter → what it bounds
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -67,7 +79,13 @@ TABLES = {
             "domain": "s3:s3Domain|s3:servesPriority",
             "theme": "s3:theme",
         },
-        (
+        bounds={
+            "budget_min": Bound("s3:totalBudget/schema:value", "number", True),
+            "budget_max": Bound("s3:totalBudget/schema:value", "number", False),
+            "start_from": Bound("schema:startDate", "date", True),
+            "end_to": Bound("schema:endDate", "date", False),
+        },
+        columns=(
             Column("label", "?row rdfs:label ?v", kind="label"),
             Column("acronym", "?row s3:acronym ?v"),
             Column("start", "?row schema:startDate ?v", "MIN", "date"),
@@ -76,7 +94,7 @@ TABLES = {
             Column("eu", "?row s3:euContribution/schema:value ?v", kind="money"),
             Column("partners", f"?row {PARTNER} ?v", "COUNT", "count"),
         ),
-        "projects",
+        file_name="projects",
     ),
     "Organisation": Table(
         "Organisation",
@@ -110,6 +128,7 @@ class View:
     sort: str = "label"
     descending: bool = False
     language: str = "en"  # a primary language subtag, checked by the caller (preferred_languages)
+    ranges: tuple[tuple[str, str], ...] = ()  # (bound parameter, its value as parsed and written back)
 
     @classmethod
     def from_query(cls, table: Table, params: list[tuple[str, str]], language: str = "en") -> View:
@@ -126,7 +145,9 @@ class View:
             raise BadFacet(f"cannot sort by {sort!r}; sort by one of {', '.join(c.name for c in table.columns)}.")
         if not language.isascii() or not language.isalpha():
             raise BadFacet(f"{language!r} is not a language subtag.")
-        return cls(table, tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc", language)
+        ranges = tuple(sorted((name, _bound_value(table.bounds[name], name, value))
+                              for name, value in dict(params).items() if name in table.bounds and value.strip()))  # fmt: skip
+        return cls(table, tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc", language, ranges)
 
     def where(self) -> str:
         """The rows' patterns: the class and the filters on plain properties in a subquery, then
@@ -140,8 +161,17 @@ class View:
 
         plain = [(n, v) for n, v in self.filters if not any(mark in self.table.facets[n] for mark in "/|^*")]
         along = [(n, v) for n, v in self.filters if (n, v) not in plain]
-        rows = " ".join([f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain)])
+        bounded = [self._bounded(i, name, value) for i, (name, value) in enumerate(self.ranges)]
+        rows = " ".join([f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain), *bounded])
         return f"  {{ SELECT DISTINCT ?row WHERE {{ {rows} }} }}\n" + "".join(f"  {pattern(n, v)}\n" for n, v in along)
+
+    def _bounded(self, index: int, name: str, value: str) -> str:
+        """A range filter's pattern; the value was parsed as a number or a date (`_bound_value`)
+        and is written as a typed literal by Oxigraph, never as the text the URL held."""
+        bound = self.table.bounds[name]
+        datatype = "http://www.w3.org/2001/XMLSchema#" + ("decimal" if bound.kind == "number" else "date")
+        literal = ox.Literal(value, datatype=ox.NamedNode(datatype))
+        return f"?row {bound.path} ?bound{index} FILTER (?bound{index} {'>=' if bound.above else '<='} {literal})"
 
     def query(self, limit: int, offset: int = 0) -> str:
         columns = self.table.columns
@@ -160,6 +190,23 @@ class View:
             f"SELECT ?value (COUNT(DISTINCT ?row) AS ?n) WHERE {{\n{self.where()}"
             f"  ?row {self.table.facets[name]} ?value FILTER isIRI(?value)\n}} GROUP BY ?value ORDER BY DESC(?n) ?value LIMIT 30"
         )
+
+
+def _bound_value(bound: Bound, name: str, value: str) -> str:
+    """A range parameter's value, checked: a number (1000000, 2.5e6) or an ISO date; else BadFacet."""
+    text = value.strip()
+    if bound.kind == "number":
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise BadFacet(f"{name} takes a number (e.g. 1000000), not {value[:40]!r}.") from None
+        if not number.is_finite() or abs(number.adjusted()) > 18:  # written out in full: no million-digit literal
+            raise BadFacet(f"{name} takes a number up to 10^18, not {value[:40]!r}.")
+        return format(number, "f")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise BadFacet(f"{name} takes a date as YYYY-MM-DD, not {value[:40]!r}.") from None
 
 
 Row = dict[str, ox.NamedNode | ox.Literal]
@@ -200,14 +247,33 @@ def _numeric(column: Column, value: str) -> bool:
     return column.kind in ("money", "count") and bool(NUMBER.fullmatch(value))
 
 
-def as_csv(table: Table, found: list[dict[str, str]]) -> bytes:
+def _heading(table: Table) -> list[str]:
+    """The download's columns: the row's IRI, then each column; a linked value by its name, then its IRI."""
+    names = ["iri"]
+    for column in table.columns:
+        names += [column.name, f"{column.name}_iri"] if column.kind == "link" else [column.name]
+    return names
+
+
+def _values(table: Table, row: dict[str, str], names: dict[str, str]) -> list[tuple[Column, str]]:
+    cells = []
+    for column in table.columns:
+        value = row.get(column.name, "")
+        if column.kind == "link":
+            cells += [(column, names.get(value, value)), (column, value)]
+        else:
+            cells.append((column, value))
+    return cells
+
+
+def as_csv(table: Table, found: list[dict[str, str]], names: dict[str, str] | None = None) -> bytes:
+    """The rows as CSV; linked values by their names (`names`: IRI → label), with their IRIs beside."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["iri", *(c.name for c in table.columns)])
+    writer.writerow(_heading(table))
     for row in found:
         cells = [inert(row.get("row", ""))]
-        for column in table.columns:
-            value = row.get(column.name, "")
+        for column, value in _values(table, row, names or {}):
             cells.append(value if _numeric(column, value) else inert(value))
         writer.writerow(cells)
     return out.getvalue().encode("utf-8")
@@ -221,15 +287,15 @@ def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     return cell
 
 
-def as_xlsx(table: Table, found: list[dict[str, str]], query: str) -> bytes:
-    """The rows on one sheet (numbers as numbers, text never read as a formula), the query on another."""
+def as_xlsx(table: Table, found: list[dict[str, str]], query: str, names: dict[str, str] | None = None) -> bytes:
+    """The rows on one sheet (numbers as numbers, text never read as a formula, linked values by
+    their names), the query on another."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(table.file_name)
-    sheet.append(["iri", *(c.name for c in table.columns)])
+    sheet.append(_heading(table))
     for row in found:
         cells: list[object] = [_text_cell(sheet, row.get("row", ""))]
-        for column in table.columns:
-            value = row.get(column.name, "")
+        for column, value in _values(table, row, names or {}):
             if _numeric(column, value):
                 cells.append(float(value) if "." in value or "e" in value.lower() else int(value))
             else:

@@ -25,6 +25,8 @@ from server.web.templates import TEMPLATES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 S3 = PREFIXES["s3"]
+BOUND_LABELS = {"budget_min": "budget from (€)", "budget_max": "budget up to (€)", "start_from": "starts on or after",
+                "end_to": "ends on or before"}  # fmt: skip
 
 
 async def render_table(
@@ -49,13 +51,15 @@ async def render_table(
     download = request.query_params.get("format")
     if download in ("csv", "xlsx"):
         found = await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
+        names = await asyncio.to_thread(_names, store, table, found, langs)
         if download == "csv":
-            body, media = await asyncio.to_thread(browsing.as_csv, table, found), "text/csv; charset=utf-8"
+            body, media = await asyncio.to_thread(browsing.as_csv, table, found, names), "text/csv; charset=utf-8"
         else:
-            body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, view.query(browsing.DOWNLOAD_ROWS)), XLSX
+            query = view.query(browsing.DOWNLOAD_ROWS)
+            body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names), XLSX
         disposition = f'attachment; filename="{table.file_name}.{download}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-    key = (table.cls, view.filters, view.language)
+    key = (table.cls, view.filters, view.ranges, view.language)
     summary = kept(key)
     if summary is None:
         summary = (await browsing.count(select, view), await browsing.facets(select, view))
@@ -66,6 +70,13 @@ async def render_table(
     found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
     html = await asyncio.to_thread(_page, request, store, table, view, langs, page, pages, total, found, facets, addresses)
     return HTMLResponse(html)
+
+
+def _names(store: Readable, table: browsing.Table, found: list[dict[str, str]], langs: list[str]) -> dict[str, str]:
+    """The labels of the linked values of a download, in the reader's language (IRI → name)."""
+    links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and r.get(c.name)]
+    labels = labels_of(store, links)
+    return {iri: best_label(labels.get(iri, []), langs) or iri for iri in dict.fromkeys(links)}
 
 
 def _page(
@@ -100,6 +111,8 @@ def _page(
         lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
         query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
         here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
+        bounds=[(name, bound.kind, BOUND_LABELS[name]) for name, bound in table.bounds.items()], ranges=dict(view.ranges),
+        kept=[(k, v) for k, v in request.query_params.multi_items() if k not in table.bounds and k not in ("page", "format")],
     )  # fmt: skip
 
 
