@@ -26,7 +26,7 @@ from loaders.core.file_limits import FileLimits, using
 from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
-from loaders.core.provenance import LoadRecord, code_version, describe_load, earlier_loads, sha256_of
+from loaders.core.provenance import LoadRecord, code_version, describe_load, earlier_loads, sha256_of, software_version
 from loaders.link.matching import describe_matching_rules, match_ntriples
 from loaders.link.reconcile import describe_rules, reconcile
 from loaders.map.curated.load import load_curated
@@ -411,9 +411,9 @@ def _described(
     times), the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
-    earlier = earlier_loads(_published_store(published))
+    earlier, version = earlier_loads(_published_store(published)), software_version()
     for load in assembled.loads:
-        describe_load(load, minter, provenance, earlier)
+        describe_load(load, minter, provenance, earlier, version)
     describe_rules(minter, provenance)
     describe_matching_rules(minter, provenance)
     graphs: dict[URIRef, Graph | bytes] = {minter.graph(f"reconciliation-{rule}"): g for rule, g in reconcile(merged).items()}

@@ -92,9 +92,12 @@ def software_version() -> str:
     return f"{LOADER_VERSION}+{code_version()[:12]}"
 
 
-def describe_load(load: LoadRecord, minter: IriMinter, graph: Graph, earlier: dict[str, Earlier] | None = None) -> None:
+def describe_load(
+    load: LoadRecord, minter: IriMinter, graph: Graph, earlier: dict[str, Earlier] | None = None, version: str | None = None
+) -> None:
     """Add the PROV-O description of `load` to `graph`; with the same files and loader code as the
-    published build's load of that graph (`earlier`), with that load's times."""
+    published build's load of that graph (`earlier`), with that load's times. `version`: the
+    loaders' `software_version()`, which a build reads once for all its loads."""
     named_graph = minter.graph(load.graph_id)
     activity = minter.entity("load", load.graph_id)
     agent = minter.entity("agent", load.loader)
@@ -103,7 +106,7 @@ def describe_load(load: LoadRecord, minter: IriMinter, graph: Graph, earlier: di
     graph.add((activity, RDF.type, PROV.Activity))
     graph.add((activity, RDFS.label, Literal(f"Load of {load.graph_id} by the {load.loader} loader", lang="en")))
     graph.add((activity, PROV.wasAssociatedWith, agent))
-    version = software_version()
+    version = version or software_version()
     files = [(name, sha256_of(path), URIRef(minter.entity("file", sha256_of(path)))) for name, path in load.files]
     before = (earlier or {}).get(str(activity))
     if before is not None and before.version == version and before.files == {str(f) for _, _, f in files}:

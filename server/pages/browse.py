@@ -279,7 +279,7 @@ def as_csv(table: Table, found: list[dict[str, str]], names: dict[str, str] | No
     return out.getvalue().encode("utf-8")
 
 
-def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
+def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
     """A cell holding exactly this text, typed as text (never a formula), with the characters
     that XML 1.0 cannot hold (controls such as \\x0b, \\x1b) shown as U+FFFD."""
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
@@ -294,15 +294,15 @@ def as_xlsx(table: Table, found: list[dict[str, str]], query: str, names: dict[s
     sheet = book.create_sheet(table.file_name)
     sheet.append(_heading(table))
     for row in found:
-        cells: list[object] = [_text_cell(sheet, row.get("row", ""))]
+        cells: list[object] = [text_cell(sheet, row.get("row", ""))]
         for column, value in _values(table, row, names or {}):
             if _numeric(column, value):
                 cells.append(float(value) if "." in value or "e" in value.lower() else int(value))
             else:
-                cells.append(_text_cell(sheet, value))
+                cells.append(text_cell(sheet, value))
         sheet.append(cells)
     queries = book.create_sheet("query")
-    queries.append([_text_cell(queries, query)])
+    queries.append([text_cell(queries, query)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -320,7 +320,7 @@ def list_download(kind: str, name: str, rows: list[tuple[str, str]]) -> tuple[by
     sheet = book.create_sheet(name)
     sheet.append(["iri", "label"])
     for iri, label in rows:
-        sheet.append([_text_cell(sheet, iri), _text_cell(sheet, label)])
+        sheet.append([text_cell(sheet, iri), text_cell(sheet, label)])
     saved = io.BytesIO()
     book.save(saved)
     return saved.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

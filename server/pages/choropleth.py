@@ -107,14 +107,17 @@ def only_regions(codes: Iterable[str], level: int) -> dict[str, str]:
     return {parent: inside[0] for parent, inside in within.items() if len(inside) == 1}
 
 
-def areas(facts: Facts, view: MapView, only: Mapping[str, str] | None = None) -> tuple[list[Area], int]:
+def areas(
+    facts: Facts, view: MapView, only: Mapping[str, str] | None = None, chosen: set[str] | None = None
+) -> tuple[list[Area], int]:
     """Each region's figures at the view's level, largest first, and how many of the kept projects
-    have no region at that level. A project with partners in three regions counts in each, with
-    its whole budget: a region's budget is that of the projects it takes part in."""
+    (`chosen`, when the caller has them: `kept`) have no region at that level. A project with
+    partners in three regions counts in each, with its whole budget: a region's budget is that of
+    the projects it takes part in."""
     projects: dict[str, set[str]] = defaultdict(set)
     partners: dict[str, set[str]] = defaultdict(set)
     unplaced = 0
-    for project in kept(facts, view):
+    for project in kept(facts, view) if chosen is None else chosen:
         codes = {c for c in (at_level(code, view.level, only) for code in facts.places.get(project, ())) if c}
         if not codes:
             unplaced += 1

@@ -18,20 +18,20 @@ import asyncio
 import csv
 import io
 from collections import Counter, defaultdict
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from openpyxl import Workbook
 
-from loaders.core.queries import Readable
-from loaders.core.vocab import NUTS, PREFIXES
+from loaders.core.queries import Readable, select_values
+from loaders.core.vocab import NUTS
 from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
-from server.pages.browse import TABLES, inert
+from server.pages.browse import TABLES, inert, text_cell
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
@@ -49,62 +49,53 @@ _PROJECTS = "SELECT ?p WHERE { ?p a s3:Project }"
 _NAMES = "SELECT ?code ?name WHERE { ?r a s3:Region ; skos:notation ?code ; skos:prefLabel ?name }"
 
 
-def _select(store: Readable, query: str) -> list[dict[str, Any]]:
-    solutions = store.query(query, prefixes=PREFIXES)
-    assert isinstance(solutions, ox.QuerySolutions)
-    return [{str(v)[1:]: row[v] for v in solutions.variables} for row in solutions]
-
-
-def _code(term: object) -> str | None:
-    if isinstance(term, ox.NamedNode) and term.value.startswith(str(NUTS)):
-        return term.value[len(str(NUTS)) :]
-    return None
+def _code(iri: str) -> str | None:
+    return iri[len(str(NUTS)) :] if iri.startswith(str(NUTS)) else None
 
 
 def read_facts(store: Readable) -> maps.Facts:
     """Where every project is, who its partners are, its budget in euro and its filter values."""
     places: dict[str, set[str]] = defaultdict(set)
     partners: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for row in (row for query in _PARTNERS for row in _select(store, query)):
-        code = _code(row["r"])
-        if code:
-            places[row["p"].value].add(code)
-            partners[row["p"].value].add((row["o"].value, code))
-    for row in _select(store, _OWN):
-        code = _code(row["r"])
-        if code:
-            places[row["p"].value].add(code)
+    for project, organisation, region in (row for query in _PARTNERS for row in select_values(store, query)):
+        if code := _code(region):
+            places[project].add(code)
+            partners[project].add((organisation, code))
+    for project, region in select_values(store, _OWN):
+        if code := _code(region):
+            places[project].add(code)
     budget: dict[str, float] = defaultdict(float)
-    for row in _select(store, _BUDGETS):
+    for project, amount in select_values(store, _BUDGETS):
         try:
-            budget[row["p"].value] = max(budget[row["p"].value], float(row["b"].value))
+            budget[project] = max(budget[project], float(amount))
         except ValueError:
             continue
     facets: dict[str, dict[str, frozenset[str]]] = {}
     for name in maps.FILTERS:
         found: dict[str, set[str]] = defaultdict(set)
         path = TABLES["Project"].facets[name]
-        for row in _select(store, f"SELECT ?p ?v WHERE {{ ?p a s3:Project ; {path} ?v FILTER isIRI(?v) }}"):
-            found[row["p"].value].add(row["v"].value)
+        for project, value in select_values(store, f"SELECT ?p ?v WHERE {{ ?p a s3:Project ; {path} ?v FILTER isIRI(?v) }}"):
+            found[project].add(value)
         facets[name] = {p: frozenset(v) for p, v in found.items()}
     return maps.Facts(
         {p: frozenset(c) for p, c in places.items()},
         {p: frozenset(o) for p, o in partners.items()},
         dict(budget),
         facets,
-        frozenset(row["p"].value for row in _select(store, _PROJECTS)),
+        frozenset(project for (project,) in select_values(store, _PROJECTS)),
     )
 
 
 def region_names(store: Readable) -> dict[str, str]:
     """NUTS code → the name the graph gives it (for codes no 2021 shape has: 2013 and 2016 codes)."""
-    return {row["code"].value: row["name"].value for row in _select(store, _NAMES)}
+    return dict((code, name) for code, name in select_values(store, _NAMES))
 
 
 def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dict[str, Any]:
     """Everything a form of the view shows: regions with name, figures, fill and shape."""
     shapes = atlas.shapes(view.level)
-    found, unplaced = maps.areas(facts, view, maps.only_regions(shapes, view.level))
+    kept = maps.kept(facts, view)
+    found, unplaced = maps.areas(facts, view, _only_regions(view.level), kept)
     bounds = maps.breaks([a.value(view.measure) for a in found])
     regions = [
         {"code": a.code, "name": shapes[a.code].name if a.code in shapes else names.get(a.code, a.code),
@@ -119,9 +110,14 @@ def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dic
          "title": _title(by_code.get(code), shape.name, code, view.measure)}
         for code, shape in shapes.items() if shape.path
     ]  # fmt: skip
-    kept = len(maps.kept(facts, view))
-    return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": kept,
+    return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": len(kept),
             "outlines": atlas.shapes(0) if view.level > 0 else {}}  # fmt: skip
+
+
+@cache
+def _only_regions(level: int) -> dict[str, str]:
+    """The coarser codes with a single region at `level` (computed once per level and process)."""
+    return maps.only_regions(atlas.shapes(level), level)
 
 
 def _title(region: dict[str, Any] | None, name: str, code: str, measure: str) -> str:
@@ -190,11 +186,11 @@ def as_xlsx(found: dict[str, Any], view: maps.MapView) -> bytes:
     sheet = book.create_sheet("regions")
     sheet.append(list(COLUMNS))
     for name, code, p, o, b in table_rows(found):
-        sheet.append([inert(name), code, p, o, b])
+        sheet.append([text_cell(sheet, name), text_cell(sheet, code), p, o, b])
     about = book.create_sheet("view")
     about.append(["parameter", "value"])
     for name, value in [("level", str(view.level)), ("measure", view.measure), *view.filters]:
-        about.append([name, value])
+        about.append([text_cell(about, name), text_cell(about, value)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
