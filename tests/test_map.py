@@ -38,7 +38,7 @@ CENTRAL_EUROPE = "https://w3id.org/s3kg/id/programme/2014TC16RFTN003"
     [("DEG01", 2, "DEG0"), ("DEG01", 0, "DE"), ("DEG0", 2, "DEG0"), ("DE", 2, None), ("DEG", 2, "DEG0"), ("SE3", 2, None)],
 )
 def test_a_code_lies_in_one_region_of_a_level_or_in_its_only_one(code: str, level: int, expected: str | None) -> None:
-    only = maps.only_regions(atlas.shapes(level), level)
+    only = atlas.only_regions(atlas.shapes(level), level)
     assert maps.at_level(code, level, only) == expected
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -94,3 +96,19 @@ def shapes(level: int, directory: Path = SHAPES_DIR) -> dict[str, Shape]:
         properties, geometry = feature["properties"], feature["geometry"]
         found[properties["code"]] = Shape(properties["code"], properties["name"], geometry, path_of(geometry))
     return found
+
+
+def only_regions(codes: Iterable[str], level: int) -> dict[str, str]:
+    """Coarser codes that hold a single region of `level` among `codes` (the level's regions),
+    with that region: NUTS regions partition their parent, so the two are the same land."""
+    within: dict[str, list[str]] = defaultdict(list)
+    for code in codes:
+        for length in range(2, level + 2):
+            within[code[:length]].append(code)
+    return {parent: inside[0] for parent, inside in within.items() if len(inside) == 1}
+
+
+@cache
+def single_regions(level: int) -> dict[str, str]:
+    """The coarser codes with a single region at `level` among the drawn regions (once per level)."""
+    return only_regions(shapes(level), level)

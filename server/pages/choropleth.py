@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -95,16 +95,6 @@ def at_level(code: str, level: int, only: Mapping[str, str] | None = None) -> st
     the same land); else None (a partner known only by its country has no NUTS 2 region)."""
     length = level + 2
     return code[:length] if len(code) >= length else (only or {}).get(code)
-
-
-def only_regions(codes: Iterable[str], level: int) -> dict[str, str]:
-    """Coarser codes that hold a single region of `level` among `codes` (the level's regions),
-    with that region: NUTS regions partition their parent, so the two are the same land."""
-    within: dict[str, list[str]] = defaultdict(list)
-    for code in codes:
-        for length in range(2, level + 2):
-            within[code[:length]].append(code)
-    return {parent: inside[0] for parent, inside in within.items() if len(inside) == 1}
 
 
 def areas(

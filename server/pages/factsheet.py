@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from loaders.core.queries import Readable, select_values
 from server.backends.entities import Description
-from server.pages import values
+from server.pages import atlas, values
 
 S3 = "https://w3id.org/s3kg/ontology#"
 DCT = "http://purl.org/dc/terms/"
@@ -27,13 +27,6 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 KINDS = {
     S3 + "Project": "project", S3 + "Portfolio": "project", S3 + "Organisation": "organisation", S3 + "Programme": "programme",
     S3 + "Region": "region", S3 + "Strategy": "strategy", S3 + "S3Domain": "priority",
-}  # fmt: skip
-# Language names as their speakers write them: a summary in another language than the page's says which.
-AUTONYMS = {
-    "bg": "български", "cs": "čeština", "da": "dansk", "de": "Deutsch", "el": "ελληνικά", "en": "English",
-    "es": "español", "et": "eesti", "fi": "suomi", "fr": "français", "ga": "Gaeilge", "hr": "hrvatski",
-    "hu": "magyar", "it": "italiano", "lt": "lietuvių", "lv": "latviešu", "mt": "Malti", "nl": "Nederlands",
-    "pl": "polski", "pt": "português", "ro": "română", "sk": "slovenčina", "sl": "slovenščina", "sv": "svenska",
 }  # fmt: skip
 
 Cell = dict[str, Any]  # {"label", "href"?, "number"?: bool, "lang"?}
@@ -97,7 +90,7 @@ def in_reader_language(literals: list[ox.Literal], languages: list[str], page: s
     ranked = values.by_language(literals, languages)
     chosen = ranked[0]
     language = (chosen.language or "und").split("-")[0]
-    original = "" if language == page else AUTONYMS.get(language, "?" if language == "und" else language)
+    original = "" if language == page else values.AUTONYMS.get(language, "?" if language == "und" else language)
     lead, more = lead_and_rest(chosen.value)
     return {"label": lead, "more": more, "lang": None if language == "und" else language, "original": original}
 
@@ -325,6 +318,10 @@ def region_sheet(description: Description, store: Readable, languages: list[str]
     # step by step, each step a lookup by key: a region's parts, what is placed in them, the projects
     # of the organisations there (one query joining all of it scans every participation)
     places = [row[0] for row in _rows(store, f"SELECT ?place WHERE {{ ?place skos:broader* {node} }}")]
+    code = description.iri.rsplit("/", 1)[-1]  # a coarser code whose only region this is names it too (DEG: DEG0), as on the map
+    if len(code) - 2 in atlas.LEVELS:
+        only = atlas.single_regions(len(code) - 2)
+        places += [description.iri[: -len(code)] + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code]
     placed = _rows(
         store,
         f"""SELECT DISTINCT ?e ?t WHERE {{ VALUES ?place {{ {_iri_list(places)} }} ?e s3:region ?place ; a ?t

@@ -18,7 +18,6 @@ import asyncio
 import csv
 import io
 from collections import Counter, defaultdict
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,7 +94,7 @@ def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dic
     """Everything a form of the view shows: regions with name, figures, fill and shape."""
     shapes = atlas.shapes(view.level)
     kept = maps.kept(facts, view)
-    found, unplaced = maps.areas(facts, view, _only_regions(view.level), kept)
+    found, unplaced = maps.areas(facts, view, atlas.single_regions(view.level), kept)
     bounds = maps.breaks([a.value(view.measure) for a in found])
     regions = [
         {"code": a.code, "name": shapes[a.code].name if a.code in shapes else names.get(a.code, a.code),
@@ -112,12 +111,6 @@ def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dic
     ]  # fmt: skip
     return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": len(kept),
             "outlines": atlas.shapes(0) if view.level > 0 else {}}  # fmt: skip
-
-
-@cache
-def _only_regions(level: int) -> dict[str, str]:
-    """The coarser codes with a single region at `level` (computed once per level and process)."""
-    return maps.only_regions(atlas.shapes(level), level)
 
 
 def _title(region: dict[str, Any] | None, name: str, code: str, measure: str) -> str:

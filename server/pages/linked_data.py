@@ -23,7 +23,7 @@ from rdflib import Graph
 from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES, S3
 from server.backends.entities import Description, EntityReader, Passage, labels_of
-from server.pages import values
+from server.pages import inset, values
 from server.pages.factsheet import fact_sheet
 from server.web.addresses import (
     DOCUMENT_TYPES,
@@ -160,8 +160,13 @@ def render_html(
     ]
     title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
     sheet = fact_sheet(description, store, languages, language, linked) if store is not None else None
+    drawn = inset.inset(inset.places(sheet.kind, description.iri, store)) if sheet and store is not None else None
+    if drawn:
+        linked.read(str(NUTS) + area.code for area in drawn.areas)
     return TEMPLATES.get_template("entity.html").render(
         sheet=sheet,
+        inset=drawn,
+        region=lambda code: linked(str(NUTS) + code),
         has_strategies=bool(strategies),
         lang=language,
         title=title,

@@ -21,6 +21,14 @@ MONTHS = {
 APPROXIMATELY = {"en": "about", "nl": "ongeveer", "fr": "environ", "sv": "cirka", "pl": "około"}
 THIN_SPACE = "\u202f"  # groups digits in every page language without the comma/point ambiguity
 
+# Language names as their speakers write them: a summary in another language than the page's says which.
+AUTONYMS = {
+    "bg": "български", "cs": "čeština", "da": "dansk", "de": "Deutsch", "el": "ελληνικά", "en": "English",
+    "es": "español", "et": "eesti", "fi": "suomi", "fr": "français", "ga": "Gaeilge", "hr": "hrvatski",
+    "hu": "magyar", "it": "italiano", "lt": "lietuvių", "lv": "latviešu", "mt": "Malti", "nl": "Nederlands",
+    "pl": "polski", "pt": "português", "ro": "română", "sk": "slovenčina", "sl": "slovenščina", "sv": "svenska",
+}  # fmt: skip
+
 
 def number(lexical: str) -> str:
     """'42000000' → '42 000 000'; '2500000.50' → '2 500 000.50'; other text as it is."""
