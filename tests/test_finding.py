@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ import pytest
 from live_server import live_server
 from openpyxl import load_workbook
 
+from loaders.core.queries import select_values
 from server.backends.embedded.backend import EmbeddedBackend
+from server.pages.browse import TABLES, BadFacet, View
 
 NUTS = "http://data.europa.eu/nuts/code/"
 
@@ -269,3 +272,55 @@ def test_downloads_name_linked_values_with_their_iris_beside(base: str) -> None:
     heading = list(sheet[0])
     row = next(r for r in sheet[1:] if str(r[heading.index("country_iri")]).endswith("/country/ITA"))
     assert row[heading.index("country")] == "Italie" and isinstance(row[heading.index("projects")], int)
+
+
+def _status(start: str, end: str, today: str) -> str | None:
+    """The status by the dates, computed here apart from the server (factsheet.status's rule)."""
+    if end and end < today:
+        return "completed"
+    if start and start > today:
+        return "planned"
+    return "ongoing" if start or end else None
+
+
+def test_the_status_filter_keeps_the_projects_its_dates_say(base: str, built: Any) -> None:
+    today = date.today().isoformat()
+    told: dict[str, str | None] = {}
+    for project, start, end in select_values(
+        built.store,
+        "SELECT ?p (MIN(?s) AS ?start) (MAX(?e) AS ?end) WHERE { ?p a s3:Project "
+        "OPTIONAL { ?p schema:startDate ?s } OPTIONAL { ?p schema:endDate ?e } } GROUP BY ?p",
+    ):
+        told[project] = _status(start, end, today)
+    for state in ("completed", "ongoing"):
+        shown = {row["iri"] for row in _table(base, status=state)}
+        assert shown == {p for p, s in told.items() if s == state} and shown
+    page = httpx.get(base + "browse/Project", params={"lang": "nl"}).text
+    facet = page[page.index("<h2>status</h2>") :].split("</section>")[0]
+    assert "afgerond" in facet and "lopend" in facet
+    counts = [int(n) for n in re.findall(r"<small>(\d+)</small>", facet)]
+    assert sum(counts) == sum(1 for s in told.values() if s)
+
+
+def test_a_status_is_told_on_the_day_the_view_names() -> None:
+    past = View.from_query(TABLES["Project"], [("status", "planned")], today="2010-01-01")
+    assert '"2010-01-01"^^<http://www.w3.org/2001/XMLSchema#date>' in past.query(10)
+    assert View.from_query(TABLES["Project"], []).today == date.today().isoformat()
+    with pytest.raises(BadFacet, match="status is one of completed, ongoing, planned"):
+        View.from_query(TABLES["Project"], [("status", "finished")])
+
+
+def test_the_strand_filter_keeps_the_projects_of_its_programmes(base: str) -> None:
+    strand = "https://w3id.org/s3kg/id/concept/interreg-strands/cross-border"
+    shown = {row["iri"] for row in _table(base, strand=strand)}
+    assert shown == _projects(base, f"?p s3:programme/s3:cooperationStrand <{strand}>") and len(shown) > 500
+    answer = httpx.get(base + "browse/Project", params={"status": "finished"})
+    assert answer.status_code == 400 and "status is one of" in answer.text
+
+
+def test_facets_that_mix_schemes_say_each_values_scheme(base: str) -> None:
+    page = httpx.get(base + "browse/Project").text
+    facet = {name: page[page.index(f"<h2>{name}</h2>") :].split("</section>")[0] for name in ("region", "domain", "country")}
+    assert '<small class="scheme">NUTS 0</small>' in facet["region"] and '<small class="scheme">NUTS 1</small>' in facet["region"]
+    assert "RIS3 Thuringia" in facet["domain"]  # a priority names its strategy
+    assert 'class="scheme"' not in facet["country"]  # all of one list: said by the heading

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 PAGE_SIZE = 50
 DOWNLOAD_ROWS = 100_000
 PARTNER = "s3:hasParticipation/s3:participant"
+XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,17 @@ class Bound:
     above: bool  # the value must be at least the parameter's (else at most)
 
 
+# A project's status as its fact sheet tells it (factsheet.status): completed once its end date has
+# passed, planned until its start date, ongoing in between. $today is written in as an xsd:date.
+_ENDED = "?row schema:endDate ?ended FILTER (?ended < $today)"
+_AHEAD = "?row schema:startDate ?ahead FILTER (?ahead > $today)"
+STATUS = {
+    "completed": _ENDED,
+    "ongoing": f"?row schema:startDate|schema:endDate ?dated FILTER NOT EXISTS {{ {_ENDED} }} FILTER NOT EXISTS {{ {_AHEAD} }}",
+    "planned": f"{_AHEAD} FILTER NOT EXISTS {{ {_ENDED} }}",
+}
+
+
 @dataclass(frozen=True)
 class Table:
     cls: str  # the class's local name in the s3 ontology
@@ -62,6 +74,7 @@ class Table:
     columns: tuple[Column, ...]  # the first is the row's label
     file_name: str
     bounds: dict[str, Bound] = field(default_factory=dict)  # range parameter → what it bounds
+    choices: dict[str, dict[str, str]] = field(default_factory=dict)  # parameter → its values' patterns (status)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -78,7 +91,9 @@ TABLES = {
             "fund": "s3:fund|s3:programme/s3:fund",
             "domain": "s3:s3Domain|s3:servesPriority",
             "theme": "s3:theme",
+            "strand": "s3:programme/s3:cooperationStrand",
         },
+        choices={"status": STATUS},
         bounds={
             "budget_min": Bound("s3:totalBudget/schema:value", "number", True),
             "budget_max": Bound("s3:totalBudget/schema:value", "number", False),
@@ -129,9 +144,11 @@ class View:
     descending: bool = False
     language: str = "en"  # a primary language subtag, checked by the caller (preferred_languages)
     ranges: tuple[tuple[str, str], ...] = ()  # (bound parameter, its value as parsed and written back)
+    chosen: tuple[tuple[str, str], ...] = ()  # (choice parameter, one of its values)
+    today: str = ""  # the date the status is told on (YYYY-MM-DD), the caller's today
 
     @classmethod
-    def from_query(cls, table: Table, params: list[tuple[str, str]], language: str = "en") -> View:
+    def from_query(cls, table: Table, params: list[tuple[str, str]], language: str = "en", today: str = "") -> View:
         filters = []
         for name, value in params:
             if name in table.facets and value:
@@ -147,7 +164,15 @@ class View:
             raise BadFacet(f"{language!r} is not a language subtag.")
         ranges = tuple(sorted((name, _bound_value(table.bounds[name], name, value))
                               for name, value in dict(params).items() if name in table.bounds and value.strip()))  # fmt: skip
-        return cls(table, tuple(sorted(set(filters))), sort, dict(params).get("order") == "desc", language, ranges)
+        chosen = set()
+        for name, value in params:
+            if name in table.choices and value:
+                if value not in table.choices[name]:
+                    raise BadFacet(f"{name} is one of {', '.join(table.choices[name])}, not {value[:40]!r}.")
+                chosen.add((name, value))
+        descending = dict(params).get("order") == "desc"
+        today = today or date.today().isoformat()
+        return cls(table, tuple(sorted(set(filters))), sort, descending, language, ranges, tuple(sorted(chosen)), today)
 
     def where(self) -> str:
         """The rows' patterns: the class and the filters on plain properties in a subquery, then
@@ -162,8 +187,14 @@ class View:
         plain = [(n, v) for n, v in self.filters if not any(mark in self.table.facets[n] for mark in "/|^*")]
         along = [(n, v) for n, v in self.filters if (n, v) not in plain]
         bounded = [self._bounded(i, name, value) for i, (name, value) in enumerate(self.ranges)]
+        bounded += [self.choice(name, value) for name, value in self.chosen]
         rows = " ".join([f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain), *bounded])
         return f"  {{ SELECT DISTINCT ?row WHERE {{ {rows} }} }}\n" + "".join(f"  {pattern(n, v)}\n" for n, v in along)
+
+    def choice(self, name: str, value: str) -> str:
+        """A choice's pattern (a status: by the dates, as of `today`), in a group of its own."""
+        today = ox.Literal(date.fromisoformat(self.today).isoformat(), datatype=XSD_DATE)
+        return "{ " + self.table.choices[name][value].replace("$today", str(today)) + " }"
 
     def _bounded(self, index: int, name: str, value: str) -> str:
         """A range filter's pattern; the value was parsed as a number or a date (`_bound_value`)
@@ -231,6 +262,10 @@ async def facets(select: Select, view: View) -> dict[str, list[tuple[str, int]]]
     found = {}
     for name in view.table.facets:
         found[name] = [(r["value"].value, int(r["n"].value)) for r in await select(view.facet_query(name), 30)]
+    for name, choices in view.table.choices.items():  # one count per value, the other choices kept
+        others = tuple(c for c in view.chosen if c[0] != name)
+        counted = [(value, await count(select, replace(view, chosen=(*others, (name, value))))) for value in choices]
+        found[name] = [(value, n) for value, n in counted if n]
     return found
 
 

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from loaders.core.queries import Readable
+from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import PREFIXES
 from server.backends.entities import labels_of
 from server.pages import browse as browsing
@@ -59,7 +59,7 @@ async def render_table(
             body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names), XLSX
         disposition = f'attachment; filename="{table.file_name}.{download}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-    key = (table.cls, view.filters, view.ranges, view.language)
+    key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language)
     summary = kept(key)
     if summary is None:
         summary = (await browsing.count(select, view), await browsing.facets(select, view))
@@ -79,6 +79,28 @@ def _names(store: Readable, table: browsing.Table, found: list[dict[str, str]], 
     return {iri: best_label(labels.get(iri, []), langs) or iri for iri in dict.fromkeys(links)}
 
 
+def _schemes(store: Readable, iris: list[str], langs: list[str]) -> dict[str, str]:
+    """Which scheme each facet value belongs to, named in the reader's language: a priority's
+    strategy, a theme's list, a region's NUTS level — so that two "Health" read apart."""
+    if not iris:
+        return {}
+    block = " ".join(str(ox.NamedNode(iri)) for iri in dict.fromkeys(iris))
+    found = list(
+        select_values(
+            store,
+            f"""SELECT ?v ?s ?level WHERE {{ VALUES ?v {{ {block} }}
+        OPTIONAL {{ ?v skos:inScheme ?s }} OPTIONAL {{ ?v s3:nutsLevel ?level }} }}""",
+        )
+    )
+    labels = labels_of(store, [s for _, s, _ in found if s])
+    levels = {value: f"NUTS {level}" for value, _, level in found if level}  # not "NUTS 2021, NUTS 2024"
+    named: dict[str, set[str]] = {}
+    for value, scheme, _ in found:
+        if scheme and value not in levels:
+            named.setdefault(value, set()).add(best_label(labels.get(scheme, []), langs) or scheme.rsplit("/", 1)[-1])
+    return {**{value: ", ".join(sorted(names)) for value, names in named.items()}, **levels}
+
+
 def _page(
     request: Request,
     store: Readable,
@@ -94,18 +116,25 @@ def _page(
 ) -> str:
     query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
     links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
-    labels = labels_of(store, [r["row"] for r in found] + links + [v for values in facets.values() for v, _ in values])
+    facet_values = [v for name, values in facets.items() if name in table.facets for v, _ in values]
+    labels = labels_of(store, [r["row"] for r in found] + links + facet_values)
+    schemes = _schemes(store, facet_values, langs)
     language = page_language(langs)
     shown = [_cells(table, row, labels, langs, language, addresses.local) for row in found]
-    chosen = set(view.filters)
+    chosen = set(view.filters) | set(view.chosen)
     facet_rows = {
         name: [
             {"iri": v, "label": best_label(labels.get(v, []), langs) or v.rsplit("/", 1)[-1], "count": n,
-             "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen)}
+             "on": (name, v) in chosen, "href": _toggle(request, name, v, (name, v) in chosen),
+             "translate": name in table.choices, "scheme": schemes.get(v, "")}
             for v, n in values
         ]
         for name, values in facets.items() if values
     }  # fmt: skip
+    for items in facet_rows.values():  # a facet whose values are all of one scheme need not repeat it
+        if len({item["scheme"] for item in items}) == 1:
+            for item in items:
+                item["scheme"] = ""
     class_label = best_label(labels_of(store, [S3 + table.cls]).get(S3 + table.cls, []), langs) or table.cls
     return TEMPLATES.get_template("table.html").render(
         lang=language, title=class_label, rows=shown, total=total, page=page, pages=pages, facets=facet_rows,
