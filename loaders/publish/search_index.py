@@ -222,22 +222,28 @@ class SearchIndex:
             ).fetchall()
         )
         total = facets.get(kind, 0) if kind else sum(facets.values())
-        typed, parameters = ("AND rowid IN (SELECT id FROM kinds WHERE type = ?)", (kind,)) if kind else ("", ())
+        # the kind as a join, not `rowid IN (SELECT …)`: SQLite ran that subquery per match (1.7 s
+        # for 2,000 project hits of "projekt"; 7 ms joined)
+        joined, typed, parameters = (
+            ("JOIN kinds ON kinds.id = {0}.rowid", "AND kinds.type = ?", (kind,)) if kind else ("", "", ())
+        )
         (named,) = self.db.execute(
-            f"SELECT COUNT(*) FROM name_words WHERE name_words MATCH ? {typed}", (exact, *parameters)
+            f"SELECT COUNT(*) FROM name_words {joined.format('name_words')} WHERE name_words MATCH ? {typed}",
+            (exact, *parameters),
         ).fetchone()
         ranked: list[tuple[int, float, bool]] = []
         if offset < named:
             rows = self.db.execute(
-                f"SELECT rowid, bm25(name_words) AS r FROM name_words WHERE name_words MATCH ? {typed} "
-                "ORDER BY r, rowid LIMIT ? OFFSET ?",
+                f"SELECT name_words.rowid, bm25(name_words) AS r FROM name_words {joined.format('name_words')} "
+                f"WHERE name_words MATCH ? {typed} ORDER BY r, name_words.rowid LIMIT ? OFFSET ?",
                 (exact, *parameters, limit, offset),
             )
             ranked += [(rowid, rank, True) for rowid, rank in rows]
         if offset + limit > named:
             rows = self.db.execute(
-                f"SELECT rowid, bm25(words, {WEIGHT_LIST}) AS r FROM words WHERE words MATCH ? {typed} "
-                "AND rowid NOT IN (SELECT rowid FROM name_words WHERE name_words MATCH ?) ORDER BY r, rowid LIMIT ? OFFSET ?",
+                f"SELECT words.rowid, bm25(words, {WEIGHT_LIST}) AS r FROM words {joined.format('words')} "
+                f"WHERE words MATCH ? {typed} AND words.rowid NOT IN (SELECT rowid FROM name_words WHERE name_words MATCH ?) "
+                "ORDER BY r, words.rowid LIMIT ? OFFSET ?",
                 (expression, *parameters, exact, limit - len(ranked), max(0, offset - named)),
             )
             ranked += [(rowid, rank, False) for rowid, rank in rows]

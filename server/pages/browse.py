@@ -23,6 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 PAGE_SIZE = 50
 DOWNLOAD_ROWS = 100_000
 PARTNER = "s3:hasParticipation/s3:participant"
+MAX_WORDS = 200  # characters of a search within a table, as /search cuts them
 XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 
 
@@ -146,6 +147,8 @@ class View:
     ranges: tuple[tuple[str, str], ...] = ()  # (bound parameter, its value as parsed and written back)
     chosen: tuple[tuple[str, str], ...] = ()  # (choice parameter, one of its values)
     today: str = ""  # the date the status is told on (YYYY-MM-DD), the caller's today
+    words: str = ""  # a search (?q=), whose best hits of the table's class are `found`
+    found: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, table: Table, params: list[tuple[str, str]], language: str = "en", today: str = "") -> View:
@@ -172,7 +175,9 @@ class View:
                 chosen.add((name, value))
         descending = dict(params).get("order") == "desc"
         today = today or date.today().isoformat()
-        return cls(table, tuple(sorted(set(filters))), sort, descending, language, ranges, tuple(sorted(chosen)), today)
+        words = " ".join(dict(params).get("q", "").split())[:MAX_WORDS]
+        filtered = tuple(sorted(set(filters)))
+        return cls(table, filtered, sort, descending, language, ranges, tuple(sorted(chosen)), today, words)
 
     def where(self) -> str:
         """The rows' patterns: the class and the filters on plain properties in a subquery, then
@@ -188,7 +193,9 @@ class View:
         along = [(n, v) for n, v in self.filters if (n, v) not in plain]
         bounded = [self._bounded(i, name, value) for i, (name, value) in enumerate(self.ranges)]
         bounded += [self.choice(name, value) for name, value in self.chosen]
-        rows = " ".join([f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain), *bounded])
+        # the class's members, or a search's hits of the class (each an IRI checked by Oxigraph; none: no row)
+        members = f"VALUES ?row {{ {' '.join(str(ox.NamedNode(iri)) for iri in self.found)} }}" if self.words else ""
+        rows = " ".join([members or f"?row a s3:{self.table.cls} .", *(pattern(n, v) for n, v in plain), *bounded])
         return f"  {{ SELECT DISTINCT ?row WHERE {{ {rows} }} }}\n" + "".join(f"  {pattern(n, v)}\n" for n, v in along)
 
     def choice(self, name: str, value: str) -> str:

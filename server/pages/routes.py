@@ -8,6 +8,7 @@ import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -18,10 +19,12 @@ from markupsafe import Markup
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import PREFIXES
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
+from loaders.publish.search_index import SEARCH_FILE
 from loaders.publish.store import NoPublishedStore, PublishedStore
 from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
 from server.pages import values
+from server.pages.search import best_hits
 from server.pages.tables import render_table
 from server.publication.catalog import Site, citation, read_manifest, schema_dataset
 from server.publication.dumps import first_published
@@ -198,10 +201,12 @@ def add_routes(
                 return await asyncio.to_thread(listing_download, build, store, name, langs, download)
             return await asyncio.to_thread(listing, build, store, name, langs, page, sort, order)
         client = request.client.host if request.client else "unknown"
+        index = published.dumps_dir(build) / SEARCH_FILE if published is not None else None
         return await render_table(
             request, store, browsing.TABLES[name], langs, page, addresses,
             lambda query, limit: select(query, limit, client),
             lambda key: views.peek(build, key), lambda key, value: views.put(build, key, value),
+            partial(best_hits, index) if index is not None and index.is_file() else None,
         )  # fmt: skip
 
     def listing_download(build: str, store: Readable, name: str, langs: list[str], kind: str) -> Response:

@@ -4,16 +4,21 @@ description that lets a browser add s3kg as a search engine."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from openpyxl import Workbook
 
 from loaders.core.vocab import PREFIXES
 from loaders.publish.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
 from loaders.publish.store import PublishedStore
 from server.backends.entities import EntityReader, labels_of
+from server.pages.browse import inert, text_cell
 from server.pages.values import number
 from server.web.addresses import Addresses
 from server.web.languages import best_label, page_language, preferred_languages
@@ -27,6 +32,16 @@ MAX_PAGE = 500  # pages of 20: 10,000 hits are as far as anyone pages; narrow th
 OPENSEARCH = "application/opensearchdescription+xml"
 S3 = PREFIXES["s3"]
 ANSWERS_KEPT = 4096  # pages of results per build, least recently used dropped
+DOWNLOAD_HITS = 1000  # the best hits a search's CSV or XLSX holds
+CSV, XLSX = "text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COLUMNS = ["iri", "label", "lang", "type", "type_iri", "within", "score", "matched"]
+
+
+def best_hits(path: Path, words: str, languages: list[str], kind: str, limit: int) -> tuple[list[str], int]:
+    """The IRIs of a search's best `limit` hits of one kind, and how many of that kind match."""
+    with SearchIndex(path) as index:
+        results = index.search(words[:MAX_QUERY], languages, kind, limit, 0)
+    return [hit.iri for hit in results.hits], results.total
 
 
 class SearchUnavailable(Exception):
@@ -36,7 +51,7 @@ class SearchUnavailable(Exception):
 def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, published: PublishedStore | None) -> None:
     answers = PerBuild(limit=ANSWERS_KEPT)
 
-    def run(q: str, languages: list[str], kind: str | None, page: int) -> Results:
+    def run(q: str, languages: list[str], kind: str | None, page: int, size: int = PAGE_SIZE) -> Results:
         """A page of results, kept per build: popular searches of common words cost a second or
         two at Kohesio scale the first time (docs/benchmarks.md), and the same for everyone."""
         build, _ = reader.store()
@@ -46,9 +61,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
 
         def compute() -> Results:
             with SearchIndex(path) as index:
-                return index.search(q[:MAX_QUERY], languages, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+                return index.search(q[:MAX_QUERY], languages, kind, size, (page - 1) * size)
 
-        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, tuple(languages[:3])), compute)
+        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, size, tuple(languages[:3])), compute)
 
     def _kind_labels(kinds: list[str], languages: list[str]) -> dict[str, str]:
         """The classes' names in the reader's language (the ontology's labels), by local name."""
@@ -59,12 +74,16 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
     @app.get("/search")
     def search(request: Request, q: str = "", type: str = "", page: int = 1, format: str = "") -> Response:
         languages = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-        media = {"json": "application/json", "html": "text/html"}.get(format) or choose(
+        media = {"json": "application/json", "html": "text/html", "csv": CSV, "xlsx": XLSX}.get(format) or choose(
             request.headers.get("accept"), ["text/html", "application/json"]
         )
         page = min(max(page, 1), MAX_PAGE)
+        download = media in (CSV, XLSX)
         try:
-            results = run(q, languages, type or None, page) if q.strip() else Results([], 0, {})
+            if not q.strip():
+                results = Results([], 0, {})
+            else:
+                results = run(q, languages, type or None, 1 if download else page, DOWNLOAD_HITS if download else PAGE_SIZE)
         except SearchUnavailable:
             message = (
                 "Search is not available here: this build's search index is not on this server "
@@ -76,6 +95,12 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             | {"within": h.context or None, "score": round(h.score, 3), "matched": "name" if h.by_name else "text"}
             for h in results.hits
         ]
+        if download:
+            kinds = _kind_labels([h.type for h in results.hits], languages)
+            table = hits_download(media, hits, kinds, f"q={q!r} type={type or 'all'}")
+            name = "search." + ("csv" if media == CSV else "xlsx")
+            headers = {"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept-Language"}
+            return Response(table, media_type=media, headers=headers)
         if media == "application/json":
             body = {
                 "query": q,
@@ -110,3 +135,29 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             "</OpenSearchDescription>\n"
         )
         return Response(body, media_type=OPENSEARCH)
+
+
+def hits_download(media: str, hits: list[dict[str, object]], kinds: dict[str, str], search: str) -> bytes:
+    """The hits as CSV or XLSX: one row each, best first, the kind by its name in the reader's
+    language and its class beside; text never read as a formula, the score as a number."""
+    rows = [
+        [str(h["iri"]), str(h["label"]), str(h["lang"] or ""), kinds.get(str(h["type"]), str(h["type"])), S3 + str(h["type"]),
+         str(h["within"] or ""), h["score"], str(h["matched"])]
+        for h in hits
+    ]  # fmt: skip
+    if media == CSV:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([inert(c) if isinstance(c, str) else c for c in row] for row in rows)
+        return out.getvalue().encode("utf-8")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("search")
+    sheet.append(COLUMNS)
+    for row in rows:
+        sheet.append([text_cell(sheet, c) if isinstance(c, str) else c for c in row])
+    about = book.create_sheet("query")
+    about.append([text_cell(about, search)])
+    saved = io.BytesIO()
+    book.save(saved)
+    return saved.getvalue()

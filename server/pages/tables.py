@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import cast
 from urllib.parse import urlencode
 
@@ -25,6 +26,11 @@ from server.web.templates import TEMPLATES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 S3 = PREFIXES["s3"]
+FORM_PARAMETERS = ("page", "format", "q")  # what the narrowing form sets itself (or drops), not kept hidden in it
+MAX_LINKED_QUERY = 6000  # characters of a view's query that fit a link to /sparql (a long search's does not)
+SEARCH_ROWS = 2000  # the best hits of a search that a table view keeps (the page says when there are more)
+# The best hits of a search (words, reader's languages, class, how many): their IRIs and how many match in all.
+Find = Callable[[str, list[str], str, int], tuple[list[str], int]]
 BOUND_LABELS = {"budget_min": "budget from (€)", "budget_max": "budget up to (€)", "start_from": "starts on or after",
                 "end_to": "ends on or before"}  # fmt: skip
 
@@ -39,6 +45,7 @@ async def render_table(
     select: browsing.Select,
     kept: Callable[[Hashable], object | None],
     keep: Callable[[Hashable, object], None],
+    find: Find | None = None,
 ) -> Response:
     """A table page (or its CSV or XLSX download) for the view the request's parameters ask for.
     Its queries run through `select` (the query workers, with their limits); the count and the
@@ -48,6 +55,12 @@ async def render_table(
         view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
     except browsing.BadFacet as error:
         return Response(f"{error}\n", status_code=400, media_type="text/plain")
+    matches = 0
+    if view.words:
+        if find is None:
+            return Response("Search is not available here: this build has no search index.\n", 503, media_type="text/plain")
+        hits, matches = await asyncio.to_thread(find, view.words, langs, table.cls, SEARCH_ROWS)
+        view = replace(view, found=tuple(hits))
     download = request.query_params.get("format")
     if download in ("csv", "xlsx"):
         found = await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
@@ -59,7 +72,7 @@ async def render_table(
             body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names), XLSX
         disposition = f'attachment; filename="{table.file_name}.{download}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-    key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language)
+    key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language, view.words, hash(view.found))
     summary = kept(key)
     if summary is None:
         summary = (await browsing.count(select, view), await browsing.facets(select, view))
@@ -68,7 +81,9 @@ async def render_table(
     pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
     page = min(max(page, 1), pages)
     found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
-    html = await asyncio.to_thread(_page, request, store, table, view, langs, page, pages, total, found, facets, addresses)
+    html = await asyncio.to_thread(
+        _page, request, store, table, view, langs, page, pages, total, found, facets, addresses, matches
+    )
     return HTMLResponse(html)
 
 
@@ -113,6 +128,7 @@ def _page(
     found: list[dict[str, str]],
     facets: dict[str, list[tuple[str, int]]],
     addresses: Addresses,
+    matches: int = 0,
 ) -> str:
     query = view.query(browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
     links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and c.name in r]
@@ -141,7 +157,8 @@ def _page(
         query=query, sort=view.sort, descending=view.descending, columns=[c.name for c in table.columns],
         here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
         bounds=[(name, bound.kind, BOUND_LABELS[name]) for name, bound in table.bounds.items()], ranges=dict(view.ranges),
-        kept=[(k, v) for k, v in request.query_params.multi_items() if k not in table.bounds and k not in ("page", "format")],
+        kept=[(k, v) for k, v in request.query_params.multi_items() if k not in table.bounds and k not in FORM_PARAMETERS],
+        words=view.words, matches=matches, cap=SEARCH_ROWS, runnable=len(query) < MAX_LINKED_QUERY,
     )  # fmt: skip
 
 
