@@ -87,3 +87,9 @@ def test_a_search_that_finds_nothing_of_the_class_is_an_empty_view(base: str) ->
     page = httpx.get(base + "browse/Organisation", params={"q": "zzyzx qwxv"})
     assert page.status_code == 200 and "0 in all" in page.text
     assert _csv(httpx.get(base + "browse/Project", params={"q": "2014TC16RFCB044", "format": "csv"})) == []
+
+
+def test_the_search_page_opens_its_projects_and_organisations_in_their_tables(base: str) -> None:
+    page = httpx.get(base + "search", params={"q": "energy", "lang": "nl"}).text
+    assert 'href="/browse/Project?q=energy"' in page and 'href="/browse/Organisation?q=energy"' in page
+    assert "in de tabel" in page
