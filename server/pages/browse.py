@@ -6,19 +6,15 @@ facet's values) and its columns (a pattern and an aggregate each)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import pyoxigraph as ox
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from server.pages.spreadsheets import CSV, XLSX, Cell, Sheet, csv_bytes, xlsx_bytes
 
 PAGE_SIZE = 50
 DOWNLOAD_ROWS = 100_000
@@ -69,6 +65,16 @@ STATUS = {
 
 
 @dataclass(frozen=True)
+class Related:
+    """Rows of another kind that belong to a table's rows, downloaded on a sheet of their own
+    (a project's partners): reached by `path` from each row as ?item, with their own columns."""
+
+    name: str
+    path: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
 class Table:
     cls: str  # the class's local name in the s3 ontology
     facets: dict[str, str]  # facet name → path from a row to its values
@@ -76,6 +82,7 @@ class Table:
     file_name: str
     bounds: dict[str, Bound] = field(default_factory=dict)  # range parameter → what it bounds
     choices: dict[str, dict[str, str]] = field(default_factory=dict)  # parameter → its values' patterns (status)
+    related: tuple[Related, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -95,6 +102,20 @@ TABLES = {
             "strand": "s3:programme/s3:cooperationStrand",
         },
         choices={"status": STATUS},
+        related=(
+            Related(
+                "partners",
+                "s3:hasParticipation",
+                (
+                    Column("project", "?row rdfs:label ?v", kind="label"),
+                    Column("organisation", "?item s3:participant ?v", kind="link"),
+                    Column("role", "?item s3:partnerRole ?v", kind="link"),
+                    Column("country", "?item s3:participant/s3:country ?v", kind="link"),
+                    Column("region", "?item s3:participant/s3:region ?v", kind="link"),
+                    Column("budget", "?item s3:partnerBudget/schema:value ?v", kind="money"),
+                ),
+            ),
+        ),
         bounds={
             "budget_min": Bound("s3:totalBudget/schema:value", "number", True),
             "budget_max": Bound("s3:totalBudget/schema:value", "number", False),
@@ -220,6 +241,15 @@ class View:
             + f"}}\nGROUP BY ?row\nORDER BY {order}(?{self.sort}) ?row\nLIMIT {limit} OFFSET {offset}"
         )
 
+    def related_query(self, related: Related, limit: int) -> str:
+        """The related rows of the view's rows (one per ?item), in the rows' order of IRIs."""
+        columns = related.columns
+        return (
+            f"SELECT ?row ?item {' '.join(c.select(self.language) for c in columns)}\nWHERE {{\n{self.where()}"
+            f"  ?row {related.path} ?item .\n" + "".join(c.optional(self.language) for c in columns)
+            + f"}}\nGROUP BY ?row ?item\nORDER BY ?row ?item\nLIMIT {limit}"
+        )  # fmt: skip
+
     def count_query(self) -> str:
         return f"SELECT (COUNT(DISTINCT ?row) AS ?n) WHERE {{\n{self.where()}}}"
 
@@ -258,6 +288,10 @@ async def rows(select: Select, view: View, limit: int, offset: int = 0) -> list[
     return [{k: v.value for k, v in row.items()} for row in await select(view.query(limit, offset), limit)]
 
 
+async def related_rows(select: Select, view: View, related: Related, limit: int) -> list[dict[str, str]]:
+    return [{k: v.value for k, v in row.items()} for row in await select(view.related_query(related, limit), limit)]
+
+
 async def count(select: Select, view: View) -> int:
     found = await select(view.count_query(), 1)
     return int(found[0]["n"].value) if found else 0
@@ -277,92 +311,55 @@ async def facets(select: Select, view: View) -> dict[str, list[tuple[str, int]]]
 
 
 NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
 
 
-def inert(value: str) -> str:
-    """A text cell a spreadsheet will not run: one that starts like a formula gets a leading `'`."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def _numeric(column: Column, value: str) -> bool:
-    return column.kind in ("money", "count") and bool(NUMBER.fullmatch(value))
-
-
-def _heading(table: Table) -> list[str]:
-    """The download's columns: the row's IRI, then each column; a linked value by its name, then its IRI."""
-    names = ["iri"]
-    for column in table.columns:
+def heading(columns: tuple[Column, ...], first: str = "iri") -> list[str]:
+    """A download's columns: the row's IRI, then each column; a linked value by its name, then its IRI."""
+    names = [first]
+    for column in columns:
         names += [column.name, f"{column.name}_iri"] if column.kind == "link" else [column.name]
     return names
 
 
-def _values(table: Table, row: dict[str, str], names: dict[str, str]) -> list[tuple[Column, str]]:
-    cells = []
-    for column in table.columns:
+def cells(columns: tuple[Column, ...], row: dict[str, str], names: dict[str, str]) -> list[Cell]:
+    """A download's row: linked values by their names (`names`: IRI → label) with their IRIs
+    beside, amounts and counts as numbers."""
+    found: list[Cell] = [row.get("row", "")]
+    for column in columns:
         value = row.get(column.name, "")
         if column.kind == "link":
-            cells += [(column, names.get(value, value)), (column, value)]
+            found += [names.get(value, value), value]
+        elif column.kind in ("money", "count") and NUMBER.fullmatch(value):
+            found.append(float(value) if "." in value or "e" in value.lower() else int(value))
         else:
-            cells.append((column, value))
-    return cells
+            found.append(value)
+    return found
 
 
 def as_csv(table: Table, found: list[dict[str, str]], names: dict[str, str] | None = None) -> bytes:
-    """The rows as CSV; linked values by their names (`names`: IRI → label), with their IRIs beside."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_heading(table))
-    for row in found:
-        cells = [inert(row.get("row", ""))]
-        for column, value in _values(table, row, names or {}):
-            cells.append(value if _numeric(column, value) else inert(value))
-        writer.writerow(cells)
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(heading(table.columns), (cells(table.columns, row, names or {}) for row in found))
 
 
-def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
-    """A cell holding exactly this text, typed as text (never a formula), with the characters
-    that XML 1.0 cannot hold (controls such as \\x0b, \\x1b) shown as U+FFFD."""
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
-    cell.data_type = "s"
-    return cell
-
-
-def as_xlsx(table: Table, found: list[dict[str, str]], query: str, names: dict[str, str] | None = None) -> bytes:
-    """The rows on one sheet (numbers as numbers, text never read as a formula, linked values by
-    their names), the query on another."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(table.file_name)
-    sheet.append(_heading(table))
-    for row in found:
-        cells: list[object] = [text_cell(sheet, row.get("row", ""))]
-        for column, value in _values(table, row, names or {}):
-            if _numeric(column, value):
-                cells.append(float(value) if "." in value or "e" in value.lower() else int(value))
-            else:
-                cells.append(text_cell(sheet, value))
-        sheet.append(cells)
-    queries = book.create_sheet("query")
-    queries.append([text_cell(queries, query)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def as_xlsx(
+    table: Table,
+    found: list[dict[str, str]],
+    query: str,
+    names: dict[str, str] | None = None,
+    more: tuple[tuple[Related, list[dict[str, str]]], ...] = (),
+) -> bytes:
+    """The rows on one sheet, each related sheet's rows on its own (a project's partners), the
+    query on the last."""
+    sheets: list[Sheet] = [(table.file_name, heading(table.columns), (cells(table.columns, r, names or {}) for r in found))]
+    for related, rows in more:
+        first = table.file_name.rstrip("s") + "_iri"
+        sheets.append((related.name, heading(related.columns, first), (cells(related.columns, r, names or {}) for r in rows)))
+    sheets.append(("query", ["query"], [[query]]))
+    return xlsx_bytes(sheets)
 
 
 def list_download(kind: str, name: str, rows: list[tuple[str, str]]) -> tuple[bytes, str]:
     """A class's members (IRI and label) as CSV or XLSX, as the tables' downloads write them."""
+    listed: list[list[Cell]] = [[iri, label] for iri, label in rows]
     if kind == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["iri", "label"])
-        writer.writerows([inert(iri), inert(label)] for iri, label in rows)
-        return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(name)
-    sheet.append(["iri", "label"])
-    for iri, label in rows:
-        sheet.append([text_cell(sheet, iri), text_cell(sheet, label)])
-    saved = io.BytesIO()
-    book.save(saved)
-    return saved.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return csv_bytes(["iri", "label"], listed), CSV
+    return xlsx_bytes([(name, ["iri", "label"], listed)]), XLSX

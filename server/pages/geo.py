@@ -15,22 +15,20 @@ build (`Facts`), never per request."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections import Counter, defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from openpyxl import Workbook
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import NUTS
 from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
-from server.pages.browse import TABLES, inert, text_cell
+from server.pages.browse import TABLES
+from server.pages.spreadsheets import Cell, csv_bytes, xlsx_bytes
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
@@ -166,27 +164,17 @@ def table_rows(found: dict[str, Any]) -> list[tuple[str, str, int, int, float]]:
     return [(r["name"], r["code"], r["projects"], r["partners"], r["budget"]) for r in found["regions"]]
 
 
-def as_csv(found: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows((inert(name), code, p, o, b) for name, code, p, o, b in table_rows(found))
-    return out.getvalue()
+def as_csv(found: dict[str, Any]) -> bytes:
+    return csv_bytes(list(COLUMNS), (list(row) for row in table_rows(found)))
 
 
 def as_xlsx(found: dict[str, Any], view: maps.MapView) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("regions")
-    sheet.append(list(COLUMNS))
-    for name, code, p, o, b in table_rows(found):
-        sheet.append([text_cell(sheet, name), text_cell(sheet, code), p, o, b])
-    about = book.create_sheet("view")
-    about.append(["parameter", "value"])
-    for name, value in [("level", str(view.level)), ("measure", view.measure), *view.filters]:
-        about.append([text_cell(about, name), text_cell(about, value)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The regions' figures, and the view's parameters on a second sheet."""
+    parameters: list[list[Cell]] = [["level", str(view.level)], ["measure", view.measure]]
+    parameters += [[name, value] for name, value in view.filters]
+    return xlsx_bytes(
+        [("regions", list(COLUMNS), (list(row) for row in table_rows(found))), ("view", ["parameter", "value"], parameters)]
+    )
 
 
 def options(store: Readable, facts: maps.Facts, langs: list[str]) -> dict[str, list[tuple[str, str, int]]]:

@@ -4,21 +4,18 @@ description that lets a browser add s3kg as a search engine."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from openpyxl import Workbook
 
 from loaders.core.vocab import PREFIXES
 from loaders.publish.search_index import SEARCH_FILE, Results, SearchIndex, match_expression
 from loaders.publish.store import PublishedStore
 from server.backends.entities import EntityReader, labels_of
-from server.pages.browse import inert, text_cell
+from server.pages.spreadsheets import CSV, XLSX, Cell, csv_bytes, xlsx_bytes
 from server.pages.values import number
 from server.web.addresses import Addresses
 from server.web.languages import best_label, page_language, preferred_languages
@@ -33,7 +30,6 @@ OPENSEARCH = "application/opensearchdescription+xml"
 S3 = PREFIXES["s3"]
 ANSWERS_KEPT = 4096  # pages of results per build, least recently used dropped
 DOWNLOAD_HITS = 1000  # the best hits a search's CSV or XLSX holds
-CSV, XLSX = "text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ["iri", "label", "lang", "type", "type_iri", "within", "score", "matched"]
 
 
@@ -140,24 +136,11 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
 def hits_download(media: str, hits: list[dict[str, object]], kinds: dict[str, str], search: str) -> bytes:
     """The hits as CSV or XLSX: one row each, best first, the kind by its name in the reader's
     language and its class beside; text never read as a formula, the score as a number."""
-    rows = [
+    rows: list[list[Cell]] = [
         [str(h["iri"]), str(h["label"]), str(h["lang"] or ""), kinds.get(str(h["type"]), str(h["type"])), S3 + str(h["type"]),
-         str(h["within"] or ""), h["score"], str(h["matched"])]
+         str(h["within"] or ""), float(str(h["score"])), str(h["matched"])]
         for h in hits
     ]  # fmt: skip
     if media == CSV:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([inert(c) if isinstance(c, str) else c for c in row] for row in rows)
-        return out.getvalue().encode("utf-8")
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("search")
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append([text_cell(sheet, c) if isinstance(c, str) else c for c in row])
-    about = book.create_sheet("query")
-    about.append([text_cell(about, search)])
-    saved = io.BytesIO()
-    book.save(saved)
-    return saved.getvalue()
+        return csv_bytes(COLUMNS, rows)
+    return xlsx_bytes([("search", COLUMNS, rows), ("query", ["search"], [[search]])])

@@ -63,15 +63,7 @@ async def render_table(
         view = replace(view, found=tuple(hits))
     download = request.query_params.get("format")
     if download in ("csv", "xlsx"):
-        found = await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
-        names = await asyncio.to_thread(_names, store, table, found, langs)
-        if download == "csv":
-            body, media = await asyncio.to_thread(browsing.as_csv, table, found, names), "text/csv; charset=utf-8"
-        else:
-            query = view.query(browsing.DOWNLOAD_ROWS)
-            body, media = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names), XLSX
-        disposition = f'attachment; filename="{table.file_name}.{download}"'
-        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+        return await _download(request, store, table, view, langs, select, download)
     key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language, view.words, hash(view.found))
     summary = kept(key)
     if summary is None:
@@ -87,9 +79,50 @@ async def render_table(
     return HTMLResponse(html)
 
 
-def _names(store: Readable, table: browsing.Table, found: list[dict[str, str]], langs: list[str]) -> dict[str, str]:
+async def _download(
+    request: Request,
+    store: Readable,
+    table: browsing.Table,
+    view: browsing.View,
+    langs: list[str],
+    select: browsing.Select,
+    kind: str,
+) -> Response:
+    """The view as CSV (its rows, or with ?sheet= a related sheet's: a project's partners) or as
+    XLSX (the rows, each related sheet, and the query)."""
+    sheet = request.query_params.get("sheet", "")
+    chosen = [r for r in table.related if r.name == sheet]
+    if sheet and not chosen:
+        offered = ", ".join(r.name for r in table.related) or "none"
+        return Response(f"{table.cls} has no sheet {sheet[:40]!r}; its sheets: {offered}.\n", 400, media_type="text/plain")
+    found = [] if chosen else await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
+    more = [(r, await browsing.related_rows(select, view, r, browsing.DOWNLOAD_ROWS)) for r in chosen or table.related]
+    columns = [*table.columns, *(c for r, _ in more for c in r.columns)]
+    names = await asyncio.to_thread(_names, store, columns, [*found, *(row for _, rows in more for row in rows)], langs)
+    if kind == "csv" and chosen:
+        related, rows = more[0]
+        first = table.file_name.rstrip("s") + "_iri"
+        body = browsing.csv_bytes(
+            browsing.heading(related.columns, first), (browsing.cells(related.columns, r, names) for r in rows)
+        )
+        media, file_name = browsing.CSV, f"{table.file_name}-{related.name}.csv"
+    elif kind == "csv":
+        body, media, file_name = (
+            await asyncio.to_thread(browsing.as_csv, table, found, names),
+            browsing.CSV,
+            f"{table.file_name}.csv",
+        )
+    else:
+        query = view.query(browsing.DOWNLOAD_ROWS)
+        body = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names, tuple(more))
+        media, file_name = XLSX, f"{table.file_name}.xlsx"
+    headers = {"Content-Disposition": f'attachment; filename="{file_name}"', "Vary": "Accept-Language"}
+    return Response(body, media_type=media, headers=headers)
+
+
+def _names(store: Readable, columns: list[browsing.Column], found: list[dict[str, str]], langs: list[str]) -> dict[str, str]:
     """The labels of the linked values of a download, in the reader's language (IRI → name)."""
-    links = [r[c.name] for r in found for c in table.columns if c.kind == "link" and r.get(c.name)]
+    links = [r[c.name] for r in found for c in columns if c.kind == "link" and r.get(c.name)]
     labels = labels_of(store, links)
     return {iri: best_label(labels.get(iri, []), langs) or iri for iri in dict.fromkeys(links)}
 
@@ -158,7 +191,8 @@ def _page(
         here=_here(request, page="", format=""), unsorted=_here(request, page="", sort="", order="", format=""),
         bounds=[(name, bound.kind, BOUND_LABELS[name]) for name, bound in table.bounds.items()], ranges=dict(view.ranges),
         kept=[(k, v) for k, v in request.query_params.multi_items() if k not in table.bounds and k not in FORM_PARAMETERS],
-        words=view.words, matches=matches, cap=SEARCH_ROWS, runnable=len(query) < MAX_LINKED_QUERY,
+        sheets=[r.name for r in table.related], words=view.words, matches=matches, cap=SEARCH_ROWS,
+        runnable=len(query) < MAX_LINKED_QUERY,
     )  # fmt: skip
 
 
