@@ -21,6 +21,7 @@ from chromium import OVERFLOWING
 from openpyxl import load_workbook
 from playwright.sync_api import Browser
 
+from loaders.core.queries import select_values
 from loaders.core.vocab import PREFIXES
 from server.pages import atlas
 from server.pages import choropleth as maps
@@ -172,6 +173,23 @@ def test_the_views_table_downloads_as_csv_and_xlsx_with_numbers_as_numbers(site:
     sheet = list(book["regions"].iter_rows(values_only=True))
     assert sheet[0] == ("region", "nuts", "projects", "partners", "budget_eur") and isinstance(sheet[1][2], int)
     assert ("programme", CENTRAL_EUROPE) in list(book["view"].iter_rows(values_only=True))
+    assert book.sheetnames == ["regions", "projects", "partners", "view"]
+
+
+def test_the_xlsx_of_a_map_view_lists_its_projects_and_partners_as_the_table_does(site: str, built: Any) -> None:
+    params = {"level": "2", "format": "xlsx", "programme": CENTRAL_EUROPE, "lang": "fr"}
+    book = load_workbook(io.BytesIO(httpx.get(site + "map", params=params).content), read_only=True)
+    projects = list(book["projects"].iter_rows(values_only=True))
+    partners = list(book["partners"].iter_rows(values_only=True))
+    table = httpx.get(site + "browse/Project", params={"programme": CENTRAL_EUROPE, "format": "csv"}).text
+    assert {r[0] for r in projects[1:]} == {r["iri"] for r in csv.DictReader(io.StringIO(table))}
+    fablabnet = next(r for r in projects[1:] if r[0].endswith("-fablabnet"))
+    assert fablabnet[1] == "FabLabNet" and isinstance(fablabnet[2], float) and "ITH2" in str(fablabnet[3]).split()
+    query = f"""SELECT ?p ?o WHERE {{ ?p s3:programme <{CENTRAL_EUROPE}> ; s3:hasParticipation/s3:participant ?o .
+                ?o s3:region ?r }}"""
+    placed = {(p, o) for p, o in select_values(built.store, query)}
+    assert {(r[0], r[3]) for r in partners[1:]} == placed
+    assert "MUSE – Science Museum" in {r[2] for r in partners[1:]}
 
 
 def test_the_svg_links_every_region_to_its_page_and_credits_eurogeographics(site: str) -> None:

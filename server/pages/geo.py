@@ -28,7 +28,7 @@ from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
 from server.pages.browse import TABLES
-from server.pages.spreadsheets import Cell, csv_bytes, xlsx_bytes
+from server.pages.spreadsheets import Cell, Sheet, csv_bytes, xlsx_bytes
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
@@ -168,13 +168,32 @@ def as_csv(found: dict[str, Any]) -> bytes:
     return csv_bytes(list(COLUMNS), (list(row) for row in table_rows(found)))
 
 
-def as_xlsx(found: dict[str, Any], view: maps.MapView) -> bytes:
-    """The regions' figures, and the view's parameters on a second sheet."""
+def view_sheets(store: Readable, facts: maps.Facts, view: maps.MapView, langs: list[str]) -> list[Sheet]:
+    """The view's projects (name in the reader's language, budget, regions at the view's level)
+    and their partners (by region), as the map counts them."""
+    chosen = sorted(maps.kept(facts, view))
+    only = atlas.single_regions(view.level)
+    partners = [(p, o, code) for p in chosen for o, code in sorted(facts.partners.get(p, ()))]
+    labels = labels_of(store, [*chosen, *dict.fromkeys(o for _, o, _ in partners)])
+    name = {iri: best_label(labels.get(iri, []), langs) or iri for iri in labels}
+    projects: list[list[Cell]] = [
+        [p, name.get(p, p), facts.budget.get(p, ""),
+         " ".join(sorted({c for c in (maps.at_level(x, view.level, only) for x in facts.places.get(p, ())) if c}))]
+        for p in chosen
+    ]  # fmt: skip
+    rows: list[list[Cell]] = [[p, name.get(p, p), name.get(o, o), o, code] for p, o, code in partners]
+    return [
+        ("projects", ["project_iri", "project", "budget_eur", f"nuts{view.level}"], projects),
+        ("partners", ["project_iri", "project", "organisation", "organisation_iri", "nuts"], rows),
+    ]
+
+
+def as_xlsx(found: dict[str, Any], view: maps.MapView, more: list[Sheet]) -> bytes:
+    """The regions' figures, the view's projects and partners (`more`), and the view's parameters."""
     parameters: list[list[Cell]] = [["level", str(view.level)], ["measure", view.measure]]
     parameters += [[name, value] for name, value in view.filters]
-    return xlsx_bytes(
-        [("regions", list(COLUMNS), (list(row) for row in table_rows(found))), ("view", ["parameter", "value"], parameters)]
-    )
+    regions: Sheet = ("regions", list(COLUMNS), (list(row) for row in table_rows(found)))
+    return xlsx_bytes([regions, *more, ("view", ["parameter", "value"], parameters)])
 
 
 def options(store: Readable, facts: maps.Facts, langs: list[str]) -> dict[str, list[tuple[str, str, int]]]:
@@ -240,6 +259,10 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
             name = f'attachment; filename="map-nuts{view.level}.{download}"'
             if download == "csv":
                 return Response(as_csv(found), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name})
-            body = await asyncio.to_thread(as_xlsx, found, view)
+            langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
+            build, store = await asyncio.to_thread(reader.store)
+            facts = await asyncio.to_thread(per_build.get, build, "facts", lambda: read_facts(store))
+            more = await asyncio.to_thread(view_sheets, store, facts, view, langs)
+            body = await asyncio.to_thread(as_xlsx, found, view, more)
             return Response(body, media_type=XLSX, headers={"Content-Disposition": name})
         return HTMLResponse(await asyncio.to_thread(render, request, "map.html", view))
