@@ -25,6 +25,7 @@ from loaders.core.vocab import PREFIXES, S3
 from server.backends.entities import Description, EntityReader, Passage, labels_of
 from server.pages import inset, values
 from server.pages.factsheet import fact_sheet
+from server.pages.markup import entity_markup
 from server.web.addresses import (
     DOCUMENT_TYPES,
     EXTENSIONS,
@@ -38,10 +39,9 @@ from server.web.addresses import (
     not_modified,
 )
 from server.web.languages import best_label, page_language, preferred_languages
-from server.web.templates import TEMPLATES, script_json
+from server.web.templates import TEMPLATES
 
 # Characters that change the direction of the text around them (LRE … RLO, LRI … PDI, the marks).
-SCHEMA_TYPES = {"Project": "Project", "Organisation": "Organization", "Event": "Event", "Place": "Place", "Person": "Person"}
 
 
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
@@ -59,25 +59,6 @@ def _text(term: object) -> str:
 
 def _local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _json_ld(description: Description, addresses: Addresses, languages: list[str]) -> str:
-    """A schema.org summary for search engines, safe inside a <script> element."""
-    types = [_text(t.object) for t in description.triples if t.predicate.value.endswith("22-rdf-syntax-ns#type")]
-    kind = next((SCHEMA_TYPES[_local_name(t)] for t in types if _local_name(t) in SCHEMA_TYPES), "Thing")
-    # an inline @vocab context: parseable offline, where "https://schema.org/" would have to be fetched
-    data: dict[str, object] = {"@context": {"@vocab": "https://schema.org/"}, "@type": kind, "@id": description.iri}
-    name = best_label(description.labels.get(description.iri, []), languages)
-    if name:
-        data["name"] = name
-    for triple in description.triples:
-        key = {"startDate": "startDate", "endDate": "endDate", "description": "description", "sameAs": "sameAs"}.get(
-            _local_name(triple.predicate.value)
-        )
-        if key and key not in data:
-            data[key] = _text(triple.object)
-    data["url"] = addresses.local(description.iri)
-    return script_json(data)
 
 
 def _cited(passage: Passage, sources: str) -> dict[str, str | None]:
@@ -162,11 +143,11 @@ def render_html(
     sheet = fact_sheet(description, store, languages, language, linked) if store is not None else None
     drawn = inset.inset(inset.places(sheet.kind, description.iri, store)) if sheet and store is not None else None
     if drawn:
-        linked.read(str(NUTS) + area.code for area in drawn.areas)
+        linked.read(NUTS + area.code for area in drawn.areas)
     return TEMPLATES.get_template("entity.html").render(
         sheet=sheet,
         inset=drawn,
-        region=lambda code: linked(str(NUTS) + code),
+        region=lambda code: linked(NUTS + code),
         has_strategies=bool(strategies),
         lang=language,
         title=title,
@@ -180,7 +161,9 @@ def render_html(
         matches_heading="Projects that serve this priority" if is_priority else "Priorities this project serves",
         more_href=f"/sparql?format=json&query={quote(more)}",
         alternates=alternates,
-        json_ld=_json_ld(description, addresses, languages),
+        json_ld=entity_markup(
+            description, languages, addresses.local(description.iri), sheet, drawn, lambda code: linked(NUTS + code)
+        ),
     )
 
 
