@@ -72,6 +72,8 @@ def test_ask_and_errors_are_shown_in_the_page_with_the_query_kept(base: str) -> 
     assert "Answer: true" in _page(base, "ASK { ?s a s3:Project }").text
     wrong = _page(base, "SELEC ?x WHERE { ?x ?p ?o }", **{"Accept-Language": "fr"})
     assert wrong.status_code == 400 and "1:1" in wrong.text and "SELEC ?x" in wrong.text and '<html lang="fr">' in wrong.text
+    chosen = httpx.get(base + "sparql", params={"query": "ASK {}", "lang": "pl"}, headers={"Accept": BROWSER_ACCEPT})
+    assert '<html lang="pl">' in chosen.text  # ?lang= chooses, as on every page
     hostile = _page(base, 'SELECT ("</textarea><script>alert(1)</script>" AS ?x) {}')
     assert "<script>alert(1)" not in hostile.text and "&lt;/textarea&gt;&lt;script&gt;" in hostile.text
 

@@ -103,3 +103,13 @@ def test_waiting_for_a_worker_is_bounded_and_says_when_to_retry(built: Any) -> N
         holder.join(timeout=30)
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
     assert "busy" in answer.text and waited < 3, waited
+
+
+def test_the_editor_page_of_a_client_over_its_share_says_when_to_retry(built: Any) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    with live_server(EmbeddedBackend(built.config.store_dir), query_timeout=1.5, client_seconds_per_minute=1.0, workers=1) as url:
+        first = httpx.post(url + "sparql", data={"query": CARTESIAN}, timeout=30)
+        page = httpx.get(url + "sparql", params={"query": "ASK { ?s ?p 44 }"}, headers=browser, timeout=30)
+    assert first.status_code == 503
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    assert int(page.headers["retry-after"]) >= 1 and "share of query time" in page.text

@@ -10,7 +10,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
 
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
@@ -204,6 +204,7 @@ class SparqlEndpoint:
         wanted = editor.accept_for(form)
         headers = [(k, v) for k, v in scope["headers"] if k != b"accept"] + [(b"accept", wanted.encode())]
         inner = {**scope, "headers": headers}
+        kept: dict[str, str] = {}
         try:
             response = await self.answer(inner, b"", max_rows=editor.SHOWN_ROWS)
             body = bytes(response.body) if not isinstance(response, StreamingResponse) else await _drain(response)
@@ -213,9 +214,13 @@ class SparqlEndpoint:
             refusal = error_response(error)
             shown = editor.Shown("error", message=bytes(refusal.body).decode("utf-8", "replace").strip())
             status = refusal.status_code
-        lang = reader_page_language(None, _header(scope, b"accept-language"))
+            kept = {
+                k: v for k, v in refusal.headers.items() if k.lower() == "retry-after"
+            }  # when to come back, as for any client
+        chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        lang = reader_page_language(chosen, _header(scope, b"accept-language"))
         html = TEMPLATES.get_template("editor.html").render(lang=lang, query=parsed.query, shown=shown)
-        return HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language", **CORS})
+        return HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language", **CORS, **kept})
 
 
 async def _drain(response: StreamingResponse) -> bytes:
