@@ -325,3 +325,16 @@ def test_facets_that_mix_schemes_say_each_values_scheme(base: str) -> None:
     assert '<small class="scheme">NUTS 0</small>' in facet["region"] and '<small class="scheme">NUTS 1</small>' in facet["region"]
     assert "RIS3 Thuringia" in facet["domain"]  # a priority names its strategy
     assert 'class="scheme"' not in facet["country"]  # all of one list: said by the heading
+
+
+def test_the_country_facet_places_a_project_by_its_partners_or_its_own_region(base: str) -> None:
+    germany = "http://publications.europa.eu/resource/authority/country/DEU"
+    shown = {row["iri"] for row in _table(base, country=germany)}
+    placed = _projects(
+        base,
+        f"""{{ ?p s3:hasParticipation/s3:participant/s3:country <{germany}> }} UNION {{ ?p s3:region/s3:country <{germany}> }}
+            UNION {{ ?p s3:hasParticipation/s3:region/s3:country <{germany}> }}""",
+    )
+    assert shown == placed
+    own = _projects(base, f"?p s3:region/s3:country <{germany}> FILTER NOT EXISTS {{ ?p s3:hasParticipation ?x }}")
+    assert own and own <= shown  # Thüringen's ESF operations: no partners, a region

@@ -93,7 +93,8 @@ TABLES = {
         "Project",
         {
             "programme": "s3:programme",
-            "country": f"{PARTNER}/s3:country",
+            # where its partners are, or the project itself (an operation of a national list has no partners)
+            "country": f"{PARTNER}/s3:country|s3:region/s3:country|s3:hasParticipation/s3:region/s3:country",
             "region": f"{PARTNER}/s3:region/skos:broader*|s3:region/skos:broader*",
             "period": "s3:programme/s3:programmingPeriod|s3:programmingPeriod",  # a project whose list names no programme
             "fund": "s3:fund|s3:programme/s3:fund",
