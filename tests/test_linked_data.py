@@ -14,6 +14,7 @@ from live_server import live_server
 from rdflib import Graph, URIRef
 
 from server.backends.embedded.backend import EmbeddedBackend, MemoryBackend
+from server.backends.entities import COUNTED
 from server.backends.port import Backend
 
 GOTOS3 = "https://w3id.org/s3kg/id/project/gotos3"
@@ -153,3 +154,14 @@ def test_entity_pages_answer_other_sites_and_their_preflights(built: Any) -> Non
     assert page.status_code == 200 and page.headers["access-control-allow-origin"] == "*"
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] in ("*", "https://keep.example")
     assert posted.status_code == 405  # only GET (and HEAD) take the fast path; FastAPI answers the rest
+
+
+def test_a_page_counts_incoming_links_only_up_to_a_bound_and_says_so() -> None:
+    """A region or programme with a hundred thousand projects: the page counts to COUNTED and
+    says "10,000+", rather than walk every link to print a number (issue 26)."""
+    lines = ['<http://example.org/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "x"@en .']
+    lines += [f"<http://example.org/id/y{i}> <http://example.org/p> <http://example.org/id/x> ." for i in range(COUNTED + 50)]
+    data = ox.serialize(ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_QUADS) or b""
+    with live_server(MemoryBackend(data, "many"), workers=1, base_iri="http://example.org/id/") as url:
+        page = httpx.get(url + "id/x", headers={"Accept": "text/html"}).text
+    assert f"({COUNTED:,}+)" in page and f"100 of {COUNTED:,}+ shown" in page

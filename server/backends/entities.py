@@ -23,6 +23,9 @@ SHAPES_GRAPH_SUFFIX = "/graph/shapes"
 STATEMENTS = "/graph/statements/"  # statement groups: one named graph per passage (loaders.map.curated.passages)
 
 INCOMING_LIMIT = 100
+# Links counted at most: a page says "10,000+" rather than scan a region's or a programme's
+# hundred thousand links to print their number (issue 26: no page scans more than it shows).
+COUNTED = 10_000
 KEPT = 100_000  # IRIs whose labels (and amounts) an EntityReader keeps for the build it reads
 Value = TypeVar("Value")
 
@@ -191,6 +194,8 @@ class EntityReader:
             total += 1
             if len(incoming) < INCOMING_LIMIT:
                 incoming.append(quad.triple)
+            if total >= COUNTED:
+                break
         touched = {iri} | {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
         touched |= {t.subject.value for t in incoming if isinstance(t.subject, ox.NamedNode)}
         touched |= {t.predicate.value for t in triples + incoming}
@@ -233,6 +238,8 @@ def _read_matches(store: Readable, subject: ox.NamedNode) -> tuple[list[MatchSho
             total += 1
             if len(nodes) < INCOMING_LIMIT and isinstance(quad.subject, ox.NamedNode | ox.BlankNode):
                 nodes.append((quad.subject, other))
+            if total >= COUNTED:
+                break
     shown = []
     for node, other_end in nodes:
         values: dict[str, list[str]] = defaultdict(list)

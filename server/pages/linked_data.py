@@ -22,7 +22,7 @@ from rdflib import Graph
 
 from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES, S3
-from server.backends.entities import Description, EntityReader, Passage, labels_of
+from server.backends.entities import COUNTED, Description, EntityReader, Passage, labels_of
 from server.pages import inset, values
 from server.pages.factsheet import fact_sheet
 from server.pages.markup import entity_markup
@@ -156,6 +156,7 @@ def render_html(
         rows=rows,
         incoming=incoming,
         incoming_total=description.incoming_total,
+        counted=COUNTED,
         matches=matches,
         matches_total=description.matches_total,
         matches_heading="Projects that serve this priority" if is_priority else "Priorities this project serves",
