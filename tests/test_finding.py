@@ -330,11 +330,8 @@ def test_facets_that_mix_schemes_say_each_values_scheme(base: str) -> None:
 def test_the_country_facet_places_a_project_by_its_partners_or_its_own_region(base: str) -> None:
     germany = "http://publications.europa.eu/resource/authority/country/DEU"
     shown = {row["iri"] for row in _table(base, country=germany)}
-    placed = _projects(
-        base,
-        f"""{{ ?p s3:hasParticipation/s3:participant/s3:country <{germany}> }} UNION {{ ?p s3:region/s3:country <{germany}> }}
-            UNION {{ ?p s3:hasParticipation/s3:region/s3:country <{germany}> }}""",
-    )
+    paths = ("s3:hasParticipation/s3:participant/s3:country", "s3:region/s3:country", "s3:hasParticipation/s3:region/s3:country")
+    placed = set().union(*(_projects(base, f"?p {path} <{germany}>") for path in paths))  # one query each: a UNION took 320 s
     assert shown == placed
     own = _projects(base, f"?p s3:region/s3:country <{germany}> FILTER NOT EXISTS {{ ?p s3:hasParticipation ?x }}")
     assert own and own <= shown  # Thüringen's ESF operations: no partners, a region

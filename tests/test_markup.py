@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from live_server import live_server
 
 from loaders.core.queries import select_values
-from server.backends.embedded.backend import EmbeddedBackend
 
 SDO = "https://schema.org/"
 FABLABNET = "https://w3id.org/s3kg/id/project/keep-interreg-vb-central-europe-2014-2020-fablabnet"
@@ -23,15 +20,9 @@ MUSE = "https://w3id.org/s3kg/id/organisation/keep-id-muse-science-museum-ita"
 ELBE = "https://w3id.org/s3kg/id/project/keep-interreg-v-a-germany-saxony-czech-republic-2014-2020-elbe-ruderakademie"
 
 
-@pytest.fixture(scope="module")
-def base(built: Any) -> Iterator[str]:
-    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
-        yield url
-
-
-def _markup(base: str, iri: str, language: str = "en") -> tuple[dict[str, Any], ox.Store]:
+def _markup(site: str, iri: str, language: str = "en") -> tuple[dict[str, Any], ox.Store]:
     path = iri.split("/s3kg/", 1)[1]
-    page = httpx.get(base + path, params={"lang": language}, headers={"Accept": "text/html"}).text
+    page = httpx.get(site + path, params={"lang": language}, headers={"Accept": "text/html"}).text
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert block is not None
     store = ox.Store()
@@ -43,8 +34,8 @@ def _objects(store: ox.Store, subject: ox.NamedNode | ox.BlankNode, predicate: s
     return [q.object for q in store.quads_for_pattern(subject, ox.NamedNode(SDO + predicate), None)]
 
 
-def test_a_project_names_its_partners_places_and_funding_in_the_readers_language(base: str, built: Any) -> None:
-    data, store = _markup(base, FABLABNET, "fr")
+def test_a_project_names_its_partners_places_and_funding_in_the_readers_language(site: str, built: Any) -> None:
+    data, store = _markup(site, FABLABNET, "fr")
     project = ox.NamedNode(FABLABNET)
     assert _objects(store, project, "name")[0].value == "FabLabNet"
     partners = _objects(store, project, "member")
@@ -61,22 +52,22 @@ def test_a_project_names_its_partners_places_and_funding_in_the_readers_language
     assert "ITH20" in places or "ITH2" in places
 
 
-def test_a_description_is_the_readers_language_where_the_source_has_it(base: str) -> None:
-    german, _ = _markup(base, ELBE, "de")
-    english, _ = _markup(base, ELBE, "en")
+def test_a_description_is_the_readers_language_where_the_source_has_it(site: str) -> None:
+    german, _ = _markup(site, ELBE, "de")
+    english, _ = _markup(site, ELBE, "en")
     assert german["description"].startswith("Das Ziel des Vorhabens")
     assert german["description"] != english["description"]
 
 
-def test_an_organisation_names_its_projects_and_country(base: str) -> None:
-    data, _ = _markup(base, MUSE, "nl")
+def test_an_organisation_names_its_projects_and_country(site: str) -> None:
+    data, _ = _markup(site, MUSE, "nl")
     assert data["@type"] == "Organization"
-    assert {"@type": "Project", "name": "FabLabNet", "url": base + FABLABNET.split("/s3kg/", 1)[1]} in data["memberOf"]
+    assert {"@type": "Project", "name": "FabLabNet", "url": site + FABLABNET.split("/s3kg/", 1)[1]} in data["memberOf"]
     assert data["address"]["addressCountry"] == "Italië"
 
 
-def test_a_region_names_the_regions_it_is_part_of(base: str) -> None:
-    page = httpx.get(base + "region/DEG01", headers={"Accept": "text/html"}).text
+def test_a_region_names_the_regions_it_is_part_of(site: str) -> None:
+    page = httpx.get(site + "region/DEG01", headers={"Accept": "text/html"}).text
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert block is not None
     data = json.loads(block.group(1))

@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from live_server import live_server
 from openpyxl import load_workbook
 
 from loaders.core.queries import select_values
-from server.backends.embedded.backend import EmbeddedBackend
 
 CENTRAL_EUROPE = "https://w3id.org/s3kg/id/programme/2014TC16RFTN003"
 AURORA = "https://w3id.org/s3kg/id/programme/2021-2027-interreg-aurora"
 FABLABNET = "https://w3id.org/s3kg/id/project/keep-interreg-vb-central-europe-2014-2020-fablabnet"
-
-
-@pytest.fixture(scope="module")
-def base(built: Any) -> Iterator[str]:
-    with live_server(EmbeddedBackend(built.config.store_dir), workers=1) as url:
-        yield url
 
 
 def _participations(built: Any, programme: str) -> set[tuple[str, str]]:
@@ -34,8 +25,8 @@ def _participations(built: Any, programme: str) -> set[tuple[str, str]]:
     return {(p, o) for p, o in select_values(built.store, query)}
 
 
-def test_the_partners_of_a_views_projects_download_as_csv(base: str, built: Any) -> None:
-    answer = httpx.get(base + "browse/Project", params={"programme": CENTRAL_EUROPE, "format": "csv", "sheet": "partners"})
+def test_the_partners_of_a_views_projects_download_as_csv(site: str, built: Any) -> None:
+    answer = httpx.get(site + "browse/Project", params={"programme": CENTRAL_EUROPE, "format": "csv", "sheet": "partners"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     assert answer.headers["content-disposition"] == 'attachment; filename="projects-partners.csv"'
     rows = list(csv.DictReader(io.StringIO(answer.text)))
@@ -46,8 +37,8 @@ def test_the_partners_of_a_views_projects_download_as_csv(base: str, built: Any)
     assert {r["project"] for r in fablabnet} == {"FabLabNet"}
 
 
-def test_the_xlsx_of_a_view_holds_its_projects_their_partners_and_the_query(base: str, built: Any) -> None:
-    answer = httpx.get(base + "browse/Project", params={"programme": CENTRAL_EUROPE, "format": "xlsx", "lang": "fr"})
+def test_the_xlsx_of_a_view_holds_its_projects_their_partners_and_the_query(site: str, built: Any) -> None:
+    answer = httpx.get(site + "browse/Project", params={"programme": CENTRAL_EUROPE, "format": "xlsx", "lang": "fr"})
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
     assert book.sheetnames == ["projects", "partners", "query"]
     projects = list(book["projects"].iter_rows(values_only=True))
@@ -57,7 +48,7 @@ def test_the_xlsx_of_a_view_holds_its_projects_their_partners_and_the_query(base
     assert {(r[0], r[heading.index("organisation_iri")]) for r in partners[1:]} == _participations(built, CENTRAL_EUROPE)
     assert {r[0] for r in partners[1:]} <= {r[0] for r in projects[1:]}
     assert "Chef de file" in {r[heading.index("role")] for r in partners[1:]}  # the lead partner, in the reader's language
-    answer = httpx.get(base + "browse/Project", params={"programme": AURORA, "format": "xlsx"})
+    answer = httpx.get(site + "browse/Project", params={"programme": AURORA, "format": "xlsx"})
     partners = list(load_workbook(io.BytesIO(answer.content), read_only=True)["partners"].iter_rows(values_only=True))
     budgets = [r[heading.index("budget")] for r in partners[1:] if r[heading.index("budget")] not in (None, "")]
     query = f"SELECT ?p ?b WHERE {{ ?p s3:programme <{AURORA}> ; s3:hasParticipation/s3:partnerBudget/schema:value ?b }}"
@@ -65,13 +56,13 @@ def test_the_xlsx_of_a_view_holds_its_projects_their_partners_and_the_query(base
     assert sum(budgets) == pytest.approx(sum(float(b) for _, b in select_values(built.store, query)))
 
 
-def test_a_sheet_the_table_does_not_have_is_refused_naming_the_ones_it_has(base: str) -> None:
-    answer = httpx.get(base + "browse/Project", params={"format": "csv", "sheet": "budgets"})
+def test_a_sheet_the_table_does_not_have_is_refused_naming_the_ones_it_has(site: str) -> None:
+    answer = httpx.get(site + "browse/Project", params={"format": "csv", "sheet": "budgets"})
     assert answer.status_code == 400 and "its sheets: partners" in answer.text
-    answer = httpx.get(base + "browse/Organisation", params={"format": "csv", "sheet": "partners"})
+    answer = httpx.get(site + "browse/Organisation", params={"format": "csv", "sheet": "partners"})
     assert answer.status_code == 400 and "its sheets: none" in answer.text
 
 
-def test_the_table_page_links_the_partners_download_of_its_view(base: str) -> None:
-    page = httpx.get(base + "browse/Project", params={"programme": CENTRAL_EUROPE}).text
+def test_the_table_page_links_the_partners_download_of_its_view(site: str) -> None:
+    page = httpx.get(site + "browse/Project", params={"programme": CENTRAL_EUROPE}).text
     assert "format=csv&amp;sheet=partners" in page and "programme=https%3A%2F%2Fw3id.org" in page
