@@ -73,3 +73,8 @@ def test_a_region_names_the_regions_it_is_part_of(site: str) -> None:
     data = json.loads(block.group(1))
     assert data["@type"] == "AdministrativeArea"
     assert {p["url"].rsplit("/", 1)[-1] for p in data["containedInPlace"]} >= {"DEG0", "DE"}
+
+
+def test_the_other_formats_are_named_in_the_readers_language(site: str) -> None:
+    page = httpx.get(site + "id/project/gotos3", params={"lang": "fr"}, headers={"Accept": "text/html"}).text
+    assert ">page HTML</a>" in page and "TriG (chaque déclaration dans le graphe de sa source)" in page
