@@ -9,8 +9,10 @@ import io
 
 import httpx
 import pytest
+from live_server import live_server
 from openpyxl import load_workbook
 
+from server.backends.embedded.backend import MemoryBackend
 from server.pages import tables
 
 S3 = "https://w3id.org/s3kg/ontology#"
@@ -83,3 +85,14 @@ def test_the_search_page_opens_its_projects_and_organisations_in_their_tables(si
     page = httpx.get(site + "search", params={"q": "energy", "lang": "nl"}).text
     assert 'href="/browse/Project?q=energy"' in page and 'href="/browse/Organisation?q=energy"' in page
     assert "in de tabel" in page
+
+
+def test_a_search_in_a_table_without_a_search_index_says_so() -> None:
+    """A store served without its build's folder (no search index): the table says search is not
+    available (503) instead of showing every project as if they matched."""
+    data = b"<http://example.org/id/p> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <" + S3.encode() + b"Project> .\n"
+    with live_server(MemoryBackend(data, "no-index"), workers=1, base_iri="http://example.org/id/") as url:
+        answer = httpx.get(url + "browse/Project", params={"q": "energy"})
+        plain = httpx.get(url + "browse/Project")
+    assert answer.status_code == 503 and "Search is not available here" in answer.text
+    assert plain.status_code == 200  # the table itself still answers

@@ -351,11 +351,15 @@ def as_xlsx(
     """The rows on one sheet, each related sheet's rows on its own (a project's partners), the
     query on the last."""
     sheets: list[Sheet] = [(table.file_name, heading(table.columns), (cells(table.columns, r, names or {}) for r in found))]
-    for related, rows in more:
-        first = table.file_name.rstrip("s") + "_iri"
-        sheets.append((related.name, heading(related.columns, first), (cells(related.columns, r, names or {}) for r in rows)))
+    sheets += [related_sheet(table, related, rows, names or {}) for related, rows in more]
     sheets.append(("query", ["query"], [[query]]))
     return xlsx_bytes(sheets)
+
+
+def related_sheet(table: Table, related: Related, rows: list[dict[str, str]], names: dict[str, str]) -> Sheet:
+    """A related sheet: each row starts with the IRI of the table's row it belongs to (project_iri)."""
+    first = table.file_name.rstrip("s") + "_iri"
+    return related.name, heading(related.columns, first), (cells(related.columns, row, names) for row in rows)
 
 
 def list_download(kind: str, name: str, rows: list[tuple[str, str]]) -> tuple[bytes, str]:

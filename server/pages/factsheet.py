@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from loaders.core.queries import Readable, select_values
+from loaders.core.vocab import NUTS
 from server.backends.entities import Description
 from server.pages import atlas, values
 
@@ -321,7 +322,7 @@ def region_sheet(description: Description, store: Readable, languages: list[str]
     code = description.iri.rsplit("/", 1)[-1]  # a coarser code whose only region this is names it too (DEG: DEG0), as on the map
     if len(code) - 2 in atlas.LEVELS:
         only = atlas.single_regions(len(code) - 2)
-        places += [description.iri[: -len(code)] + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code]
+        places += [str(NUTS) + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code]
     placed = _rows(
         store,
         f"""SELECT DISTINCT ?e ?t WHERE {{ VALUES ?place {{ {_iri_list(places)} }} ?e s3:region ?place ; a ?t

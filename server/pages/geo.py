@@ -28,12 +28,11 @@ from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
 from server.pages.browse import TABLES
-from server.pages.spreadsheets import Cell, Sheet, csv_bytes, xlsx_bytes
+from server.pages.spreadsheets import CSV, XLSX, Cell, Sheet, csv_bytes, xlsx_bytes
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
 from server.web.templates import TEMPLATES
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EUR = "http://publications.europa.eu/resource/authority/currency/EUR"
 # Two queries, not one with a UNION: Oxigraph ran the UNION once per participation (11 s at 11,000)
 _PARTNERS = [
@@ -258,7 +257,7 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
             found = await asyncio.to_thread(current, view)
             name = f'attachment; filename="map-nuts{view.level}.{download}"'
             if download == "csv":
-                return Response(as_csv(found), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name})
+                return Response(as_csv(found), media_type=CSV, headers={"Content-Disposition": name})
             langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
             build, store = await asyncio.to_thread(reader.store)
             facts = await asyncio.to_thread(per_build.get, build, "facts", lambda: read_facts(store))

@@ -144,10 +144,14 @@ def render_html(
     drawn = inset.inset(inset.places(sheet.kind, description.iri, store)) if sheet and store is not None else None
     if drawn:
         linked.read(NUTS + area.code for area in drawn.areas)
+
+    def region(code: str) -> dict[str, Any]:
+        return linked(NUTS + code)
+
     return TEMPLATES.get_template("entity.html").render(
         sheet=sheet,
         inset=drawn,
-        region=lambda code: linked(NUTS + code),
+        region=region,
         has_strategies=bool(strategies),
         lang=language,
         title=title,
@@ -162,9 +166,7 @@ def render_html(
         matches_heading="Projects that serve this priority" if is_priority else "Priorities this project serves",
         more_href=f"/sparql?format=json&query={quote(more)}",
         alternates=alternates,
-        json_ld=entity_markup(
-            description, languages, addresses.local(description.iri), sheet, drawn, lambda code: linked(NUTS + code)
-        ),
+        json_ld=entity_markup(description, languages, addresses.local(description.iri), sheet, drawn, region),
     )
 
 

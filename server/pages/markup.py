@@ -6,6 +6,7 @@ reader parses it offline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -63,7 +64,7 @@ def _money(description: Description, predicate: str) -> dict[str, Any] | None:
 
 def entity_markup(
     description: Description, languages: list[str], url: str | None, sheet: Sheet | None = None, inset: Inset | None = None,
-    place: Any = None,
+    place: Callable[[str], Cell] | None = None,
 ) -> str:  # fmt: skip
     """The JSON-LD of an entity's page, safe inside a <script> element. `place(code)` names a
     region of the inset (a link cell in the reader's language)."""
@@ -101,7 +102,9 @@ def entity_markup(
     return script_json(data)
 
 
-def _by_kind(data: dict[str, Any], description: Description, sheet: Sheet | None, inset: Inset | None, place: Any) -> None:
+def _by_kind(
+    data: dict[str, Any], description: Description, sheet: Sheet | None, inset: Inset | None, place: Callable[[str], Cell] | None
+) -> None:
     if sheet is None:
         return
     places = [_thing("AdministrativeArea", place(a.code)) for a in inset.areas[:SHOWN]] if inset and place else []

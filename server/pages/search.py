@@ -59,7 +59,9 @@ def add_routes(app: FastAPI, reader: EntityReader, addresses: Addresses, publish
             with SearchIndex(path) as index:
                 return index.search(q[:MAX_QUERY], languages, kind, size, (page - 1) * size)
 
-        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, size, tuple(languages[:3])), compute)
+        if size != PAGE_SIZE:  # a download's thousand hits are not kept: 4,096 of them would hold gigabytes
+            return compute()
+        return answers.get(build, (match_expression(q[:MAX_QUERY]), kind, page, tuple(languages[:3])), compute)
 
     def _kind_labels(kinds: list[str], languages: list[str]) -> dict[str, str]:
         """The classes' names in the reader's language (the ontology's labels), by local name."""

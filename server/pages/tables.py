@@ -20,11 +20,11 @@ from loaders.core.vocab import PREFIXES
 from server.backends.entities import labels_of
 from server.pages import browse as browsing
 from server.pages import values
+from server.pages.spreadsheets import CSV, XLSX, csv_bytes
 from server.web.addresses import Addresses
 from server.web.languages import best_label, page_language
 from server.web.templates import TEMPLATES
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 S3 = PREFIXES["s3"]
 FORM_PARAMETERS = ("page", "format", "q")  # what the narrowing form sets itself (or drops), not kept hidden in it
 MAX_LINKED_QUERY = 6000  # characters of a view's query that fit a link to /sparql (a long search's does not)
@@ -100,18 +100,10 @@ async def _download(
     columns = [*table.columns, *(c for r, _ in more for c in r.columns)]
     names = await asyncio.to_thread(_names, store, columns, [*found, *(row for _, rows in more for row in rows)], langs)
     if kind == "csv" and chosen:
-        related, rows = more[0]
-        first = table.file_name.rstrip("s") + "_iri"
-        body = browsing.csv_bytes(
-            browsing.heading(related.columns, first), (browsing.cells(related.columns, r, names) for r in rows)
-        )
-        media, file_name = browsing.CSV, f"{table.file_name}-{related.name}.csv"
+        name, heading, rows = browsing.related_sheet(table, *more[0], names)
+        body, media, file_name = csv_bytes(heading, rows), CSV, f"{table.file_name}-{name}.csv"
     elif kind == "csv":
-        body, media, file_name = (
-            await asyncio.to_thread(browsing.as_csv, table, found, names),
-            browsing.CSV,
-            f"{table.file_name}.csv",
-        )
+        body, media, file_name = await asyncio.to_thread(browsing.as_csv, table, found, names), CSV, f"{table.file_name}.csv"
     else:
         query = view.query(browsing.DOWNLOAD_ROWS)
         body = await asyncio.to_thread(browsing.as_xlsx, table, found, query, names, tuple(more))
