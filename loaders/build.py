@@ -7,10 +7,8 @@ conforms to the shapes; on failure the previously published build stays current.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import logging
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,13 +36,16 @@ from loaders.map.strategies import load_strategy
 from loaders.map.tabular import Summary, write_rejects
 from loaders.publish.build_lock import build_lock
 from loaders.publish.documents import DocumentChanged
+from loaders.publish.increment import Basis, apply, digest, file_digest, plan
 from loaders.publish.publisher import publisher
 from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
 from loaders.publish.remote_upload import UploadIncomplete, check_access
+from loaders.publish.space import out_of_space, out_of_space_message
 from loaders.publish.store import KEEP_BUILDS, BuildInfo, CorruptBuild, PublishedStore
 from loaders.sources.kinds import BY_NAME, EXPORT_KINDS, References, export_kinds
 from loaders.sources.listing import read_sources
 from loaders.validate.engines import DEFAULT_ENGINE
+from loaders.validate.reach import Reach
 from loaders.validate.shapes import ValidationOutcome, load_shapes, validate_graph
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class BuildConfig:
     remote_grace: float = 5.0  # seconds the previous build stays in the engine after the switch
     keep_builds: int = KEEP_BUILDS  # versions kept on disk (the current one and those before it)
     limits: FileLimits = field(default_factory=FileLimits)  # what one source file may ask of a build
+    incremental: bool = True  # start from the current build and replace only the source graphs that changed
 
     def listed_in(self, sources_file: Path) -> BuildConfig:
         """The same build, from the sources listed in another file (`loaders.sources.listing`)."""
@@ -232,11 +234,14 @@ def check_sources(config: BuildConfig, assembled: Assembled) -> None:
         raise BuildError(f"{len(shares)} file(s) with too many rejected rows; nothing was published.", shares)
 
 
-def validate(config: BuildConfig, assembled: Assembled, data: ox.Store, progress: Progress = silent) -> ValidationOutcome:
-    """SHACL over the default graph of `data` (the merged sources); on violations write the full
-    report and raise BuildError."""
-    progress(f"validating with SHACL ({config.shacl_engine})")
-    outcome = validate_graph(data, load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine)
+def validate(
+    config: BuildConfig, assembled: Assembled, data: ox.Store, progress: Progress = silent, focus: set[ox.NamedNode] | None = None
+) -> ValidationOutcome:
+    """SHACL over the default graph of `data` (the merged sources), only for the nodes in `focus`
+    when given (what a change can reach); on violations write the full report and raise BuildError."""
+    scope = f": {len(focus):,} node(s) the change can reach" if focus is not None else ""
+    progress(f"validating with SHACL ({config.shacl_engine}){scope}")
+    outcome = validate_graph(data, load_shapes(config.shapes_dir), assembled.origins, config.shacl_engine, focus)
     if not outcome.conforms:
         config.report_dir.mkdir(parents=True, exist_ok=True)
         report = config.report_dir / "validation-report.ttl"
@@ -253,6 +258,12 @@ def check(config: BuildConfig, assembled: Assembled, progress: Progress = silent
     in memory. Raises BuildError."""
     check_sources(config, assembled)
     return validate(config, assembled, assembled.union(), progress)
+
+
+def _basis(config: BuildConfig) -> Basis:
+    """What validation depends on besides the data (`loaders.publish.increment`)."""
+    shapes = file_digest(sorted(config.shapes_dir.glob("*.ttl")))
+    return Basis(shapes, file_digest([config.ontology_file]), code_version(), config.shacl_engine, config.base_iri)
 
 
 def fingerprint(config: BuildConfig) -> str:
@@ -320,16 +331,27 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
         log.info("build stage", extra={"stage": name, "store": str(config.store_dir)})
         progress(name)
 
+    minter = IriMinter(config.base_iri)
+    sources: dict[URIRef, Graph | Path] = {**assembled.named(minter), **assembled.statements}
+    outside = frozenset(str(iri) for iri in assembled.statements)  # already in the default graph, through their files
+    parts = {str(iri): digest(data) for iri, data in sources.items()}
+    todo = plan(published, parts, _basis(config)) if config.incremental else None
     try:
-        staging = published.stage()
+        staging = published.stage(base=todo.base if todo else None)
+        staging.parts, staging.basis = parts, _basis(config).as_dict()
         try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
-            step("writing the sources into the new build")
-            minter = IriMinter(config.base_iri)
-            for graph_iri, data in assembled.named(minter).items():
-                staging.add(graph_iri, data)
-            for graph_iri, statements in assembled.statements.items():  # already in the default graph
-                staging.add(graph_iri, statements, in_default=False)
-            outcome = validate(config, assembled, staging.store, progress)
+            focus: set[ox.NamedNode] | None = None
+            if todo is None:
+                step("writing the sources into the new build")
+                for graph_iri, data in sources.items():
+                    staging.add(graph_iri, data, in_default=str(graph_iri) not in outside)
+            else:
+                step(f"updating build {todo.base.version}: {len(todo.write)} source graph(s) changed, {len(todo.same)} unchanged")
+                staging.same = todo.same
+                changed = apply(staging, todo, sources, outside)
+                if todo.full_validation is None and changed is not None:
+                    focus = Reach(load_shapes(config.shapes_dir)).focus(staging.store, changed)
+            outcome = validate(config, assembled, staging.store, progress, focus)
             step("reconciling")
             for graph_iri, described in _described(config, assembled, staging.store, published).items():
                 staging.add(graph_iri, described, in_default=graph_iri != minter.graph("shapes"))
@@ -344,7 +366,7 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
     except OSError as error:
         if not out_of_space(error):
             raise
-        raise BuildError(_out_of_space_message(config, published, phase), []) from None
+        raise BuildError(out_of_space_message(config.store_dir, published, phase), []) from None
     return info, outcome
 
 
@@ -379,28 +401,6 @@ def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
         return current_view(engine).build_id == published.current().build_id
     except NoRemoteBuild:
         return False
-
-
-def out_of_space(error: OSError) -> bool:
-    """A full disk, as Python or as Oxigraph's RocksDB reports it."""
-    return error.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(error)
-
-
-def _out_of_space_message(config: BuildConfig, published: PublishedStore, phase: str) -> str:
-    """Which phase ran out, how much a build needs (measured on the current one) and what is free."""
-    free = shutil.disk_usage(config.store_dir).free
-    if published.has_current():
-        current = published.current()
-        used = sum(
-            f.stat().st_size for d in (current.path, published.dumps_dir(current.build_id)) for f in d.rglob("*") if f.is_file()
-        )
-        need = f"a build needs about {used / 1e6:,.0f} MB (the size of the current one, store and dumps)"
-    else:
-        need = "there is no earlier build to measure a build by (here one took 4-5 times the size of data/)"
-    return (
-        f"The disk ran out of space while {phase}; nothing was published and the current build is intact. "
-        f"{need[0].upper() + need[1:]}, and {free / 1e6:,.0f} MB are free in {config.store_dir}. Free some space and build again."
-    )
 
 
 def _described(

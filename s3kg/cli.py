@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Iterator
@@ -104,16 +105,21 @@ def build_command(
     engine: Engine = None,
     strict: Annotated[bool | None, typer.Option("--strict", help="Fail on any rejected row of a real export.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Build even when nothing has changed.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Build from scratch instead of updating the current build's changed sources.")
+    ] = False,
 ) -> None:
     """Load every source in data/sources.yaml, validate with SHACL, and publish atomically.
 
     On any problem nothing is published: the previous build stays current, the problems
     are listed with file, line, record, field and fix, and the SHACL report is written.
     When the sources, ontology, shapes and loaders are exactly those of the current build,
-    it stays current and nothing is rebuilt (unless --force).
+    it stays current and nothing is rebuilt (unless --force). Otherwise the new build starts
+    from the current one and replaces only the sources whose content changed (unless --full).
     """
     settings = _settings(base_iri=base_iri, data_dir=data_dir, store_dir=store_dir, shacl_engine=engine, strict=strict)
-    _build_and_report(settings.build_config(), force)
+    config = settings.build_config()
+    _build_and_report(dataclasses.replace(config, incremental=False) if full else config, force)
 
 
 def _build_and_report(config: BuildConfig, force: bool, sources: str | None = None) -> list[Summary]:

@@ -83,12 +83,12 @@ def _canonical_lines(store: ox.Store, graph: ox.NamedNode) -> Iterator[str]:
             yield f"{line.rstrip().removesuffix('.').rstrip()} {graph} .\n"
 
 
-def _graphs(store: ox.Store | None) -> dict[str, int]:
+def _graphs(store: ox.Store | None, same: frozenset[str]) -> dict[str, int]:
     if store is None:
         return {}
     counts: dict[str, int] = {}
     for graph in store.named_graphs():
-        if isinstance(graph, ox.NamedNode) and STATEMENT_GROUPS not in graph.value:
+        if isinstance(graph, ox.NamedNode) and STATEMENT_GROUPS not in graph.value and graph.value not in same:
             counts[graph.value] = count_matches(store, f"GRAPH {graph} {{ ?s ?p ?o }}")
     return counts
 
@@ -115,10 +115,13 @@ def _compare(
     return plus, minus
 
 
-def write_changes(new: ox.Store, old: ox.Store | None, build: str, previous: str | None, folder: Path) -> Changes:
-    """Compare every source graph of `new` with `old` (None for a first build) and write the changes."""
+def write_changes(
+    new: ox.Store, old: ox.Store | None, build: str, previous: str | None, folder: Path, same: frozenset[str] = frozenset()
+) -> Changes:
+    """Compare every source graph of `new` with `old` (None for a first build) and write the
+    changes; the graphs in `same` are known to be unchanged (their content digests are equal)."""
     folder.mkdir(parents=True, exist_ok=True)
-    after, earlier = _graphs(new), _graphs(old)
+    after, earlier = _graphs(new, same), _graphs(old, same)
     sources = []
     with gzip.open(folder / ADDED, "wt", encoding="utf-8") as added, gzip.open(folder / REMOVED, "wt", encoding="utf-8") as gone:
         for iri in sorted(after.keys() | earlier.keys()):

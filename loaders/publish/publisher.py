@@ -33,7 +33,7 @@ def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:
     published = staging.published
     previous = published.current() if published.has_current() else None
     old = ox.Store.read_only(str(previous.path)) if previous is not None else None
-    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder)
+    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder, staging.same)
 
 
 def _record_feed(store: ox.Store, staging: Staging) -> None:

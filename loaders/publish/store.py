@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +45,9 @@ class BuildInfo:
     created: str
     inputs: str = ""  # fingerprint of what the build was made from (see loaders.build.fingerprint)
     version: int = 0  # 1 for the first build of a store, then one more for each build (0: made before versions)
+    parts: dict[str, str] = field(default_factory=dict)  # source graph IRI → digest of its content (loaders.publish.increment)
+    basis: dict[str, str] = field(default_factory=dict)  # digests of what validation depends on (increment.Basis)
+    outside: list[str] = field(default_factory=list)  # named graphs not merged into the default graph
 
     @property
     def triples(self) -> int:
@@ -76,7 +79,15 @@ def _open(info: BuildInfo) -> ox.Store:
 def _info(meta: Path) -> BuildInfo:
     data = json.loads(meta.read_text(encoding="utf-8"))
     return BuildInfo(
-        data["build_id"], meta.with_suffix(""), data["graphs"], data["created"], data.get("inputs", ""), data.get("version", 0)
+        data["build_id"],
+        meta.with_suffix(""),
+        data["graphs"],
+        data["created"],
+        data.get("inputs", ""),
+        data.get("version", 0),
+        data.get("parts", {}),
+        data.get("basis", {}),
+        data.get("outside", []),
     )
 
 
@@ -170,11 +181,12 @@ class PublishedStore:
         """Where a build's downloadable dumps live; they come and go with the build."""
         return self.builds / f"{build_id}.dumps"
 
-    def stage(self, build_id: str | None = None) -> Staging:
-        """A new build being written, invisible to readers until it is committed."""
+    def stage(self, build_id: str | None = None, base: BuildInfo | None = None) -> Staging:
+        """A new build being written, invisible to readers until it is committed; with `base`,
+        it starts as a copy of that build (hard links to its immutable files)."""
         self.builds.mkdir(parents=True, exist_ok=True)
         self._sweep()
-        return Staging(self, build_id or self._new_build_id())
+        return Staging(self, build_id or self._new_build_id(), base)
 
     def publish(
         self,
@@ -194,7 +206,17 @@ class PublishedStore:
         final = self.builds / staging.build_id
         created = staging.created
         version = staging.version
-        meta = {"build_id": staging.build_id, "version": version, "created": created, "graphs": counts, "inputs": inputs}
+        outside = sorted(staging.outside)
+        meta = {
+            "build_id": staging.build_id,
+            "version": version,
+            "created": created,
+            "graphs": counts,
+            "inputs": inputs,
+            "parts": staging.parts,
+            "basis": staging.basis,
+            "outside": outside,
+        }
         os.rename(staging.path, final)
         staging.committed = True
         written = final.with_name(f".{staging.build_id}.json.partial")
@@ -204,7 +226,7 @@ class PublishedStore:
         os.symlink(Path("builds") / staging.build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
         self._prune(keep=staging.build_id)
-        return BuildInfo(staging.build_id, final, counts, created, inputs, version)
+        return BuildInfo(staging.build_id, final, counts, created, inputs, version, staging.parts, staging.basis, outside)
 
     def next_version(self) -> int:
         """The version number the next build gets: one more than the newest kept build's."""
@@ -247,12 +269,18 @@ class Staging:
     queried (validated, reconciled), then it is committed — made current with one rename — or
     discarded. Readers never see it before the commit."""
 
-    def __init__(self, published: PublishedStore, build_id: str):
+    def __init__(self, published: PublishedStore, build_id: str, base: BuildInfo | None = None):
         self.published, self.build_id = published, build_id
         self.path = published.builds / f".{build_id}.staging"
         shutil.rmtree(self.path, ignore_errors=True)
+        if base is not None:
+            _open(base).backup(str(self.path))
         self._store: ox.Store | None = ox.Store(str(self.path))
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str, int] = dict(base.graphs) if base else {}
+        self.outside: set[str] = set(base.outside) if base else set()
+        self.parts: dict[str, str] = {}  # set by the build: the digests of its source graphs
+        self.basis: dict[str, str] = {}
+        self.same: frozenset[str] = frozenset()  # graphs carried over from `base` unchanged
         self.committed = False
         self.version = published.next_version()
         self.created = ""  # set when the commit begins
@@ -273,12 +301,31 @@ class Staging:
         name = ox.NamedNode(str(graph_iri))
         targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
         data = graph.serialize(format="nt", encoding="utf-8") if isinstance(graph, Graph) else graph
+        if not in_default:
+            self.outside.add(str(graph_iri))
         for target in targets:
             if isinstance(data, Path):
                 store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             else:
                 store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
         self.counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
+
+    def drop(self, graphs: frozenset[str]) -> None:
+        """Remove these named graphs, and from the default graph the triples no other merged
+        graph states."""
+        store = self.store
+        merged = sorted(graphs - self.outside)
+        if merged:
+            excluded = ", ".join(f"<{iri}>" for iri in sorted(graphs | self.outside))
+            for iri in merged:
+                store.update(
+                    f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} "
+                    f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other NOT IN ({excluded})) }} }}"
+                )
+        for iri in sorted(graphs):
+            store.remove_graph(ox.NamedNode(iri))
+            self.counts.pop(iri, None)
+            self.outside.discard(iri)
 
     def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
         """Optimise, write the extras (e.g. the dumps) and make this build the current one."""

@@ -13,10 +13,10 @@ through this engine, pyshacl and rudof, and they must agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -32,6 +32,7 @@ NODE_SHAPE_KEYS = {
     RDF.type, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
 }  # fmt: skip
 Compiled = tuple[str, str, str | None, str, str | None]  # query, message, path, severity, shape
+FOCUS_GRAPH = "urn:s3kg:validation-focus"  # a scratch graph naming the focus nodes of a partial validation
 NODE_KINDS: dict[Node, str] = {SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)"}
 
 
@@ -44,16 +45,26 @@ def _sparql_term(term: Node) -> str:
 
 
 class _Compiler:
-    def __init__(self, shapes: Graph):
+    def __init__(self, shapes: Graph, subclasses: Callable[[Node], list[str]] | None = None):
         self.shapes = shapes
+        self.subclasses = subclasses  # given: only the nodes marked in FOCUS_GRAPH are checked
 
     def unsupported(self, shape: Node, what: object) -> BuildError:
         return BuildError(f"the oxigraph SHACL engine does not support {what} (in shape {shape}); use --engine pyshacl.", [])
 
     def target(self, shape: Node) -> str | None:
-        parts = [f"{{ ?this rdf:type/rdfs:subClassOf* {_sparql_term(c)} }}" for c in self.shapes.objects(shape, SH.targetClass)]
-        parts += [f"{{ ?this {_sparql_term(p)} [] }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
-        parts += [f"{{ VALUES ?this {{ {_sparql_term(n)} }} }}" for n in self.shapes.objects(shape, SH.targetNode)]
+        classes = list(self.shapes.objects(shape, SH.targetClass))
+        subjects_of = [_sparql_term(p) for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
+        nodes = [_sparql_term(n) for n in self.shapes.objects(shape, SH.targetNode)]
+        if self.subclasses is not None:  # the focus nodes first, each then tested against the targets
+            tests = [f"EXISTS {{ ?this rdf:type ?type FILTER (?type IN ({', '.join(self.subclasses(c))})) }}" for c in classes]
+            tests += [f"EXISTS {{ ?this {p} [] }}" for p in subjects_of] + [f"?this IN ({', '.join(nodes)})"] * bool(nodes)
+            if not tests:
+                return None
+            focus = f"GRAPH <{FOCUS_GRAPH}> {{ ?this a <{FOCUS_GRAPH}> }}"
+            return f"{{ SELECT DISTINCT ?this WHERE {{ {focus} FILTER ({' || '.join(tests)}) }} }}"
+        parts = [f"{{ ?this rdf:type/rdfs:subClassOf* {_sparql_term(c)} }}" for c in classes]
+        parts += [f"{{ ?this {p} [] }}" for p in subjects_of] + [f"{{ VALUES ?this {{ {n} }} }}" for n in nodes]
         if not parts:
             return None
         return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }"
@@ -138,9 +149,30 @@ def _message(template: str, row: ox.QuerySolution, variables: list[str]) -> str:
     return re.sub(r"\{[?$](\w+)\}", value, template)
 
 
-def validate_with_oxigraph(store: ox.Store, shapes: Graph) -> list[Finding]:
-    """Validate the default graph of `store` (which it does not change)."""
-    compiler = _Compiler(shapes)
+def validate_with_oxigraph(store: ox.Store, shapes: Graph, focus: Collection[ox.NamedNode] | None = None) -> list[Finding]:
+    """Validate the default graph of `store`, only for the nodes in `focus` when given
+    (`loaders.validate.reach`); the store is left as it was."""
+    if focus is None:
+        return _validate(store, _Compiler(shapes))
+    marker = ox.NamedNode(FOCUS_GRAPH)
+    store.extend(ox.Quad(node, ox.NamedNode(str(RDF.type)), marker, marker) for node in focus)
+    closures: dict[Node, list[str]] = {}
+
+    def subclasses(cls: Node) -> list[str]:
+        if cls not in closures:
+            found = store.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* {_sparql_term(cls)} }}")
+            assert isinstance(found, ox.QuerySolutions)
+            closures[cls] = sorted({str(row["c"]) for row in found} | {_sparql_term(cls)})
+        return closures[cls]
+
+    try:
+        return _validate(store, _Compiler(shapes, subclasses))
+    finally:
+        store.remove_graph(marker)
+
+
+def _validate(store: ox.Store, compiler: _Compiler) -> list[Finding]:
+    shapes = compiler.shapes
     prefixes = {"rdf": str(RDF), "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
     results: list[Finding] = []
     for node_shape in compiler.node_shapes():

@@ -7,7 +7,7 @@ field that holds the offending property, and the full report is kept as Turtle.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ class ValidationOutcome:
     warnings: list[SourceProblem]
     report: Graph
     summaries: list[Summary] = dataclasses.field(default_factory=list)  # row accounts of the real exports checked
+    focus: int | None = None  # nodes checked when only what a change can reach was validated; None: all
 
 
 def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:
@@ -82,9 +83,15 @@ def _origin_of(focus: URIRef, origins: Mapping[URIRef, Origin]) -> tuple[Origin 
 
 
 def validate_graph(
-    data: ox.Store, shapes: Graph, origins: Mapping[URIRef, Origin], engine: str = DEFAULT_ENGINE
+    data: ox.Store,
+    shapes: Graph,
+    origins: Mapping[URIRef, Origin],
+    engine: str = DEFAULT_ENGINE,
+    focus: Collection[ox.NamedNode] | None = None,
 ) -> ValidationOutcome:
-    findings = run_engine(engine, data, shapes)
+    """Validate the default graph of `data`; with `focus`, only those nodes (what a change can
+    reach, `loaders.validate.reach`: the rest conformed in the build the change starts from)."""
+    findings = run_engine(engine, data, shapes, focus)
     by_predicate, by_segment = _field_names()
     violations: list[SourceProblem] = []
     warnings: list[SourceProblem] = []
@@ -105,4 +112,5 @@ def validate_graph(
             fix=fix or None,
         )
         (violations if finding.severity is Severity.VIOLATION else warnings).append(problem)
-    return ValidationOutcome(not violations, violations, warnings, report_graph(findings))
+    checked = len(focus) if focus is not None and engine == "oxigraph" else None
+    return ValidationOutcome(not violations, violations, warnings, report_graph(findings), focus=checked)

@@ -1,0 +1,171 @@
+"""Incremental builds publish exactly what a full build publishes.
+
+A base build of the seed data and one real export (Poland's Cohesion Fund list) is edited
+one way per test; the edited sources are then built twice on copies of the base store: once
+incrementally (the default: the copy of the current build, only the changed graphs replaced,
+validation limited to what the change reaches) and once from scratch (`incremental=False`).
+Both must publish the same named graphs, the same dumps and the same changes. The load
+times in the provenance graph are left out of the comparison: they are the time each build
+read a changed file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import PROJECT
+from rdflib import Graph
+from seed_data import copy_seed_data
+
+from loaders.build import BuildConfig, build
+from loaders.core import paths
+from loaders.publish.changes import ADDED, CHANGES, REMOVED
+from loaders.publish.store import PublishedStore
+
+TIMES = ("<http://www.w3.org/ns/prov#startedAtTime>", "<http://www.w3.org/ns/prov#endedAtTime>")
+EXPORT = "Poland_CF_2014_2020.csv"
+SHAPES_GRAPH = "https://w3id.org/s3kg/id/graph/shapes"
+
+
+@dataclass(frozen=True)
+class Sources:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def config(self, store: str, **overrides: object) -> BuildConfig:
+        return BuildConfig(
+            data_dir=self.data,
+            sources_file=self.data / "sources.yaml",
+            store_dir=self.root / store,
+            report_dir=self.root / f"{store}-reports",
+            shapes_dir=self.root / "shapes",
+            ontology_file=self.root / "ontology.ttl",
+            **overrides,  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Sources:
+    """The seed data with one real export, the Walloon strategy of 2014 set aside, built once."""
+    sources = Sources(tmp_path_factory.mktemp("incremental-base"))
+    copy_seed_data(sources.data)
+    (sources.data / "exports").mkdir()
+    shutil.copy(PROJECT / "data" / "exports" / EXPORT, sources.data / "exports" / EXPORT)
+    with (sources.data / "sources.yaml").open("a", encoding="utf-8") as listing:
+        listing.write(f"  - {{kind: national-operations, path: exports/{EXPORT}}}\n")
+    shutil.move(sources.data / "strategies" / "wallonia.yaml", sources.root / "wallonia.yaml")
+    shutil.copytree(paths.SHAPES_DIR, sources.root / "shapes")
+    shutil.copy(paths.ONTOLOGY_FILE, sources.root / "ontology.ttl")
+    config = sources.config("store")
+    build(config)
+    return sources
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _drop_last_row(path: Path) -> None:
+    rows = path.read_bytes().rstrip(b"\r\n").split(b"\n")
+    path.write_bytes(b"\n".join(rows[:-1]) + b"\n")
+
+
+EDITS: dict[str, tuple[Callable[[Path], object], bool]] = {  # edit of the copied sources, whether validation is partial
+    "add a source": (lambda root: shutil.move(root / "wallonia.yaml", root / "data" / "strategies" / "wallonia.yaml"), True),
+    "change a curated file": (
+        lambda root: _replace(root / "data" / "curated" / "projects.yaml", "GoToS3", "GoToS3 (renamed)"),
+        True,
+    ),
+    "change an export": (lambda root: _drop_last_row(root / "data" / "exports" / EXPORT), True),
+    "remove a source": (
+        lambda root: _replace(root / "data" / "sources.yaml", f"  - {{kind: national-operations, path: exports/{EXPORT}}}\n", ""),
+        True,
+    ),
+    "change a shape": (
+        lambda root: _replace(root / "shapes" / "rules.ttl", "is after the end date", "comes after the end date"),
+        False,
+    ),
+    "change the ontology": (
+        lambda root: (root / "ontology.ttl").open("a", encoding="utf-8").write('\ns3:Project rdfs:comment "An edit."@en .\n'),
+        False,
+    ),
+}
+
+
+def _lines(path: Path) -> set[str]:
+    """A dump's lines, less the load times."""
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return {line for line in data.decode().splitlines() if "startedAtTime" not in line and "endedAtTime" not in line}
+
+
+def _published(store_dir: Path) -> tuple[dict[str, set[str]], Graph, Path]:
+    """Each named graph's N-Triples lines (less the load times), the shapes graph, the dumps folder."""
+    published = PublishedStore(store_dir)
+    store = published.open()
+    graphs: dict[str, set[str]] = {}
+    shapes = Graph()
+    for graph in store.named_graphs():
+        quads = store.quads_for_pattern(None, None, None, graph)
+        lines = [ox.serialize([q.triple], format=ox.RdfFormat.N_TRIPLES) or b"" for q in quads]
+        if graph.value == SHAPES_GRAPH:  # blank nodes: compared as graphs
+            shapes.parse(data=b"".join(lines), format="nt")
+        else:
+            graphs[graph.value] = {line.decode() for line in lines if not any(t.encode() in line for t in TIMES)}
+    default = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    graphs["(default)"] = {f"{q.subject} {q.predicate} {q.object}" for q in default if f"<{q.predicate.value}>" not in TIMES}
+    return graphs, shapes, published.dumps_dir(published.current().build_id)
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Sources, tmp_path: Path, edit: str) -> None:
+    sources = Sources(tmp_path)
+    for name in ("data", "shapes"):
+        shutil.copytree(base.root / name, tmp_path / name)
+    shutil.copy(base.root / "ontology.ttl", tmp_path / "ontology.ttl")
+    shutil.copy(base.root / "wallonia.yaml", tmp_path / "wallonia.yaml")
+    for store in ("incremental", "full"):
+        shutil.copytree(base.root / "store", tmp_path / store, symlinks=True)
+    change, partial = EDITS[edit]
+    change(tmp_path)
+    said: list[str] = []
+    _, incremental = build(sources.config("incremental"), lambda message: said.append(str(message)))
+    _, full = build(sources.config("full", incremental=False))
+    assert incremental is not None and full is not None
+    assert any(message.startswith("updating build 1:") for message in said), said
+    assert (incremental.focus is not None) == partial, "validation is partial for a source edit, whole for shapes or ontology"
+    assert full.focus is None
+    graphs, shapes, dumps = _published(tmp_path / "incremental")
+    expected_graphs, expected_shapes, expected_dumps = _published(tmp_path / "full")
+    assert graphs.keys() == expected_graphs.keys()
+    for name in graphs:
+        assert graphs[name] == expected_graphs[name], f"{name} differs after '{edit}'"
+    assert shapes.isomorphic(expected_shapes)
+    for dump in ("s3kg.nt.gz", "s3kg.ttl", ADDED, REMOVED):
+        assert _lines(dumps / dump) == _lines(expected_dumps / dump), dump
+    changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
+    assert changes["sources"] == expected_changes["sources"]
+    assert changes["sources"], "the edit changed something"
+
+
+def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the_same(base: Sources, tmp_path: Path) -> None:
+    shutil.copytree(base.root / "store", tmp_path / "store", symlinks=True)
+    config = dataclasses.replace(base.config("store"), store_dir=tmp_path / "store", report_dir=tmp_path / "reports")
+    before, _, _ = _published(config.store_dir)
+    info, outcome = build(config, force=True)
+    assert outcome is not None and outcome.focus == 0
+    after, _, dumps = _published(config.store_dir)
+    assert info.version == 2 and after == before
+    assert json.loads((dumps / CHANGES).read_text())["sources"] == []
