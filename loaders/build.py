@@ -346,7 +346,8 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
                 for graph_iri, data in sources.items():
                     staging.add(graph_iri, data, in_default=str(graph_iri) not in outside)
             else:
-                step(f"updating build {todo.base.version}: {len(todo.write)} source graph(s) changed, {len(todo.same)} unchanged")
+                changes = f"{len(todo.patch)} changed, {len(todo.write)} new, {len(todo.same)} unchanged source graph(s)"
+                step(f"updating build {todo.base.version}: {changes}")
                 staging.same = todo.same
                 changed = apply(staging, todo, sources, outside)
                 if todo.full_validation is None and changed is not None:

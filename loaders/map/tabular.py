@@ -10,6 +10,7 @@ accepted (the summary names the columns not read).
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -277,15 +278,18 @@ def parse_date(column: str, text: str) -> date:
         raise RowRejected(column, text, "not a date (YYYY-MM-DD).") from error
 
 
-def source_iri(minter: IriMinter, prefix: str, path: Path) -> URIRef:
-    return minter.entity("source", f"{prefix}-{sha256_of(path)[:12]}")
+def source_iri(minter: IriMinter, prefix: str, display: str) -> URIRef:
+    """An export file's source document, named after the file as data/ names it."""
+    return minter.entity("source", f"{prefix}-{hashlib.sha256(display.encode()).hexdigest()[:12]}")
 
 
 def source_document(sink: TripleSink, minter: IriMinter, prefix: str, system: str, path: Path, display: str) -> URIRef:
-    """An export file as the source document every entity mapped from it cites. Its IRI carries
-    the file's checksum, so two files of one kind (CORDIS's H2020 and Horizon Europe
-    project.csv) or two versions of a file are two documents."""
-    source = source_iri(minter, prefix, path)
+    """An export file as the source document every entity mapped from it cites. Its IRI comes from
+    the file's name under data/, so two files of one kind (CORDIS's H2020 and Horizon Europe
+    project.csv) are two documents, while a new version of a file stays the same document with
+    its new checksum (s3:sha256): an edited row changes that row's triples, not every entity's
+    source (what an incremental build replaces, `loaders.publish.increment`)."""
+    source = source_iri(minter, prefix, display)
     label = f"{system} export {path.name}"
     with sink.row() as row:
         row.add(source, RDF.type, S3.SourceDocument)

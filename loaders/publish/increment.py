@@ -7,8 +7,11 @@ IRI). The next build compares them (`plan`):
 
 - a graph whose digest is the same is carried over as it is: not written, not compared for the
   changes, not validated again;
-- a changed, new or removed graph is dropped from the copy (its triples leave the default graph
-  unless another kept graph states them too) and the new content written;
+- a changed graph is compared triple by triple with its new content (a digest per triple) and
+  only the difference is removed and added, so one changed row of a large export costs about
+  reading that export, not reloading it;
+- a new graph is written whole; a removed one is dropped (its triples leave the default graph
+  unless another kept graph states them too);
 - the graphs a build derives from the merged sources (reconciliation, matching, provenance,
   ontology, shapes) are always dropped before validation and made again after it, so that
   validation and linking see exactly the store a full build sees;
@@ -16,8 +19,8 @@ IRI). The next build compares them (`plan`):
   (`loaders.validate.reach`), unless the shapes, the ontology, the code or the engine changed:
   then it checks everything.
 
-A change that drops more than `MAX_DROPPED_SHARE` of the store's triples is built from scratch:
-removing that many triples one by one costs more than loading them afresh.
+A change that drops graphs holding more than `MAX_DROPPED_SHARE` of the store's triples is built
+from scratch: removing that many triples one by one costs more than loading them afresh.
 """
 
 from __future__ import annotations
@@ -69,36 +72,37 @@ class Plan:
     """How a build is made from the current one (`base`)."""
 
     base: BuildInfo
-    write: frozenset[str]  # source graphs to (re)write: changed or new
-    drop: frozenset[str]  # graphs to drop from the copy: changed, removed, and every derived graph
+    patch: frozenset[str]  # source graphs in the base whose content changed: their triples are compared and patched
+    write: frozenset[str]  # new source graphs: written whole
+    drop: frozenset[str]  # graphs dropped from the copy: removed sources and every derived graph
     same: frozenset[str]  # source graphs carried over unchanged
     full_validation: str | None  # why every node is validated (None: only what the change reaches)
 
 
 def plan(published: PublishedStore, parts: Mapping[str, str], basis: Basis) -> Plan | None:
     """The plan for a build with these source graph digests, or None to build from scratch (no
-    current build, one made before digests were kept, a different base IRI, or too much changed)."""
+    current build, one made before digests were kept, a different base IRI, or more than
+    `MAX_DROPPED_SHARE` of the triples in graphs to drop)."""
     if not published.has_current():
         return None
     base = published.current()
     if not base.parts or base.basis.get("base_iri") != basis.base_iri:
         return None
     same = frozenset(iri for iri, value in parts.items() if base.parts.get(iri) == value)
-    write = frozenset(parts) - same
-    drop = frozenset(base.graphs) - same
-    dropped = sum(base.graphs.get(iri, 0) for iri in drop)
-    if dropped > MAX_DROPPED_SHARE * max(base.triples, 1):
+    patch = frozenset(iri for iri in parts if iri not in same and iri in base.graphs)
+    drop = frozenset(base.graphs) - same - patch
+    if sum(base.graphs.get(iri, 0) for iri in drop) > MAX_DROPPED_SHARE * max(base.triples, 1):
         return None
     differs = [name for name, value in basis.as_dict().items() if base.basis.get(name) != value]
     reason = f"the {', '.join(differs)} changed" if differs else None
-    return Plan(base, write, drop, same, reason)
+    return Plan(base, patch, frozenset(parts) - same - patch, drop, same, reason)
 
 
 def apply(
     staging: Staging, todo: Plan, sources: Mapping[URIRef, Graph | Path | bytes], outside: frozenset[str]
 ) -> list[ox.Triple] | None:
-    """Drop and write the planned graphs in `staging` (a copy of the plan's base); return the
-    merged source triples that changed, as they were and as they are (None: more than
+    """Drop, patch and write the planned graphs in `staging` (a copy of the plan's base); return
+    the merged source triples that changed, as they were and as they are (None: more than
     `KEPT_CHANGES`, too many to walk from)."""
     store = staging.store
     changed: list[ox.Triple] | None = []
@@ -106,11 +110,37 @@ def apply(
         changed = _kept(changed, (q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))))
     staging.drop(todo.drop)
     for iri, data in sources.items():
-        if str(iri) in todo.write:
-            staging.add(iri, data, in_default=str(iri) not in outside)
-            if str(iri) not in outside:
+        merged = str(iri) not in outside
+        if str(iri) in todo.patch:
+            removed, added = _difference(store, ox.NamedNode(str(iri)), data)
+            staging.patch(str(iri), removed, added, merged)
+            if merged:
+                changed = _kept(changed, [*removed, *added])
+        elif str(iri) in todo.write:
+            staging.add(iri, data, in_default=merged)
+            if merged:
                 changed = _kept(changed, _triples(data))
     return changed
+
+
+def _key(triple: ox.Triple) -> bytes:
+    """A triple's 128-bit digest: a collision (which would hide a change) is out of reach."""
+    return hashlib.blake2b(str(triple).encode(), digest_size=16).digest()
+
+
+def _difference(store: ox.Store, graph: ox.NamedNode, data: Graph | Path | bytes) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """The triples of `graph` in `store` that `data` no longer has, and those it adds; memory
+    holds a digest per triple of the graph, not the triples."""
+    before = {_key(q.triple) for q in store.quads_for_pattern(None, None, None, graph)}
+    added = []
+    for triple in _triples(data):
+        key = _key(triple)
+        if key in before:
+            before.discard(key)
+        else:
+            added.append(triple)
+    removed = [q.triple for q in store.quads_for_pattern(None, None, None, graph) if _key(q.triple) in before] if before else []
+    return removed, added
 
 
 def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Triple] | None:

@@ -327,6 +327,24 @@ class Staging:
             self.counts.pop(iri, None)
             self.outside.discard(iri)
 
+    def patch(self, graph_iri: str, removed: list[ox.Triple], added: list[ox.Triple], in_default: bool) -> None:
+        """Take `removed` out of a named graph and put `added` in; with `in_default`, in the default
+        graph too, where a removed triple stays when another merged graph still states it."""
+        store = self.store
+        name = ox.NamedNode(graph_iri)
+        for triple in removed:
+            store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, name))
+            if in_default and not self._stated(triple):
+                store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
+        targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in added for target in targets)
+        self.counts[graph_iri] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
+
+    def _stated(self, triple: ox.Triple) -> bool:
+        """Whether a named graph merged into the default graph states the triple."""
+        quads = self.store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
+        return any(isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in self.outside for q in quads)
+
     def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
         """Optimise, write the extras (e.g. the dumps) and make this build the current one."""
         store = self.store

@@ -111,7 +111,7 @@ class _Workbook:
         self.projects: dict[tuple[str, str], URIRef] = {}  # (programme name, project id or period-acronym) → IRI
         self.by_acronym: dict[tuple[str, str], URIRef] = {}  # (programme name, acronym) → IRI
         self.rows_of: dict[tuple[str, str], tuple[str, ...]] = {}  # the fields of each project's first row
-        self.source = source_iri(minter, "keep-eu", path)
+        self.source = source_iri(minter, "keep-eu", display)
         self.layout: Layout = LAYOUTS[0]
 
     def describe_source(self) -> None:
