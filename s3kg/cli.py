@@ -349,7 +349,10 @@ def serve_command(
     base_iri: BaseIri = None,
     query_timeout: Annotated[float | None, typer.Option("--query-timeout", help="Seconds before a query is stopped.")] = None,
     public_url: Annotated[str | None, typer.Option("--public-url", help="The endpoint's public address.")] = None,
-    processes: Annotated[int | None, typer.Option("--processes", help="Server processes (default 2).")] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option("--processes", help="Server processes (default: one per core; s3kg.machine)."),
+    ] = None,
     store_dir: StoreDir = None,
 ) -> None:
     """Serve the published store over the SPARQL 1.1 Protocol at /sparql (building it first if there is none).

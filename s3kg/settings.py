@@ -19,6 +19,11 @@ from loaders.core import paths
 from loaders.core.file_limits import FileLimits
 from loaders.core.iris import DEFAULT_BASE_IRI, IriMinter
 from loaders.publish.remote import Engine, RemoteTarget
+from s3kg.machine import Machine, Pool, pool_for
+
+
+def _pool(data: dict[str, Any]) -> Pool:
+    return pool_for(Machine.here(), int(data.get("query_memory_mb", 4096)))
 
 
 class Settings(BaseSettings):
@@ -32,8 +37,6 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     query_timeout: float = Field(default=30.0, gt=0)
     public_url: str | None = None  # the server's own public address; default http://host:port/
-    processes: int = Field(default=2, ge=1)  # server processes, each with its own query workers
-    workers: int = Field(default=2, ge=1)  # query worker processes per server process
     max_rows: int = Field(default=1_000_000, ge=1)
     max_query_bytes: int = Field(default=100_000, ge=100)
     service_allow_list: list[str] = Field(default_factory=list)
@@ -41,6 +44,10 @@ class Settings(BaseSettings):
     client_concurrency: int = Field(default=1, ge=1)  # queries one client may run at once per server process
     queue_wait: float = Field(default=5.0, gt=0)  # longest wait for a free worker before 503
     query_memory_mb: int = Field(default=4096, ge=0)  # memory cap of each query worker; 0 for none
+    # server processes, each with its own query workers, and workers per process: by default from
+    # the machine's cores and memory (s3kg.machine; 2 and 2 on 2 cores and 24 GB)
+    processes: int = Field(default_factory=lambda data: _pool(data).processes, ge=1)
+    workers: int = Field(default_factory=lambda data: _pool(data).workers, ge=1)
     cache_bytes: int = Field(default=64 << 20, ge=0)  # 0 turns the answer cache off
     strict: bool = False  # a rejected row of a real export fails the build
     max_reject_share: float = Field(default=0.05, ge=0, le=1)  # a file with more of its rows rejected fails the build
