@@ -161,7 +161,7 @@ def _assemble(config: BuildConfig, progress: Progress, curated_only: list[Path] 
         _load_strategies(strategies, minter, regions, result, loaded_curated.documents if curated else None)
     if countries is not None:  # real exports last: they match programmes known from the tables and curated data
         exports = {kind: display[kind] for kind in EXPORT_KINDS if kind in display}
-        context_files = [p for kind, files in sources if kind not in EXPORT_KINDS for p in files]
+        context_files = [p for kind, files in sources if kind == "country-table" for p in files]
         loaded = load_exports(
             export_kinds(), exports, minter, countries, result.graphs, context_files, config.store_dir / "cache", progress
         )

@@ -112,7 +112,13 @@ def apply(
     for iri, data in sources.items():
         merged = str(iri) not in outside
         if str(iri) in todo.patch:
-            removed, added = _difference(store, ox.NamedNode(str(iri)), data)
+            before = todo.base.parts[str(iri)]
+            kept = staging.kept_file(todo.base.build_id, before.removeprefix("file:")) if before.startswith("file:") else None
+            if isinstance(data, Path) and kept is not None:
+                removed, added = _line_difference(kept, data)
+                staging.keep_file(data)
+            else:
+                removed, added = _difference(store, ox.NamedNode(str(iri)), data)
             staging.patch(str(iri), removed, added, merged)
             if merged:
                 changed = _kept(changed, [*removed, *added])
@@ -120,6 +126,8 @@ def apply(
             staging.add(iri, data, in_default=merged)
             if merged:
                 changed = _kept(changed, _triples(data))
+        elif isinstance(data, Path):  # unchanged: kept with this build too, for the next one to compare with
+            staging.keep_file(data)
     return changed
 
 
@@ -151,6 +159,35 @@ def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Tr
         if len(kept) > KEPT_CHANGES:
             return None
     return kept
+
+
+def _line_difference(before: Path, after: Path) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """The triples of the N-Triples file `before` that `after` no longer has, and those it adds,
+    found by comparing their lines (both written by the same mapping: one triple per line, the
+    same way); only the differing lines are parsed."""
+    with before.open("rb") as lines:
+        old = {_line_key(line) for line in lines}
+    added: list[bytes] = []
+    with after.open("rb") as lines:
+        for line in lines:
+            key = _line_key(line)
+            if key in old:
+                old.discard(key)
+            else:
+                added.append(line)
+    removed: list[bytes] = []
+    if old:
+        with before.open("rb") as lines:
+            removed = [line for line in lines if _line_key(line) in old]
+    return _parsed(removed), _parsed(added)
+
+
+def _line_key(line: bytes) -> bytes:
+    return hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=16).digest()
+
+
+def _parsed(lines: list[bytes]) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES)] if lines else []
 
 
 def _triples(data: Graph | Path | bytes) -> Iterator[ox.Triple]:

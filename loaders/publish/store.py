@@ -28,6 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
+from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
 
 KEEP_BUILDS = 3  # builds kept on disk by default: each a version, with its dumps and changes (setting keep_builds)
@@ -89,6 +90,11 @@ def _info(meta: Path) -> BuildInfo:
         data.get("basis", {}),
         data.get("outside", []),
     )
+
+
+def _is_build(path: Path) -> bool:
+    """A build's database folder (not its dumps or kept files, not a staging folder)."""
+    return path.is_dir() and not path.name.startswith(".") and path.suffix not in (".dumps", ".sources")
 
 
 class PublishedStore:
@@ -181,6 +187,11 @@ class PublishedStore:
         """Where a build's downloadable dumps live; they come and go with the build."""
         return self.builds / f"{build_id}.dumps"
 
+    def sources_dir(self, build_id: str) -> Path:
+        """Where a build keeps the N-Triples files its exports were written from (hard links to
+        the export cache), by content digest: the next build compares its files with them."""
+        return self.builds / f"{build_id}.sources"
+
     def stage(self, build_id: str | None = None, base: BuildInfo | None = None) -> Staging:
         """A new build being written, invisible to readers until it is committed; with `base`,
         it starts as a copy of that build (hard links to its immutable files)."""
@@ -237,11 +248,16 @@ class PublishedStore:
         return stamp
 
     def _prune(self, keep: str) -> None:
-        builds = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".") and p.suffix != ".dumps")
+        builds = sorted(
+            p
+            for p in self.builds.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.suffix not in (".dumps", ".sources")
+        )
         for old in builds[: -self.keep]:
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
                 shutil.rmtree(self.dumps_dir(old.name), ignore_errors=True)
+                shutil.rmtree(self.sources_dir(old.name), ignore_errors=True)
                 old.with_suffix(".json").unlink(missing_ok=True)
         self._sweep()
 
@@ -250,10 +266,14 @@ class PublishedStore:
         stores, dumps, records and stores that are not part of a complete build, and links
         that never became current. The current build is never touched."""
         current = os.readlink(self.current_link).rsplit("/", 1)[-1] if self.current_link.is_symlink() else None
-        complete = {p.name for p in self.builds.iterdir() if p.is_dir() and p.suffix != ".dumps" and not p.name.startswith(".")}
+        complete = {
+            p.name
+            for p in self.builds.iterdir()
+            if p.is_dir() and p.suffix not in (".dumps", ".sources") and not p.name.startswith(".")
+        }
         complete = {name for name in complete if (self.builds / f"{name}.json").is_file()} | ({current} if current else set())
         for path in self.builds.iterdir():
-            name = path.name.removesuffix(".dumps").removesuffix(".json")
+            name = path.name.removesuffix(".dumps").removesuffix(".sources").removesuffix(".json")
             if not (path.name.startswith(".") or name not in complete):
                 continue
             if path.is_dir():
@@ -303,6 +323,8 @@ class Staging:
         data = graph.serialize(format="nt", encoding="utf-8") if isinstance(graph, Graph) else graph
         if not in_default:
             self.outside.add(str(graph_iri))
+        if isinstance(graph, Path):
+            self.keep_file(graph)
         for target in targets:
             if isinstance(data, Path):
                 store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
@@ -326,6 +348,22 @@ class Staging:
             store.remove_graph(ox.NamedNode(iri))
             self.counts.pop(iri, None)
             self.outside.discard(iri)
+
+    def keep_file(self, path: Path) -> None:
+        """Keep an export's N-Triples file with this build (a hard link), by the digest of its content."""
+        kept = self.published.sources_dir(self.build_id) / f"{sha256_of(path)}.nt"
+        if kept.exists():
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, kept)
+        except OSError:  # another file system: a copy
+            shutil.copyfile(path, kept)
+
+    def kept_file(self, build_id: str, sha256: str) -> Path | None:
+        """The N-Triples file of that content an earlier build kept, if any."""
+        kept = self.published.sources_dir(build_id) / f"{sha256}.nt"
+        return kept if kept.is_file() else None
 
     def patch(self, graph_iri: str, removed: list[ox.Triple], added: list[ox.Triple], in_default: bool) -> None:
         """Take `removed` out of a named graph and put `added` in; with `in_default`, in the default
@@ -364,3 +402,4 @@ class Staging:
         self._store = None
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.published.dumps_dir(self.build_id), ignore_errors=True)
+        shutil.rmtree(self.published.sources_dir(self.build_id), ignore_errors=True)

@@ -2,8 +2,9 @@
 
 A file whose bytes (and whatever its mapping depends on) have not changed since a previous
 build is not mapped again: its graph, row account and origins come from the export cache
-(`<store>/cache/`), keyed by the file's SHA-256, the loaders' code, the base IRI and the
-checksums of the sources the mapping depends on.
+(`<store>/cache/`), keyed by the file's SHA-256, the loaders' code, the base IRI, the country
+table's checksum and what the mapping is given from the other sources (the programmes' names,
+the CCI codes).
 """
 
 from __future__ import annotations
@@ -161,11 +162,13 @@ def load_exports(
 ) -> Loaded:
     """Load every export file, kind by kind in the order of `kinds`; `known` are the graphs already
     assembled (tables, curated)."""
-    context = hashlib.sha256("|".join(sorted(sha256_of(p) for p in context_files)).encode()).hexdigest()
-    cache = _Cache(cache_dir, minter, context)
-    loaded = Loaded()
     names = programme_names(known.values())
     cci_codes = frozenset(str(c) for g in known.values() for c in g.objects(None, S3.cciCode))
+    # what a mapper is given besides its file: the country table, the programmes' names, the CCI codes
+    # (not the files they come from: a curated record's new title does not map the exports again)
+    given = [*sorted(sha256_of(p) for p in context_files), repr(sorted(names.items())), repr(sorted(cci_codes))]
+    cache = _Cache(cache_dir, minter, hashlib.sha256("|".join(given).encode()).hexdigest())
+    loaded = Loaded()
     keys: set[str] = set()
 
     def mapped(kind: ExportKind, path: Path, name: str, out: Path) -> tuple[ExportLoad, list[SourceProblem]]:
