@@ -335,10 +335,11 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
     sources: dict[URIRef, Graph | Path] = {**assembled.named(minter), **assembled.statements}
     outside = frozenset(str(iri) for iri in assembled.statements)  # already in the default graph, through their files
     parts = {str(iri): digest(data) for iri, data in sources.items()}
-    todo = plan(published, parts, _basis(config)) if config.incremental else None
+    basis = _basis(config)
+    todo = plan(published, parts, basis) if config.incremental else None
     try:
         staging = published.stage(base=todo.base if todo else None)
-        staging.parts, staging.basis = parts, _basis(config).as_dict()
+        staging.parts, staging.basis = parts, basis.as_dict()
         try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
             focus: set[ox.NamedNode] | None = None
             if todo is None:

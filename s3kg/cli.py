@@ -138,6 +138,8 @@ def _build_and_report(config: BuildConfig, force: bool, sources: str | None = No
         return []
     record_accounts(config, outcome.summaries)
     report_warnings(err, outcome.warnings)
+    if outcome.focus is not None:
+        err.print(f"Updated the current build: SHACL checked the {outcome.focus:,} node(s) the changed sources can reach.")
     for summary in outcome.summaries:
         err.print(str(summary), markup=False, highlight=False)
     if any(s.rejects for s in outcome.summaries):

@@ -54,6 +54,10 @@ def test_a_build_with_nothing_changed_keeps_the_current_one_unless_forced(store:
     assert forced.returncode == 0, forced.stderr
     assert "Published build" in forced.stdout and "curated-projects" in forced.stdout
     assert (store / "current").resolve() != before
+    assert "SHACL checked the 0 node(s) the changed sources can reach" in forced.stderr  # nothing changed: an update
+    full = s3kg("build", "--force", "--full", store=store)
+    assert full.returncode == 0, full.stderr
+    assert "Published build" in full.stdout and "node(s) the changed sources can reach" not in full.stderr  # from scratch
 
 
 @pytest.mark.parametrize("command", COMMANDS)
