@@ -21,6 +21,7 @@ from server.backends.embedded.backend import EmbeddedBackend
 from server.pages.browse import TABLES, BadFacet, View
 
 NUTS = "http://data.europa.eu/nuts/code/"
+DOWNLOAD = 60  # seconds: a whole table (5,000 projects and their 11,000 partners) is heavier than a page
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_opensearch_description_names_the_html_and_json_searches(base: str) -> N
 
 
 def _table(base: str, **params: str) -> list[dict[str, str]]:
-    answer = httpx.get(base + "browse/Project", params={**params, "format": "csv"})
+    answer = httpx.get(base + "browse/Project", params={**params, "format": "csv"}, timeout=DOWNLOAD)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     return list(csv.DictReader(io.StringIO(answer.text)))
 
@@ -115,7 +116,7 @@ def test_the_project_page_shows_facets_values_and_the_query_that_runs_at_sparql(
 
 
 def test_the_project_table_downloads_as_xlsx_with_numbers_and_its_query(base: str) -> None:
-    answer = httpx.get(base + "browse/Project", params={"format": "xlsx", "sort": "budget", "order": "desc"})
+    answer = httpx.get(base + "browse/Project", params={"format": "xlsx", "sort": "budget", "order": "desc"}, timeout=DOWNLOAD)
     assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
     rows = list(book["projects"].iter_rows(values_only=True))
@@ -174,7 +175,7 @@ def test_hits_of_one_name_say_what_they_belong_to(base: str) -> None:
 
 def test_the_organisation_table_filters_by_country_and_region(base: str) -> None:
     def table(**params: str) -> list[dict[str, str]]:
-        answer = httpx.get(base + "browse/Organisation", params={**params, "format": "csv"})
+        answer = httpx.get(base + "browse/Organisation", params={**params, "format": "csv"}, timeout=DOWNLOAD)
         assert answer.status_code == 200
         return list(csv.DictReader(io.StringIO(answer.text)))
 
@@ -236,7 +237,9 @@ def test_a_query_becomes_words_as_written_or_else_their_stems(query: str, stemme
 
 def test_budget_and_date_ranges_filter_the_project_table_and_its_downloads(base: str, built: Any) -> None:
     params = {"budget_min": "1000000", "budget_max": "2500000", "start_from": "2016-01-01", "end_to": "2019-12-31"}
-    rows = list(csv.DictReader(io.StringIO(httpx.get(base + "browse/Project", params={**params, "format": "csv"}).text)))
+    rows = list(
+        csv.DictReader(io.StringIO(httpx.get(base + "browse/Project", params={**params, "format": "csv"}, timeout=DOWNLOAD).text))
+    )
     assert rows and all(1_000_000 <= float(r["budget"]) <= 2_500_000 for r in rows)
     assert all(r["start"] >= "2016-01-01" and r["end"] <= "2019-12-31" for r in rows)
     solutions = built.store.query(
@@ -265,10 +268,12 @@ def test_a_range_that_is_not_a_number_or_a_date_is_refused_naming_it(base: str, 
 
 
 def test_downloads_name_linked_values_with_their_iris_beside(base: str) -> None:
-    rows = list(csv.DictReader(io.StringIO(httpx.get(base + "browse/Organisation", params={"format": "csv"}).text)))
+    rows = list(
+        csv.DictReader(io.StringIO(httpx.get(base + "browse/Organisation", params={"format": "csv"}, timeout=DOWNLOAD).text))
+    )
     italian = next(r for r in rows if r["country_iri"].endswith("/country/ITA"))
     assert italian["country"] == "Italy" and not italian["country"].startswith("http")
-    answer = httpx.get(base + "browse/Organisation", params={"format": "xlsx", "lang": "fr"})
+    answer = httpx.get(base + "browse/Organisation", params={"format": "xlsx", "lang": "fr"}, timeout=DOWNLOAD)
     sheet = list(load_workbook(io.BytesIO(answer.content), read_only=True)["organisations"].iter_rows(values_only=True))
     heading = list(sheet[0])
     row = next(r for r in sheet[1:] if str(r[heading.index("country_iri")]).endswith("/country/ITA"))

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
-from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+import xlsxwriter
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # the characters XML 1.0 cannot hold
+# Every value goes in as written: never a formula, number or link guessed from a text.
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 
 Cell = str | int | float
 Sheet = tuple[str, list[str], Iterable[list[Cell]]]  # a sheet's name, heading and rows
@@ -27,12 +28,9 @@ def inert(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def text_cell(sheet: Any, value: str) -> WriteOnlyCell:
-    """A cell holding exactly this text, typed as text (never a formula), with the characters
-    that XML 1.0 cannot hold (controls such as \\x0b, \\x1b) shown as U+FFFD."""
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
-    cell.data_type = "s"
-    return cell
+def xml_text(value: str) -> str:
+    """The text with the characters that XML 1.0 cannot hold (controls such as \\x0b, \\x1b) shown as U+FFFD."""
+    return ILLEGAL_XML.sub("\ufffd", value)
 
 
 def csv_bytes(heading: list[str], rows: Iterable[list[Cell]]) -> bytes:
@@ -44,13 +42,20 @@ def csv_bytes(heading: list[str], rows: Iterable[list[Cell]]) -> bytes:
 
 
 def xlsx_bytes(sheets: list[Sheet]) -> bytes:
-    """A workbook of these sheets, in order."""
-    book = Workbook(write_only=True)
-    for name, heading, rows in sheets:
-        sheet = book.create_sheet(name[:31])  # Excel's longest sheet name
-        sheet.append([text_cell(sheet, h) for h in heading])
-        for row in rows:
-            sheet.append([text_cell(sheet, cell) if isinstance(cell, str) else cell for cell in row])
+    """A workbook of these sheets, in order: text cells typed as text (never a formula), numbers as numbers."""
     out = io.BytesIO()
-    book.save(out)
+    book = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    for name, heading, rows in sheets:
+        sheet = book.add_worksheet(name[:31])  # Excel's longest sheet name
+        for column, title in enumerate(heading):
+            sheet.write_string(0, column, xml_text(title))
+        for line, row in enumerate(rows, start=1):
+            for column, cell in enumerate(row):
+                if cell == "":
+                    continue  # an empty cell, as a spreadsheet writes one (not an empty text)
+                if isinstance(cell, str):
+                    sheet.write_string(line, column, xml_text(cell))
+                else:
+                    sheet.write_number(line, column, cell)
+    book.close()
     return out.getvalue()

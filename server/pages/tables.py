@@ -96,7 +96,8 @@ async def _download(
         offered = ", ".join(r.name for r in table.related) or "none"
         return Response(f"{table.cls} has no sheet {sheet[:40]!r}; its sheets: {offered}.\n", 400, media_type="text/plain")
     found = [] if chosen else await browsing.rows(select, view, browsing.DOWNLOAD_ROWS)
-    more = [(r, await browsing.related_rows(select, view, r, browsing.DOWNLOAD_ROWS)) for r in chosen or table.related]
+    sheets = chosen if kind == "csv" else table.related  # a CSV holds one sheet: the rows, or the one asked for
+    more = [(r, await browsing.related_rows(select, view, r, browsing.DOWNLOAD_ROWS)) for r in sheets]
     columns = [*table.columns, *(c for r, _ in more for c in r.columns)]
     names = await asyncio.to_thread(_names, store, columns, [*found, *(row for _, rows in more for row in rows)], langs)
     if kind == "csv" and chosen:
