@@ -27,6 +27,7 @@ from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build
 from loaders.core import paths
+from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.store import PublishedStore
 
@@ -169,3 +170,29 @@ def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the
     after, _, dumps = _published(config.store_dir)
     assert info.version == 2 and after == before
     assert json.loads((dumps / CHANGES).read_text())["sources"] == []
+
+
+LINE = '<https://example.org/{0}> <https://example.org/p> "{0}" .\n'
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "removed", "added"),
+    [
+        ("abb", "bcc", "a", "c"),  # a line written twice counts once, on either side
+        ("ab", "ab", "", ""),
+        ("", "aa", "", "a"),
+        ("aab", "", "ab", ""),
+        ("abc", "cba", "", ""),  # the order of the lines does not matter
+    ],
+)
+def test_an_exports_difference_is_its_lines_as_sets(tmp_path: Path, before: str, after: str, removed: str, added: str) -> None:
+    old, new = tmp_path / "old.nt", tmp_path / "new.nt"
+    old.write_text("".join(LINE.format(c) for c in before), encoding="utf-8")
+    new.write_text("".join(LINE.format(c) for c in after), encoding="utf-8")
+    gone, more = increment._line_difference(old, new)
+    assert sorted(t.object.value for t in gone) == list(removed) and sorted(t.object.value for t in more) == list(added)
+    store = ox.Store()
+    graph = ox.NamedNode("https://example.org/graph")
+    store.load(old.read_bytes(), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    gone, more = increment._difference(store, graph, new)
+    assert sorted(t.object.value for t in gone) == list(removed) and sorted(t.object.value for t in more) == list(added)

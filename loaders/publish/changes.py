@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
@@ -33,6 +33,8 @@ REMOVED = "changes-removed.nq.gz"
 ITEMISE_LIMIT = 2_000_000
 CANONICAL_LIMIT = 100_000  # graphs with blank nodes up to this size are compared with canonical labels
 STATEMENT_GROUPS = "/graph/statements/"
+
+Difference = tuple[Sequence[ox.Triple], Sequence[ox.Triple]]  # triples removed, added
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,31 @@ def _compare(
     return plus, minus
 
 
+def _write_known(graph: ox.NamedNode, difference: Difference, added: IO[str], removed: IO[str]) -> tuple[int, int]:
+    """Write a difference the build already knows (a patched graph's), as `_compare` would find it."""
+    gone, new = difference
+    added.writelines(f"{triple} {graph} .\n" for triple in new)
+    removed.writelines(f"{triple} {graph} .\n" for triple in gone)
+    return len(new), len(gone)
+
+
+def _blank(difference: Difference) -> bool:
+    """Whether a difference involves blank nodes (their labels differ between builds: compared canonically instead)."""
+    return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for side in difference for t in side)
+
+
 def write_changes(
-    new: ox.Store, old: ox.Store | None, build: str, previous: str | None, folder: Path, same: frozenset[str] = frozenset()
+    new: ox.Store,
+    old: ox.Store | None,
+    build: str,
+    previous: str | None,
+    folder: Path,
+    same: frozenset[str] = frozenset(),
+    known: Mapping[str, Difference] | None = None,
 ) -> Changes:
     """Compare every source graph of `new` with `old` (None for a first build) and write the
-    changes; the graphs in `same` are known to be unchanged (their content digests are equal)."""
+    changes; the graphs in `same` are known to be unchanged (their content digests are equal),
+    those in `known` to differ by the triples given (removed, added: an incremental build's patches)."""
     folder.mkdir(parents=True, exist_ok=True)
     after, earlier = _graphs(new, same), _graphs(old, same)
     sources = []
@@ -132,7 +154,11 @@ def write_changes(
             if max(size, size_before) > ITEMISE_LIMIT:
                 sources.append(SourceChange(iri, size, size_before, None, None))
                 continue
-            plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), added, gone)
+            difference = (known or {}).get(iri)
+            if difference is not None and not _blank(difference):
+                plus, minus = _write_known(ox.NamedNode(iri), difference, added, gone)
+            else:
+                plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), added, gone)
             if plus or minus:
                 sources.append(SourceChange(iri, size, size_before, plus, minus))
     changes = Changes(build, previous, sources)

@@ -29,12 +29,16 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from loaders.core.provenance import sha256_of
-from loaders.publish.store import BuildInfo, PublishedStore, Staging
+from loaders.publish.staging import Staging
+from loaders.publish.store import BuildInfo, PublishedStore
+
+T = TypeVar("T")
 
 MAX_DROPPED_SHARE = 0.25
 KEPT_CHANGES = 500_000  # changed triples kept for the focus; beyond (reach's limit) validation is full
@@ -137,18 +141,37 @@ def _key(triple: ox.Triple) -> bytes:
 
 
 def _difference(store: ox.Store, graph: ox.NamedNode, data: Graph | Path | bytes) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """The triples of `graph` in `store` that `data` no longer has, and those it adds; memory
-    holds a digest per triple of the graph, not the triples."""
-    before = {_key(q.triple) for q in store.quads_for_pattern(None, None, None, graph)}
-    added = []
-    for triple in _triples(data):
-        key = _key(triple)
-        if key in before:
-            before.discard(key)
-        else:
-            added.append(triple)
-    removed = [q.triple for q in store.quads_for_pattern(None, None, None, graph) if _key(q.triple) in before] if before else []
+    """The triples of `graph` in `store` that `data` no longer has, and those it adds (each once,
+    however often `data` repeats it); memory holds a digest per triple of the graph, not the triples."""
+    before = dict.fromkeys((_key(q.triple) for q in store.quads_for_pattern(None, None, None, graph)), False)
+    added = _new(before, ((_key(triple), triple) for triple in _triples(data)))
+    removed = _gone(before, ((_key(q.triple), q.triple) for q in store.quads_for_pattern(None, None, None, graph)))
     return removed, added
+
+
+def _new(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
+    """The items whose key `before` lacks, each once; marks in `before` the keys still there."""
+    added: list[T] = []
+    seen: set[bytes] = set()
+    for key, item in items:
+        if key in before:
+            before[key] = True
+        elif key not in seen:
+            seen.add(key)
+            added.append(item)
+    return added
+
+
+def _gone(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
+    """The earlier items whose key was not marked as still there, each once."""
+    if all(before.values()):
+        return []
+    gone: list[T] = []
+    for key, item in items:
+        if before.get(key) is False:
+            before[key] = True
+            gone.append(item)
+    return gone
 
 
 def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Triple] | None:
@@ -164,21 +187,13 @@ def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Tr
 def _line_difference(before: Path, after: Path) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """The triples of the N-Triples file `before` that `after` no longer has, and those it adds,
     found by comparing their lines (both written by the same mapping: one triple per line, the
-    same way); only the differing lines are parsed."""
+    same way; a line written twice counts once); only the differing lines are parsed."""
     with before.open("rb") as lines:
-        old = {_line_key(line) for line in lines}
-    added: list[bytes] = []
+        old = dict.fromkeys((_line_key(line) for line in lines), False)
     with after.open("rb") as lines:
-        for line in lines:
-            key = _line_key(line)
-            if key in old:
-                old.discard(key)
-            else:
-                added.append(line)
-    removed: list[bytes] = []
-    if old:
-        with before.open("rb") as lines:
-            removed = [line for line in lines if _line_key(line) in old]
+        added = _new(old, ((_line_key(line), line) for line in lines))
+    with before.open("rb") as lines:
+        removed = _gone(old, ((_line_key(line), line) for line in lines))
     return _parsed(removed), _parsed(added)
 
 

@@ -18,7 +18,7 @@ from loaders.publish.feed import FEED, compact, write_feed
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
-from loaders.publish.store import Staging
+from loaders.publish.staging import Staging
 
 
 def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
@@ -33,7 +33,9 @@ def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:
     published = staging.published
     previous = published.current() if published.has_current() else None
     old = ox.Store.read_only(str(previous.path)) if previous is not None else None
-    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder, staging.same)
+    based = previous is not None and previous.build_id == staging.base_id  # what it was patched from
+    known = staging.patched if based else None
+    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder, staging.same, known)
 
 
 def _record_feed(store: ox.Store, staging: Staging) -> None:

@@ -28,8 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from loaders.core.provenance import sha256_of
-from loaders.core.queries import count_matches
+from loaders.publish.staging import Staging
 
 KEEP_BUILDS = 3  # builds kept on disk by default: each a version, with its dumps and changes (setting keep_builds)
 
@@ -129,6 +128,10 @@ class PublishedStore:
         there = ", ".join(f"{b.version} ({b.build_id})" for b in kept) or "none"
         raise UnknownBuild(f"no kept build has the id or version {ident!r}; the kept versions are: {there}.")
 
+    def open_build(self, info: BuildInfo) -> ox.Store:
+        """That kept build's store (read-write: a staging build starts as its copy)."""
+        return _open(info)
+
     def open(self) -> ox.Store:
         """Open the current build read-only; many processes may do so at once. CorruptBuild when
         its database cannot be opened (see `recover`)."""
@@ -213,7 +216,8 @@ class PublishedStore:
             staging.add(graph_iri, graph, in_default=graph_iri not in outside_default)
         return staging.commit(extras, inputs)
 
-    def _switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
+    def switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
+        """Make a closed staging build the current one: its record, then one rename of the link."""
         final = self.builds / staging.build_id
         created = staging.created
         version = staging.version
@@ -282,124 +286,3 @@ class PublishedStore:
                 path.unlink(missing_ok=True)
         for link in self.root.glob(".current.*"):
             link.unlink(missing_ok=True)
-
-
-class Staging:
-    """A build being written into its own on-disk store: graphs are added, the whole can be
-    queried (validated, reconciled), then it is committed — made current with one rename — or
-    discarded. Readers never see it before the commit."""
-
-    def __init__(self, published: PublishedStore, build_id: str, base: BuildInfo | None = None):
-        self.published, self.build_id = published, build_id
-        self.path = published.builds / f".{build_id}.staging"
-        shutil.rmtree(self.path, ignore_errors=True)
-        if base is not None:
-            _open(base).backup(str(self.path))
-        self._store: ox.Store | None = ox.Store(str(self.path))
-        self.counts: dict[str, int] = dict(base.graphs) if base else {}
-        self.outside: set[str] = set(base.outside) if base else set()
-        self.parts: dict[str, str] = {}  # set by the build: the digests of its source graphs
-        self.basis: dict[str, str] = {}
-        self.same: frozenset[str] = frozenset()  # graphs carried over from `base` unchanged
-        self.committed = False
-        self.version = published.next_version()
-        self.created = ""  # set when the commit begins
-
-    @property
-    def store(self) -> ox.Store:
-        """The build's store, to query before it is committed."""
-        if self._store is None:
-            raise RuntimeError(f"build {self.build_id} is already committed or discarded")
-        return self._store
-
-    def add(self, graph_iri: URIRef, graph: Graph | Path | bytes, in_default: bool = True) -> None:
-        """Write a graph (an rdflib graph, an N-Triples file or N-Triples bytes) as a named graph and, unless
-        `in_default` is False, into the default graph too: the default graph is then the RDF
-        merge of the graphs, where a fact two sources state counts once (pyoxigraph's
-        union-default-graph mode would repeat it)."""
-        store = self.store
-        name = ox.NamedNode(str(graph_iri))
-        targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
-        data = graph.serialize(format="nt", encoding="utf-8") if isinstance(graph, Graph) else graph
-        if not in_default:
-            self.outside.add(str(graph_iri))
-        if isinstance(graph, Path):
-            self.keep_file(graph)
-        for target in targets:
-            if isinstance(data, Path):
-                store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-            else:
-                store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-        self.counts[str(graph_iri)] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
-
-    def drop(self, graphs: frozenset[str]) -> None:
-        """Remove these named graphs, and from the default graph the triples no other merged
-        graph states."""
-        store = self.store
-        merged = sorted(graphs - self.outside)
-        if merged:
-            excluded = ", ".join(f"<{iri}>" for iri in sorted(graphs | self.outside))
-            for iri in merged:
-                store.update(
-                    f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} "
-                    f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other NOT IN ({excluded})) }} }}"
-                )
-        for iri in sorted(graphs):
-            store.remove_graph(ox.NamedNode(iri))
-            self.counts.pop(iri, None)
-            self.outside.discard(iri)
-
-    def keep_file(self, path: Path) -> None:
-        """Keep an export's N-Triples file with this build (a hard link), by the digest of its content."""
-        kept = self.published.sources_dir(self.build_id) / f"{sha256_of(path)}.nt"
-        if kept.exists():
-            return
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, kept)
-        except OSError:  # another file system: a copy
-            shutil.copyfile(path, kept)
-
-    def kept_file(self, build_id: str, sha256: str) -> Path | None:
-        """The N-Triples file of that content an earlier build kept, if any."""
-        kept = self.published.sources_dir(build_id) / f"{sha256}.nt"
-        return kept if kept.is_file() else None
-
-    def patch(self, graph_iri: str, removed: list[ox.Triple], added: list[ox.Triple], in_default: bool) -> None:
-        """Take `removed` out of a named graph and put `added` in; with `in_default`, in the default
-        graph too, where a removed triple stays when another merged graph still states it."""
-        store = self.store
-        name = ox.NamedNode(graph_iri)
-        for triple in removed:
-            store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, name))
-            if in_default and not self._stated(triple):
-                store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
-        targets: list[ox.NamedNode | ox.DefaultGraph] = [name, ox.DefaultGraph()] if in_default else [name]
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in added for target in targets)
-        self.counts[graph_iri] = count_matches(store, f"GRAPH {name} {{ ?s ?p ?o }}")
-
-    def _stated(self, triple: ox.Triple) -> bool:
-        """Whether a named graph merged into the default graph states the triple."""
-        quads = self.store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
-        return any(isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in self.outside for q in quads)
-
-    def commit(self, extras: Callable[[ox.Store, Path], object] | None = None, inputs: str = "") -> BuildInfo:
-        """Optimise, write the extras (e.g. the dumps) and make this build the current one."""
-        store = self.store
-        self.created = datetime.now(UTC).isoformat(timespec="seconds")  # the version's time, known to the extras
-        store.flush()
-        store.optimize()
-        if extras is not None:  # e.g. the dumps: written before the build becomes visible
-            extras(store, self.published.dumps_dir(self.build_id))
-        self._store = None
-        del store  # closes the database before it becomes visible
-        return self.published._switch(self, self.counts, inputs)
-
-    def discard(self) -> None:
-        """Forget this build, unless it is committed; the current one stays as it is."""
-        if self.committed:
-            return
-        self._store = None
-        shutil.rmtree(self.path, ignore_errors=True)
-        shutil.rmtree(self.published.dumps_dir(self.build_id), ignore_errors=True)
-        shutil.rmtree(self.published.sources_dir(self.build_id), ignore_errors=True)
