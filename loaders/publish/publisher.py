@@ -15,6 +15,7 @@ from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
 from loaders.publish.dumps import write_dumps
 from loaders.publish.feed import FEED, compact, write_feed
+from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
@@ -22,10 +23,11 @@ from loaders.publish.staging import Staging
 
 
 def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
-    """What is published beside the store: the dumps, the search index, the quoted documents."""
+    """What is published beside the store: the dumps, the search index, the fact sheets' figures, the quoted documents."""
     write_dumps(store, folder)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE)
+    write_figures(store, folder / FIGURES_FILE)
 
 
 def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:

@@ -3,15 +3,21 @@ labels of what it links to, and its incoming links (bounded)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib.namespace import PROV, SKOS
 
 from loaders.core.vocab import OA, S3
+from loaders.publish.figures import FIGURES_FILE, Figures, write_figures
+from loaders.publish.store import PublishedStore
 from server.backends.port import Readable
 
 LABELS = (
@@ -125,6 +131,8 @@ class BuildSource(Protocol):
 
     def created(self) -> float | None: ...
 
+    def files(self) -> PublishedStore | None: ...
+
 
 class EntityReader:
     """Reads descriptions from the published build, reopening it when a new one is published."""
@@ -139,6 +147,8 @@ class EntityReader:
         self._labels_seen: Kept[list[ox.Literal]] = Kept()
         self._amounts_seen: Kept[Amount | None] = Kept()
         self._passages_seen: Kept[Passage | None] = Kept()
+        self._figures: tuple[str, Figures] | None = None
+        self._figures_lock = threading.Lock()
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
@@ -148,6 +158,23 @@ class EntityReader:
             self._passages_seen.clear()
             self._store, self._build, self._created = self.backend.open(), build, self.backend.created()
         return build, self._store
+
+    def figures(self) -> Figures:
+        """The fact sheets' figures of the build being read: those published with it, or, for a
+        build published without them, made once from its store into a temporary file."""
+        build, store = self.store()
+        with self._figures_lock:
+            if self._figures is not None and self._figures[0] == build:
+                return self._figures[1]
+            if self._figures is not None:
+                self._figures[1].close()
+            files = self.backend.files()
+            path = files.dumps_dir(build) / FIGURES_FILE if files is not None else None
+            if path is None or not path.is_file():
+                path = Path(tempfile.gettempdir()) / f"s3kg-figures-{os.getpid()}-{id(self)}-{build}.sqlite"
+                write_figures(store, path)
+            self._figures = (build, Figures(path))
+            return self._figures[1]
 
     def created(self) -> float | None:
         """When the build being read was published (read once per build, not per request)."""

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import NUTS
+from loaders.publish.figures import PROGRAMME_PROJECTS, REGION_ORGANISATIONS, REGION_PROJECTS, Figures
 from server.backends.entities import Description
 from server.pages import atlas, values
 
@@ -161,7 +162,9 @@ def _number(lexical: str, page: str) -> Cell:
     return {"label": values.amount(lexical, "EUR", False, page) if lexical else "", "number": True}
 
 
-def project_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def project_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     sheet = Sheet("project")
     titles = _literals(description, DCT + "title")
     sheet.subtitle = in_reader_language(titles, languages, page)
@@ -225,7 +228,9 @@ def _partners(store: Readable, node: str, languages: list[str], page: str, link:
     return Table("Partners", ["Organisation", "Role", "Country", "Region", "Budget"], partners, total, {4})
 
 
-def organisation_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def organisation_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     sheet = Sheet("organisation")
     sheet.summary = in_reader_language(_literals(description, DCT + "description"), languages, page)
     for key, predicate in (("Country", S3 + "country"), ("Region", S3 + "region"), ("Type", S3 + "organisationType")):
@@ -265,7 +270,9 @@ def organisation_sheet(description: Description, store: Readable, languages: lis
     return sheet
 
 
-def programme_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def programme_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     sheet = Sheet("programme")
     sheet.summary = in_reader_language(_literals(description, DCT + "description"), languages, page)
     if cci := _literals(description, S3 + "cciCode"):
@@ -274,31 +281,35 @@ def programme_sheet(description: Description, store: Readable, languages: list[s
                            ("Territory", S3 + "territory")):  # fmt: skip
         if found := _iris(description, predicate):
             sheet.facts.append((key, [link(i) for i in found]))
-    node = str(ox.NamedNode(description.iri))
-    totals = _rows(
+    # counted and ranked when the build was published: the page reads its first rows, not every project
+    number, total_sum, eu_sum = figures.total(description.iri, PROGRAMME_PROJECTS)
+    count, total, eu = str(number), _lexical(total_sum), _lexical(eu_sum)
+    first = figures.first(description.iri, PROGRAMME_PROJECTS, ROWS)
+    dates = _rows(
         store,
-        f"""SELECT (COUNT(DISTINCT ?p) AS ?n) (SUM(?t) AS ?total) (SUM(?e) AS ?eu) WHERE {{ ?p s3:programme {node}
-            OPTIONAL {{ ?p s3:totalBudget/schema:value ?t }} OPTIONAL {{ ?p s3:euContribution/schema:value ?e }} }}""",
+        f"""SELECT ?p ?start ?end WHERE {{ VALUES ?p {{ {_iri_list([m.iri for m in first])} }}
+            OPTIONAL {{ ?p schema:startDate ?start }} OPTIONAL {{ ?p schema:endDate ?end }} }}""",
     )
-    count, total, eu = (totals[0] if totals else ["0", "", ""])[:3]
+    when = {p: (start, end) for p, start, end in dates}
+    rows = [[m.iri, *when.get(m.iri, ("", "")), _lexical(m.budget)] for m in first]
     sheet.facts.append(("Projects", [{"label": values.number(count or "0")}]))
     if total and total != "0":
         sheet.facts.append(("Total budget", [_number(total, page)]))
     if eu and eu != "0":
         sheet.facts.append(("EU contribution", [_number(eu, page)]))
-    rows = _rows(
-        store,
-        f"""SELECT ?p ?start ?end ?t WHERE {{ ?p s3:programme {node} OPTIONAL {{ ?p schema:startDate ?start }}
-            OPTIONAL {{ ?p schema:endDate ?end }} OPTIONAL {{ ?p s3:totalBudget/schema:value ?t }} }}
-            ORDER BY DESC(?t) ?p LIMIT {ROWS}""",
-    )
     link.read(row[0] for row in rows)
     table = [[link(p), {"label": values.day(s, page)}, {"label": values.day(e, page)}, _number(t, page)] for p, s, e, t in rows]
     sheet.tables.append(Table("Projects", ["Project", "Start", "End", "Total budget"], table, int(count or 0), {3}))
     return sheet
 
 
-def region_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def _lexical(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:f}"
+
+
+def region_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     """A NUTS region: where it sits, its strategies (its own and those of the regions it is part of),
     and the projects and organisations in it or in its parts."""
     sheet = Sheet("region")
@@ -316,41 +327,27 @@ def region_sheet(description: Description, store: Readable, languages: list[str]
         store, f"SELECT DISTINCT ?s WHERE {{ ?s a s3:Strategy ; s3:region ?r . {node} skos:broader* ?r }} LIMIT {ROWS}"
     )
     sheet.tables.append(Table("Strategies", ["Strategy"], [[link(row[0])] for row in strategies], len(strategies)))
-    # step by step, each step a lookup by key: a region's parts, what is placed in them, the projects
-    # of the organisations there (one query joining all of it scans every participation)
-    places = [row[0] for row in _rows(store, f"SELECT ?place WHERE {{ ?place skos:broader* {node} }}")]
-    code = description.iri.rsplit("/", 1)[-1]  # a coarser code whose only region this is names it too (DEG: DEG0), as on the map
+    # counted and ranked when the build was published: what is placed in the region or its parts, and
+    # the projects of the organisations there; a coarser code whose only region this is holds it too
+    # (DEG: DEG0), as on the map, so its figures are that code's
+    code = description.iri.rsplit("/", 1)[-1]
+    owner = description.iri
     if len(code) - 2 in atlas.LEVELS:
         only = atlas.single_regions(len(code) - 2)
-        places += [str(NUTS) + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code]
-    placed = _rows(
-        store,
-        f"""SELECT DISTINCT ?e ?t WHERE {{ VALUES ?place {{ {_iri_list(places)} }} ?e s3:region ?place ; a ?t
-            FILTER (?t IN (s3:Project, s3:Portfolio, s3:Organisation)) }}""",
-    )
-    organisations = sorted({e for e, t in placed if t == S3 + "Organisation"})
-    projects = {e for e, t in placed if t != S3 + "Organisation"}
-    for chunk in range(0, len(organisations), 2000):
-        found = _rows(
-            store,
-            f"""SELECT DISTINCT ?p WHERE {{ VALUES ?o {{ {_iri_list(organisations[chunk : chunk + 2000])} }}
-                ?x s3:participant ?o . ?p s3:hasParticipation ?x }}""",
-        )
-        projects.update(row[0] for row in found)
-    rows = _rows(
-        store,
-        f"""SELECT ?p ?t WHERE {{ VALUES ?p {{ {_iri_list(sorted(projects))} }}
-            OPTIONAL {{ ?p s3:totalBudget/schema:value ?t }} }} ORDER BY DESC(?t) ?p LIMIT {ROWS}""",
-    )
-    link.read([*(p for p, _ in rows), *organisations[:ROWS]])
-    table = [[link(p), _number(t, page)] for p, t in rows]
-    sheet.tables.append(Table("Projects", ["Project", "Total budget"], table, len(projects), {1}))
-    shown = [[link(o)] for o in organisations[:ROWS]]
-    sheet.tables.append(Table("Organisations", ["Organisation"], shown, len(organisations)))
+        owner = next((str(NUTS) + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code), owner)
+    projects = figures.first(owner, REGION_PROJECTS, ROWS)
+    organisations = figures.first(owner, REGION_ORGANISATIONS, ROWS)
+    link.read([*(m.iri for m in projects), *(m.iri for m in organisations)])
+    table = [[link(m.iri), _number(_lexical(m.budget), page)] for m in projects]
+    sheet.tables.append(Table("Projects", ["Project", "Total budget"], table, figures.total(owner, REGION_PROJECTS)[0], {1}))
+    shown = [[link(m.iri)] for m in organisations]
+    sheet.tables.append(Table("Organisations", ["Organisation"], shown, figures.total(owner, REGION_ORGANISATIONS)[0]))
     return sheet
 
 
-def strategy_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def strategy_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     """A smart specialisation strategy: its region and period, its priorities and how many projects serve each."""
     sheet = Sheet("strategy")
     for key, predicate in (("Region", S3 + "region"), ("Period", S3 + "programmingPeriod"), ("Sources", DCT + "source")):
@@ -368,7 +365,9 @@ def strategy_sheet(description: Description, store: Readable, languages: list[st
     return sheet
 
 
-def priority_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet:
+def priority_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet:
     """A strategy's priority: its definition, its strategy and sectors (the projects serving it are
     the page's table of matches)."""
     sheet = Sheet("priority")
@@ -385,12 +384,14 @@ SHEETS = {
 }  # fmt: skip
 
 
-def fact_sheet(description: Description, store: Readable, languages: list[str], page: str, link: Link) -> Sheet | None:
+def fact_sheet(
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+) -> Sheet | None:
     """The fact sheet of an entity of a kind that has one, else None."""
     types = _iris(description, RDF_TYPE)
     kind = next((KINDS[t] for t in types if t in KINDS), None)
     if kind is None:
         return None
-    sheet = SHEETS[kind](description, store, languages, page, link)
+    sheet = SHEETS[kind](description, store, languages, page, link, figures)
     sheet.tables = [without_empty_columns(t) for t in sheet.tables]
     return sheet

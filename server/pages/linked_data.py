@@ -22,6 +22,7 @@ from rdflib import Graph
 
 from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES, S3
+from loaders.publish.figures import Figures
 from server.backends.entities import COUNTED, Description, EntityReader, Passage, labels_of
 from server.pages import inset, values
 from server.pages.factsheet import fact_sheet
@@ -81,6 +82,7 @@ def render_html(
     sources: str = "/sources/",
     store: Readable | None = None,
     area: str = "id",
+    figures: Figures | None = None,
 ) -> str:
     """The entity's page: its fact sheet (with `store`, for the kinds that have one), then every
     statement with its sources, the matches, the incoming links and the other formats."""
@@ -140,7 +142,7 @@ def render_html(
         for media, (ext, name) in DOCUMENT_TYPES.items()
     ]
     title = best_label(description.labels.get(description.iri, []), languages) or _local_name(description.iri)
-    sheet = fact_sheet(description, store, languages, language, linked) if store is not None else None
+    sheet = fact_sheet(description, store, languages, language, linked, figures) if store and figures else None
     drawn = inset.inset(inset.places(sheet.kind, description.iri, store)) if sheet and store is not None else None
     if drawn:
         linked.read(NUTS + area.code for area in drawn.areas)
@@ -253,7 +255,7 @@ async def describe_response(
             return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
         return Response(f"No entity {iri} in the published graph.\n", status_code=404, media_type="text/plain")
     if media == "text/html":
-        body = render_html(description, addresses, languages, path, sources, store, area).encode()
+        body = render_html(description, addresses, languages, path, sources, store, area, reader.figures()).encode()
     elif media in QUAD_FORMATS:
         prefixes = PREFIXES if media == "application/trig" else None
         body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""

@@ -82,9 +82,13 @@ class KeptBuild:
     """One kept build as a source of descriptions (what EntityReader reads)."""
 
     build: BuildInfo
+    published: PublishedStore
 
     def build_id(self) -> str:
         return self.build.build_id
+
+    def files(self) -> PublishedStore:
+        return self.published
 
     def open(self) -> ox.Store:
         return ox.Store.read_only(str(self.build.path))
@@ -108,7 +112,7 @@ class Versions:
 
     def reader(self, build: BuildInfo) -> EntityReader:
         if build.build_id not in self.readers:
-            self.readers[build.build_id] = EntityReader(KeptBuild(build))
+            self.readers[build.build_id] = EntityReader(KeptBuild(build, self.published))
         return self.readers[build.build_id]
 
     def describes(self, build: BuildInfo, iri: str) -> bool:
