@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -73,6 +74,14 @@ class Engines:
             self.running[name] = engine
             publish_built(engine.target, self.built)
         return self.running[name]
+
+    def restart(self, name: str) -> None:
+        """Stop an engine and start it again on its port and database (the data stays): Oxigraph's
+        own time limit does not stop an aggregate over a cross product, which would otherwise
+        keep a core busy for the rest of the session."""
+        engine = self.running[name]
+        engine.stop()
+        self.running[name] = STARTERS[name](engine.folder, urlsplit(engine.target.query_url).port)
 
     def stop(self) -> None:
         for engine in self.running.values():

@@ -18,6 +18,7 @@ from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 from loaders.publish.store import PublishedStore
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.port import Backend
+from server.backends.remote.backend import RemoteBackend
 
 CURATED = "GRAPH <https://w3id.org/s3kg/id/graph/curated-projects>"  # the seeds' four projects, of thousands
 PROJECTS = f"SELECT ?acronym WHERE {{ {CURATED} {{ ?p s3:acronym ?acronym }} }} ORDER BY ?acronym"
@@ -183,7 +184,9 @@ def test_the_allow_list_is_what_permits_service(built: Any) -> None:
         listener.close()
 
 
-def test_a_query_past_its_time_limit_is_stopped_while_others_are_served(endpoint: str) -> None:
+def test_a_query_past_its_time_limit_is_stopped_while_others_are_served(
+    endpoint: str, backend: Backend, request: pytest.FixtureRequest
+) -> None:
     outcome: dict[str, Any] = {}
 
     def slow() -> None:
@@ -207,6 +210,9 @@ def test_a_query_past_its_time_limit_is_stopped_while_others_are_served(endpoint
     assert max(latencies) < 1.0, latencies
     # the stopped worker was replaced: the endpoint still answers with both workers
     assert httpx.get(endpoint, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    if isinstance(backend, RemoteBackend) and backend.target.engine == "oxigraph":
+        request.getfixturevalue("engines").restart("oxigraph")  # it would count the cross product on and on
+        assert httpx.get(endpoint, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
 
 
 def test_results_stream_and_a_cut_result_says_so(backend: Backend) -> None:
