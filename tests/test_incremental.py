@@ -29,6 +29,7 @@ from loaders.build import BuildConfig, build
 from loaders.core import paths
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
+from loaders.publish.feed import FEED, STATE, write_feed
 from loaders.publish.store import PublishedStore
 
 TIMES = ("<http://www.w3.org/ns/prov#startedAtTime>", "<http://www.w3.org/ns/prov#endedAtTime>")
@@ -159,6 +160,22 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
     assert changes["sources"] == expected_changes["sources"]
     assert changes["sources"], "the edit changed something"
+    for store in ("incremental", "full"):  # the feed described only the changed subjects: as if it described all
+        feed = tmp_path / store / FEED
+        shutil.copytree(feed, tmp_path / f"{store}-feed")
+        shutil.rmtree(tmp_path / f"{store}-feed" / "2")
+        write_feed(PublishedStore(tmp_path / store).open(), tmp_path / f"{store}-feed", 2, "again", "", 1)
+        assert _feed(feed / "2") == _feed(tmp_path / f"{store}-feed" / "2"), f"the {store} build's feed"
+    loads = "/id/load/"  # a load's description holds its time, which differs between the two builds
+    (members, state), (expected_members, expected_state) = (_feed(tmp_path / s / FEED / "2") for s in ("incremental", "full"))
+    assert members == expected_members
+    assert {line for line in state if loads not in line} == {line for line in expected_state if loads not in line}
+
+
+def _feed(version: Path) -> tuple[set[str], set[str]]:
+    """A feed version's members (entity and kind) and its state (every entity, digest, version)."""
+    members = {line for page in version.glob("page-*.jsonl") for line in page.read_text().splitlines()}
+    return members, set(gzip.decompress((version / STATE).read_bytes()).decode().splitlines())
 
 
 def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the_same(base: Sources, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import gzip
 import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -51,6 +51,9 @@ class Changes:
     build: str
     previous: str | None
     sources: list[SourceChange]
+    # the IRI subjects of every changed triple, when that is all that changed (None: a first build,
+    # a graph too large to itemise or a blank node's triple): what the feed describes again
+    touched: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def added(self) -> int:
@@ -95,10 +98,24 @@ def _graphs(store: ox.Store | None, same: frozenset[str]) -> dict[str, int]:
     return counts
 
 
-def _compare(
-    new: ox.Store, old: ox.Store, graph: ox.NamedNode, sizes: tuple[int, int], added: IO[str], removed: IO[str]
-) -> tuple[int, int]:
-    """Triples added and removed (written to `added` and `removed`); `sizes`: (new, old) triples."""
+class _Sink:
+    """Where the changed triples go (as N-Quads lines), noting the IRI subjects they are about."""
+
+    def __init__(self, added: IO[str], removed: IO[str]):
+        self.files = {True: added, False: removed}
+        self.subjects: set[str] | None = set()
+
+    def write(self, line: str, added: bool) -> None:
+        self.files[added].write(line)
+        if self.subjects is not None:
+            if line.startswith("<"):
+                self.subjects.add(line[1 : line.index(">")])
+            else:  # a blank node's triple: which entity it describes is not known here
+                self.subjects = None
+
+
+def _compare(new: ox.Store, old: ox.Store, graph: ox.NamedNode, sizes: tuple[int, int], sink: _Sink) -> tuple[int, int]:
+    """Triples added and removed (written to `sink`); `sizes`: (new, old) triples."""
     before = {hash(line) for line in _lines(old, graph, sizes[1])}
     plus = 0
     for line in _lines(new, graph, sizes[0]):
@@ -106,22 +123,24 @@ def _compare(
         if key in before:
             before.discard(key)
         else:
-            added.write(line)
+            sink.write(line, True)
             plus += 1
     minus = 0
     if before:
         for line in _lines(old, graph, sizes[1]):
             if hash(line) in before:
-                removed.write(line)
+                sink.write(line, False)
                 minus += 1
     return plus, minus
 
 
-def _write_known(graph: ox.NamedNode, difference: Difference, added: IO[str], removed: IO[str]) -> tuple[int, int]:
+def _write_known(graph: ox.NamedNode, difference: Difference, sink: _Sink) -> tuple[int, int]:
     """Write a difference the build already knows (a patched graph's), as `_compare` would find it."""
     gone, new = difference
-    added.writelines(f"{triple} {graph} .\n" for triple in new)
-    removed.writelines(f"{triple} {graph} .\n" for triple in gone)
+    for triple in new:
+        sink.write(f"{triple} {graph} .\n", True)
+    for triple in gone:
+        sink.write(f"{triple} {graph} .\n", False)
     return len(new), len(gone)
 
 
@@ -146,6 +165,7 @@ def write_changes(
     after, earlier = _graphs(new, same), _graphs(old, same)
     sources = []
     with gzip.open(folder / ADDED, "wt", encoding="utf-8") as added, gzip.open(folder / REMOVED, "wt", encoding="utf-8") as gone:
+        sink = _Sink(added, gone)
         for iri in sorted(after.keys() | earlier.keys()):
             size, size_before = after.get(iri, 0), earlier.get(iri, 0)
             if old is None:  # a first build adds everything: the dumps hold it, it is not listed again
@@ -153,16 +173,19 @@ def write_changes(
                 continue
             if max(size, size_before) > ITEMISE_LIMIT:
                 sources.append(SourceChange(iri, size, size_before, None, None))
+                sink.subjects = None
                 continue
             difference = (known or {}).get(iri)
             if difference is not None and not _blank(difference):
-                plus, minus = _write_known(ox.NamedNode(iri), difference, added, gone)
+                plus, minus = _write_known(ox.NamedNode(iri), difference, sink)
             else:
-                plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), added, gone)
+                plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), sink)
             if plus or minus:
                 sources.append(SourceChange(iri, size, size_before, plus, minus))
-    changes = Changes(build, previous, sources)
-    (folder / CHANGES).write_text(json.dumps(asdict(changes), indent=2), encoding="utf-8")
+    touched = frozenset(sink.subjects) if old is not None and sink.subjects is not None else None
+    changes = Changes(build, previous, sources, touched)
+    record = {"build": build, "previous": previous, "sources": [asdict(source) for source in sources]}
+    (folder / CHANGES).write_text(json.dumps(record, indent=2), encoding="utf-8")
     return changes
 
 

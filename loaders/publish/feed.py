@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +61,11 @@ def _describe(store: ox.Store, triples: list[ox.Triple]) -> list[ox.Triple]:
     return found
 
 
-def entities(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple]]]:
-    """Every IRI subject of the default graph with its description, in the store's index order."""
+def entities(store: ox.Store, wanted: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[str, list[ox.Triple] | None]]:
+    """Every IRI subject of the default graph with its description (None: not `wanted`, not
+    described), in the store's index order."""
     current: ox.NamedNode | None = None
-    triples: list[ox.Triple] = []
+    triples: list[ox.Triple] | None = []
     done: set[str] = set()
     for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         subject = quad.subject
@@ -72,14 +73,15 @@ def entities(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple]]]:
             continue
         if subject != current:
             if current is not None:
-                yield current.value, _describe(store, triples)
+                yield current.value, _describe(store, triples) if triples is not None else None
                 done.add(current.value)
             if subject.value in done:
                 raise FeedOrderError(f"the triples of {subject.value} are not together in the store's order")
-            current, triples = subject, []
-        triples.append(quad.triple)
+            current, triples = subject, [] if wanted(subject.value) else None
+        if triples is not None:
+            triples.append(quad.triple)
     if current is not None:
-        yield current.value, _describe(store, triples)
+        yield current.value, _describe(store, triples) if triples is not None else None
 
 
 def digest(triples: list[ox.Triple]) -> str:
@@ -137,16 +139,34 @@ class _Pages:
         self.index, self.quads = [], []
 
 
-def write_feed(store: ox.Store, feed: Path, version: int, build_id: str, created: str, previous: int | None) -> None:
+def write_feed(
+    store: ox.Store,
+    feed: Path,
+    version: int,
+    build_id: str,
+    created: str,
+    previous: int | None,
+    touched: frozenset[str] | None = None,
+) -> None:
     """Write version `version`'s members against the feed state of version `previous` (None: the
-    first build; every entity is created). A leftover folder of a build that failed is replaced."""
+    first build; every entity is created). With `touched` (the subjects of every triple that
+    changed since `previous`), only those entities and the new ones are described and compared;
+    the others keep their state. A leftover folder of a build that failed is replaced."""
     folder, partial = feed / str(version), feed / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     before = read_state(feed / str(previous)) if previous is not None else {}
     after: dict[str, tuple[str, int]] = {}
     pages = _Pages(partial)
-    for entity, triples in entities(store):
+
+    def wanted(entity: str) -> bool:
+        kept = before.get(entity)
+        return touched is None or entity in touched or kept is None or kept[0] == DELETED
+
+    for entity, triples in entities(store, wanted):
+        if triples is None:  # untouched since `previous`: its description is the same
+            after[entity] = before[entity]
+            continue
         value = digest(triples)
         old = before.get(entity)
         if old is None or old[0] == DELETED:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from loaders.core.progress import Progress
-from loaders.publish.changes import write_changes
+from loaders.publish.changes import Changes, write_changes
 from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
 from loaders.publish.dumps import write_dumps
@@ -30,22 +30,23 @@ def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
     write_figures(store, folder / FIGURES_FILE)
 
 
-def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> None:
+def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> Changes:
     """The changes against the build that is current until this one is committed."""
     published = staging.published
     previous = published.current() if published.has_current() else None
     old = ox.Store.read_only(str(previous.path)) if previous is not None else None
     based = previous is not None and previous.build_id == staging.base_id  # what it was patched from
     known = staging.patched if based else None
-    write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder, staging.same, known)
+    return write_changes(store, old, staging.build_id, previous.build_id if previous else None, folder, staging.same, known)
 
 
-def _record_feed(store: ox.Store, staging: Staging) -> None:
-    """The feed's members for this version, then the retention of the versions about to be pruned."""
+def _record_feed(store: ox.Store, staging: Staging, touched: frozenset[str] | None) -> None:
+    """The feed's members for this version (with `touched`, the subjects of the changed triples, only
+    theirs are described again), then the retention of the versions about to be pruned."""
     published = staging.published
     previous = published.current().version if published.has_current() else None
     feed = published.root / FEED
-    write_feed(store, feed, staging.version, staging.build_id, staging.created, previous)
+    write_feed(store, feed, staging.version, staging.build_id, staging.created, previous, touched)
     kept = sorted({b.version for b in published.recent(None)} | {staging.version})[-published.keep :]
     compact(feed, set(kept))
 
@@ -58,8 +59,8 @@ def publisher(
 
     def publish(store: ox.Store, folder: Path) -> None:
         _publish_files(store, folder, data_dir)
-        _record_changes(store, staging, folder)
-        _record_feed(store, staging)
+        changes = _record_changes(store, staging, folder)
+        _record_feed(store, staging, changes.touched)
         if engine is not None:
             publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
 
