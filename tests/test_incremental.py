@@ -155,8 +155,10 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
     for name in graphs:
         assert graphs[name] == expected_graphs[name], f"{name} differs after '{edit}'"
     assert shapes.isomorphic(expected_shapes)
-    for dump in ("s3kg.nt.gz", "s3kg.ttl", ADDED, REMOVED):
-        assert _lines(dumps / dump) == _lines(expected_dumps / dump), dump
+    shapes_lines = f"<{SHAPES_GRAPH}> ."  # blank nodes, labelled afresh by each build: compared as graphs above
+    for dump in ("s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", ADDED, REMOVED):
+        got, expected = ({line for line in _lines(d / dump) if not line.endswith(shapes_lines)} for d in (dumps, expected_dumps))
+        assert got == expected, dump
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
     assert changes["sources"] == expected_changes["sources"]
     assert changes["sources"], "the edit changed something"

@@ -2,6 +2,10 @@
 
 N-Quads keeps the named graphs (one per source, plus provenance, ontology and shapes);
 the triple formats hold the default graph, the merge of all but the shapes.
+
+The N-Quads dump is one gzip member per graph (a valid gzip file: readers decompress the members
+in turn), whose place in the file is recorded beside it (`s3kg.nq.gz.members.json`): a build that
+carries a graph over unchanged from the build before copies that graph's compressed bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ class DumpFile:
 
 
 QUADS_DUMP = "s3kg.nq.gz"  # every triple in the graph of its source
+MEMBERS = "s3kg.nq.gz.members.json"  # graph IRI → [offset, length] of its gzip member in QUADS_DUMP
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The build a new one was made from: its dumps folder, and the graphs carried over unchanged."""
+
+    folder: Path
+    same: frozenset[str]
+
+    def members(self) -> dict[str, tuple[int, int]]:
+        path = self.folder / MEMBERS
+        if not path.is_file() or not (self.folder / QUADS_DUMP).is_file():
+            return {}
+        return {graph: (place[0], place[1]) for graph, place in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 CHUNK_BYTES = 1 << 22  # how much of a graph's N-Triples is relabelled as N-Quads at a time
 # name, media type, format, gzip?, quads?
 FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
@@ -41,46 +62,68 @@ FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
 )
 
 
-def _write_named_graphs(store: ox.Store, handle: IO[bytes]) -> None:
-    """N-Quads of the named graphs only (the default graph is their merge): each graph dumped as
-    N-Triples by Oxigraph, its name added to every line. A line ends with " .\n" and nowhere
-    else (N-Triples escapes newlines in literals), so the name goes before that ending."""
-    with tempfile.TemporaryDirectory() as scratch:
-        triples = Path(scratch) / "graph.nt"
+def _write_graph(store: ox.Store, graph: ox.NamedNode | ox.BlankNode, handle: IO[bytes], scratch: Path) -> None:
+    """A graph as N-Quads: dumped as N-Triples by Oxigraph, its name added to every line. A line
+    ends with " .\n" and nowhere else (N-Triples escapes newlines in literals), so the name goes
+    before that ending."""
+    store.dump(scratch, ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    ending = f" {graph} .\n".encode()
+    with scratch.open("rb") as lines:
+        rest = b""
+        for chunk in iter(lambda: lines.read(CHUNK_BYTES), b""):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1  # whole lines now, the partial one with the next chunk
+            handle.write(data[:cut].replace(b" .\n", ending))
+            rest = data[cut:]
+
+
+def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
+    """The N-Quads dump of the named graphs only (the default graph is their merge), a gzip member
+    per graph, the unchanged ones copied from the build before; then where each member is."""
+    earlier = reuse.members() if reuse is not None else {}
+    places: dict[str, tuple[int, int]] = {}
+    partial = out_dir / f".{QUADS_DUMP}.partial"
+    with tempfile.TemporaryDirectory() as scratch, partial.open("wb") as raw:
         for graph in sorted(store.named_graphs(), key=str):
-            store.dump(triples, ox.RdfFormat.N_TRIPLES, from_graph=graph)
-            ending = f" {graph} .\n".encode()
-            with triples.open("rb") as lines:
-                rest = b""
-                for chunk in iter(lambda: lines.read(CHUNK_BYTES), b""):
-                    data = rest + chunk
-                    cut = data.rfind(b"\n") + 1  # whole lines now, the partial one with the next chunk
-                    handle.write(data[:cut].replace(b" .\n", ending))
-                    rest = data[cut:]
+            start = raw.tell()
+            if reuse is not None and graph.value in reuse.same and graph.value in earlier:
+                offset, length = earlier[graph.value]
+                with (reuse.folder / QUADS_DUMP).open("rb") as old:
+                    old.seek(offset)
+                    raw.write(old.read(length))
+            else:
+                # filename: the name `gunzip -N` restores is the published one, not the partial file's
+                with gzip.GzipFile(filename=QUADS_DUMP, fileobj=raw, mode="wb", mtime=0, compresslevel=6) as zipped:
+                    _write_graph(store, graph, cast(IO[bytes], zipped), Path(scratch) / "graph.nt")
+            places[graph.value] = (start, raw.tell() - start)
+    (out_dir / f".{MEMBERS}.partial").write_text(json.dumps(places, indent=1), encoding="utf-8")
+    partial.replace(out_dir / QUADS_DUMP)
+    (out_dir / f".{MEMBERS}.partial").replace(out_dir / MEMBERS)
 
 
-def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, quads: bool) -> None:
+def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, reuse: Reuse | None) -> None:
+    if fmt == ox.RdfFormat.N_QUADS:
+        _write_quads(store, out_dir, reuse)
+        return
     partial = out_dir / f".{name}.partial"
     with partial.open("wb") as raw:
         # filename: the name `gunzip -N` restores is the published one (s3kg.nt), not the partial file's
         zipped = gzip.GzipFile(filename=name, fileobj=raw, mode="wb", mtime=0, compresslevel=6) if gzipped else None
         handle: IO[bytes] = cast(IO[bytes], zipped) if zipped is not None else raw
-        if quads:
-            _write_named_graphs(store, handle)
-        else:
-            prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
-            store.dump(handle, fmt, from_graph=ox.DefaultGraph(), prefixes=prefixes)
+        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
+        store.dump(handle, fmt, from_graph=ox.DefaultGraph(), prefixes=prefixes)
         if gzipped:
             handle.close()
     partial.replace(out_dir / name)
 
 
-def write_dumps(store: ox.Store, out_dir: Path) -> list[DumpFile]:
+def write_dumps(store: ox.Store, out_dir: Path, reuse: Reuse | None = None) -> list[DumpFile]:
     """Write every dump and `manifest.json` into `out_dir`; return what was written. Oxigraph
-    streams each dump to its file (no triples held in Python), two dumps at a time."""
+    streams each dump to its file (no triples held in Python), two dumps at a time; with `reuse`,
+    the N-Quads of the graphs carried over unchanged are copied from the build before."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Oxigraph and zlib release the GIL while they work
-        jobs = [pool.submit(_write_one, store, out_dir, name, fmt, gz, quads) for name, _, fmt, gz, quads in FORMATS]
+        jobs = [pool.submit(_write_one, store, out_dir, name, fmt, gz, reuse) for name, _, fmt, gz, _ in FORMATS]
         for job in jobs:
             job.result()
     triples, quads = count_matches(store, "?s ?p ?o"), count_matches(store, "GRAPH ?g { ?s ?p ?o }")

@@ -13,7 +13,7 @@ from loaders.core.progress import Progress
 from loaders.publish.changes import Changes, write_changes
 from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
-from loaders.publish.dumps import write_dumps
+from loaders.publish.dumps import Reuse, write_dumps
 from loaders.publish.feed import FEED, compact, write_feed
 from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.remote import RemoteEngine
@@ -22,9 +22,11 @@ from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.staging import Staging
 
 
-def _publish_files(store: ox.Store, folder: Path, data_dir: Path) -> None:
-    """What is published beside the store: the dumps, the search index, the fact sheets' figures, the quoted documents."""
-    write_dumps(store, folder)
+def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path) -> None:
+    """What is published beside the store: the dumps (with what the build it was made from
+    carried over), the search index, the fact sheets' figures, the quoted documents."""
+    base = staging.base_id
+    write_dumps(store, folder, Reuse(staging.published.dumps_dir(base), staging.same) if base is not None else None)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE)
     write_figures(store, folder / FIGURES_FILE)
@@ -58,7 +60,7 @@ def publisher(
     the upload into it and its own switch; a failure there leaves both stores as they were."""
 
     def publish(store: ox.Store, folder: Path) -> None:
-        _publish_files(store, folder, data_dir)
+        _publish_files(store, staging, folder, data_dir)
         changes = _record_changes(store, staging, folder)
         _record_feed(store, staging, changes.touched)
         if engine is not None:
