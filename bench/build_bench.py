@@ -33,6 +33,7 @@ def run_stages(data_dir: Path, engine: str, work: Path) -> dict[str, object]:
     from loaders.build import BuildConfig, assemble, check
     from loaders.core.iris import IriMinter
     from loaders.core.queries import count_matches
+    from loaders.publish.staging import publish
     from loaders.publish.store import PublishedStore
 
     config = BuildConfig(
@@ -51,7 +52,7 @@ def run_stages(data_dir: Path, engine: str, work: Path) -> dict[str, object]:
     figures["validate"] = {"seconds": time.perf_counter() - start, "peak_mib": _peak_mib()}
     start = time.perf_counter()
     minter = IriMinter(config.base_iri)
-    PublishedStore(config.store_dir).publish({minter.graph(g): graph for g, graph in assembled.graphs.items()})
+    publish(PublishedStore(config.store_dir), {minter.graph(g): graph for g, graph in assembled.graphs.items()})
     figures["publish"] = {"seconds": time.perf_counter() - start, "peak_mib": _peak_mib()}
     triples = count_matches(PublishedStore(config.store_dir).open(), "?s ?p ?o")  # the merged default graph
     figures["triples"] = triples

@@ -36,6 +36,7 @@ from engines import STARTERS, RunningEngine  # noqa: E402
 from bench.endpoint_bench import BASE, PREFIX, load, queries, wait_until_up  # noqa: E402
 from loaders.publish.remote import RemoteEngine, RemoteTarget, current_view, default_graph_name  # noqa: E402
 from loaders.publish.remote_upload import publish_remote  # noqa: E402
+from loaders.publish.staging import publish  # noqa: E402
 from loaders.publish.store import PublishedStore  # noqa: E402
 
 GRAPH = "https://w3id.org/s3kg/id/graph/bench"
@@ -74,7 +75,7 @@ def staged(triples: int, folder: Path) -> PublishedStore:
         for i in range(triples // PER_PROJECT):
             out.write(project_lines(i))
     started = time.monotonic()
-    published.publish({URIRef(GRAPH): data}, build_id="20260101T000000000000Z")
+    publish(published, {URIRef(GRAPH): data}, build_id="20260101T000000000000Z")
     (folder / "embedded-publish.json").write_text(json.dumps({"seconds": time.monotonic() - started}), encoding="utf-8")
     return published
 

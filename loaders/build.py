@@ -41,6 +41,7 @@ from loaders.publish.publisher import publisher
 from loaders.publish.remote import EngineRefused, EngineUnavailable, NoRemoteBuild, RemoteEngine, RemoteTarget, current_view
 from loaders.publish.remote_upload import UploadIncomplete, check_access
 from loaders.publish.space import out_of_space, out_of_space_message
+from loaders.publish.staging import stage
 from loaders.publish.store import KEEP_BUILDS, BuildInfo, CorruptBuild, PublishedStore
 from loaders.sources.kinds import BY_NAME, EXPORT_KINDS, References, export_kinds
 from loaders.sources.listing import read_sources
@@ -338,7 +339,7 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
     basis = _basis(config)
     todo = plan(published, parts, basis) if config.incremental else None
     try:
-        staging = published.stage(base=todo.base if todo else None)
+        staging = stage(published, base=todo.base if todo else None)
         staging.parts, staging.basis = parts, basis.as_dict()
         try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
             focus: set[ox.NamedNode] | None = None

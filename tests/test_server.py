@@ -15,6 +15,7 @@ from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
+from loaders.publish.staging import publish
 from loaders.publish.store import PublishedStore
 from server.backends.embedded.backend import EmbeddedBackend
 from server.backends.port import Backend
@@ -266,12 +267,12 @@ def test_answers_are_cached_per_build_and_a_new_build_is_served_at_once(tmp_path
     old, new = Graph(), Graph()
     old.add((URIRef("http://example.org/a"), URIRef("http://example.org/version"), URIRef("http://example.org/old")))
     new.add((URIRef("http://example.org/a"), URIRef("http://example.org/version"), URIRef("http://example.org/new")))
-    store.publish({URIRef("http://example.org/g"): old})
+    publish(store, {URIRef("http://example.org/g"): old})
     query = {"query": "SELECT ?v WHERE { <http://example.org/a> <http://example.org/version> ?v }", "format": "csv"}
     with live_server(EmbeddedBackend(tmp_path / "store"), workers=1) as base:
         first = httpx.get(base + "sparql", params=query)
         second = httpx.get(base + "sparql", params=query)
-        store.publish({URIRef("http://example.org/g"): new})
+        publish(store, {URIRef("http://example.org/g"): new})
         third = httpx.get(base + "sparql", params=query)
     assert first.text.splitlines()[1] == "http://example.org/old" and "x-s3kg-cache" not in first.headers
     assert second.text == first.text and second.headers["x-s3kg-cache"] == "hit"

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
-
-if TYPE_CHECKING:
-    from loaders.publish.store import BuildInfo, PublishedStore
+from loaders.publish.store import BuildInfo, PublishedStore
 
 Difference = tuple[list[ox.Triple], list[ox.Triple]]  # a graph's triples removed and added
 KEEP_PATCHES = 500_000  # patched triples remembered for the changes (beyond: the graphs are compared again)
@@ -139,7 +136,13 @@ class Staging:
             extras(store, self.published.dumps_dir(self.build_id))
         self._store = None
         del store  # closes the database before it becomes visible
-        return self.published.switch(self, self.counts, inputs)
+        final = self.published.builds / self.build_id
+        os.rename(self.path, final)
+        self.committed = True
+        info = BuildInfo(
+            self.build_id, final, self.counts, self.created, inputs, self.version, self.parts, self.basis, sorted(self.outside)
+        )
+        return self.published.switch(info)
 
     def discard(self) -> None:
         """Forget this build, unless it is committed; the current one stays as it is."""
@@ -149,3 +152,26 @@ class Staging:
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.published.dumps_dir(self.build_id), ignore_errors=True)
         shutil.rmtree(self.published.sources_dir(self.build_id), ignore_errors=True)
+
+
+def stage(published: PublishedStore, build_id: str | None = None, base: BuildInfo | None = None) -> Staging:
+    """A new build being written, invisible to readers until it is committed; with `base`, it
+    starts as a copy of that build (hard links to its immutable files)."""
+    published.builds.mkdir(parents=True, exist_ok=True)
+    published.sweep()
+    return Staging(published, build_id or published.new_build_id(), base)
+
+
+def publish(
+    published: PublishedStore,
+    graphs: Mapping[URIRef, Graph | Path],
+    build_id: str | None = None,
+    outside_default: frozenset[URIRef] = frozenset(),
+    extras: Callable[[ox.Store, Path], object] | None = None,
+    inputs: str = "",
+) -> BuildInfo:
+    """Stage every graph (see `Staging.add`) and commit them as the new current build."""
+    staging = stage(published, build_id)
+    for graph_iri, graph in graphs.items():
+        staging.add(graph_iri, graph, in_default=graph_iri not in outside_default)
+    return staging.commit(extras, inputs)

@@ -20,15 +20,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-
-from loaders.publish.staging import Staging
 
 KEEP_BUILDS = 3  # builds kept on disk by default: each a version, with its dumps and changes (setting keep_builds)
 
@@ -195,59 +192,33 @@ class PublishedStore:
         the export cache), by content digest: the next build compares its files with them."""
         return self.builds / f"{build_id}.sources"
 
-    def stage(self, build_id: str | None = None, base: BuildInfo | None = None) -> Staging:
-        """A new build being written, invisible to readers until it is committed; with `base`,
-        it starts as a copy of that build (hard links to its immutable files)."""
-        self.builds.mkdir(parents=True, exist_ok=True)
-        self._sweep()
-        return Staging(self, build_id or self._new_build_id(), base)
-
-    def publish(
-        self,
-        graphs: Mapping[URIRef, Graph | Path],
-        build_id: str | None = None,
-        outside_default: frozenset[URIRef] = frozenset(),
-        extras: Callable[[ox.Store, Path], object] | None = None,
-        inputs: str = "",
-    ) -> BuildInfo:
-        """Stage every graph (see `Staging.add`) and commit them as the new current build."""
-        staging = self.stage(build_id)
-        for graph_iri, graph in graphs.items():
-            staging.add(graph_iri, graph, in_default=graph_iri not in outside_default)
-        return staging.commit(extras, inputs)
-
-    def switch(self, staging: Staging, counts: dict[str, int], inputs: str) -> BuildInfo:
-        """Make a closed staging build the current one: its record, then one rename of the link."""
-        final = self.builds / staging.build_id
-        created = staging.created
-        version = staging.version
-        outside = sorted(staging.outside)
+    def switch(self, info: BuildInfo) -> BuildInfo:
+        """Make a complete build (its store already renamed to `info.path`) the current one: its
+        record, then one rename of the link."""
         meta = {
-            "build_id": staging.build_id,
-            "version": version,
-            "created": created,
-            "graphs": counts,
-            "inputs": inputs,
-            "parts": staging.parts,
-            "basis": staging.basis,
-            "outside": outside,
+            "build_id": info.build_id,
+            "version": info.version,
+            "created": info.created,
+            "graphs": info.graphs,
+            "inputs": info.inputs,
+            "parts": info.parts,
+            "basis": info.basis,
+            "outside": info.outside,
         }
-        os.rename(staging.path, final)
-        staging.committed = True
-        written = final.with_name(f".{staging.build_id}.json.partial")
+        written = info.path.with_name(f".{info.build_id}.json.partial")
         written.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        os.replace(written, final.with_suffix(".json"))  # a build is complete once its record is there
-        link = self.root / f".current.{staging.build_id}"
-        os.symlink(Path("builds") / staging.build_id, link)
+        os.replace(written, info.path.with_suffix(".json"))  # a build is complete once its record is there
+        link = self.root / f".current.{info.build_id}"
+        os.symlink(Path("builds") / info.build_id, link)
         os.replace(link, self.current_link)  # the atomic switch
-        self._prune(keep=staging.build_id)
-        return BuildInfo(staging.build_id, final, counts, created, inputs, version, staging.parts, staging.basis, outside)
+        self._prune(keep=info.build_id)
+        return info
 
     def next_version(self) -> int:
         """The version number the next build gets: one more than the newest kept build's."""
         return max((b.version for b in self.recent(None)), default=0) + 1
 
-    def _new_build_id(self) -> str:
+    def new_build_id(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return stamp
 
@@ -263,9 +234,9 @@ class PublishedStore:
                 shutil.rmtree(self.dumps_dir(old.name), ignore_errors=True)
                 shutil.rmtree(self.sources_dir(old.name), ignore_errors=True)
                 old.with_suffix(".json").unlink(missing_ok=True)
-        self._sweep()
+        self.sweep()
 
-    def _sweep(self) -> None:
+    def sweep(self) -> None:
         """Remove what a build stopped part-way (killed, out of disk) left behind: staging
         stores, dumps, records and stores that are not part of a complete build, and links
         that never became current. The current build is never touched."""
