@@ -147,7 +147,7 @@ class EntityReader:
         self._labels_seen: Kept[list[ox.Literal]] = Kept()
         self._amounts_seen: Kept[Amount | None] = Kept()
         self._passages_seen: Kept[Passage | None] = Kept()
-        self._figures: tuple[str, Figures] | None = None
+        self._figures: tuple[str, Figures, bool] | None = None  # build, figures, made here
         self._figures_lock = threading.Lock()
 
     def store(self) -> tuple[str, Readable]:
@@ -161,19 +161,24 @@ class EntityReader:
 
     def figures(self) -> Figures:
         """The fact sheets' figures of the build being read: those published with it, or, for a
-        build published without them, made once from its store into a temporary file."""
+        build published without them, made once from its store into a temporary file (removed
+        when a new build is read)."""
         build, store = self.store()
         with self._figures_lock:
             if self._figures is not None and self._figures[0] == build:
                 return self._figures[1]
             if self._figures is not None:
                 self._figures[1].close()
+                if self._figures[2]:
+                    self._figures[1].path.unlink(missing_ok=True)
             files = self.backend.files()
             path = files.dumps_dir(build) / FIGURES_FILE if files is not None else None
-            if path is None or not path.is_file():
+            made = path is None or not path.is_file()
+            if made:
                 path = Path(tempfile.gettempdir()) / f"s3kg-figures-{os.getpid()}-{id(self)}-{build}.sqlite"
                 write_figures(store, path)
-            self._figures = (build, Figures(path))
+            assert path is not None
+            self._figures = (build, Figures(path), made)
             return self._figures[1]
 
     def created(self) -> float | None:
