@@ -5,11 +5,17 @@ them by key instead of gathering every project on each request (issue 26)."""
 
 from __future__ import annotations
 
+import gc
+import os
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pyoxigraph as ox
 import pytest
+from live_server import live_server
 
 from loaders.core.queries import select_values
 from loaders.publish.figures import FIGURES_FILE, PROGRAMME_PROJECTS, REGION_ORGANISATIONS, REGION_PROJECTS, Figures
@@ -95,3 +101,25 @@ def test_a_build_published_without_figures_has_them_made_from_its_store(built: A
             owner, kind, 20
         )
     assert reader.figures() is made, "made once per build"
+    path = made.path
+    del reader, made
+    gc.collect()
+    assert not path.exists(), "the temporary figures leave with their reader"
+
+
+def test_only_the_sheets_that_show_figures_make_them(built: Any) -> None:
+    """A build without figures: a project's page does not make them; a programme's page does, once."""
+    label = f"lazy-figures-{os.getpid()}"
+
+    def made() -> list[Path]:
+        return list(Path(tempfile.gettempdir()).glob(f"s3kg-figures-*-{label}.sqlite"))
+
+    try:
+        with live_server(MemoryBackend(built.store.dump(format=ox.RdfFormat.N_QUADS), label), workers=1) as base:
+            page = httpx.get(base + "id/project/gotos3", headers={"Accept": "text/html"}, timeout=60)
+            assert page.status_code == 200 and made() == []
+            page = httpx.get(base + "id/programme/2014TC16M5TN001", headers={"Accept": "text/html"}, timeout=60)
+            assert page.status_code == 200 and len(made()) == 1
+    finally:
+        for path in made():
+            path.unlink()

@@ -14,6 +14,7 @@ import gzip
 import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -77,20 +78,29 @@ def _write_graph(store: ox.Store, graph: ox.NamedNode | ox.BlankNode, handle: IO
             rest = data[cut:]
 
 
+def _copy(source: IO[bytes], target: IO[bytes], offset: int, length: int) -> None:
+    """`length` bytes of `source` from `offset` on, appended to `target` a chunk at a time."""
+    source.seek(offset)
+    while length > 0:
+        chunk = source.read(min(length, CHUNK_BYTES))
+        if not chunk:
+            raise OSError(f"{source.name} ends before its recorded member ({length} bytes short)")
+        target.write(chunk)
+        length -= len(chunk)
+
+
 def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
     """The N-Quads dump of the named graphs only (the default graph is their merge), a gzip member
     per graph, the unchanged ones copied from the build before; then where each member is."""
     earlier = reuse.members() if reuse is not None else {}
     places: dict[str, tuple[int, int]] = {}
     partial = out_dir / f".{QUADS_DUMP}.partial"
-    with tempfile.TemporaryDirectory() as scratch, partial.open("wb") as raw:
+    with tempfile.TemporaryDirectory() as scratch, partial.open("wb") as raw, ExitStack() as files:
+        old = files.enter_context((reuse.folder / QUADS_DUMP).open("rb")) if reuse is not None and earlier else None
         for graph in sorted(store.named_graphs(), key=str):
             start = raw.tell()
-            if reuse is not None and graph.value in reuse.same and graph.value in earlier:
-                offset, length = earlier[graph.value]
-                with (reuse.folder / QUADS_DUMP).open("rb") as old:
-                    old.seek(offset)
-                    raw.write(old.read(length))
+            if old is not None and reuse is not None and graph.value in reuse.same and graph.value in earlier:
+                _copy(old, raw, *earlier[graph.value])
             else:
                 # filename: the name `gunzip -N` restores is the published one, not the partial file's
                 with gzip.GzipFile(filename=QUADS_DUMP, fileobj=raw, mode="wb", mtime=0, compresslevel=6) as zipped:

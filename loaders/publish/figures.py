@@ -10,7 +10,8 @@ largest first (those without one last), then by IRI; organisations by IRI.
 
     write_figures(store, path)
     with Figures(path) as figures:
-        count, first = figures.members(programme_iri, PROGRAMME_PROJECTS, 100)
+        count, budget, eu = figures.total(programme_iri, PROGRAMME_PROJECTS)
+        shown = figures.first(programme_iri, PROGRAMME_PROJECTS, 100)
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from rdflib import Graph, URIRef
 
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
+from loaders.publish.changes import Difference
 from loaders.publish.store import BuildInfo, PublishedStore
 
-Difference = tuple[list[ox.Triple], list[ox.Triple]]  # a graph's triples removed and added
 KEEP_PATCHES = 500_000  # patched triples remembered for the changes (beyond: the graphs are compared again)
 
 

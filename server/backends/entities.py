@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ class EntityReader:
         self._labels_seen: Kept[list[ox.Literal]] = Kept()
         self._amounts_seen: Kept[Amount | None] = Kept()
         self._passages_seen: Kept[Passage | None] = Kept()
-        self._figures: tuple[str, Figures, bool] | None = None  # build, figures, made here
+        self._figures: tuple[str, Figures, Callable[[], object]] | None = None  # build, figures, forget
         self._figures_lock = threading.Lock()
 
     def store(self) -> tuple[str, Readable]:
@@ -162,24 +163,25 @@ class EntityReader:
     def figures(self) -> Figures:
         """The fact sheets' figures of the build being read: those published with it, or, for a
         build published without them, made once from its store into a temporary file (removed
-        when a new build is read)."""
+        when a new build is read, and at exit)."""
         build, store = self.store()
         with self._figures_lock:
             if self._figures is not None and self._figures[0] == build:
                 return self._figures[1]
             if self._figures is not None:
                 self._figures[1].close()
-                if self._figures[2]:
-                    self._figures[1].path.unlink(missing_ok=True)
+                self._figures[2]()  # the temporary file, if it was made here
             files = self.backend.files()
             path = files.dumps_dir(build) / FIGURES_FILE if files is not None else None
-            made = path is None or not path.is_file()
-            if made:
-                path = Path(tempfile.gettempdir()) / f"s3kg-figures-{os.getpid()}-{id(self)}-{build}.sqlite"
-                write_figures(store, path)
-            assert path is not None
-            self._figures = (build, Figures(path), made)
-            return self._figures[1]
+            figures = Figures(path) if path is not None and path.is_file() else None
+            if figures is None:
+                made = Path(tempfile.gettempdir()) / f"s3kg-figures-{os.getpid()}-{id(self)}-{build}.sqlite"
+                write_figures(store, made)
+                figures = Figures(made)
+                self._figures = (build, figures, weakref.finalize(figures, made.unlink, missing_ok=True))
+            else:
+                self._figures = (build, figures, lambda: None)
+            return figures
 
     def created(self) -> float | None:
         """When the build being read was published (read once per build, not per request)."""

@@ -163,7 +163,7 @@ def _number(lexical: str, page: str) -> Cell:
 
 
 def project_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     sheet = Sheet("project")
     titles = _literals(description, DCT + "title")
@@ -229,7 +229,7 @@ def _partners(store: Readable, node: str, languages: list[str], page: str, link:
 
 
 def organisation_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     sheet = Sheet("organisation")
     sheet.summary = in_reader_language(_literals(description, DCT + "description"), languages, page)
@@ -271,7 +271,7 @@ def organisation_sheet(
 
 
 def programme_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     sheet = Sheet("programme")
     sheet.summary = in_reader_language(_literals(description, DCT + "description"), languages, page)
@@ -282,9 +282,10 @@ def programme_sheet(
         if found := _iris(description, predicate):
             sheet.facts.append((key, [link(i) for i in found]))
     # counted and ranked when the build was published: the page reads its first rows, not every project
-    number, total_sum, eu_sum = figures.total(description.iri, PROGRAMME_PROJECTS)
+    counted = figures()
+    number, total_sum, eu_sum = counted.total(description.iri, PROGRAMME_PROJECTS)
     count, total, eu = str(number), _lexical(total_sum), _lexical(eu_sum)
-    first = figures.first(description.iri, PROGRAMME_PROJECTS, ROWS)
+    first = counted.first(description.iri, PROGRAMME_PROJECTS, ROWS)
     dates = _rows(
         store,
         f"""SELECT ?p ?start ?end WHERE {{ VALUES ?p {{ {_iri_list([m.iri for m in first])} }}
@@ -308,7 +309,7 @@ def _lexical(amount: Decimal | None) -> str:
 
 
 def region_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     """A NUTS region: where it sits, its strategies (its own and those of the regions it is part of),
     and the projects and organisations in it or in its parts."""
@@ -335,18 +336,19 @@ def region_sheet(
     if len(code) - 2 in atlas.LEVELS:
         only = atlas.single_regions(len(code) - 2)
         owner = next((str(NUTS) + code[:n] for n in range(2, len(code)) if only.get(code[:n]) == code), owner)
-    projects = figures.first(owner, REGION_PROJECTS, ROWS)
-    organisations = figures.first(owner, REGION_ORGANISATIONS, ROWS)
+    counted = figures()
+    projects = counted.first(owner, REGION_PROJECTS, ROWS)
+    organisations = counted.first(owner, REGION_ORGANISATIONS, ROWS)
     link.read([*(m.iri for m in projects), *(m.iri for m in organisations)])
     table = [[link(m.iri), _number(_lexical(m.budget), page)] for m in projects]
-    sheet.tables.append(Table("Projects", ["Project", "Total budget"], table, figures.total(owner, REGION_PROJECTS)[0], {1}))
+    sheet.tables.append(Table("Projects", ["Project", "Total budget"], table, counted.total(owner, REGION_PROJECTS)[0], {1}))
     shown = [[link(m.iri)] for m in organisations]
-    sheet.tables.append(Table("Organisations", ["Organisation"], shown, figures.total(owner, REGION_ORGANISATIONS)[0]))
+    sheet.tables.append(Table("Organisations", ["Organisation"], shown, counted.total(owner, REGION_ORGANISATIONS)[0]))
     return sheet
 
 
 def strategy_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     """A smart specialisation strategy: its region and period, its priorities and how many projects serve each."""
     sheet = Sheet("strategy")
@@ -366,7 +368,7 @@ def strategy_sheet(
 
 
 def priority_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet:
     """A strategy's priority: its definition, its strategy and sectors (the projects serving it are
     the page's table of matches)."""
@@ -385,7 +387,7 @@ SHEETS = {
 
 
 def fact_sheet(
-    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Figures
+    description: Description, store: Readable, languages: list[str], page: str, link: Link, figures: Callable[[], Figures]
 ) -> Sheet | None:
     """The fact sheet of an entity of a kind that has one, else None."""
     types = _iris(description, RDF_TYPE)

@@ -82,7 +82,7 @@ def render_html(
     sources: str = "/sources/",
     store: Readable | None = None,
     area: str = "id",
-    figures: Figures | None = None,
+    figures: Callable[[], Figures] | None = None,
 ) -> str:
     """The entity's page: its fact sheet (with `store`, for the kinds that have one), then every
     statement with its sources, the matches, the incoming links and the other formats."""
@@ -255,7 +255,7 @@ async def describe_response(
             return HTMLResponse(page, status_code=404, headers={"Vary": "Accept"})
         return Response(f"No entity {iri} in the published graph.\n", status_code=404, media_type="text/plain")
     if media == "text/html":
-        body = render_html(description, addresses, languages, path, sources, store, area, reader.figures()).encode()
+        body = render_html(description, addresses, languages, path, sources, store, area, reader.figures).encode()
     elif media in QUAD_FORMATS:
         prefixes = PREFIXES if media == "application/trig" else None
         body = ox.serialize(description.quads(), format=QUAD_FORMATS[media], prefixes=prefixes) or b""
