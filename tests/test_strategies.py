@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import RDFS, Graph, URIRef
 
 from loaders.core.iris import IriMinter
 from loaders.core.vocab import S3
@@ -263,6 +263,21 @@ def test_objectives_of_a_whole_strategy_count_for_each_of_its_priorities() -> No
     store.load(turtle.encode(), format=ox.RdfFormat.TURTLE)
     links = {(str(s), str(o)) for g in match(store, MINTER).values() for s, o in g.subject_objects(S3.servesPriority)}
     assert links == {("http://example.org/in-region", "http://example.org/p-any")}
+
+
+def test_a_link_is_named_by_the_english_labels_of_project_and_priority_else_their_first() -> None:
+    turtle = """
+    @prefix s3: <https://w3id.org/s3kg/ontology#> . @prefix nuts: <http://data.europa.eu/nuts/code/> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix ex: <http://example.org/> .
+    ex:flanders s3:region nuts:BE2 ; s3:targetsObjective ex:rso11 .
+    ex:p-wood a s3:S3Domain ; s3:strategy ex:flanders ; rdfs:label "Hout"@nl , "Bois"@fr .
+    ex:care a s3:Project ; s3:specificObjective ex:rso11 ; s3:region nuts:BE25 ; rdfs:label "Zorg"@nl , "Care"@en , "Aid"@en .
+    ex:other a s3:Project ; s3:specificObjective ex:rso11 ; s3:region nuts:BE25 .
+    """
+    store = ox.Store()
+    store.load(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    named = {str(label) for g in match(store, MINTER).values() for label in g.objects(None, RDFS.label)}
+    assert named == {"Care serves Bois", "http://example.org/other serves Bois"}
 
 
 def test_matching_twice_gives_the_same_links_and_identifiers() -> None:

@@ -101,15 +101,19 @@ def _most_specific(regions: list[str]) -> str:
 def _sources(store: ox.Store, priorities: dict[str, _Priority]) -> dict[str, set[str]]:
     """The documents stating each priority (in place) and each concept a priority matches."""
     of: dict[str, set[str]] = defaultdict(set)
-    query = (
-        "SELECT ?x ?source WHERE { ?d a s3:S3Domain ; s3:strategy ?s . "
-        "{ BIND(?d AS ?x) } UNION { ?d skos:exactMatch|skos:closeMatch ?x } ?x dcterms:source ?source }"
-    )
-    for subject, source in select_values(store, query):
-        of[subject].add(source)
+    for query in _SOURCES:
+        for subject, source in select_values(store, query):
+            of[subject].add(source)
     for iri, priority in priorities.items():
         priority.sources = of.get(iri, set())
     return of
+
+
+_SOURCES = (  # two queries, each starting from the priorities: a union with a BIND joined them to every source of the store
+    "SELECT ?d ?source WHERE { ?d a s3:S3Domain ; s3:strategy ?s ; dcterms:source ?source }",
+    "SELECT ?x ?source WHERE { ?d a s3:S3Domain ; s3:strategy ?s ; skos:exactMatch|skos:closeMatch ?x . "
+    "?x dcterms:source ?source }",
+)
 
 
 def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
@@ -120,9 +124,13 @@ def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
     ):
         if code := _code(region):
             projects[project].regions.add(code)
-    for project, region in select_values(store, "SELECT ?p ?r WHERE { ?p a s3:Project ; s3:programme/s3:territory ?r }"):
+    territory: dict[str, set[str]] = defaultdict(set)  # programme → its area's codes (read once, not once per project)
+    for programme, region in select_values(store, "SELECT ?g ?r WHERE { ?g s3:territory ?r }"):
         if code := _code(region):
-            projects[project].area.add(code)
+            territory[programme].add(code)
+    for project, programme in select_values(store, "SELECT ?p ?g WHERE { ?p a s3:Project ; s3:programme ?g }"):
+        if area := territory.get(programme):
+            projects[project].area |= area
     for project, code in select_values(store, f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"):
         projects[project].codes.add(code)
     for project, source in select_values(store, "SELECT ?p ?s WHERE { ?p a s3:Project ; dcterms:source ?s }"):
@@ -274,10 +282,7 @@ def links(store: ox.Store, minter: IriMinter) -> dict[str, list[ox.Triple]]:
     priorities in `store`, each link with its evidence (pyoxigraph terms: cheap to make, and
     escaped by Oxigraph when written)."""
     found: dict[str, list[ox.Triple]] = {rule: [] for rule in RULES}
-    labels: dict[str, str] = {}
-    for subject, label, lang in select_values(store, _LABELS):  # an English label where there is one
-        if lang.lower().startswith("en") or subject not in labels:
-            labels[subject] = label
+    labels = _Labels(store)
     made = _Terms(minter)
     for project, priority, evidence in candidates(store):
         found[evidence.rule].extend(made.link(project, priority, evidence, labels))
@@ -294,8 +299,20 @@ def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:
     return {rule: Graph().parse(data=data.decode(), format="nt") for rule, data in match_ntriples(store, minter).items()}
 
 
-_LABELS = """SELECT ?s ?l (lang(?l) AS ?lang) WHERE { VALUES ?c { s3:Project s3:S3Domain } ?s a ?c ; rdfs:label ?l }
-    ORDER BY ?s ?l"""
+class _Labels:
+    """The label a link is named with, read by key for the projects and priorities that meet (not
+    for every project of the store): the last English one in order, else the first."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store, self.known, self.label = store, dict[str, str](), ox.NamedNode(str(RDFS.label))
+
+    def __call__(self, iri: str) -> str:
+        if iri not in self.known:
+            found = self.store.quads_for_pattern(ox.NamedNode(iri), self.label, None, ox.DefaultGraph())
+            written = sorted((q.object.value, getattr(q.object, "language", None) or "") for q in found)
+            english = [value for value, language in written if language.lower().startswith("en")]
+            self.known[iri] = english[-1] if english else written[0][0] if written else iri
+        return self.known[iri]
 
 
 class _Terms:
@@ -311,11 +328,11 @@ class _Terms:
         self.decimal = ox.NamedNode(str(XSD.decimal))
         self.rules = {rule: (ox.Literal(rule), ox.NamedNode(str(minter.entity("load", f"matching-{rule}")))) for rule in RULES}
 
-    def link(self, project: str, priority: str, found: Evidence, labels: dict[str, str]) -> list[ox.Triple]:
+    def link(self, project: str, priority: str, found: Evidence, labels: _Labels) -> list[ox.Triple]:
         node = ox.NamedNode(str(self.minter.entity("match", hashlib.sha256(f"{project} {priority}".encode()).hexdigest()[:24])))
         subject, domain, p = ox.NamedNode(project), ox.NamedNode(priority), self.p
         rule, activity = self.rules[found.rule]
-        label = f"{labels.get(project, project)} serves {labels.get(priority, priority)}"
+        label = f"{labels(project)} serves {labels(priority)}"
         triples = [
             ox.Triple(subject, p["servesPriority"], domain),
             ox.Triple(node, self.type, self.match_class),
