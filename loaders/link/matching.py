@@ -309,7 +309,8 @@ class _Labels:
     def __call__(self, iri: str) -> str:
         if iri not in self.known:
             found = self.store.quads_for_pattern(ox.NamedNode(iri), self.label, None, ox.DefaultGraph())
-            written = sorted((q.object.value, getattr(q.object, "language", None) or "") for q in found)
+            literals = [q.object for q in found if isinstance(q.object, ox.Literal)]
+            written = sorted((literal.value, literal.language or "") for literal in literals)
             english = [value for value, language in written if language.lower().startswith("en")]
             self.known[iri] = english[-1] if english else written[0][0] if written else iri
         return self.known[iri]
