@@ -116,8 +116,14 @@ def test_deeply_nested_queries_are_400_naming_the_limit(base: str, query: str, l
 
 
 def test_nesting_under_the_limit_is_answered(base: str) -> None:
-    query = "SELECT * WHERE { ?s a s3:Project " + "OPTIONAL { ?s <http://example.org/none> ?o " * 150 + "}" * 150 + " }"
-    assert httpx.post(base + "sparql", data={"query": query}, timeout=30).status_code == 200
+    # One subject, so the answer's time is the nesting's, not the store's size (every project took > 5 s on a loaded CI machine).
+    one = "VALUES ?s { <https://example.org/nothing> } "
+    query = "SELECT * WHERE { " + one + "OPTIONAL { ?s <http://example.org/none> ?o " * 150 + "}" * 150 + " }"
+    response = httpx.post(
+        base + "sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["bindings"] == [{"s": {"type": "uri", "value": "https://example.org/nothing"}}]
 
 
 def _workers(before: set[int]) -> list[multiprocessing.process.BaseProcess]:
