@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +61,10 @@ def _describe(store: ox.Store, triples: list[ox.Triple]) -> list[ox.Triple]:
     return found
 
 
-def entities(store: ox.Store, wanted: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[str, list[ox.Triple] | None]]:
-    """Every IRI subject of the default graph with its description (None: not `wanted`, not
-    described), in the store's index order."""
+def entities(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple] | None]]:
+    """Every IRI subject of the default graph with its description, in the store's index order."""
     current: ox.NamedNode | None = None
-    triples: list[ox.Triple] | None = []
+    triples: list[ox.Triple] = []
     done: set[str] = set()
     for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         subject = quad.subject
@@ -73,15 +72,21 @@ def entities(store: ox.Store, wanted: Callable[[str], bool] = lambda _: True) ->
             continue
         if subject != current:
             if current is not None:
-                yield current.value, _describe(store, triples) if triples is not None else None
+                yield current.value, _describe(store, triples)
                 done.add(current.value)
             if subject.value in done:
                 raise FeedOrderError(f"the triples of {subject.value} are not together in the store's order")
-            current, triples = subject, [] if wanted(subject.value) else None
-        if triples is not None:
-            triples.append(quad.triple)
+            current, triples = subject, []
+        triples.append(quad.triple)
     if current is not None:
-        yield current.value, _describe(store, triples) if triples is not None else None
+        yield current.value, _describe(store, triples)
+
+
+def _described(store: ox.Store, subjects: list[str]) -> Iterator[tuple[str, list[ox.Triple] | None]]:
+    """The description of each IRI in turn, by key; None for one that is no subject of the default graph."""
+    for subject in subjects:
+        triples = [q.triple for q in store.quads_for_pattern(ox.NamedNode(subject), None, None, ox.DefaultGraph())]
+        yield subject, _describe(store, triples) if triples else None
 
 
 def digest(triples: list[ox.Triple]) -> str:
@@ -150,22 +155,22 @@ def write_feed(
 ) -> None:
     """Write version `version`'s members against the feed state of version `previous` (None: the
     first build; every entity is created). With `touched` (the subjects of every triple that
-    changed since `previous`), only those entities and the new ones are described and compared;
-    the others keep their state. A leftover folder of a build that failed is replaced."""
+    changed since `previous`, which include every entity created or deleted), only those are
+    described, each read by key, and compared; the others keep their state without the store
+    being walked. A leftover folder of a build that failed is replaced."""
     folder, partial = feed / str(version), feed / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     before = read_state(feed / str(previous)) if previous is not None else {}
     after: dict[str, tuple[str, int]] = {}
     pages = _Pages(partial)
-
-    def wanted(entity: str) -> bool:
-        kept = before.get(entity)
-        return touched is None or entity in touched or kept is None or kept[0] == DELETED
-
-    for entity, triples in entities(store, wanted):
-        if triples is None:  # untouched since `previous`: its description is the same
-            after[entity] = before[entity]
+    if touched is not None and previous is not None:  # only these can differ: the others keep their state
+        after.update((entity, value) for entity, value in before.items() if entity not in touched and value[0] != DELETED)
+        described: Iterator[tuple[str, list[ox.Triple] | None]] = _described(store, sorted(touched))
+    else:
+        described = entities(store)
+    for entity, triples in described:
+        if triples is None:
             continue
         value = digest(triples)
         old = before.get(entity)
