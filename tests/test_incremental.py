@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
+from index_rows import index_rows
 from rdflib import Graph
 from seed_data import copy_seed_data
 
@@ -30,6 +31,7 @@ from loaders.core import paths
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.feed import FEED, STATE, write_feed
+from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.store import PublishedStore
 
 TIMES = ("<http://www.w3.org/ns/prov#startedAtTime>", "<http://www.w3.org/ns/prov#endedAtTime>")
@@ -159,6 +161,11 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
     for dump in ("s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", ADDED, REMOVED):
         got, expected = ({line for line in _lines(d / dump) if not line.endswith(shapes_lines)} for d in (dumps, expected_dumps))
         assert got == expected, dump
+    write_search_index(PublishedStore(tmp_path / "full").open(), tmp_path / "whole.sqlite")  # both builds patched theirs
+    for folder in (dumps, expected_dumps):
+        assert index_rows(folder / SEARCH_FILE) == index_rows(tmp_path / "whole.sqlite"), (
+            "a patched search index is the one written whole"
+        )
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
     assert changes["sources"] == expected_changes["sources"]
     assert changes["sources"], "the edit changed something"

@@ -18,18 +18,28 @@ from loaders.publish.feed import FEED, compact, write_feed
 from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
-from loaders.publish.search_index import SEARCH_FILE, write_search_index
+from loaders.publish.search_index import SEARCH_FILE, Patch, write_search_index
 from loaders.publish.staging import Staging
 
 
-def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path) -> None:
+def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path, touched: frozenset[str] | None) -> None:
     """What is published beside the store: the dumps (with what the build it was made from
-    carried over), the search index, the fact sheets' figures, the quoted documents."""
+    carried over), the search index (with `touched`, the current build's patched), the fact
+    sheets' figures, the quoted documents."""
     base = staging.base_id
     write_dumps(store, folder, Reuse(staging.published.dumps_dir(base), staging.same) if base is not None else None)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
-    write_search_index(store, folder / SEARCH_FILE)
+    write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, touched))
     write_figures(store, folder / FIGURES_FILE)
+
+
+def _index_patch(staging: Staging, touched: frozenset[str] | None) -> Patch | None:
+    """The current build's search index and what changed since it, if both are known."""
+    published = staging.published
+    if touched is None or not published.has_current():
+        return None
+    earlier = published.dumps_dir(published.current().build_id) / SEARCH_FILE
+    return Patch(earlier, touched) if earlier.is_file() else None
 
 
 def _record_changes(store: ox.Store, staging: Staging, folder: Path) -> Changes:
@@ -60,8 +70,8 @@ def publisher(
     the upload into it and its own switch; a failure there leaves both stores as they were."""
 
     def publish(store: ox.Store, folder: Path) -> None:
-        _publish_files(store, staging, folder, data_dir)
-        changes = _record_changes(store, staging, folder)
+        changes = _record_changes(store, staging, folder)  # first: what changed decides what is written again
+        _publish_files(store, staging, folder, data_dir, changes.touched)
         _record_feed(store, staging, changes.touched)
         if engine is not None:
             publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)

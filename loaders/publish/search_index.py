@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,16 +46,25 @@ def _expand(name: str) -> ox.NamedNode:
     return ox.NamedNode(PREFIXES[prefix] + local)
 
 
-def _statements(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[ox.NamedNode | ox.BlankNode | ox.Triple, object]]:
-    """(subject, object) of every statement in the merged sources with one of `predicates`: an index
-    scan each, many times faster than the same as a SPARQL query with a path and a filter."""
+def _statements(
+    store: ox.Store, predicates: tuple[str, ...], subjects: list[str] | None = None
+) -> Iterator[tuple[ox.NamedNode | ox.BlankNode | ox.Triple, object]]:
+    """(subject, object) of every statement in the merged sources with one of `predicates` (of the
+    `subjects` only, when given, read by key): an index scan each, many times faster than the same
+    as a SPARQL query with a path and a filter."""
     for predicate in predicates:
-        for quad in store.quads_for_pattern(None, _expand(predicate), None, ox.DefaultGraph()):
+        if subjects is None:
+            quads = store.quads_for_pattern(None, _expand(predicate), None, ox.DefaultGraph())
+        else:
+            quads = (
+                q for s in subjects for q in store.quads_for_pattern(ox.NamedNode(s), _expand(predicate), None, ox.DefaultGraph())
+            )
+        for quad in quads:
             yield quad.subject, quad.object
 
 
-def _texts(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, ox.Literal]]:
-    for subject, value in _statements(store, predicates):
+def _texts(store: ox.Store, predicates: tuple[str, ...], subjects: list[str] | None = None) -> Iterator[tuple[str, ox.Literal]]:
+    for subject, value in _statements(store, predicates, subjects):
         if isinstance(subject, ox.NamedNode) and isinstance(value, ox.Literal):
             yield subject.value, value
 
@@ -74,7 +84,7 @@ FROM (SELECT iri, lang, json_group_array(DISTINCT text) AS texts FROM staged_lab
 GROUP BY iri;
 CREATE UNIQUE INDEX temp.shown_iri ON shown (iri);
 INSERT INTO entities (id, iri, type, labels, context)
-SELECT row_number() OVER (ORDER BY shown.iri), shown.iri, staged_type.type, shown.labels,
+SELECT :offset + row_number() OVER (ORDER BY shown.iri), shown.iri, staged_type.type, shown.labels,
        (SELECT parent_shown.labels FROM staged_parent JOIN shown AS parent_shown ON parent_shown.iri = staged_parent.parent
         WHERE staged_parent.iri = shown.iri ORDER BY staged_parent.priority, staged_parent.parent LIMIT 1)
 FROM shown
@@ -94,59 +104,109 @@ LEFT JOIN (SELECT iri, group_concat(DISTINCT text) AS texts FROM staged_label WH
   ON other.iri = entities.iri
 LEFT JOIN (SELECT iri, group_concat(text, ' ') AS texts FROM staged_description GROUP BY iri) AS described
   ON described.iri = entities.iri
+WHERE entities.id > :offset
 """
 
 
-def _types(store: ox.Store) -> Iterator[tuple[str, str]]:
+def _types(store: ox.Store, subjects: list[str] | None = None) -> Iterator[tuple[str, str]]:
     """Each entity's classes in the s3 namespace, by their local names."""
     namespace = PREFIXES["s3"]
-    for subject, cls in _statements(store, ("rdf:type",)):
+    for subject, cls in _statements(store, ("rdf:type",), subjects):
         if isinstance(subject, ox.NamedNode) and isinstance(cls, ox.NamedNode) and cls.value.startswith(namespace):
             yield subject.value, cls.value[len(namespace) :]
 
 
-def _links(store: ox.Store, predicates: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    for subject, target in _statements(store, predicates):
+def _links(store: ox.Store, predicates: tuple[str, ...], subjects: list[str] | None = None) -> Iterator[tuple[str, str]]:
+    for subject, target in _statements(store, predicates, subjects):
         if isinstance(subject, ox.NamedNode) and isinstance(target, ox.NamedNode):
             yield subject.value, target.value
 
 
-def write_search_index(store: ox.Store, path: Path) -> int:
+def write_search_index(store: ox.Store, path: Path, patch: Patch | None = None) -> int:
     """Index every typed entity with a label; returns how many. Texts stream from the store into
     staging tables and are grouped by SQLite, so memory does not grow with the graph; the file is
-    written whole under a temporary name and then renamed."""
+    written under a temporary name and then renamed. With `patch`, the earlier index is copied and
+    only the entities the change can reach are indexed again."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
+    if patch is not None:
+        shutil.copyfile(patch.earlier, partial)
     with sqlite3.connect(partial) as db:
         db.create_function("word_stems", 1, lambda text: " ".join(dict.fromkeys(stems(text or ""))), deterministic=True)
-        db.executescript(_SCHEMA + _STAGING)
-        db.executemany(
-            "INSERT INTO staged_label VALUES (?, ?, ?, 'shown')",
-            ((iri, value.language or "und", value.value) for iri, value in _texts(store, SHOWN)),
-        )
-        for kind, predicates in (("name", NAMES), ("other", OTHER_NAMES)):
-            db.executemany(
-                f"INSERT INTO staged_label VALUES (?, '', ?, '{kind}')", ((iri, v.value) for iri, v in _texts(store, predicates))
-            )
-        db.executemany("INSERT INTO staged_description VALUES (?, ?)", ((iri, v.value) for iri, v in _texts(store, DESCRIPTIONS)))
-        db.executemany(  # the most specific class wins: Portfolio over Project
-            "INSERT INTO staged_type VALUES (?, ?) ON CONFLICT (iri) DO UPDATE SET type = excluded.type "
-            f"WHERE excluded.type IN ({', '.join('?' * len(SPECIFIC))})",
-            ((iri, name, *SPECIFIC) for iri, name in _types(store)),
-        )
-        for priority, predicate in enumerate(PARENTS):
-            db.executemany(f"INSERT INTO staged_parent VALUES (?, ?, {priority})", _links(store, (predicate,)))
+        db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
+        subjects = sorted(patch.reach(store)) if patch is not None else None
+        if subjects is not None:
+            _forget(db, subjects)
+        (offset,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM entities").fetchone()
+        _stage(db, store, subjects)
         db.execute("CREATE INDEX temp.staged_label_iri ON staged_label (iri)")
         db.execute("CREATE INDEX temp.staged_parent_iri ON staged_parent (iri)")
-        db.executescript(_ENTITIES)
-        db.execute(_WORDS)
-        db.execute("INSERT INTO name_words (rowid, names) SELECT rowid, names FROM words")
-        db.execute("INSERT INTO kinds (id, type) SELECT id, type FROM entities")
-        for table in ("words", "name_words"):
-            db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+        db.executescript(_ENTITIES.replace(":offset", str(int(offset))))
+        db.execute(_WORDS, {"offset": offset})
+        db.execute("INSERT INTO name_words (rowid, names) SELECT rowid, names FROM words WHERE rowid > ?", (offset,))
+        db.execute("INSERT INTO kinds (id, type) SELECT id, type FROM entities WHERE id > ?", (offset,))
+        if patch is None:  # a patched index is left to FTS5's own merging
+            for table in ("words", "name_words"):
+                db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
         (count,) = db.execute("SELECT COUNT(*) FROM entities").fetchone()
     partial.replace(path)
     return int(count)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """An index to start from (the build before's) and the subjects of every triple changed since."""
+
+    earlier: Path
+    touched: frozenset[str]
+
+    def reach(self, store: ox.Store) -> set[str]:
+        """The entities whose row can differ: the touched ones and those shown within them."""
+        reached = set(self.touched)
+        for target in self.touched:
+            for predicate in PARENTS:
+                for quad in store.quads_for_pattern(None, _expand(predicate), ox.NamedNode(target), ox.DefaultGraph()):
+                    if isinstance(quad.subject, ox.NamedNode):
+                        reached.add(quad.subject.value)
+        return reached
+
+
+def _forget(db: sqlite3.Connection, subjects: list[str]) -> None:
+    """Remove these entities' rows, to be written again from the store."""
+    db.execute("CREATE TEMP TABLE forgotten (iri TEXT PRIMARY KEY)")
+    db.executemany("INSERT INTO forgotten VALUES (?)", ((s,) for s in subjects))
+    ids = "SELECT entities.id FROM entities JOIN forgotten ON forgotten.iri = entities.iri"
+    for table, key in (("words", "rowid"), ("name_words", "rowid"), ("kinds", "id")):
+        db.execute(f"DELETE FROM {table} WHERE {key} IN ({ids})")
+    db.execute("DELETE FROM entities WHERE iri IN (SELECT iri FROM forgotten)")
+
+
+def _stage(db: sqlite3.Connection, store: ox.Store, subjects: list[str] | None) -> None:
+    """What the index is made from, into the staging tables: of every entity, or of `subjects`
+    (with the labels of what they are shown within)."""
+    for priority, predicate in enumerate(PARENTS):
+        db.executemany(f"INSERT INTO staged_parent VALUES (?, ?, {priority})", _links(store, (predicate,), subjects))
+    labelled = subjects
+    if subjects is not None:
+        parents = {parent for (parent,) in db.execute("SELECT DISTINCT parent FROM staged_parent")}
+        labelled = sorted(set(subjects) | parents)
+    db.executemany(
+        "INSERT INTO staged_label VALUES (?, ?, ?, 'shown')",
+        ((iri, value.language or "und", value.value) for iri, value in _texts(store, SHOWN, labelled)),
+    )
+    for kind, predicates in (("name", NAMES), ("other", OTHER_NAMES)):
+        db.executemany(
+            f"INSERT INTO staged_label VALUES (?, '', ?, '{kind}')",
+            ((iri, v.value) for iri, v in _texts(store, predicates, subjects)),
+        )
+    db.executemany(
+        "INSERT INTO staged_description VALUES (?, ?)", ((iri, v.value) for iri, v in _texts(store, DESCRIPTIONS, subjects))
+    )
+    db.executemany(  # the most specific class wins: Portfolio over Project
+        "INSERT INTO staged_type VALUES (?, ?) ON CONFLICT (iri) DO UPDATE SET type = excluded.type "
+        f"WHERE excluded.type IN ({', '.join('?' * len(SPECIFIC))})",
+        ((iri, name, *SPECIFIC) for iri, name in _types(store, subjects)),
+    )
 
 
 @dataclass(frozen=True)
