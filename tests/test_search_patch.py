@@ -13,6 +13,7 @@ from loaders.publish.search_index import Patch, SearchIndex, write_search_index
 
 S3, ID = "https://w3id.org/s3kg/ontology#", "https://w3id.org/s3kg/id/"
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+LABEL, DESCRIPTION = "<http://www.w3.org/2000/01/rdf-schema#label>", "<http://purl.org/dc/terms/description>"
 BEFORE = f"""
 @prefix s3: <{S3}> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -26,21 +27,21 @@ BEFORE = f"""
 # name: (triples removed, triples added), as N-Triples lines
 EDITS = {
     "a parent renamed: its children are shown within the new name": (
-        f'<{ID}strategy/fl> <http://www.w3.org/2000/01/rdf-schema#label> "Flanders S3"@en .',
-        f'<{ID}strategy/fl> <http://www.w3.org/2000/01/rdf-schema#label> "Vlaanderen S3"@en .',
+        f'<{ID}strategy/fl> {LABEL} "Flanders S3"@en .',
+        f'<{ID}strategy/fl> {LABEL} "Vlaanderen S3"@en .',
     ),
     "an entity added": (
         "",
-        f'<{ID}project/p2> {TYPE} <{S3}Project> .\n<{ID}project/p2> <http://www.w3.org/2000/01/rdf-schema#label> "Dye works"@en .',
+        f'<{ID}project/p2> {TYPE} <{S3}Project> .\n<{ID}project/p2> {LABEL} "Dye works"@en .',
     ),
     "an entity removed": (
-        f'<{ID}project/p1> {TYPE} <{S3}Project> .\n<{ID}project/p1> <http://www.w3.org/2000/01/rdf-schema#label> "Smart looms"@en .\n'
-        f'<{ID}project/p1> <http://purl.org/dc/terms/description> "Weaving with sensors" .',
+        f'<{ID}project/p1> {TYPE} <{S3}Project> .\n<{ID}project/p1> {LABEL} "Smart looms"@en .\n'
+        f'<{ID}project/p1> {DESCRIPTION} "Weaving with sensors" .',
         "",
     ),
     "a description changed": (
-        f'<{ID}domain/food> <http://purl.org/dc/terms/description> "Agri-food chains" .',
-        f'<{ID}domain/food> <http://purl.org/dc/terms/description> "Fermentation and proteins" .',
+        f'<{ID}domain/food> {DESCRIPTION} "Agri-food chains" .',
+        f'<{ID}domain/food> {DESCRIPTION} "Fermentation and proteins" .',
     ),
     "a more specific class added": ("", f"<{ID}project/p1> {TYPE} <{S3}Portfolio> ."),
 }
@@ -56,14 +57,18 @@ def _triples(lines: str) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(lines.encode(), ox.RdfFormat.N_TRIPLES)] if lines else []
 
 
+def _default(triple: ox.Triple) -> ox.Quad:
+    return ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph())
+
+
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_a_patched_index_is_the_index_written_whole(tmp_path: Path, edit: str) -> None:
     store = _store(BEFORE)
     write_search_index(store, tmp_path / "before.sqlite")
     removed, added = (_triples(lines) for lines in EDITS[edit])
     for triple in removed:
-        store.remove(ox.Quad(*triple, ox.DefaultGraph()))
-    store.extend(ox.Quad(*triple, ox.DefaultGraph()) for triple in added)
+        store.remove(_default(triple))
+    store.extend(_default(triple) for triple in added)
     touched = frozenset(t.subject.value for t in [*removed, *added] if isinstance(t.subject, ox.NamedNode))
     write_search_index(store, tmp_path / "patched.sqlite", Patch(tmp_path / "before.sqlite", touched))
     write_search_index(store, tmp_path / "whole.sqlite")
@@ -75,8 +80,8 @@ def test_a_patched_index_finds_the_new_words_and_not_the_old(tmp_path: Path) -> 
     store = _store(BEFORE)
     write_search_index(store, tmp_path / "before.sqlite")
     removed, added = (_triples(lines) for lines in EDITS["a description changed"])
-    store.remove(ox.Quad(*removed[0], ox.DefaultGraph()))
-    store.add(ox.Quad(*added[0], ox.DefaultGraph()))
+    store.remove(_default(removed[0]))
+    store.add(_default(added[0]))
     write_search_index(store, tmp_path / "patched.sqlite", Patch(tmp_path / "before.sqlite", frozenset({f"{ID}domain/food"})))
     with SearchIndex(tmp_path / "patched.sqlite") as index:
         assert [hit.iri for hit in index.search("fermentation", ["en"]).hits] == [f"{ID}domain/food"]
