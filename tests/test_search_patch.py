@@ -3,6 +3,7 @@ each edit, the patched index holds what one written whole from the same store ho
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -86,3 +87,14 @@ def test_a_patched_index_finds_the_new_words_and_not_the_old(tmp_path: Path) -> 
     with SearchIndex(tmp_path / "patched.sqlite") as index:
         assert [hit.iri for hit in index.search("fermentation", ["en"]).hits] == [f"{ID}domain/food"]
         assert index.search("chains", ["en"]).total == 0
+
+
+def test_an_index_made_by_other_code_is_written_whole_not_patched(tmp_path: Path) -> None:
+    store = _store(BEFORE)
+    write_search_index(store, tmp_path / "before.sqlite")
+    with sqlite3.connect(tmp_path / "before.sqlite") as db:  # as other code would have left it: a row less
+        db.execute("DELETE FROM entities WHERE iri = ?", (f"{ID}project/p1",))
+        db.execute("PRAGMA user_version = 1")
+    write_search_index(store, tmp_path / "patched.sqlite", Patch(tmp_path / "before.sqlite", frozenset()))
+    write_search_index(store, tmp_path / "whole.sqlite")
+    assert index_rows(tmp_path / "patched.sqlite") == index_rows(tmp_path / "whole.sqlite")

@@ -61,7 +61,7 @@ def _describe(store: ox.Store, triples: list[ox.Triple]) -> list[ox.Triple]:
     return found
 
 
-def entities(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple] | None]]:
+def entities(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple]]]:
     """Every IRI subject of the default graph with its description, in the store's index order."""
     current: ox.NamedNode | None = None
     triples: list[ox.Triple] = []

@@ -11,6 +11,7 @@ descriptions and other names (titles, alternative labels) four times.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -22,6 +23,7 @@ from types import TracebackType
 
 import pyoxigraph as ox
 
+from loaders.core import words
 from loaders.core.vocab import PREFIXES
 from loaders.core.words import stems
 
@@ -129,9 +131,12 @@ def write_search_index(store: ox.Store, path: Path, patch: Patch | None = None) 
     only the entities the change can reach are indexed again."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
+    if patch is not None and _made_by(patch.earlier) != _code():  # rows of other code: all are written again
+        patch = None
     if patch is not None:
         shutil.copyfile(patch.earlier, partial)
     with sqlite3.connect(partial) as db:
+        db.execute(f"PRAGMA user_version = {_code()}")
         db.create_function("word_stems", 1, lambda text: " ".join(dict.fromkeys(stems(text or ""))), deterministic=True)
         db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
         subjects = sorted(patch.reach(store)) if patch is not None else None
@@ -151,6 +156,18 @@ def write_search_index(store: ox.Store, path: Path, patch: Patch | None = None) 
         (count,) = db.execute("SELECT COUNT(*) FROM entities").fetchone()
     partial.replace(path)
     return int(count)
+
+
+def _code() -> int:
+    """The indexing code's digest (this module and the stemmer), kept in the file: a patch applies
+    only to an index the same code made."""
+    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(words.__file__).read_bytes()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1  # SQLite's user_version is a signed 32-bit integer
+
+
+def _made_by(path: Path) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 @dataclass(frozen=True)
