@@ -28,6 +28,7 @@ from seed_data import copy_seed_data
 
 from loaders.build import BuildConfig, build
 from loaders.core import paths
+from loaders.core.provenance import sha256_of
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.feed import FEED, STATE, write_feed
@@ -190,12 +191,32 @@ def _feed(version: Path) -> tuple[set[str], set[str]]:
 def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the_same(base: Sources, tmp_path: Path) -> None:
     shutil.copytree(base.root / "store", tmp_path / "store", symlinks=True)
     config = dataclasses.replace(base.config("store"), store_dir=tmp_path / "store", report_dir=tmp_path / "reports")
-    before, _, _ = _published(config.store_dir)
+    before, _, earlier = _published(config.store_dir)
     info, outcome = build(config, force=True)
     assert outcome is not None and outcome.focus == 0
     after, _, dumps = _published(config.store_dir)
     assert info.version == 2 and after == before
     assert json.loads((dumps / CHANGES).read_text())["sources"] == []
+    manifest, earlier_manifest = ({e["name"]: e for e in json.loads((f / "manifest.json").read_text())} for f in (dumps, earlier))
+    for dump in ("s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"):  # the same default graph: not serialised again
+        assert (dumps / dump).samefile(earlier / dump), dump
+        assert manifest[dump] == earlier_manifest[dump], dump
+    for entry in manifest.values():
+        assert sha256_of(dumps / entry["name"]) == entry["sha256"], entry["name"]
+
+
+def test_dumps_made_by_other_code_are_written_again(base: Sources, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(base.root / "store", tmp_path / "store", symlinks=True)
+    config = dataclasses.replace(base.config("store"), store_dir=tmp_path / "store", report_dir=tmp_path / "reports")
+    earlier = PublishedStore(config.store_dir)
+    earlier_dumps = earlier.dumps_dir(earlier.current().build_id)
+    monkeypatch.setattr("loaders.build.code_version", lambda: "other code")  # its prefixes, say, may differ
+    build(config, force=True)
+    _, _, dumps = _published(config.store_dir)
+    assert json.loads((dumps / CHANGES).read_text())["sources"] == []
+    for dump in ("s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"):
+        assert not (dumps / dump).samefile(earlier_dumps / dump), dump
+        assert _lines(dumps / dump) == _lines(earlier_dumps / dump), dump
 
 
 LINE = '<https://example.org/{0}> <https://example.org/p> "{0}" .\n'

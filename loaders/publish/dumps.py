@@ -3,6 +3,9 @@
 N-Quads keeps the named graphs (one per source, plus provenance, ontology and shapes);
 the triple formats hold the default graph, the merge of all but the shapes.
 
+When no merged graph changed since the build a new one was made from, its default graph is the
+same, and so are its triple dumps: they are linked from that build, not serialised again.
+
 The N-Quads dump is one gzip member per graph (a valid gzip file: readers decompress the members
 in turn), whose place in the file is recorded beside it (`s3kg.nq.gz.members.json`): a build that
 carries a graph over unchanged from the build before copies that graph's compressed bytes.
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -41,10 +46,12 @@ MEMBERS = "s3kg.nq.gz.members.json"  # graph IRI → [offset, length] of its gzi
 
 @dataclass(frozen=True)
 class Reuse:
-    """The build a new one was made from: its dumps folder, and the graphs carried over unchanged."""
+    """The build a new one was made from: its dumps folder, the graphs carried over unchanged, and
+    whether the default graph is the same (no merged graph changed: its triple dumps are kept)."""
 
     folder: Path
     same: frozenset[str]
+    default_same: bool = False
 
     def members(self) -> dict[str, tuple[int, int]]:
         path = self.folder / MEMBERS
@@ -111,11 +118,24 @@ def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
     (out_dir / f".{MEMBERS}.partial").replace(out_dir / MEMBERS)
 
 
+def _link(earlier: Path, partial: Path) -> None:
+    """An earlier build's dump, the same bytes: a hard link (the dumps are never written in place), else a copy."""
+    partial.unlink(missing_ok=True)
+    try:
+        os.link(earlier, partial)
+    except OSError:  # another file system
+        shutil.copyfile(earlier, partial)
+
+
 def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, reuse: Reuse | None) -> None:
     if fmt == ox.RdfFormat.N_QUADS:
         _write_quads(store, out_dir, reuse)
         return
     partial = out_dir / f".{name}.partial"
+    if reuse is not None and reuse.default_same and (reuse.folder / name).is_file():
+        _link(reuse.folder / name, partial)
+        partial.replace(out_dir / name)
+        return
     with partial.open("wb") as raw:
         # filename: the name `gunzip -N` restores is the published one (s3kg.nt), not the partial file's
         zipped = gzip.GzipFile(filename=name, fileobj=raw, mode="wb", mtime=0, compresslevel=6) if gzipped else None
@@ -127,20 +147,36 @@ def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzi
     partial.replace(out_dir / name)
 
 
+def _linked_digests(out_dir: Path, reuse: Reuse | None) -> dict[str, str]:
+    """The SHA-256 the earlier build recorded for each dump now linked from it (the same file)."""
+    manifest = reuse.folder / "manifest.json" if reuse is not None else None
+    if manifest is None or not manifest.is_file():
+        return {}
+    recorded = {entry["name"]: entry["sha256"] for entry in json.loads(manifest.read_text(encoding="utf-8"))}
+    return {
+        name: digest
+        for name, digest in recorded.items()
+        if (out_dir / name).is_file() and (manifest.parent / name).is_file() and (out_dir / name).samefile(manifest.parent / name)
+    }
+
+
 def write_dumps(store: ox.Store, out_dir: Path, reuse: Reuse | None = None) -> list[DumpFile]:
     """Write every dump and `manifest.json` into `out_dir`; return what was written. Oxigraph
     streams each dump to its file (no triples held in Python), two dumps at a time; with `reuse`,
-    the N-Quads of the graphs carried over unchanged are copied from the build before."""
+    the N-Quads of the graphs carried over unchanged are copied from the build before, and its
+    triple dumps linked when the default graph is the same."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Oxigraph and zlib release the GIL while they work
         jobs = [pool.submit(_write_one, store, out_dir, name, fmt, gz, reuse) for name, _, fmt, gz, _ in FORMATS]
         for job in jobs:
             job.result()
     triples, quads = count_matches(store, "?s ?p ?o"), count_matches(store, "GRAPH ?g { ?s ?p ?o }")
-    written = [
-        DumpFile(name, media_type, (out_dir / name).stat().st_size, quads if is_quads else triples, sha256_of(out_dir / name))
-        for name, media_type, _, _, is_quads in FORMATS
-    ]
+    known = _linked_digests(out_dir, reuse)
+    written = []
+    for name, media_type, _, _, is_quads in FORMATS:
+        path = out_dir / name
+        digest = known.get(name) or sha256_of(path)
+        written.append(DumpFile(name, media_type, path.stat().st_size, quads if is_quads else triples, digest))
     manifest = out_dir / "manifest.json"
     manifest.write_text(json.dumps([asdict(d) for d in written], indent=2), encoding="utf-8")
     return written

@@ -22,15 +22,27 @@ from loaders.publish.search_index import SEARCH_FILE, Patch, write_search_index
 from loaders.publish.staging import Staging
 
 
-def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path, touched: frozenset[str] | None) -> None:
+def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path, changes: Changes) -> None:
     """What is published beside the store: the dumps (with what the build it was made from
-    carried over), the search index (with `touched`, the current build's patched), the fact
+    carried over), the search index (with what changed, the current build's patched), the fact
     sheets' figures, the quoted documents."""
-    base = staging.base_id
-    write_dumps(store, folder, Reuse(staging.published.dumps_dir(base), staging.same) if base is not None else None)
+    write_dumps(store, folder, _reuse(staging, changes))
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
-    write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, touched))
+    write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, changes.touched))
     write_figures(store, folder / FIGURES_FILE)
+
+
+def _reuse(staging: Staging, changes: Changes) -> Reuse | None:
+    """What the dumps take from the build this one was made from: the graphs carried over and, when
+    the changes were taken against that same build and no source graph changed, the default graph
+    (the merge of the source graphs: a passage's statement group repeats its curated file's triples),
+    if the same code wrote them (the prefixes of the Turtle and JSON-LD dumps are the code's)."""
+    if staging.base_id is None:
+        return None
+    current, code = staging.published.current(), staging.basis.get("code")
+    based = changes.previous == staging.base_id == current.build_id
+    default_same = based and code is not None and current.basis.get("code") == code and not changes.sources
+    return Reuse(staging.published.dumps_dir(staging.base_id), staging.same, default_same)
 
 
 def _index_patch(staging: Staging, touched: frozenset[str] | None) -> Patch | None:
@@ -71,7 +83,7 @@ def publisher(
 
     def publish(store: ox.Store, folder: Path) -> None:
         changes = _record_changes(store, staging, folder)  # first: what changed decides what is written again
-        _publish_files(store, staging, folder, data_dir, changes.touched)
+        _publish_files(store, staging, folder, data_dir, changes)
         _record_feed(store, staging, changes.touched)
         if engine is not None:
             publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
