@@ -32,6 +32,7 @@ from loaders.core.provenance import sha256_of
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.feed import FEED, STATE, write_feed
+from loaders.publish.figures import FIGURES_FILE
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.store import PublishedStore
 
@@ -201,6 +202,7 @@ def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the
     for dump in ("s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"):  # the same default graph: not serialised again
         assert (dumps / dump).samefile(earlier / dump), dump
         assert manifest[dump] == earlier_manifest[dump], dump
+    assert (dumps / FIGURES_FILE).samefile(earlier / FIGURES_FILE), "nor counted again"
     for entry in manifest.values():
         assert sha256_of(dumps / entry["name"]) == entry["sha256"], entry["name"]
 
@@ -217,6 +219,7 @@ def test_dumps_made_by_other_code_are_written_again(base: Sources, tmp_path: Pat
     for dump in ("s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"):
         assert not (dumps / dump).samefile(earlier_dumps / dump), dump
         assert _lines(dumps / dump) == _lines(earlier_dumps / dump), dump
+    assert not (dumps / FIGURES_FILE).samefile(earlier_dumps / FIGURES_FILE)
 
 
 LINE = '<https://example.org/{0}> <https://example.org/p> "{0}" .\n'

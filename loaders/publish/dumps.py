@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -29,6 +27,7 @@ import pyoxigraph as ox
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
 from loaders.core.vocab import PREFIXES
+from loaders.publish.space import share
 
 
 @dataclass(frozen=True)
@@ -118,22 +117,13 @@ def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
     (out_dir / f".{MEMBERS}.partial").replace(out_dir / MEMBERS)
 
 
-def _link(earlier: Path, partial: Path) -> None:
-    """An earlier build's dump, the same bytes: a hard link (the dumps are never written in place), else a copy."""
-    partial.unlink(missing_ok=True)
-    try:
-        os.link(earlier, partial)
-    except OSError:  # another file system
-        shutil.copyfile(earlier, partial)
-
-
 def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, reuse: Reuse | None) -> None:
     if fmt == ox.RdfFormat.N_QUADS:
         _write_quads(store, out_dir, reuse)
         return
     partial = out_dir / f".{name}.partial"
     if reuse is not None and reuse.default_same and (reuse.folder / name).is_file():
-        _link(reuse.folder / name, partial)
+        share(reuse.folder / name, partial)
         partial.replace(out_dir / name)
         return
     with partial.open("wb") as raw:

@@ -19,6 +19,7 @@ from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.search_index import SEARCH_FILE, Patch, write_search_index
+from loaders.publish.space import share
 from loaders.publish.staging import Staging
 
 
@@ -26,10 +27,14 @@ def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Pa
     """What is published beside the store: the dumps (with what the build it was made from
     carried over), the search index (with what changed, the current build's patched), the fact
     sheets' figures, the quoted documents."""
-    write_dumps(store, folder, _reuse(staging, changes))
+    reuse = _reuse(staging, changes)
+    write_dumps(store, folder, reuse)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, changes.touched))
-    write_figures(store, folder / FIGURES_FILE)
+    if reuse is not None and reuse.default_same and (reuse.folder / FIGURES_FILE).is_file():
+        share(reuse.folder / FIGURES_FILE, folder / FIGURES_FILE)  # counted from the same default graph by the same code
+    else:
+        write_figures(store, folder / FIGURES_FILE)
 
 
 def _reuse(staging: Staging, changes: Changes) -> Reuse | None:

@@ -1,12 +1,24 @@
-"""What a build says when the disk fills up: which phase ran out, how much a build needs, what is free."""
+"""A build's disk space: files it shares with an earlier build instead of writing them again, and
+what it says when the disk fills up (which phase ran out, how much a build needs, what is free)."""
 
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from pathlib import Path
 
 from loaders.publish.store import PublishedStore
+
+
+def share(earlier: Path, target: Path) -> None:
+    """Publish an earlier build's file again as `target`: a hard link (a published file is never
+    written in place, so both builds keep the same bytes), or a copy on another file system."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(earlier, target)
+    except OSError:
+        shutil.copyfile(earlier, target)
 
 
 def out_of_space(error: OSError) -> bool:

@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
 from loaders.publish.changes import Difference
+from loaders.publish.space import share
 from loaders.publish.store import BuildInfo, PublishedStore
 
 KEEP_PATCHES = 500_000  # patched triples remembered for the changes (beyond: the graphs are compared again)
@@ -97,10 +98,7 @@ class Staging:
         if kept.exists():
             return
         kept.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, kept)
-        except OSError:  # another file system: a copy
-            shutil.copyfile(path, kept)
+        share(path, kept)
 
     def kept_file(self, build_id: str, sha256: str) -> Path | None:
         """The N-Triples file of that content an earlier build kept, if any."""
