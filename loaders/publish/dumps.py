@@ -1,7 +1,8 @@
 """Dumps of the published store in the usual RDF formats, each with size, triples and SHA-256.
 
 N-Quads keeps the named graphs (one per source, plus provenance, ontology and shapes);
-the triple formats hold the default graph, the merge of all but the shapes.
+the triple formats hold the default graph, the merge of all but the shapes
+(`loaders.publish.triple_dumps`: written by subject bucket, patched where subjects changed).
 
 When no merged graph changed since the build a new one was made from, its default graph is the
 same, and so are its triple dumps: they are linked from that build, not serialised again.
@@ -26,8 +27,8 @@ import pyoxigraph as ox
 
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
-from loaders.core.vocab import PREFIXES
 from loaders.publish.space import share
+from loaders.publish.triple_dumps import BUCKETS_FILE, JSONLD, NT, TTL, Earlier, write_triple_dumps
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,16 @@ MEMBERS = "s3kg.nq.gz.members.json"  # graph IRI → [offset, length] of its gzi
 @dataclass(frozen=True)
 class Reuse:
     """The build a new one was made from: its dumps folder, the graphs carried over unchanged, and
-    whether the default graph is the same (no merged graph changed: its triple dumps are kept)."""
+    the subjects of the triples changed since, when known (none: the default graph is the same,
+    its triple dumps are kept; None: unknown, they are written whole)."""
 
     folder: Path
     same: frozenset[str]
-    default_same: bool = False
+    touched: frozenset[str] | None = None
+
+    @property
+    def default_same(self) -> bool:
+        return self.touched is not None and not self.touched
 
     def members(self) -> dict[str, tuple[int, int]]:
         path = self.folder / MEMBERS
@@ -60,12 +66,12 @@ class Reuse:
 
 
 CHUNK_BYTES = 1 << 22  # how much of a graph's N-Triples is relabelled as N-Quads at a time
-# name, media type, format, gzip?, quads?
-FORMATS: tuple[tuple[str, str, ox.RdfFormat, bool, bool], ...] = (
-    ("s3kg.nt.gz", "application/n-triples", ox.RdfFormat.N_TRIPLES, True, False),
-    (QUADS_DUMP, "application/n-quads", ox.RdfFormat.N_QUADS, True, True),
-    ("s3kg.ttl", "text/turtle", ox.RdfFormat.TURTLE, False, False),
-    ("s3kg.jsonld", "application/ld+json", ox.RdfFormat.JSON_LD, False, False),
+# name, media type, quads?
+FORMATS: tuple[tuple[str, str, bool], ...] = (
+    (NT, "application/n-triples", False),
+    (QUADS_DUMP, "application/n-quads", True),
+    (TTL, "text/turtle", False),
+    (JSONLD, "application/ld+json", False),
 )
 
 
@@ -117,24 +123,18 @@ def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
     (out_dir / f".{MEMBERS}.partial").replace(out_dir / MEMBERS)
 
 
-def _write_one(store: ox.Store, out_dir: Path, name: str, fmt: ox.RdfFormat, gzipped: bool, reuse: Reuse | None) -> None:
-    if fmt == ox.RdfFormat.N_QUADS:
-        _write_quads(store, out_dir, reuse)
+def _write_triples(store: ox.Store, out_dir: Path, triples: int, reuse: Reuse | None) -> None:
+    """The default graph's dumps: linked from the earlier build when it is the same, patched from
+    them when the changed subjects are known, else written whole."""
+    names = (NT, TTL, JSONLD, BUCKETS_FILE)
+    if reuse is not None and reuse.default_same and all((reuse.folder / name).is_file() for name in names):
+        for name in names:
+            share(reuse.folder / name, out_dir / f".{name}.partial")
+        for name in names:
+            (out_dir / f".{name}.partial").replace(out_dir / name)
         return
-    partial = out_dir / f".{name}.partial"
-    if reuse is not None and reuse.default_same and (reuse.folder / name).is_file():
-        share(reuse.folder / name, partial)
-        partial.replace(out_dir / name)
-        return
-    with partial.open("wb") as raw:
-        # filename: the name `gunzip -N` restores is the published one (s3kg.nt), not the partial file's
-        zipped = gzip.GzipFile(filename=name, fileobj=raw, mode="wb", mtime=0, compresslevel=6) if gzipped else None
-        handle: IO[bytes] = cast(IO[bytes], zipped) if zipped is not None else raw
-        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else None
-        store.dump(handle, fmt, from_graph=ox.DefaultGraph(), prefixes=prefixes)
-        if gzipped:
-            handle.close()
-    partial.replace(out_dir / name)
+    earlier = Earlier(reuse.folder, reuse.touched) if reuse is not None and reuse.touched is not None else None
+    write_triple_dumps(store, out_dir, triples, earlier)
 
 
 def _linked_digests(out_dir: Path, reuse: Reuse | None) -> dict[str, str]:
@@ -151,19 +151,19 @@ def _linked_digests(out_dir: Path, reuse: Reuse | None) -> dict[str, str]:
 
 
 def write_dumps(store: ox.Store, out_dir: Path, reuse: Reuse | None = None) -> list[DumpFile]:
-    """Write every dump and `manifest.json` into `out_dir`; return what was written. Oxigraph
-    streams each dump to its file (no triples held in Python), two dumps at a time; with `reuse`,
-    the N-Quads of the graphs carried over unchanged are copied from the build before, and its
-    triple dumps linked when the default graph is the same."""
+    """Write every dump and `manifest.json` into `out_dir`; return what was written. The N-Quads
+    and the triple formats are written side by side; with `reuse`, the N-Quads of the graphs
+    carried over unchanged are copied from the build before, and its triple dumps linked when the
+    default graph is the same, or patched where it changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    triples, quads = count_matches(store, "?s ?p ?o"), count_matches(store, "GRAPH ?g { ?s ?p ?o }")
     with ThreadPoolExecutor(max_workers=2) as pool:  # Oxigraph and zlib release the GIL while they work
-        jobs = [pool.submit(_write_one, store, out_dir, name, fmt, gz, reuse) for name, _, fmt, gz, _ in FORMATS]
+        jobs = [pool.submit(_write_quads, store, out_dir, reuse), pool.submit(_write_triples, store, out_dir, triples, reuse)]
         for job in jobs:
             job.result()
-    triples, quads = count_matches(store, "?s ?p ?o"), count_matches(store, "GRAPH ?g { ?s ?p ?o }")
     known = _linked_digests(out_dir, reuse)
     written = []
-    for name, media_type, _, _, is_quads in FORMATS:
+    for name, media_type, is_quads in FORMATS:
         path = out_dir / name
         digest = known.get(name) or sha256_of(path)
         written.append(DumpFile(name, media_type, path.stat().st_size, quads if is_quads else triples, digest))

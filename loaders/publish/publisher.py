@@ -38,16 +38,18 @@ def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Pa
 
 
 def _reuse(staging: Staging, changes: Changes) -> Reuse | None:
-    """What the dumps take from the build this one was made from: the graphs carried over and, when
-    the changes were taken against that same build and no source graph changed, the default graph
-    (the merge of the source graphs: a passage's statement group repeats its curated file's triples),
-    if the same code wrote them (the prefixes of the Turtle and JSON-LD dumps are the code's)."""
+    """What the dumps take from the build this one was made from: the graphs carried over and,
+    when the changes were taken against that same build by the same code (the prefixes of the
+    Turtle and JSON-LD dumps are the code's), the subjects whose triples changed (none: the
+    default graph, the merge of the source graphs, is the same; a passage's statement group
+    repeats its curated file's triples)."""
     if staging.base_id is None:
         return None
     current, code = staging.published.current(), staging.basis.get("code")
     based = changes.previous == staging.base_id == current.build_id
-    default_same = based and code is not None and current.basis.get("code") == code and not changes.sources
-    return Reuse(staging.published.dumps_dir(staging.base_id), staging.same, default_same)
+    same_code = based and code is not None and current.basis.get("code") == code
+    touched = (frozenset() if not changes.sources else changes.touched) if same_code else None
+    return Reuse(staging.published.dumps_dir(staging.base_id), staging.same, touched)
 
 
 def _index_patch(staging: Staging, touched: frozenset[str] | None) -> Patch | None:
