@@ -1,4 +1,5 @@
-"""A search index's content by entity, to compare an index patched by a build with one written whole."""
+"""A build's SQLite files (the search index, the figures) by entity, to compare a file patched by
+a build with one written whole."""
 
 from __future__ import annotations
 
@@ -20,3 +21,14 @@ def index_rows(path: Path) -> tuple[int, set[tuple[str, ...]]]:
         }
     assert counts == {len(rows)}, counts
     return len(rows), set(rows)
+
+
+def figure_rows(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    """Every ranked member and every total of a figures file, by IRI (a patch numbers new entities after the others)."""
+    with sqlite3.connect(path) as db:
+        members = db.execute(
+            "SELECT o.iri, kind, rank, m.iri, budget, eu FROM member "
+            "JOIN entity AS o ON o.id = owner JOIN entity AS m ON m.id = member"
+        ).fetchall()
+        totals = db.execute("SELECT iri, kind, n, budget, eu FROM total JOIN entity ON entity.id = owner").fetchall()
+    return set(members), set(totals)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
-from index_rows import index_rows
+from index_rows import figure_rows, index_rows
 from rdflib import Graph
 from seed_data import copy_seed_data
 
@@ -32,7 +32,7 @@ from loaders.core.provenance import sha256_of
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.feed import FEED, STATE, write_feed
-from loaders.publish.figures import FIGURES_FILE
+from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.store import PublishedStore
 
@@ -96,6 +96,10 @@ EDITS: dict[str, tuple[Callable[[Path], object], bool]] = {  # edit of the copie
         True,
     ),
     "change an export": (lambda root: _drop_last_row(root / "data" / "exports" / EXPORT), True),
+    "change a curated budget": (  # the programme's and the regions' figures change
+        lambda root: _replace(root / "data" / "curated" / "projects.yaml", "amount: 42000000,", "amount: 41000000,"),
+        True,
+    ),
     "remove a source": (
         lambda root: _replace(root / "data" / "sources.yaml", f"  - {{kind: national-operations, path: exports/{EXPORT}}}\n", ""),
         True,
@@ -164,10 +168,12 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
         got, expected = ({line for line in _lines(d / dump) if not line.endswith(shapes_lines)} for d in (dumps, expected_dumps))
         assert got == expected, dump
     write_search_index(PublishedStore(tmp_path / "full").open(), tmp_path / "whole.sqlite")  # both builds patched theirs
+    write_figures(PublishedStore(tmp_path / "full").open(), tmp_path / "figures.sqlite")
     for folder in (dumps, expected_dumps):
         assert index_rows(folder / SEARCH_FILE) == index_rows(tmp_path / "whole.sqlite"), (
             "a patched search index is the one written whole"
         )
+        assert figure_rows(folder / FIGURES_FILE) == figure_rows(tmp_path / "figures.sqlite"), "and so are the figures"
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
     assert changes["sources"] == expected_changes["sources"]
     assert changes["sources"], "the edit changed something"

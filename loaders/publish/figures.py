@@ -16,6 +16,8 @@ largest first (those without one last), then by IRI; organisations by IRI.
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 import threading
 from collections import defaultdict
@@ -25,45 +27,91 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from types import TracebackType
 
+import pyoxigraph as ox
+
 from loaders.core.queries import Readable, select_values
+from loaders.publish.code_digest import code_digest, made_by, mark
 
 FIGURES_FILE = "figures.sqlite"  # in a build's dumps folder, beside the search index
 PROGRAMME_PROJECTS, REGION_PROJECTS, REGION_ORGANISATIONS = 0, 1, 2
 _SCHEMA = """
 CREATE TABLE entity (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
 CREATE TABLE member (owner INTEGER NOT NULL, kind INTEGER NOT NULL, rank INTEGER NOT NULL,
-                     member INTEGER NOT NULL, budget INTEGER, PRIMARY KEY (owner, kind, rank)) WITHOUT ROWID;
+                     member INTEGER NOT NULL, budget INTEGER, eu INTEGER, PRIMARY KEY (owner, kind, rank)) WITHOUT ROWID;
+CREATE INDEX member_owners ON member (member);
 CREATE TABLE total (owner INTEGER NOT NULL, kind INTEGER NOT NULL, n INTEGER NOT NULL, budget INTEGER, eu INTEGER,
                     PRIMARY KEY (owner, kind)) WITHOUT ROWID;
+"""
+_STAGING = """
 CREATE TEMP TABLE staged (owner INTEGER NOT NULL, kind INTEGER NOT NULL, member INTEGER NOT NULL);
 CREATE TEMP TABLE amount (id INTEGER PRIMARY KEY, budget INTEGER, eu INTEGER);  -- euro cents
 """
 # Ranked in SQLite (on disk, not in Python): each owner's members once, largest budget first.
 _RANK = """
-INSERT INTO member (owner, kind, rank, member, budget)
+INSERT INTO member (owner, kind, rank, member, budget, eu)
 SELECT owner, kind, row_number() OVER (PARTITION BY owner, kind ORDER BY amount.budget DESC NULLS LAST, entity.iri) - 1,
-       member, amount.budget
+       member, amount.budget, amount.eu
 FROM (SELECT DISTINCT owner, kind, member FROM staged) AS s
 JOIN entity ON entity.id = s.member LEFT JOIN amount ON amount.id = s.member;
 INSERT INTO total (owner, kind, n, budget, eu)
 SELECT owner, kind, count(*), sum(amount.budget), sum(amount.eu)
 FROM (SELECT DISTINCT owner, kind, member FROM staged) AS s LEFT JOIN amount ON amount.id = s.member
 GROUP BY owner, kind;
+DROP TABLE staged;
+DROP TABLE amount;
+"""
+# A patch: the owners a changed member had or has (`affected`) lose their rows, and are ranked
+# again from their other members (amounts as recorded) and the changed ones (as read).
+_RESTAGE = """
+CREATE TEMP TABLE changed (id INTEGER PRIMARY KEY);
+CREATE TEMP TABLE affected (owner INTEGER NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY (owner, kind)) WITHOUT ROWID;
+"""
+_KEEP = """
+INSERT OR IGNORE INTO affected SELECT owner, kind FROM member WHERE member IN (SELECT id FROM changed);
+INSERT OR IGNORE INTO affected SELECT DISTINCT owner, kind FROM staged;
+INSERT INTO staged SELECT m.owner, m.kind, m.member FROM member AS m JOIN affected USING (owner, kind)
+    WHERE m.member NOT IN (SELECT id FROM changed);
+INSERT OR IGNORE INTO amount SELECT m.member, m.budget, m.eu FROM member AS m JOIN affected USING (owner, kind)
+    WHERE m.member NOT IN (SELECT id FROM changed);
+DELETE FROM member WHERE (owner, kind) IN (SELECT owner, kind FROM affected);
+DELETE FROM total WHERE (owner, kind) IN (SELECT owner, kind FROM affected);
 """
 _PROJECT_TYPES = "FILTER (?t IN (s3:Project, s3:Portfolio))"
+# What a member's figures are read from, each query with `{only}` where a patch names its members.
+_AMOUNT = "SELECT ?p (MAX(?v) AS ?value) WHERE {{ {only} ?p {predicate}/schema:value ?v }} GROUP BY ?p"
+_PROGRAMMES = "SELECT ?g ?p WHERE {{ {only} ?p s3:programme ?g }}"
+_PLACED = "SELECT ?e ?r WHERE {{ {only} ?e s3:region ?r ; a ?t " + _PROJECT_TYPES + " }}"
+_ORGANISATIONS = "SELECT ?o ?r WHERE {{ {only} ?o s3:region ?r ; a s3:Organisation }}"
+_PARTICIPATIONS = (
+    "SELECT ?p ?r WHERE {{ {only} ?o a s3:Organisation ; s3:region ?r . ?x s3:participant ?o . ?p s3:hasParticipation ?x }}"
+)
+# The members whose figures a changed subject `?x` can change: itself (not read here), the project
+# whose budget, participation or partner it is.
+_REACHED = """SELECT DISTINCT ?p WHERE {{ {only}
+    {{ ?p s3:totalBudget|s3:euContribution|s3:hasParticipation ?x }} UNION {{ ?p s3:hasParticipation/s3:participant ?x }} }}"""
+VALUES_CHUNK = 500  # IRIs named in one query
 
 
 class _Ids:
-    """An integer per IRI, written to the entity table as they come."""
+    """An integer per IRI, written to the entity table as they come (after those it holds)."""
 
     def __init__(self, db: sqlite3.Connection):
         self.db, self.ids = db, dict[str, int]()
+        (self.last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM entity").fetchone()
+        self.empty = self.last == 0
 
     def __call__(self, iri: str) -> int:
         found = self.ids.get(iri)
-        if found is None:
-            found = self.ids[iri] = len(self.ids) + 1
+        if found is not None:
+            return found
+        row = None if self.empty else self.db.execute("SELECT id FROM entity WHERE iri = ?", (iri,)).fetchone()
+        if row is not None:
+            found = int(row[0])
+        else:
+            self.last += 1
+            found = self.last
             self.db.execute("INSERT INTO entity (id, iri) VALUES (?, ?)", (found, iri))
+        self.ids[iri] = found
         return found
 
 
@@ -87,46 +135,103 @@ def _upward(store: Readable) -> dict[str, set[str]]:
     return up
 
 
-def _placements(store: Readable) -> Iterator[tuple[int, str, str]]:
+def _rows(store: Readable, query: str, variable: str, only: list[str] | None, **names: str) -> Iterator[list[str]]:
+    """The query's rows, over every member or (a patch) only those named, a chunk at a time."""
+    if only is None:
+        yield from select_values(store, query.format(only="", **names))
+        return
+    for start in range(0, len(only), VALUES_CHUNK):
+        chunk = " ".join(str(ox.NamedNode(iri)) for iri in only[start : start + VALUES_CHUNK])
+        yield from select_values(store, query.format(only=f"VALUES ?{variable} {{ {chunk} }}", **names))
+
+
+def _placements(store: Readable, only: list[str] | None) -> Iterator[tuple[int, str, str]]:
     """(kind, region, member): what is placed at a region, directly or through an organisation."""
-    for member, place in select_values(store, f"SELECT ?e ?r WHERE {{ ?e s3:region ?r ; a ?t {_PROJECT_TYPES} }}"):
+    for member, place in _rows(store, _PLACED, "e", only):
         yield REGION_PROJECTS, place, member
-    for member, place in select_values(store, "SELECT ?o ?r WHERE { ?o s3:region ?r ; a s3:Organisation }"):
+    for member, place in _rows(store, _ORGANISATIONS, "o", only):
         yield REGION_ORGANISATIONS, place, member
-    participations = (
-        "SELECT ?p ?r WHERE { ?o a s3:Organisation ; s3:region ?r . ?x s3:participant ?o . ?p s3:hasParticipation ?x }"
-    )
-    for member, place in select_values(store, participations):
+    for member, place in _rows(store, _PARTICIPATIONS, "p", only):
         yield REGION_PROJECTS, place, member
 
 
-def write_figures(store: Readable, path: Path) -> None:
-    """Count and rank the members of every programme and region of `store` into `path` (replaced)."""
+def _stage(db: sqlite3.Connection, store: Readable, ids: _Ids, only: list[str] | None) -> None:
+    """The members' amounts and their (owner, kind) pairs, every member's or only those named."""
+    for column, predicate in (("budget", "s3:totalBudget"), ("eu", "s3:euContribution")):
+        db.executemany(
+            f"INSERT INTO amount (id, {column}) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}",
+            ((ids(p), _cents(v)) for p, v in _rows(store, _AMOUNT, "p", only, predicate=predicate)),
+        )
+    programmes = _rows(store, _PROGRAMMES, "p", only)
+    db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), PROGRAMME_PROJECTS, ids(p)) for g, p in programmes))
+    up = _upward(store)
+    db.executemany(
+        "INSERT INTO staged VALUES (?, ?, ?)",
+        (
+            (ids(owner), kind, ids(member))
+            for kind, place, member in _placements(store, only)
+            for owner in {place, *up.get(place, ())}
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FiguresPatch:
+    """The figures to start from (the build before's) and the subjects of every triple changed since."""
+
+    earlier: Path
+    touched: frozenset[str]
+
+    def members(self, store: Readable) -> list[str]:
+        """The members whose figures the change can reach: the touched subjects and the projects
+        whose budget, participation or partner was touched."""
+        touched = sorted(self.touched)
+        return sorted(self.touched | {p for (p,) in _rows(store, _REACHED, "x", touched)})
+
+    def regions_moved(self, db: sqlite3.Connection, store: Readable) -> bool:
+        """Whether a touched subject is a region that holds members, or says what it is part of:
+        the regions' nesting changed, and with it what every region holds (written whole)."""
+        touched = sorted(self.touched)
+        held = db.execute(
+            f"SELECT 1 FROM entity JOIN total ON total.owner = entity.id AND total.kind != {PROGRAMME_PROJECTS} "
+            f"WHERE entity.iri IN (SELECT value FROM json_each(?)) LIMIT 1",
+            (json.dumps(touched),),
+        ).fetchone()
+        return held is not None or any(_rows(store, "SELECT ?n WHERE {{ {only} ?n skos:broader ?b }} LIMIT 1", "n", touched))
+
+
+def _code() -> int:
+    return code_digest(__file__)
+
+
+def write_figures(store: Readable, path: Path, patch: FiguresPatch | None = None) -> None:
+    """Count and rank the members of every programme and region of `store` into `path` (replaced);
+    with `patch`, from the earlier figures, ranking again only the owners the change reaches."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
+    if patch is not None and (not patch.earlier.is_file() or made_by(patch.earlier) != _code()):
+        patch = None
+    if patch is not None:
+        shutil.copyfile(patch.earlier, partial)
     db = sqlite3.connect(partial)
     try:
-        db.executescript(_SCHEMA)
+        if patch is not None and patch.regions_moved(db, store):
+            db.close()
+            partial.unlink()
+            db = sqlite3.connect(partial)
+            patch = None
+        mark(db, _code())
+        db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
         ids = _Ids(db)
-        for column, predicate in (("budget", "s3:totalBudget"), ("eu", "s3:euContribution")):
-            found = select_values(store, f"SELECT ?p (MAX(?v) AS ?value) WHERE {{ ?p {predicate}/schema:value ?v }} GROUP BY ?p")
-            db.executemany(
-                f"INSERT INTO amount (id, {column}) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}",
-                ((ids(p), _cents(v)) for p, v in found),
-            )
-        programmes = select_values(store, "SELECT ?g ?p WHERE { ?p s3:programme ?g }")
-        db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), PROGRAMME_PROJECTS, ids(p)) for g, p in programmes))
-        up = _upward(store)
-        db.executemany(
-            "INSERT INTO staged VALUES (?, ?, ?)",
-            (
-                (ids(owner), kind, ids(member))
-                for kind, place, member in _placements(store)
-                for owner in {place, *up.get(place, ())}
-            ),
-        )
+        if patch is None:
+            _stage(db, store, ids, None)
+        else:
+            members = patch.members(store)
+            db.executescript(_RESTAGE)
+            db.executemany("INSERT OR IGNORE INTO changed VALUES (?)", ((ids(m),) for m in members))
+            _stage(db, store, ids, members)
+            db.executescript(_KEEP)
         db.executescript(_RANK)
-        db.execute("DROP TABLE staged")
         db.commit()
     finally:
         db.close()

@@ -15,7 +15,7 @@ from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
 from loaders.publish.dumps import Reuse, write_dumps
 from loaders.publish.feed import FEED, compact, write_feed
-from loaders.publish.figures import FIGURES_FILE, write_figures
+from loaders.publish.figures import FIGURES_FILE, FiguresPatch, write_figures
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.search_index import SEARCH_FILE, Patch, write_search_index
@@ -31,10 +31,20 @@ def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Pa
     write_dumps(store, folder, reuse)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, changes.touched))
-    if reuse is not None and reuse.default_same and (reuse.folder / FIGURES_FILE).is_file():
-        share(reuse.folder / FIGURES_FILE, folder / FIGURES_FILE)  # counted from the same default graph by the same code
+    _write_figures(store, folder / FIGURES_FILE, reuse)
+
+
+def _write_figures(store: ox.Store, path: Path, reuse: Reuse | None) -> None:
+    """The fact sheets' figures: the earlier build's when the default graph is the same (the same
+    code counted them), patched from them when the changed subjects are known, else written whole."""
+    if reuse is None or reuse.touched is None:
+        write_figures(store, path)
+        return
+    earlier = reuse.folder / FIGURES_FILE
+    if reuse.default_same and earlier.is_file():
+        share(earlier, path)
     else:
-        write_figures(store, folder / FIGURES_FILE)
+        write_figures(store, path, FiguresPatch(earlier, reuse.touched))
 
 
 def _reuse(staging: Staging, changes: Changes) -> Reuse | None:

@@ -11,7 +11,6 @@ descriptions and other names (titles, alternative labels) four times.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -26,6 +25,7 @@ import pyoxigraph as ox
 from loaders.core import words
 from loaders.core.vocab import PREFIXES
 from loaders.core.words import stems
+from loaders.publish.code_digest import code_digest, made_by, mark
 
 SEARCH_FILE = "search.sqlite"  # in a build's dumps folder; /dumps/ serves only the files its manifest lists
 SHOWN = ("rdfs:label", "skos:prefLabel")  # the labels a hit is shown by
@@ -131,12 +131,12 @@ def write_search_index(store: ox.Store, path: Path, patch: Patch | None = None) 
     only the entities the change can reach are indexed again."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    if patch is not None and _made_by(patch.earlier) != _code():  # rows of other code: all are written again
+    if patch is not None and made_by(patch.earlier) != _code():  # rows of other code: all are written again
         patch = None
     if patch is not None:
         shutil.copyfile(patch.earlier, partial)
     with sqlite3.connect(partial) as db:
-        db.execute(f"PRAGMA user_version = {_code()}")
+        mark(db, _code())
         db.create_function("word_stems", 1, lambda text: " ".join(dict.fromkeys(stems(text or ""))), deterministic=True)
         db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
         subjects = sorted(patch.reach(store)) if patch is not None else None
@@ -159,15 +159,8 @@ def write_search_index(store: ox.Store, path: Path, patch: Patch | None = None) 
 
 
 def _code() -> int:
-    """The indexing code's digest (this module and the stemmer), kept in the file: a patch applies
-    only to an index the same code made."""
-    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(words.__file__).read_bytes()).digest()
-    return int.from_bytes(digest[:4], "big") >> 1  # SQLite's user_version is a signed 32-bit integer
-
-
-def _made_by(path: Path) -> int:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    """The indexing code's digest (this module and the stemmer): a patch applies only to an index the same code made."""
+    return code_digest(__file__, words.__file__)
 
 
 @dataclass(frozen=True)
