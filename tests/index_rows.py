@@ -27,8 +27,7 @@ def figure_rows(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, 
     """Every ranked member and every total of a figures file, by IRI (a patch numbers new entities after the others)."""
     with sqlite3.connect(path) as db:
         members = db.execute(
-            "SELECT o.iri, kind, rank, m.iri, budget, eu FROM member "
-            "JOIN entity AS o ON o.id = owner JOIN entity AS m ON m.id = member"
+            "SELECT o.iri, kind, known, sort, member.iri, budget, eu FROM member JOIN entity AS o ON o.id = owner"
         ).fetchall()
         totals = db.execute("SELECT iri, kind, n, budget, eu FROM total JOIN entity ON entity.id = owner").fetchall()
     return set(members), set(totals)

@@ -8,6 +8,9 @@ portfolios placed there, the organisations placed there and the projects they ta
 A programme holds the projects that name it (s3:programme). Projects rank by total budget,
 largest first (those without one last), then by IRI; organisations by IRI.
 
+An incremental build patches the build before's figures (`FiguresPatch`): the rows of the members
+a change reaches are replaced, and only their owners' totals are counted again.
+
     write_figures(store, path)
     with Figures(path) as figures:
         count, budget, eu = figures.total(programme_iri, PROGRAMME_PROJECTS)
@@ -34,47 +37,38 @@ from loaders.publish.code_digest import code_digest, made_by, mark
 
 FIGURES_FILE = "figures.sqlite"  # in a build's dumps folder, beside the search index
 PROGRAMME_PROJECTS, REGION_PROJECTS, REGION_ORGANISATIONS = 0, 1, 2
+# A member row per owner, kind and member, in the order shown (budget known first, largest first,
+# then by IRI): a page reads its first rows by key, and a patch changes only the rows of the
+# members that changed. `entity` numbers the owners.
 _SCHEMA = """
 CREATE TABLE entity (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
-CREATE TABLE member (owner INTEGER NOT NULL, kind INTEGER NOT NULL, rank INTEGER NOT NULL,
-                     member INTEGER NOT NULL, budget INTEGER, eu INTEGER, PRIMARY KEY (owner, kind, rank)) WITHOUT ROWID;
-CREATE INDEX member_owners ON member (member);
+CREATE TABLE member (owner INTEGER NOT NULL, kind INTEGER NOT NULL, known INTEGER NOT NULL, sort INTEGER NOT NULL,
+                     iri TEXT NOT NULL, budget INTEGER, eu INTEGER,
+                     PRIMARY KEY (owner, kind, known DESC, sort DESC, iri)) WITHOUT ROWID;
+CREATE INDEX member_rows ON member (iri);
 CREATE TABLE total (owner INTEGER NOT NULL, kind INTEGER NOT NULL, n INTEGER NOT NULL, budget INTEGER, eu INTEGER,
                     PRIMARY KEY (owner, kind)) WITHOUT ROWID;
 """
 _STAGING = """
-CREATE TEMP TABLE staged (owner INTEGER NOT NULL, kind INTEGER NOT NULL, member INTEGER NOT NULL);
-CREATE TEMP TABLE amount (id INTEGER PRIMARY KEY, budget INTEGER, eu INTEGER);  -- euro cents
-"""
-# Ranked in SQLite (on disk, not in Python): each owner's members once, largest budget first.
-_RANK = """
-INSERT INTO member (owner, kind, rank, member, budget, eu)
-SELECT owner, kind, row_number() OVER (PARTITION BY owner, kind ORDER BY amount.budget DESC NULLS LAST, entity.iri) - 1,
-       member, amount.budget, amount.eu
-FROM (SELECT DISTINCT owner, kind, member FROM staged) AS s
-JOIN entity ON entity.id = s.member LEFT JOIN amount ON amount.id = s.member;
-INSERT INTO total (owner, kind, n, budget, eu)
-SELECT owner, kind, count(*), sum(amount.budget), sum(amount.eu)
-FROM (SELECT DISTINCT owner, kind, member FROM staged) AS s LEFT JOIN amount ON amount.id = s.member
-GROUP BY owner, kind;
-DROP TABLE staged;
-DROP TABLE amount;
-"""
-# A patch: the owners a changed member had or has (`affected`) lose their rows, and are ranked
-# again from their other members (amounts as recorded) and the changed ones (as read).
-_RESTAGE = """
-CREATE TEMP TABLE changed (id INTEGER PRIMARY KEY);
+CREATE TEMP TABLE staged (owner INTEGER NOT NULL, kind INTEGER NOT NULL, iri TEXT NOT NULL);
+CREATE TEMP TABLE amount (iri TEXT PRIMARY KEY, budget INTEGER, eu INTEGER) WITHOUT ROWID;  -- euro cents
+CREATE TEMP TABLE changed (iri TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE affected (owner INTEGER NOT NULL, kind INTEGER NOT NULL, PRIMARY KEY (owner, kind)) WITHOUT ROWID;
 """
-_KEEP = """
-INSERT OR IGNORE INTO affected SELECT owner, kind FROM member WHERE member IN (SELECT id FROM changed);
+# A patch first takes the changed members' rows out, noting their owners (`affected`).
+_FORGET = """
+INSERT OR IGNORE INTO affected SELECT owner, kind FROM member WHERE iri IN (SELECT iri FROM changed);
+DELETE FROM member WHERE iri IN (SELECT iri FROM changed);
+"""
+# Then, as a whole write does, the staged members' rows (each once), and the totals of their owners.
+_FILL = """
+INSERT OR IGNORE INTO member (owner, kind, known, sort, iri, budget, eu)
+SELECT s.owner, s.kind, a.budget IS NOT NULL, COALESCE(a.budget, 0), s.iri, a.budget, a.eu
+FROM staged AS s LEFT JOIN amount AS a ON a.iri = s.iri;
 INSERT OR IGNORE INTO affected SELECT DISTINCT owner, kind FROM staged;
-INSERT INTO staged SELECT m.owner, m.kind, m.member FROM member AS m JOIN affected USING (owner, kind)
-    WHERE m.member NOT IN (SELECT id FROM changed);
-INSERT OR IGNORE INTO amount SELECT m.member, m.budget, m.eu FROM member AS m JOIN affected USING (owner, kind)
-    WHERE m.member NOT IN (SELECT id FROM changed);
-DELETE FROM member WHERE (owner, kind) IN (SELECT owner, kind FROM affected);
 DELETE FROM total WHERE (owner, kind) IN (SELECT owner, kind FROM affected);
+INSERT INTO total (owner, kind, n, budget, eu)
+SELECT owner, kind, count(*), sum(budget), sum(eu) FROM affected JOIN member USING (owner, kind) GROUP BY owner, kind;
 """
 _PROJECT_TYPES = "FILTER (?t IN (s3:Project, s3:Portfolio))"
 # What a member's figures are read from, each query with `{only}` where a patch names its members.
@@ -85,10 +79,12 @@ _ORGANISATIONS = "SELECT ?o ?r WHERE {{ {only} ?o s3:region ?r ; a s3:Organisati
 _PARTICIPATIONS = (
     "SELECT ?p ?r WHERE {{ {only} ?o a s3:Organisation ; s3:region ?r . ?x s3:participant ?o . ?p s3:hasParticipation ?x }}"
 )
-# The members whose figures a changed subject `?x` can change: itself (not read here), the project
-# whose budget, participation or partner it is.
-_REACHED = """SELECT DISTINCT ?p WHERE {{ {only}
-    {{ ?p s3:totalBudget|s3:euContribution|s3:hasParticipation ?x }} UNION {{ ?p s3:hasParticipation/s3:participant ?x }} }}"""
+# The members whose figures a changed subject `?x` can change, besides itself: the projects whose
+# budget, participation or partner it is (one query each: a VALUES list does not reach into a UNION).
+_REACHED = (
+    "SELECT ?p WHERE {{ {only} ?p s3:totalBudget|s3:euContribution|s3:hasParticipation ?x }}",
+    "SELECT ?p WHERE {{ {only} ?y s3:participant ?x . ?p s3:hasParticipation ?y }}",
+)
 VALUES_CHUNK = 500  # IRIs named in one query
 
 
@@ -159,19 +155,15 @@ def _stage(db: sqlite3.Connection, store: Readable, ids: _Ids, only: list[str] |
     """The members' amounts and their (owner, kind) pairs, every member's or only those named."""
     for column, predicate in (("budget", "s3:totalBudget"), ("eu", "s3:euContribution")):
         db.executemany(
-            f"INSERT INTO amount (id, {column}) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}",
-            ((ids(p), _cents(v)) for p, v in _rows(store, _AMOUNT, "p", only, predicate=predicate)),
+            f"INSERT INTO amount (iri, {column}) VALUES (?, ?) ON CONFLICT (iri) DO UPDATE SET {column} = excluded.{column}",
+            ((p, _cents(v)) for p, v in _rows(store, _AMOUNT, "p", only, predicate=predicate)),
         )
     programmes = _rows(store, _PROGRAMMES, "p", only)
-    db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), PROGRAMME_PROJECTS, ids(p)) for g, p in programmes))
+    db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), PROGRAMME_PROJECTS, p) for g, p in programmes))
     up = _upward(store)
     db.executemany(
         "INSERT INTO staged VALUES (?, ?, ?)",
-        (
-            (ids(owner), kind, ids(member))
-            for kind, place, member in _placements(store, only)
-            for owner in {place, *up.get(place, ())}
-        ),
+        ((ids(owner), kind, member) for kind, place, member in _placements(store, only) for owner in {place, *up.get(place, ())}),
     )
 
 
@@ -186,7 +178,7 @@ class FiguresPatch:
         """The members whose figures the change can reach: the touched subjects and the projects
         whose budget, participation or partner was touched."""
         touched = sorted(self.touched)
-        return sorted(self.touched | {p for (p,) in _rows(store, _REACHED, "x", touched)})
+        return sorted(self.touched.union(*({p for (p,) in _rows(store, query, "x", touched)} for query in _REACHED)))
 
     def regions_moved(self, db: sqlite3.Connection, store: Readable) -> bool:
         """Whether a touched subject is a region that holds members, or says what it is part of:
@@ -206,7 +198,8 @@ def _code() -> int:
 
 def write_figures(store: Readable, path: Path, patch: FiguresPatch | None = None) -> None:
     """Count and rank the members of every programme and region of `store` into `path` (replaced);
-    with `patch`, from the earlier figures, ranking again only the owners the change reaches."""
+    with `patch`, from the earlier figures: the rows of the members the change reaches are read
+    again, and only their owners' totals counted again."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     if patch is not None and (not patch.earlier.is_file() or made_by(patch.earlier) != _code()):
@@ -222,16 +215,12 @@ def write_figures(store: Readable, path: Path, patch: FiguresPatch | None = None
             patch = None
         mark(db, _code())
         db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
-        ids = _Ids(db)
-        if patch is None:
-            _stage(db, store, ids, None)
-        else:
-            members = patch.members(store)
-            db.executescript(_RESTAGE)
-            db.executemany("INSERT OR IGNORE INTO changed VALUES (?)", ((ids(m),) for m in members))
-            _stage(db, store, ids, members)
-            db.executescript(_KEEP)
-        db.executescript(_RANK)
+        members = patch.members(store) if patch is not None else None
+        if members is not None:
+            db.executemany("INSERT OR IGNORE INTO changed VALUES (?)", ((m,) for m in members))
+            db.executescript(_FORGET)
+        _stage(db, store, _Ids(db), members)
+        db.executescript(_FILL)
         db.commit()
     finally:
         db.close()
@@ -281,9 +270,8 @@ class Figures:
     def first(self, owner: str, kind: int, limit: int) -> list[Member]:
         """The first `limit` members of `owner` of that kind, in rank order."""
         rows = self.db.execute(
-            """SELECT m.iri, member.budget FROM entity AS o JOIN member ON member.owner = o.id
-               JOIN entity AS m ON m.id = member.member
-               WHERE o.iri = ? AND member.kind = ? AND member.rank < ? ORDER BY member.rank""",
+            """SELECT member.iri, member.budget FROM entity AS o JOIN member ON member.owner = o.id
+               WHERE o.iri = ? AND member.kind = ? ORDER BY member.known DESC, member.sort DESC, member.iri LIMIT ?""",
             (owner, kind, limit),
         ).fetchall()
         return [Member(iri, _euros(budget)) for iri, budget in rows]
