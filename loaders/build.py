@@ -25,8 +25,9 @@ from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
 from loaders.core.provenance import LoadRecord, code_version, describe_load, earlier_loads, sha256_of, software_version
-from loaders.link.matching import describe_matching_rules, match_ntriples
-from loaders.link.reconcile import describe_rules, reconcile
+from loaders.link.links import Links, carried_links, make_links, reaches_links
+from loaders.link.matching import describe_matching_rules
+from loaders.link.reconcile import describe_rules
 from loaders.map.curated.load import load_curated
 from loaders.map.curated.passages import Sources
 from loaders.map.curated.registry import Context
@@ -343,6 +344,7 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
         staging.parts, staging.basis = parts, basis.as_dict()
         try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
             focus: set[ox.NamedNode] | None = None
+            links: Links | None = None  # carried over from the base build, when the change cannot reach them
             if todo is None:
                 step("writing the sources into the new build")
                 for graph_iri, data in sources.items():
@@ -354,9 +356,11 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
                 changed = apply(staging, todo, sources, outside)
                 if todo.full_validation is None and changed is not None:
                     focus = Reach(load_shapes(config.shapes_dir)).focus(staging.store, changed)
+                    if not reaches_links(changed):
+                        links = carried_links(published.open_build(todo.base), minter)
             outcome = validate(config, assembled, staging.store, progress, focus)
-            step("reconciling")
-            for graph_iri, described in _described(config, assembled, staging.store, published).items():
+            step("reconciling" if links is None else "carrying the links over (no change reaches them)")
+            for graph_iri, described in _described(config, assembled, staging.store, published, links).items():
                 staging.add(graph_iri, described, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
             info = staging.commit(publisher(engine, staging, config.data_dir, config.remote_grace, progress), inputs)
@@ -407,11 +411,11 @@ def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
 
 
 def _described(
-    config: BuildConfig, assembled: Assembled, merged: ox.Store, published: PublishedStore
+    config: BuildConfig, assembled: Assembled, merged: ox.Store, published: PublishedStore, links: Links | None
 ) -> dict[URIRef, Graph | bytes]:
     """What the build adds to its sources: the reconciliation and strategy-matching links (one graph
-    per rule), the provenance of every graph (an unchanged load keeps the published build's
-    times), the ontology and the shapes."""
+    per rule; `links`, when carried over), the provenance of every graph (an unchanged load keeps the
+    published build's times), the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
     earlier, version = earlier_loads(_published_store(published)), software_version()
@@ -419,8 +423,7 @@ def _described(
         describe_load(load, minter, provenance, earlier, version)
     describe_rules(minter, provenance)
     describe_matching_rules(minter, provenance)
-    graphs: dict[URIRef, Graph | bytes] = {minter.graph(f"reconciliation-{rule}"): g for rule, g in reconcile(merged).items()}
-    graphs.update((minter.graph(f"matching-{rule}"), links) for rule, links in match_ntriples(merged, minter).items())
+    graphs: dict[URIRef, Graph | bytes] = dict(links if links is not None else make_links(merged, minter))
     graphs[minter.graph("provenance")] = provenance
     graphs[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     graphs[minter.graph("shapes")] = load_shapes(config.shapes_dir)

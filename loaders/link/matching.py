@@ -116,42 +116,49 @@ _SOURCES = (  # two queries, each starting from the priorities: a union with a B
 )
 
 
+_REGIONS = (
+    "SELECT ?p ?r WHERE { ?p a s3:Project { ?p s3:hasParticipation/s3:participant/s3:region ?r } UNION { ?p s3:region ?r } }"
+)
+_TERRITORIES = "SELECT ?g ?r WHERE { ?g s3:territory ?r }"
+_PROGRAMMES = "SELECT ?p ?g WHERE { ?p a s3:Project ; s3:programme ?g }"
+_CODES = f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"
+_PROJECT_SOURCES = "SELECT ?p ?s WHERE { ?p a s3:Project ; dcterms:source ?s }"
+_DOMAINS = "SELECT ?p ?c WHERE { ?p a s3:Project ; s3:s3Domain ?c }"
+_PRIORITIES = "SELECT ?d ?r WHERE { ?d a s3:S3Domain ; s3:strategy/s3:region ?r }"
+_OWN_CODES = (  # a priority's own codes, and the objectives its whole strategy targets
+    f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s "
+    f"{{ ?d {_PRIORITY_CODES} ?c }} UNION {{ ?s s3:targetsObjective ?c }} }}"
+)
+_MATCHES = f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_MATCHES} ?c }}"
+
+
 def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
     projects: dict[str, _Project] = defaultdict(_Project)
-    for project, region in select_values(
-        store,
-        "SELECT ?p ?r WHERE { ?p a s3:Project { ?p s3:hasParticipation/s3:participant/s3:region ?r } UNION { ?p s3:region ?r } }",
-    ):
+    for project, region in select_values(store, _REGIONS):
         if code := _code(region):
             projects[project].regions.add(code)
     territory: dict[str, set[str]] = defaultdict(set)  # programme → its area's codes (read once, not once per project)
-    for programme, region in select_values(store, "SELECT ?g ?r WHERE { ?g s3:territory ?r }"):
+    for programme, region in select_values(store, _TERRITORIES):
         if code := _code(region):
             territory[programme].add(code)
-    for project, programme in select_values(store, "SELECT ?p ?g WHERE { ?p a s3:Project ; s3:programme ?g }"):
+    for project, programme in select_values(store, _PROGRAMMES):
         if area := territory.get(programme):
             projects[project].area |= area
-    for project, code in select_values(store, f"SELECT ?p ?c WHERE {{ ?p a s3:Project ; {_PROJECT_CODES} ?c }}"):
+    for project, code in select_values(store, _CODES):
         projects[project].codes.add(code)
-    for project, source in select_values(store, "SELECT ?p ?s WHERE { ?p a s3:Project ; dcterms:source ?s }"):
+    for project, source in select_values(store, _PROJECT_SOURCES):
         projects[project].sources.add(source)
-    for project, code in select_values(store, "SELECT ?p ?c WHERE { ?p a s3:Project ; s3:s3Domain ?c }"):
+    for project, code in select_values(store, _DOMAINS):
         projects[project].codes.add(code)
         projects[project].domains.add(code)
     priorities: dict[str, _Priority] = {}
-    for priority, region in select_values(store, "SELECT ?d ?r WHERE { ?d a s3:S3Domain ; s3:strategy/s3:region ?r }"):
+    for priority, region in select_values(store, _PRIORITIES):
         if code := _code(region):
             priorities[priority] = _Priority(code)
-    own = (  # its own codes, and the objectives its whole strategy targets
-        f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s "
-        f"{{ ?d {_PRIORITY_CODES} ?c }} UNION {{ ?s s3:targetsObjective ?c }} }}"
-    )
-    for priority, code in select_values(store, own):
+    for priority, code in select_values(store, _OWN_CODES):
         if priority in priorities:
             priorities[priority].codes.add(code)
-    for priority, code in select_values(
-        store, f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_MATCHES} ?c }}"
-    ):
+    for priority, code in select_values(store, _MATCHES):
         if priority in priorities:
             priorities[priority].codes.add(code)
             priorities[priority].matches.add(code)
@@ -163,6 +170,15 @@ _PRIORITY_TEXTS = """SELECT ?s ?t (lang(?t) AS ?l) WHERE { ?s a s3:S3Domain ; s3
     { ?s skos:prefLabel|skos:altLabel|skos:definition|dcterms:description ?t }
     UNION { ?topic a s3:EmergingTopic ; skos:broader ?s ; skos:prefLabel|skos:definition ?t }
     UNION { ?s s3:naceSector/skos:prefLabel ?t } }"""
+
+
+# Every query the matcher runs, and what it reads by key (the labels links are named with): the
+# predicates they use decide whether a build must match again (loaders.link.reads).
+QUERIES = (
+    _REGIONS, _TERRITORIES, _PROGRAMMES, _CODES, _PROJECT_SOURCES, _DOMAINS, _PRIORITIES, _OWN_CODES, _MATCHES,
+    *_SOURCES, _PROJECT_TEXTS, _PRIORITY_TEXTS,
+)  # fmt: skip
+READ_BY_KEY = frozenset({str(RDFS.label)})
 
 
 def _read_texts(store: ox.Store, projects: dict[str, _Project], priorities: dict[str, _Priority]) -> None:

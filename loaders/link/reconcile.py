@@ -5,7 +5,7 @@ provenance graph says what the rule is, so every link says which rule made it.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -38,33 +38,26 @@ def _links(groups: Iterable[set[str]]) -> Graph:
     return graph
 
 
-def _select(store: ox.Store, variables: str, where: str) -> Iterator[list[str]]:
-    """Rows of a SELECT over the merged sources, each value (in the order of `variables`) as its
-    lexical form or IRI."""
-    return select_values(store, f"SELECT {variables} WHERE {{ {where} }}")
+_PICS = "SELECT ?o ?id WHERE { ?o a s3:Organisation ; dcterms:identifier ?id FILTER isIRI(?o) }"
+_ACRONYMS = "SELECT ?p ?g ?a WHERE { ?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p) }"
+_NAMES = "SELECT ?p ?g ?n WHERE { ?p a s3:Project ; s3:programme ?g ; dcterms:title ?n FILTER isIRI(?p) }"
+_ORGANISATION_NAMES = "SELECT ?o ?l ?c WHERE { ?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o) }"
+QUERIES = (_PICS, _ACRONYMS, _NAMES, _ORGANISATION_NAMES)  # every query reconciliation runs (loaders.link.reads)
 
 
 def reconcile(store: ox.Store) -> dict[str, Graph]:
     """rule id → the owl:sameAs links it makes across the sources merged in `store`'s default graph."""
     by_pic: dict[str, set[str]] = defaultdict(set)
-    for organisation, identifier in _select(store, "?o ?id", "?o a s3:Organisation ; dcterms:identifier ?id FILTER isIRI(?o)"):
+    for organisation, identifier in select_values(store, _PICS):
         by_pic[identifier].add(organisation)
     by_acronym: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for project, programme, acronym in _select(
-        store, "?p ?g ?a", "?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p)"
-    ):
+    for project, programme, acronym in select_values(store, _ACRONYMS):
         by_acronym[(programme, acronym.casefold())].add(project)
     by_name: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for project, programme, name in _select(
-        store,
-        "?p ?g ?n",
-        "?p a s3:Project ; s3:programme ?g ; dcterms:title ?n FILTER isIRI(?p)",
-    ):
+    for project, programme, name in select_values(store, _NAMES):
         by_name[(programme, slug(name).replace("-", ""))].add(project)
     by_name_country: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for organisation, label, country in _select(
-        store, "?o ?l ?c", "?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o)"
-    ):
+    for organisation, label, country in select_values(store, _ORGANISATION_NAMES):
         by_name_country[(slug(label).replace("-", ""), country)].add(organisation)
     return {
         "same-pic": _links(g for g in by_pic.values() if len(g) > 1),

@@ -1,0 +1,60 @@
+"""The links a build adds to its merged sources (reconciliation and strategy matching, one named
+graph per rule), made from the store or carried over from the build it was made from.
+
+An incremental build carries them over when none of its changed source triples has a predicate
+the linking queries read (`loaders.link.reads`), and neither the code, the shapes nor the
+ontology changed: the queries then get the same answers, so the links would be the same. They are
+copied from the earlier build's store after validation, as a full build adds them, so that
+validation sees the same store either way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from loaders.core.iris import IriMinter
+from loaders.link import matching, reconcile
+from loaders.link.reads import predicates_read
+
+Links = dict[URIRef, Graph | bytes]
+
+
+def link_graphs(minter: IriMinter) -> list[URIRef]:
+    """The named graphs of the links, one per rule."""
+    return [minter.graph(f"reconciliation-{rule}") for rule in reconcile.RULES] + [
+        minter.graph(f"matching-{rule}") for rule in matching.RULES
+    ]
+
+
+def make_links(store: ox.Store, minter: IriMinter) -> Links:
+    """Every rule's links, made from the merged sources in `store`."""
+    links: Links = {minter.graph(f"reconciliation-{rule}"): g for rule, g in reconcile.reconcile(store).items()}
+    links.update((minter.graph(f"matching-{rule}"), data) for rule, data in matching.match_ntriples(store, minter).items())
+    return links
+
+
+@functools.cache
+def link_reads() -> frozenset[str] | None:
+    """The predicates the linking reads (None: any)."""
+    read = [predicates_read(reconcile.QUERIES), predicates_read(matching.QUERIES)]
+    if any(r is None for r in read):
+        return None
+    return frozenset().union(*(r for r in read if r is not None)) | matching.READ_BY_KEY
+
+
+def reaches_links(changed: Iterable[ox.Triple]) -> bool:
+    """Whether a change of these source triples can change the links."""
+    read = link_reads()
+    return read is None or any(triple.predicate.value in read for triple in changed)
+
+
+def carried_links(earlier: ox.Store, minter: IriMinter) -> Links:
+    """The earlier build's links, graph by graph, as N-Triples."""
+    return {
+        graph: earlier.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(graph))) or b""
+        for graph in link_graphs(minter)
+    }
