@@ -6,7 +6,8 @@ in the graph of its source. The statement groups of the curated passages are lef
 statements are also in the curated files' graphs, whose changes are listed.
 
 A first build adds every triple: its changes give the counts, and the triples are those of its
-dumps. A source graph of more than ITEMISE_LIMIT triples (before or after) is compared by size only
+dumps. A graph an incremental build patched is itemised from its patch, whatever its size. Another
+source graph of more than ITEMISE_LIMIT triples (before or after) is compared by size only
 and marked not itemised: comparing it keeps a 64-bit hash of every triple in memory (a hash
 collision would hide a change; at two million triples the chance is about one in ten million).
 """
@@ -171,13 +172,13 @@ def write_changes(
             if old is None:  # a first build adds everything: the dumps hold it, it is not listed again
                 sources.append(SourceChange(iri, size, 0, size, 0))
                 continue
-            if max(size, size_before) > ITEMISE_LIMIT:
+            difference = (known or {}).get(iri)
+            if difference is not None and not _blank(difference):  # a patched graph's, however large the graph
+                plus, minus = _write_known(ox.NamedNode(iri), difference, sink)
+            elif max(size, size_before) > ITEMISE_LIMIT:
                 sources.append(SourceChange(iri, size, size_before, None, None))
                 sink.subjects = None
                 continue
-            difference = (known or {}).get(iri)
-            if difference is not None and not _blank(difference):
-                plus, minus = _write_known(ox.NamedNode(iri), difference, sink)
             else:
                 plus, minus = _compare(new, old, ox.NamedNode(iri), (size, size_before), sink)
             if plus or minus:
