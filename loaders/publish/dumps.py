@@ -7,26 +7,23 @@ the triple formats hold the default graph, the merge of all but the shapes
 When no merged graph changed since the build a new one was made from, its default graph is the
 same, and so are its triple dumps: they are linked from that build, not serialised again.
 
-The N-Quads dump is one gzip member per graph (a valid gzip file: readers decompress the members
-in turn), whose place in the file is recorded beside it (`s3kg.nq.gz.members.json`): a build that
-carries a graph over unchanged from the build before copies that graph's compressed bytes.
+The N-Quads dump (`loaders.publish.quad_dumps`) is gzip members by graph and subject bucket: a
+build copies the members of the graphs it carried over unchanged, and of the buckets of its
+patched graphs that no changed subject falls in.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, cast
 
 import pyoxigraph as ox
 
 from loaders.core.provenance import sha256_of
 from loaders.core.queries import count_matches
+from loaders.publish.quad_dumps import QUADS_DUMP, EarlierQuads, write_quads
 from loaders.publish.space import share
 from loaders.publish.triple_dumps import BUCKETS_FILE, JSONLD, NT, TTL, Earlier, write_triple_dumps
 
@@ -40,32 +37,22 @@ class DumpFile:
     sha256: str
 
 
-QUADS_DUMP = "s3kg.nq.gz"  # every triple in the graph of its source
-MEMBERS = "s3kg.nq.gz.members.json"  # graph IRI → [offset, length] of its gzip member in QUADS_DUMP
-
-
 @dataclass(frozen=True)
 class Reuse:
-    """The build a new one was made from: its dumps folder, the graphs carried over unchanged, and
-    the subjects of the triples changed since, when known (none: the default graph is the same,
-    its triple dumps are kept; None: unknown, they are written whole)."""
+    """The build a new one was made from: its dumps folder, the graphs carried over unchanged, the
+    graphs patched, and the subjects of the triples changed since, when known (none: the default
+    graph is the same, its triple dumps are kept; None: unknown, they are written whole)."""
 
     folder: Path
     same: frozenset[str]
     touched: frozenset[str] | None = None
+    patched: frozenset[str] = frozenset()
 
     @property
     def default_same(self) -> bool:
         return self.touched is not None and not self.touched
 
-    def members(self) -> dict[str, tuple[int, int]]:
-        path = self.folder / MEMBERS
-        if not path.is_file() or not (self.folder / QUADS_DUMP).is_file():
-            return {}
-        return {graph: (place[0], place[1]) for graph, place in json.loads(path.read_text(encoding="utf-8")).items()}
 
-
-CHUNK_BYTES = 1 << 22  # how much of a graph's N-Triples is relabelled as N-Quads at a time
 # name, media type, quads?
 FORMATS: tuple[tuple[str, str, bool], ...] = (
     (NT, "application/n-triples", False),
@@ -75,52 +62,9 @@ FORMATS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _write_graph(store: ox.Store, graph: ox.NamedNode | ox.BlankNode, handle: IO[bytes], scratch: Path) -> None:
-    """A graph as N-Quads: dumped as N-Triples by Oxigraph, its name added to every line. A line
-    ends with " .\n" and nowhere else (N-Triples escapes newlines in literals), so the name goes
-    before that ending."""
-    store.dump(scratch, ox.RdfFormat.N_TRIPLES, from_graph=graph)
-    ending = f" {graph} .\n".encode()
-    with scratch.open("rb") as lines:
-        rest = b""
-        for chunk in iter(lambda: lines.read(CHUNK_BYTES), b""):
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1  # whole lines now, the partial one with the next chunk
-            handle.write(data[:cut].replace(b" .\n", ending))
-            rest = data[cut:]
-
-
-def _copy(source: IO[bytes], target: IO[bytes], offset: int, length: int) -> None:
-    """`length` bytes of `source` from `offset` on, appended to `target` a chunk at a time."""
-    source.seek(offset)
-    while length > 0:
-        chunk = source.read(min(length, CHUNK_BYTES))
-        if not chunk:
-            raise OSError(f"{source.name} ends before its recorded member ({length} bytes short)")
-        target.write(chunk)
-        length -= len(chunk)
-
-
 def _write_quads(store: ox.Store, out_dir: Path, reuse: Reuse | None) -> None:
-    """The N-Quads dump of the named graphs only (the default graph is their merge), a gzip member
-    per graph, the unchanged ones copied from the build before; then where each member is."""
-    earlier = reuse.members() if reuse is not None else {}
-    places: dict[str, tuple[int, int]] = {}
-    partial = out_dir / f".{QUADS_DUMP}.partial"
-    with tempfile.TemporaryDirectory() as scratch, partial.open("wb") as raw, ExitStack() as files:
-        old = files.enter_context((reuse.folder / QUADS_DUMP).open("rb")) if reuse is not None and earlier else None
-        for graph in sorted(store.named_graphs(), key=str):
-            start = raw.tell()
-            if old is not None and reuse is not None and graph.value in reuse.same and graph.value in earlier:
-                _copy(old, raw, *earlier[graph.value])
-            else:
-                # filename: the name `gunzip -N` restores is the published one, not the partial file's
-                with gzip.GzipFile(filename=QUADS_DUMP, fileobj=raw, mode="wb", mtime=0, compresslevel=6) as zipped:
-                    _write_graph(store, graph, cast(IO[bytes], zipped), Path(scratch) / "graph.nt")
-            places[graph.value] = (start, raw.tell() - start)
-    (out_dir / f".{MEMBERS}.partial").write_text(json.dumps(places, indent=1), encoding="utf-8")
-    partial.replace(out_dir / QUADS_DUMP)
-    (out_dir / f".{MEMBERS}.partial").replace(out_dir / MEMBERS)
+    earlier = EarlierQuads(reuse.folder, reuse.same, reuse.patched, reuse.touched) if reuse is not None else None
+    write_quads(store, out_dir, earlier)
 
 
 def _write_triples(store: ox.Store, out_dir: Path, triples: int, reuse: Reuse | None) -> None:

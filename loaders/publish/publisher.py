@@ -59,7 +59,8 @@ def _reuse(staging: Staging, changes: Changes) -> Reuse | None:
     based = changes.previous == staging.base_id == current.build_id
     same_code = based and code is not None and current.basis.get("code") == code
     touched = (frozenset() if not changes.sources else changes.touched) if same_code else None
-    return Reuse(staging.published.dumps_dir(staging.base_id), staging.same, touched)
+    patched = frozenset(staging.patched or ())  # graphs patched in place (a copy's blank node labels are kept)
+    return Reuse(staging.published.dumps_dir(staging.base_id), staging.same, touched, patched)
 
 
 def _index_patch(staging: Staging, touched: frozenset[str] | None) -> Patch | None:

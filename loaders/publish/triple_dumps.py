@@ -48,8 +48,23 @@ def bucket_count(triples: int) -> int:
     return count
 
 
-def _bucket(subject: bytes, count: int) -> int:
+def bucket_of(subject: bytes, count: int) -> int:
+    """The bucket of a subject, by its N-Triples form."""
     return zlib.crc32(subject) % count
+
+
+def buckets_of(touched: Iterable[str], count: int) -> dict[int, set[bytes]]:
+    """The touched IRIs in their N-Triples form, by bucket."""
+    found: dict[int, set[bytes]] = {}
+    for subject in touched:
+        key = f"<{subject}>".encode()
+        found.setdefault(bucket_of(key, count), set()).add(key)
+    return found
+
+
+def kept_lines(text: bytes, touched: set[bytes]) -> list[bytes]:
+    """A bucket's lines (N-Triples or N-Quads) whose subject is not touched."""
+    return [line for line in text.splitlines(keepends=True) if line[: line.index(b" ")] not in touched]
 
 
 @dataclass(frozen=True)
@@ -133,24 +148,24 @@ class _Writer:
             (self.out_dir / f".{name}.partial").replace(self.out_dir / name)
 
 
-def _split(store: ox.Store, scratch: Path, count: int) -> list[Path]:
-    """The default graph's N-Triples lines, one file per bucket (written by Oxigraph, split here)."""
-    whole = scratch / "default.nt"
-    store.dump(whole, ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+def split(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, scratch: Path, count: int) -> list[Path]:
+    """A graph's N-Triples lines, one file per bucket (written by Oxigraph, split here)."""
+    whole = scratch / "graph.nt"
+    store.dump(whole, ox.RdfFormat.N_TRIPLES, from_graph=graph)
     paths = [scratch / f"bucket-{i}.nt" for i in range(count)]
     with ExitStack() as files, whole.open("rb") as lines:
         outs = [files.enter_context(path.open("wb")) for path in paths]
         for line in lines:
-            outs[_bucket(line[: line.index(b" ")], count)].write(line)
+            outs[bucket_of(line[: line.index(b" ")], count)].write(line)
     whole.unlink()
     return paths
 
 
-def _fresh(store: ox.Store, subjects: Iterable[str]) -> list[bytes]:
-    """The touched subjects' triples in the default graph now, as N-Triples lines."""
+def fresh_lines(store: ox.Store, subjects: Iterable[bytes], graph: ox.NamedNode | ox.DefaultGraph) -> list[bytes]:
+    """The triples of these subjects (N-Triples IRIs) in `graph` now, as N-Triples lines."""
     lines: list[bytes] = []
-    for subject in subjects:
-        triples = [q.triple for q in store.quads_for_pattern(ox.NamedNode(subject), None, None, ox.DefaultGraph())]
+    for key in subjects:
+        triples = [q.triple for q in store.quads_for_pattern(ox.NamedNode(key[1:-1].decode()), None, None, graph)]
         if triples:
             lines.extend((ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").splitlines(keepends=True))
     return lines
@@ -164,7 +179,7 @@ def write_triple_dumps(store: ox.Store, out_dir: Path, triples: int, earlier: Ea
         writer = _Writer(out_dir, files)
         if earlier is None or known is None:
             count = bucket_count(triples)
-            for path in _split(store, Path(scratch), count):
+            for path in split(store, ox.DefaultGraph(), Path(scratch), count):
                 writer.lines(path.read_bytes().splitlines(keepends=True))
                 path.unlink()
         else:
@@ -178,10 +193,7 @@ def _patch(
     store: ox.Store, earlier: Earlier, count: int, places: dict[str, list[tuple[int, int]]], writer: _Writer, files: ExitStack
 ) -> None:
     olds = {name: files.enter_context((earlier.folder / name).open("rb")) for name in (NT, TTL, JSONLD)}
-    by_bucket: dict[int, set[bytes]] = {}
-    for subject in earlier.touched:
-        key = f"<{subject}>".encode()
-        by_bucket.setdefault(_bucket(key, count), set()).add(key)
+    by_bucket = buckets_of(earlier.touched, count)
     for index in range(count):
         touched = by_bucket.get(index)
         if touched is None:
@@ -190,5 +202,4 @@ def _patch(
             continue
         olds[NT].seek(places[NT][index][0])
         text = gzip.decompress(olds[NT].read(places[NT][index][1]))
-        kept = [line for line in text.splitlines(keepends=True) if line[: line.index(b" ")] not in touched]
-        writer.lines(kept + _fresh(store, (key[1:-1].decode() for key in touched)))
+        writer.lines(kept_lines(text, touched) + fresh_lines(store, touched, ox.DefaultGraph()))
