@@ -21,6 +21,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
 from loaders.publish import dumps as dump
+from loaders.publish import triple_dumps
 from server.backends.embedded.backend import EmbeddedBackend
 
 REFERENCE = PROJECT / "data" / "reference"
@@ -94,15 +95,17 @@ def test_dumps_are_written_by_every_build(built: Any) -> None:
     assert {p.name for p in folder.iterdir()} >= {"s3kg.nt.gz", "s3kg.nq.gz", "s3kg.ttl", "s3kg.jsonld", "manifest.json"}
 
 
-def test_the_n_quads_dump_holds_exactly_the_named_graphs_whatever_the_chunk_size(
+def test_the_dumps_hold_exactly_their_graphs_whatever_the_bucket_size(
     built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dump, "CHUNK_BYTES", 97)  # lines cut across chunks many times over
+    monkeypatch.setattr(triple_dumps, "TRIPLES_PER_BUCKET", 997)  # many buckets, in every graph of some size
     store = ox.Store.read_only(str(built.info.path))
     dump.write_dumps(store, tmp_path)
     written = set(ox.parse(gzip.decompress((tmp_path / "s3kg.nq.gz").read_bytes()), format=ox.RdfFormat.N_QUADS))
     expected = {q for g in store.named_graphs() for q in store.quads_for_pattern(None, None, None, g)}
     assert written == expected and len(expected) > 1000
+    triples = {q.triple for q in ox.parse(gzip.decompress((tmp_path / "s3kg.nt.gz").read_bytes()), format=ox.RdfFormat.N_TRIPLES)}
+    assert triples == {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
 
 
 def test_the_record_and_the_home_page_give_the_version_and_the_same_suggested_citation(base: str, built: Any) -> None:
