@@ -84,3 +84,11 @@ def test_members_recorded_one_per_graph_by_earlier_builds_are_still_copied(tmp_p
     (earlier / MEMBERS).write_text(json.dumps({SMALL.value: small}))  # the old record: [offset, length]
     write_quads(store, later, EarlierQuads(earlier, frozenset({SMALL.value}), frozenset(), frozenset()))
     assert _quads(later) == _quads(earlier)
+
+
+def test_a_graph_named_by_a_blank_node_is_refused_not_left_out(tmp_path: Path) -> None:
+    store = _store()
+    store.add(ox.Quad(ox.NamedNode(f"{EX}x"), LABEL, ox.Literal("x"), ox.BlankNode("g")))
+    with pytest.raises(ValueError, match="blank node"):
+        write_quads(store, tmp_path, None)
+    assert not (tmp_path / QUADS_DUMP).exists()

@@ -113,8 +113,8 @@ def write_quads(store: ox.Store, out_dir: Path, earlier: EarlierQuads | None) ->
         touched = earlier.touched if earlier is not None else None
         patched = earlier.patched if earlier is not None else frozenset()
         for graph in sorted(store.named_graphs(), key=str):
-            if not isinstance(graph, ox.NamedNode):
-                continue
+            if not isinstance(graph, ox.NamedNode):  # never made by a build: every graph is named by an IRI
+                raise ValueError(f"the store has a graph named by a blank node ({graph}): the dump names graphs by IRI")
             recorded = known.get(graph.value)
             placed: Places = []
             if old is not None and earlier is not None and recorded is not None and graph.value in earlier.same:
