@@ -180,15 +180,16 @@ class FiguresPatch:
         touched = sorted(self.touched)
         return sorted(self.touched.union(*({p for (p,) in _rows(store, query, "x", touched)} for query in _REACHED)))
 
-    def regions_moved(self, db: sqlite3.Connection, store: Readable) -> bool:
+    def regions_moved(self, store: Readable) -> bool:
         """Whether a touched subject is a region that holds members, or says what it is part of:
         the regions' nesting changed, and with it what every region holds (written whole)."""
         touched = sorted(self.touched)
-        held = db.execute(
-            f"SELECT 1 FROM entity JOIN total ON total.owner = entity.id AND total.kind != {PROGRAMME_PROJECTS} "
-            f"WHERE entity.iri IN (SELECT value FROM json_each(?)) LIMIT 1",
-            (json.dumps(touched),),
-        ).fetchone()
+        with sqlite3.connect(f"file:{self.earlier}?mode=ro", uri=True) as db:
+            held = db.execute(
+                f"SELECT 1 FROM entity JOIN total ON total.owner = entity.id AND total.kind != {PROGRAMME_PROJECTS} "
+                f"WHERE entity.iri IN (SELECT value FROM json_each(?)) LIMIT 1",
+                (json.dumps(touched),),
+            ).fetchone()
         return held is not None or any(_rows(store, "SELECT ?n WHERE {{ {only} ?n skos:broader ?b }} LIMIT 1", "n", touched))
 
 
@@ -202,17 +203,12 @@ def write_figures(store: Readable, path: Path, patch: FiguresPatch | None = None
     again, and only their owners' totals counted again."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    if patch is not None and (not patch.earlier.is_file() or made_by(patch.earlier) != _code()):
+    if patch is not None and (not patch.earlier.is_file() or made_by(patch.earlier) != _code() or patch.regions_moved(store)):
         patch = None
     if patch is not None:
         shutil.copyfile(patch.earlier, partial)
     db = sqlite3.connect(partial)
     try:
-        if patch is not None and patch.regions_moved(db, store):
-            db.close()
-            partial.unlink()
-            db = sqlite3.connect(partial)
-            patch = None
         mark(db, _code())
         db.executescript(_STAGING if patch is not None else _SCHEMA + _STAGING)
         members = patch.members(store) if patch is not None else None

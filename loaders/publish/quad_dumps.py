@@ -13,7 +13,6 @@ Other graphs (new, or derived and made again, whose blank nodes are labelled afr
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import tempfile
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from loaders.core.queries import count_matches
-from loaders.publish.triple_dumps import bucket_count, buckets_of, fresh_lines, kept_lines, split
+from loaders.publish.triple_dumps import bucket_count, buckets_of, fresh_lines, gzip_member, kept_lines, read_at, split
 
 QUADS_DUMP = "s3kg.nq.gz"  # every triple in the graph of its source
 MEMBERS = "s3kg.nq.gz.members.json"
@@ -68,11 +67,7 @@ def _member(lines: list[bytes], graph: ox.NamedNode) -> bytes:
     """A bucket's N-Triples lines as one gzip member of N-Quads lines, in order. A line ends with
     " .\\n" and nowhere else (N-Triples escapes newlines in literals): the graph's name goes before it."""
     lines.sort()
-    packed = io.BytesIO()
-    # filename: the name `gunzip -N` restores is the published one, not the partial file's
-    with gzip.GzipFile(filename=QUADS_DUMP, fileobj=packed, mode="wb", mtime=0, compresslevel=6) as zipped:
-        zipped.write(b"".join(lines).replace(b" .\n", f" {graph} .\n".encode()))
-    return packed.getvalue()
+    return gzip_member(b"".join(lines).replace(b" .\n", f" {graph} .\n".encode()), QUADS_DUMP)
 
 
 def _whole(store: ox.Store, graph: ox.NamedNode, scratch: Path) -> list[bytes]:
@@ -90,9 +85,8 @@ def _patched(store: ox.Store, graph: ox.NamedNode, old: IO[bytes], places: Place
     by_bucket = buckets_of(touched, len(places))
     suffix = f" {graph} .\n".encode()
     members = []
-    for index, (offset, length) in enumerate(places):
-        old.seek(offset)
-        data = old.read(length)
+    for index, place in enumerate(places):
+        data = read_at(old, place)
         subjects = by_bucket.get(index)
         if subjects is None:
             members.append(data)

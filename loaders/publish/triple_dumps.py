@@ -62,6 +62,24 @@ def buckets_of(touched: Iterable[str], count: int) -> dict[int, set[bytes]]:
     return found
 
 
+def gzip_member(data: bytes, name: str) -> bytes:
+    """`data` as one gzip member, the same bytes every time (no time stamp); `name` is the file
+    name `gunzip -N` restores: the published one, not the partial file's."""
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename=name, fileobj=packed, mode="wb", mtime=0, compresslevel=6) as zipped:
+        zipped.write(data)
+    return packed.getvalue()
+
+
+def read_at(source: IO[bytes], place: tuple[int, int]) -> bytes:
+    """The `place` (offset, length) of an earlier build's file: a recorded bucket or member."""
+    source.seek(place[0])
+    data = source.read(place[1])
+    if len(data) != place[1]:
+        raise OSError(f"{source.name} ends before its recorded part ({place[1] - len(data)} bytes short)")
+    return data
+
+
 def kept_lines(text: bytes, touched: set[bytes]) -> list[bytes]:
     """A bucket's lines (N-Triples or N-Quads) whose subject is not touched."""
     return [line for line in text.splitlines(keepends=True) if line[: line.index(b" ")] not in touched]
@@ -108,11 +126,7 @@ class _Writer:
         """A bucket from its N-Triples lines (each ending with a newline)."""
         lines.sort()
         text = b"".join(lines)
-        packed = io.BytesIO()
-        # filename: the name `gunzip -N` restores is the published one, not the partial file's
-        with gzip.GzipFile(filename=NT, fileobj=packed, mode="wb", mtime=0, compresslevel=6) as zipped:
-            zipped.write(text)
-        self._put(NT, packed.getvalue())
+        self._put(NT, gzip_member(text, NT))
         triples = list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES)) if text else []
         self._put(TTL, _without_prefixes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""))
         nodes = (ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]").strip()
@@ -121,11 +135,7 @@ class _Writer:
         self._put(JSONLD, nodes[1:-1])
 
     def copy(self, name: str, source: IO[bytes], place: tuple[int, int]) -> None:
-        source.seek(place[0])
-        data = source.read(place[1])
-        if len(data) != place[1]:
-            raise OSError(f"{source.name} ends before its recorded bucket ({place[1] - len(data)} bytes short)")
-        self._put(name, data)
+        self._put(name, read_at(source, place))
 
     def _put(self, name: str, data: bytes) -> None:
         handle = self.handles[name]
@@ -200,6 +210,5 @@ def _patch(
             for name, source in olds.items():
                 writer.copy(name, source, places[name][index])
             continue
-        olds[NT].seek(places[NT][index][0])
-        text = gzip.decompress(olds[NT].read(places[NT][index][1]))
+        text = gzip.decompress(read_at(olds[NT], places[NT][index]))
         writer.lines(kept_lines(text, touched) + fresh_lines(store, touched, ox.DefaultGraph()))
