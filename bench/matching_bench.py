@@ -89,9 +89,7 @@ def main() -> None:
     store.bulk_load(generate(args.projects, args.priorities, args.seed).encode(), format=ox.RdfFormat.N_TRIPLES)
     triples = len(store)
     started = time.perf_counter()
-    _, priorities = matching._read(store)  # the floor: the facts the matcher needs, as it reads them
-    matching._sources(store, priorities)
-    for query in (matching._PROJECT_TEXTS, matching._PRIORITY_TEXTS):
+    for query in matching.QUERIES:  # the floor: the facts the matcher needs, read from the store
         for _ in select_values(store, query):
             pass
     floor = time.perf_counter() - started

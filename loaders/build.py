@@ -25,7 +25,7 @@ from loaders.core.iris import IriMinter
 from loaders.core.origins import Origin
 from loaders.core.progress import Progress, silent
 from loaders.core.provenance import LoadRecord, code_version, describe_load, earlier_loads, sha256_of, software_version
-from loaders.link.links import Links, carried_links, make_links, reaches_links
+from loaders.link.links import INPUTS_FILE, Links, Since, carried_links, make_links, reaches_links, touched_by
 from loaders.link.matching import describe_matching_rules
 from loaders.link.reconcile import describe_rules
 from loaders.map.curated.load import load_curated
@@ -345,6 +345,9 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
         try:  # whatever goes wrong from here, the half-made build is discarded and the error raised
             focus: set[ox.NamedNode] | None = None
             links: Links | None = None  # carried over from the base build, when the change cannot reach them
+            since: Since | None = None  # else what the linking read in the base build, and the nodes changed since
+            kept = published.sources_dir(staging.build_id) / INPUTS_FILE
+            kept.parent.mkdir(parents=True, exist_ok=True)
             if todo is None:
                 step("writing the sources into the new build")
                 for graph_iri, data in sources.items():
@@ -356,11 +359,15 @@ def _build(config: BuildConfig, progress: Progress, force: bool) -> tuple[BuildI
                 changed = apply(staging, todo, sources, outside)
                 if todo.full_validation is None and changed is not None:
                     focus = Reach(load_shapes(config.shapes_dir)).focus(staging.store, changed)
+                    earlier = published.sources_dir(todo.base.build_id) / INPUTS_FILE
                     if not reaches_links(changed):
-                        links = carried_links(published.open_build(todo.base), minter)
+                        links = carried_links(published.open_build(todo.base), minter, earlier, kept)
+                    else:
+                        since = Since(earlier, touched_by(changed))
             outcome = validate(config, assembled, staging.store, progress, focus)
             step("reconciling" if links is None else "carrying the links over (no change reaches them)")
-            for graph_iri, described in _described(config, assembled, staging.store, published, links).items():
+            made = links if links is not None else make_links(staging.store, minter, kept, since)
+            for graph_iri, described in _described(config, assembled, published, made).items():
                 staging.add(graph_iri, described, in_default=graph_iri != minter.graph("shapes"))
             step("publishing (optimising the store, writing the dumps)")
             info = staging.commit(publisher(engine, staging, config.data_dir, config.remote_grace, progress), inputs)
@@ -410,11 +417,9 @@ def _in_engine(engine: RemoteEngine | None, published: PublishedStore) -> bool:
         return False
 
 
-def _described(
-    config: BuildConfig, assembled: Assembled, merged: ox.Store, published: PublishedStore, links: Links | None
-) -> dict[URIRef, Graph | bytes]:
+def _described(config: BuildConfig, assembled: Assembled, published: PublishedStore, links: Links) -> dict[URIRef, Graph | bytes]:
     """What the build adds to its sources: the reconciliation and strategy-matching links (one graph
-    per rule; `links`, when carried over), the provenance of every graph (an unchanged load keeps the
+    per rule, made or carried over), the provenance of every graph (an unchanged load keeps the
     published build's times), the ontology and the shapes."""
     minter = IriMinter(config.base_iri)
     provenance = Graph()
@@ -423,7 +428,7 @@ def _described(
         describe_load(load, minter, provenance, earlier, version)
     describe_rules(minter, provenance)
     describe_matching_rules(minter, provenance)
-    graphs: dict[URIRef, Graph | bytes] = dict(links if links is not None else make_links(merged, minter))
+    graphs: dict[URIRef, Graph | bytes] = dict(links)
     graphs[minter.graph("provenance")] = provenance
     graphs[minter.graph("ontology")] = Graph().parse(config.ontology_file, format="turtle")
     graphs[minter.graph("shapes")] = load_shapes(config.shapes_dir)

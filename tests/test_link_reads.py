@@ -13,7 +13,7 @@ import pytest
 from loaders.core.iris import IriMinter
 from loaders.core.queries import select_values
 from loaders.core.vocab import PREFIXES
-from loaders.link import links, matching, reconcile
+from loaders.link import inputs, links, matching, reconcile
 from loaders.link.reads import predicates_read
 
 S3, RDF_TYPE = PREFIXES["s3"], "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -44,7 +44,7 @@ def test_the_predicates_a_query_reads(query: str, read: set[str] | None) -> None
 
 def test_every_query_the_linking_runs_is_declared(built: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
-    for module in (matching, reconcile):
+    for module in (matching, inputs):
         real = module.select_values
 
         def recorded(store: ox.Store, query: str, real: Any = real) -> Iterator[list[str]]:
@@ -56,6 +56,7 @@ def test_every_query_the_linking_runs_is_declared(built: Any, monkeypatch: pytes
     assert any(len(data) for data in made.values()), "the build has links to make"
     declared = set(matching.QUERIES) | set(reconcile.QUERIES)
     assert asked and set(asked) <= declared, set(asked) - declared
+    assert set(reconcile.QUERIES) <= set(asked), "reconciliation reads through the inputs"
 
 
 def test_a_change_reaches_the_links_only_through_what_they_read() -> None:

@@ -23,6 +23,7 @@ from loaders.core.iris import IriMinter
 from loaders.core.provenance import describe_rule
 from loaders.core.queries import select_values
 from loaders.core.vocab import NUTS, S3
+from loaders.link.inputs import Inputs, Read
 from loaders.link.text import Corpus, Similar, Terms, similar
 
 RULES = {
@@ -132,23 +133,23 @@ _OWN_CODES = (  # a priority's own codes, and the objectives its whole strategy 
 _MATCHES = f"SELECT ?d ?c WHERE {{ ?d a s3:S3Domain ; s3:strategy ?s ; {_PRIORITY_MATCHES} ?c }}"
 
 
-def _read(store: ox.Store) -> tuple[dict[str, _Project], dict[str, _Priority]]:
+def _read(store: ox.Store, inputs: Inputs) -> tuple[dict[str, _Project], dict[str, _Priority]]:
     projects: dict[str, _Project] = defaultdict(_Project)
-    for project, region in select_values(store, _REGIONS):
+    for project, region in inputs.rows("regions"):
         if code := _code(region):
             projects[project].regions.add(code)
     territory: dict[str, set[str]] = defaultdict(set)  # programme → its area's codes (read once, not once per project)
-    for programme, region in select_values(store, _TERRITORIES):
+    for programme, region in inputs.rows("territories"):
         if code := _code(region):
             territory[programme].add(code)
-    for project, programme in select_values(store, _PROGRAMMES):
+    for project, programme in inputs.rows("programmes"):
         if area := territory.get(programme):
             projects[project].area |= area
-    for project, code in select_values(store, _CODES):
+    for project, code in inputs.rows("codes"):
         projects[project].codes.add(code)
-    for project, source in select_values(store, _PROJECT_SOURCES):
+    for project, source in inputs.rows("sources"):
         projects[project].sources.add(source)
-    for project, code in select_values(store, _DOMAINS):
+    for project, code in inputs.rows("domains"):
         projects[project].codes.add(code)
         projects[project].domains.add(code)
     priorities: dict[str, _Priority] = {}
@@ -172,18 +173,30 @@ _PRIORITY_TEXTS = """SELECT ?s ?t (lang(?t) AS ?l) WHERE { ?s a s3:S3Domain ; s3
     UNION { ?s s3:naceSector/skos:prefLabel ?t } }"""
 
 
+# What the matcher reads of each project (and programme), kept by subject between builds
+# (loaders.link.inputs); the priorities, few, are read whole each time.
+KEYED = (
+    Read(
+        "regions",
+        _REGIONS,
+        reach="{ ?subject s3:hasParticipation ?node } UNION { ?subject s3:hasParticipation/s3:participant ?node }",
+    ),
+    Read("territories", _TERRITORIES),
+    Read("programmes", _PROGRAMMES),
+    Read("codes", _CODES),
+    Read("sources", _PROJECT_SOURCES),
+    Read("domains", _DOMAINS),
+    Read("texts", _PROJECT_TEXTS),
+)
 # Every query the matcher runs, and what it reads by key (the labels links are named with): the
 # predicates they use decide whether a build must match again (loaders.link.reads).
-QUERIES = (
-    _REGIONS, _TERRITORIES, _PROGRAMMES, _CODES, _PROJECT_SOURCES, _DOMAINS, _PRIORITIES, _OWN_CODES, _MATCHES,
-    *_SOURCES, _PROJECT_TEXTS, _PRIORITY_TEXTS,
-)  # fmt: skip
+QUERIES = (*(read.query for read in KEYED), _PRIORITIES, _OWN_CODES, _MATCHES, *_SOURCES, _PRIORITY_TEXTS)
 READ_BY_KEY = frozenset({str(RDFS.label)})
 
 
-def _read_texts(store: ox.Store, projects: dict[str, _Project], priorities: dict[str, _Priority]) -> None:
+def _read_texts(store: ox.Store, inputs: Inputs, projects: dict[str, _Project], priorities: dict[str, _Priority]) -> None:
     """Each project's and priority's words, weighted by their rarity among all of them."""
-    for subject, value, language in select_values(store, _PROJECT_TEXTS):
+    for subject, value, language in inputs.rows("texts"):
         projects[subject].words.add(value, language)
     for subject, value, language in select_values(store, _PRIORITY_TEXTS):
         if subject in priorities:
@@ -268,11 +281,15 @@ def evidence(
     return Evidence("region-and-text", f"{said.score:.3f}", meet, words=said.words)
 
 
-def candidates(store: ox.Store, threshold: float = TEXT_THRESHOLD) -> Iterator[tuple[str, str, Evidence]]:
-    """(project, priority, evidence) for every pair that meets by a rule, priority by priority."""
-    projects, priorities = _read(store)
+def candidates(
+    store: ox.Store, threshold: float = TEXT_THRESHOLD, inputs: Inputs | None = None
+) -> Iterator[tuple[str, str, Evidence]]:
+    """(project, priority, evidence) for every pair that meets by a rule, priority by priority;
+    the projects as `inputs` has them (by default, read whole from `store`)."""
+    inputs = inputs if inputs is not None else Inputs.read(store, KEYED)
+    projects, priorities = _read(store, inputs)
     sources_of = _sources(store, priorities)
-    _read_texts(store, projects, priorities)
+    _read_texts(store, inputs, projects, priorities)
     by_code: dict[str, set[str]] = defaultdict(set)
     for project_iri, project in projects.items():
         for code in project.codes:
@@ -293,21 +310,22 @@ def candidates(store: ox.Store, threshold: float = TEXT_THRESHOLD) -> Iterator[t
                     yield project_iri, priority_iri, found
 
 
-def links(store: ox.Store, minter: IriMinter) -> dict[str, list[ox.Triple]]:
+def links(store: ox.Store, minter: IriMinter, inputs: Inputs | None = None) -> dict[str, list[ox.Triple]]:
     """rule id → the triples of the links it finds between the projects and the strategy
     priorities in `store`, each link with its evidence (pyoxigraph terms: cheap to make, and
     escaped by Oxigraph when written)."""
     found: dict[str, list[ox.Triple]] = {rule: [] for rule in RULES}
     labels = _Labels(store)
     made = _Terms(minter)
-    for project, priority, evidence in candidates(store):
+    for project, priority, evidence in candidates(store, inputs=inputs):
         found[evidence.rule].extend(made.link(project, priority, evidence, labels))
     return found
 
 
-def match_ntriples(store: ox.Store, minter: IriMinter) -> dict[str, bytes]:
+def match_ntriples(store: ox.Store, minter: IriMinter, inputs: Inputs | None = None) -> dict[str, bytes]:
     """rule id → its links as N-Triples, as the build adds them to the store."""
-    return {rule: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"" for rule, triples in links(store, minter).items()}
+    made = links(store, minter, inputs)
+    return {rule: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"" for rule, triples in made.items()}
 
 
 def match(store: ox.Store, minter: IriMinter) -> dict[str, Graph]:

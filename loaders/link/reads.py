@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef
+from rdflib.term import URIRef, Variable
 
 from loaders.core.vocab import PREFIXES
 
@@ -58,3 +58,34 @@ def predicates_read(queries: Iterable[str]) -> frozenset[str] | None:
     except _ReadsAll:
         return None
     return frozenset(found)
+
+
+def _triples(node: object, found: list[tuple[object, object]]) -> None:
+    """Every triple pattern's subject and predicate (path), anywhere in the algebra."""
+    if isinstance(node, CompValue):
+        for key, value in node.items():
+            if key == "triples":
+                found.extend((subject, predicate) for subject, predicate, _ in value)
+            else:
+                _triples(value, found)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _triples(item, found)
+
+
+def _one_step(path: object) -> bool:
+    """A predicate, or an alternative of predicates: one triple of the subject's own."""
+    return isinstance(path, URIRef) or (isinstance(path, AlternativePath) and all(isinstance(p, URIRef) for p in path.args))
+
+
+def star_of(query: str) -> str | None:
+    """The variable every triple pattern of the query has as its subject, each with a fixed
+    predicate (or an alternative of them), so that the query's rows for one value of it depend
+    only on that subject's own triples; None when a pattern reaches further."""
+    found: list[tuple[object, object]] = []
+    _triples(prepareQuery(query, initNs=PREFIXES).algebra, found)
+    subjects = {subject for subject, _ in found}
+    if len(subjects) != 1 or not all(_one_step(path) for _, path in found):
+        return None
+    (subject,) = subjects
+    return str(subject) if isinstance(subject, Variable) else None

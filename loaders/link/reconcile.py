@@ -13,7 +13,7 @@ from rdflib.namespace import OWL
 
 from loaders.core.iris import IriMinter, slug
 from loaders.core.provenance import describe_rule
-from loaders.core.queries import select_values
+from loaders.link.inputs import Inputs, Read
 
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
@@ -42,22 +42,26 @@ _PICS = "SELECT ?o ?id WHERE { ?o a s3:Organisation ; dcterms:identifier ?id FIL
 _ACRONYMS = "SELECT ?p ?g ?a WHERE { ?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p) }"
 _NAMES = "SELECT ?p ?g ?n WHERE { ?p a s3:Project ; s3:programme ?g ; dcterms:title ?n FILTER isIRI(?p) }"
 _ORGANISATION_NAMES = "SELECT ?o ?l ?c WHERE { ?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o) }"
-QUERIES = (_PICS, _ACRONYMS, _NAMES, _ORGANISATION_NAMES)  # every query reconciliation runs (loaders.link.reads)
+# What reconciliation reads, kept by subject between builds (loaders.link.inputs)
+KEYED = (Read("pics", _PICS), Read("acronyms", _ACRONYMS), Read("names", _NAMES), Read("organisation-names", _ORGANISATION_NAMES))
+QUERIES = tuple(read.query for read in KEYED)  # every query reconciliation runs (loaders.link.reads)
 
 
-def reconcile(store: ox.Store) -> dict[str, Graph]:
-    """rule id → the owl:sameAs links it makes across the sources merged in `store`'s default graph."""
+def reconcile(store: ox.Store, inputs: Inputs | None = None) -> dict[str, Graph]:
+    """rule id → the owl:sameAs links it makes across the sources merged in `store`'s default
+    graph, from what `inputs` has read of it (by default, read whole)."""
+    inputs = inputs if inputs is not None else Inputs.read(store, KEYED)
     by_pic: dict[str, set[str]] = defaultdict(set)
-    for organisation, identifier in select_values(store, _PICS):
+    for organisation, identifier in inputs.rows("pics"):
         by_pic[identifier].add(organisation)
     by_acronym: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for project, programme, acronym in select_values(store, _ACRONYMS):
+    for project, programme, acronym in inputs.rows("acronyms"):
         by_acronym[(programme, acronym.casefold())].add(project)
     by_name: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for project, programme, name in select_values(store, _NAMES):
+    for project, programme, name in inputs.rows("names"):
         by_name[(programme, slug(name).replace("-", ""))].add(project)
     by_name_country: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for organisation, label, country in select_values(store, _ORGANISATION_NAMES):
+    for organisation, label, country in inputs.rows("organisation-names"):
         by_name_country[(slug(label).replace("-", ""), country)].add(organisation)
     return {
         "same-pic": _links(g for g in by_pic.values() if len(g) > 1),

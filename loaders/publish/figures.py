@@ -32,8 +32,8 @@ from types import TracebackType
 
 import pyoxigraph as ox
 
+from loaders.core.code_digest import code_digest, made_by, mark
 from loaders.core.queries import Readable, select_values
-from loaders.publish.code_digest import code_digest, made_by, mark
 
 FIGURES_FILE = "figures.sqlite"  # in a build's dumps folder, beside the search index
 PROGRAMME_PROJECTS, REGION_PROJECTS, REGION_ORGANISATIONS = 0, 1, 2

@@ -23,9 +23,9 @@ from types import TracebackType
 import pyoxigraph as ox
 
 from loaders.core import words
+from loaders.core.code_digest import code_digest, made_by, mark
 from loaders.core.vocab import PREFIXES
 from loaders.core.words import stems
-from loaders.publish.code_digest import code_digest, made_by, mark
 
 SEARCH_FILE = "search.sqlite"  # in a build's dumps folder; /dumps/ serves only the files its manifest lists
 SHOWN = ("rdfs:label", "skos:prefLabel")  # the labels a hit is shown by

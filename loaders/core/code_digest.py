@@ -1,6 +1,6 @@
-"""Which code wrote a published SQLite file (the search index, the figures): a digest of the
-modules that wrote it, kept in the file's `user_version`. A build patches an earlier build's file
-only when the same code made it; otherwise it writes the file whole."""
+"""Which code wrote an SQLite file a build keeps (the search index, the figures, the linking's
+inputs): a digest of the modules that wrote it, kept in the file's `user_version`. A build patches
+an earlier build's file only when the same code made it; otherwise it writes the file whole."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sqlite3
 from pathlib import Path
 
 
-def code_digest(*modules: str) -> int:
-    """A digest of these modules' source files (their `__file__`), as SQLite's user_version holds it."""
-    digest = hashlib.sha256(b"".join(Path(module).read_bytes() for module in modules)).digest()
+def code_digest(*modules: str, extra: str = "") -> int:
+    """A digest of these modules' source files (their `__file__`) and of `extra` (say, the queries
+    that wrote the file), as SQLite's user_version holds it."""
+    digest = hashlib.sha256(b"".join(Path(module).read_bytes() for module in modules) + extra.encode()).digest()
     return int.from_bytes(digest[:4], "big") >> 1  # user_version is a signed 32-bit integer
 
 

@@ -1,0 +1,149 @@
+"""What the linking reads of the merged sources, kept by subject in an SQLite file beside each
+build, so that an incremental build reads again only the subjects its change can reach instead
+of every project and organisation of the store.
+
+A keyed read (`Read`) is a SELECT whose first variable is the subject its rows belong to. A
+subject's rows can change only when a triple the read matches changes:
+- for a read whose every triple pattern has that subject as its subject (a star, checked from the
+  query's algebra: `loaders.link.reads.star_of`), only a changed triple *of that subject* can;
+- a read that walks further (a project's partners' regions) says how to find, in the new store,
+  the subjects a changed node is reached from (`reach`). That is enough: on a path the old store
+  had from a subject, the first triple that changed has as its subject either the subject itself
+  or a node the unchanged part of the path still reaches.
+
+Whichever way the rows were made (read whole, or patched from the earlier build's file), the
+linking reads them from the file in its key's order (read, subject, values), so a patched build
+computes from exactly the rows, in exactly the order, of a full one.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib.plugins.sparql import prepareQuery
+
+from loaders.core.code_digest import code_digest, made_by, mark
+from loaders.core.queries import Readable, select_values
+from loaders.core.vocab import PREFIXES
+
+_TABLE = "CREATE TABLE rows (read TEXT, subject TEXT, a TEXT, b TEXT, n INTEGER, PRIMARY KEY (read, subject, a, b)) WITHOUT ROWID"
+CHUNK = 400  # subjects per query when reading by key
+WHOLE_SHARE = 0.2  # a read whose reached subjects are more than this share of its own is read whole again
+
+
+@dataclass(frozen=True)
+class Read:
+    """One query the linking reads, keyed by its first variable; `reach` is a graph pattern that
+    binds ?subject to the subjects whose rows a changed node ?node can change (None: the read is
+    a star around its subject, and only the subject's own triples can)."""
+
+    name: str
+    query: str
+    reach: str | None = None
+
+
+@functools.cache
+def _shape(query: str) -> tuple[str, int]:
+    """The query's key variable and its number of columns."""
+    variables = prepareQuery(query, initNs=PREFIXES).algebra["PV"]
+    return str(variables[0]), len(variables)
+
+
+def _digest(reads: Sequence[Read]) -> int:
+    return code_digest(__file__, extra="\n".join(f"{r.name}|{r.query}|{r.reach}" for r in reads))
+
+
+def _by_key(query: str, subjects: Sequence[str]) -> str:
+    """The query for these subjects only: a VALUES block at the start of its WHERE clause."""
+    variable, _ = _shape(query)
+    values = " ".join(str(ox.NamedNode(s)) for s in subjects)
+    where = query.index("WHERE {") + len("WHERE {")
+    return f"{query[:where]} VALUES ?{variable} {{ {values} }} {query[where:]}"
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class Inputs:
+    """The rows of every keyed read, in an SQLite file (or in memory, for a store read once)."""
+
+    def __init__(self, db: sqlite3.Connection, reads: Sequence[Read]) -> None:
+        self.db, self.reads = db, {read.name: read for read in reads}
+        self.reread = 0  # subjects read again by key (0 when read whole)
+
+    @classmethod
+    def read(cls, store: Readable, reads: Sequence[Read], path: Path | None = None) -> Inputs:
+        """Every read's rows, read whole from the store (into `path`, if given)."""
+        if path is not None:
+            path.unlink(missing_ok=True)
+        db = sqlite3.connect(str(path) if path is not None else ":memory:")
+        db.execute(_TABLE)
+        inputs = cls(db, reads)
+        for read in reads:
+            inputs._add(read, select_values(store, read.query))
+        mark(db, _digest(reads))
+        db.commit()
+        return inputs
+
+    @classmethod
+    def patched(
+        cls, store: Readable, reads: Sequence[Read], earlier: Path, path: Path, touched: Collection[ox.NamedNode | ox.BlankNode]
+    ) -> Inputs:
+        """The earlier build's rows, copied to `path`, with those of the subjects `touched` can
+        reach read again from the store; read whole when the earlier file is missing or other
+        code wrote it, or a changed node is a blank node (not one the store can be asked by)."""
+        if not earlier.is_file() or made_by(earlier) != _digest(reads) or any(isinstance(n, ox.BlankNode) for n in touched):
+            return cls.read(store, reads, path)
+        shutil.copyfile(earlier, path)
+        inputs = cls(sqlite3.connect(str(path)), reads)
+        nodes = sorted(n.value for n in touched)
+        for read in reads:
+            subjects = sorted(inputs._reached(store, read, nodes))
+            (known,) = inputs.db.execute("SELECT count(DISTINCT subject) FROM rows WHERE read = ?", (read.name,)).fetchone()
+            if len(subjects) > WHOLE_SHARE * known:
+                inputs.db.execute("DELETE FROM rows WHERE read = ?", (read.name,))
+                inputs._add(read, select_values(store, read.query))
+                continue
+            inputs.db.executemany("DELETE FROM rows WHERE read = ? AND subject = ?", ((read.name, s) for s in subjects))
+            for chunk in _chunks(subjects):
+                inputs._add(read, select_values(store, _by_key(read.query, chunk)))
+            inputs.reread += len(subjects)
+        inputs.db.commit()
+        return inputs
+
+    def _reached(self, store: Readable, read: Read, nodes: Sequence[str]) -> set[str]:
+        """The subjects whose rows of `read` a change of these nodes' triples can change."""
+        found = set(nodes)
+        if read.reach is not None:
+            for chunk in _chunks(nodes):
+                values = " ".join(str(ox.NamedNode(n)) for n in chunk)
+                query = f"SELECT DISTINCT ?subject WHERE {{ VALUES ?node {{ {values} }} {read.reach} }}"
+                found.update(subject for (subject,) in select_values(store, query))
+        return found
+
+    def _add(self, read: Read, rows: Iterable[list[str]]) -> None:
+        _, width = _shape(read.query)
+        self.db.executemany(
+            "INSERT INTO rows VALUES (?, ?, ?, ?, 1) ON CONFLICT (read, subject, a, b) DO UPDATE SET n = n + 1",
+            ((read.name, row[0], row[1], row[2] if width > 2 else "") for row in rows),
+        )
+
+    def rows(self, name: str) -> Iterator[tuple[str, ...]]:
+        """A read's rows in the file's order (subject, then values), each as often as the store gave it."""
+        _, width = _shape(self.reads[name].query)
+        found = self.db.execute("SELECT subject, a, b, n FROM rows WHERE read = ? ORDER BY subject, a, b", (name,))
+        for subject, a, b, n in found:
+            row = (subject, a, b) if width > 2 else (subject, a)
+            for _ in range(n):
+                yield row
+
+    def close(self) -> None:
+        self.db.close()
