@@ -27,11 +27,11 @@ def test_a_keyed_read_is_a_star_or_says_what_reaches_it(read: Read) -> None:
     """A read without `reach` depends only on its subject's own triples; one with it walks only
     predicates the read itself reads (so `reaches_links` still sees every change it can)."""
     variable, _ = _shape(read.query)
-    if read.reach is None:
+    if not read.reach:
         assert star_of(read.query) == variable
     else:
         assert star_of(read.query) is None
-        reach = predicates_read([f"SELECT ?subject WHERE {{ {read.reach} }}"])
+        reach = predicates_read([f"SELECT ?subject WHERE {{ {pattern} }}" for pattern in read.reach])
         assert reach is not None and reach <= (predicates_read([read.query]) or set())
 
 

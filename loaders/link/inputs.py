@@ -34,18 +34,19 @@ from loaders.core.vocab import PREFIXES
 
 _TABLE = "CREATE TABLE rows (read TEXT, subject TEXT, a TEXT, b TEXT, n INTEGER, PRIMARY KEY (read, subject, a, b)) WITHOUT ROWID"
 CHUNK = 400  # subjects per query when reading by key
-WHOLE_SHARE = 0.2  # a read whose reached subjects are more than this share of its own is read whole again
+WHOLE_SHARE = 0.2  # a read is read whole again when a change reaches more than this share of all subjects kept
 
 
 @dataclass(frozen=True)
 class Read:
-    """One query the linking reads, keyed by its first variable; `reach` is a graph pattern that
-    binds ?subject to the subjects whose rows a changed node ?node can change (None: the read is
-    a star around its subject, and only the subject's own triples can)."""
+    """One query the linking reads, keyed by its first variable; `reach` are graph patterns, each
+    binding ?subject to subjects whose rows a changed node ?node can change (none: the read is a
+    star around its subject, and only the subject's own triples can). Each pattern is asked on its
+    own, with ?node given: inside a UNION, Oxigraph would walk the path for every node first."""
 
     name: str
     query: str
-    reach: str | None = None
+    reach: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -105,9 +106,9 @@ class Inputs:
         shutil.copyfile(earlier, path)
         inputs = cls(sqlite3.connect(str(path)), reads)
         nodes = sorted(n.value for n in touched)
+        (known,) = inputs.db.execute("SELECT count(DISTINCT subject) FROM rows").fetchone()
         for read in reads:
             subjects = sorted(inputs._reached(store, read, nodes))
-            (known,) = inputs.db.execute("SELECT count(DISTINCT subject) FROM rows WHERE read = ?", (read.name,)).fetchone()
             if len(subjects) > WHOLE_SHARE * known:
                 inputs.db.execute("DELETE FROM rows WHERE read = ?", (read.name,))
                 inputs._add(read, select_values(store, read.query))
@@ -122,10 +123,10 @@ class Inputs:
     def _reached(self, store: Readable, read: Read, nodes: Sequence[str]) -> set[str]:
         """The subjects whose rows of `read` a change of these nodes' triples can change."""
         found = set(nodes)
-        if read.reach is not None:
+        for pattern in read.reach:
             for chunk in _chunks(nodes):
                 values = " ".join(str(ox.NamedNode(n)) for n in chunk)
-                query = f"SELECT DISTINCT ?subject WHERE {{ VALUES ?node {{ {values} }} {read.reach} }}"
+                query = f"SELECT DISTINCT ?subject WHERE {{ VALUES ?node {{ {values} }} {pattern} }}"
                 found.update(subject for (subject,) in select_values(store, query))
         return found
 

@@ -179,7 +179,7 @@ KEYED = (
     Read(
         "regions",
         _REGIONS,
-        reach="{ ?subject s3:hasParticipation ?node } UNION { ?subject s3:hasParticipation/s3:participant ?node }",
+        reach=("?subject s3:hasParticipation ?node", "?subject s3:hasParticipation/s3:participant ?node"),
     ),
     Read("territories", _TERRITORIES),
     Read("programmes", _PROGRAMMES),
