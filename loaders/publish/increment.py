@@ -35,6 +35,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from loaders.core.provenance import sha256_of
+from loaders.publish.line_diff import line_difference
 from loaders.publish.staging import Staging
 from loaders.publish.store import BuildInfo, PublishedStore
 
@@ -185,24 +186,14 @@ def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Tr
 
 
 def _line_difference(before: Path, after: Path) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """The triples of the N-Triples file `before` that `after` no longer has, and those it adds,
-    found by comparing their lines (both written by the same mapping: one triple per line, the
-    same way; a line written twice counts once); only the differing lines are parsed."""
-    with before.open("rb") as lines:
-        old = dict.fromkeys((_line_key(line) for line in lines), False)
-    with after.open("rb") as lines:
-        added = _new(old, ((_line_key(line), line) for line in lines))
-    with before.open("rb") as lines:
-        removed = _gone(old, ((_line_key(line), line) for line in lines))
+    """The triples of the N-Triples file `before` that `after` no longer has, and those it adds
+    (`loaders.publish.line_diff`: both written by the same mapping); only those lines are parsed."""
+    removed, added = line_difference(before, after)
     return _parsed(removed), _parsed(added)
 
 
-def _line_key(line: bytes) -> bytes:
-    return hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=16).digest()
-
-
 def _parsed(lines: list[bytes]) -> list[ox.Triple]:
-    return [q.triple for q in ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES)] if lines else []
+    return [q.triple for q in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES)] if lines else []
 
 
 def _triples(data: Graph | Path | bytes) -> Iterator[ox.Triple]:
