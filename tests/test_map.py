@@ -68,6 +68,11 @@ def test_zero_is_grey_and_the_classes_spread_over_the_palette() -> None:
     assert maps.legend([2.0, 4.0]) == [(maps.PALETTE[0], 0.0, 2.0), (maps.PALETTE[-1], 2.0, 4.0)]
 
 
+def test_a_view_with_nothing_placed_has_no_legend() -> None:
+    """A programme none of whose projects is placed: no classes, no legend (it used to fail the page with a 500)."""
+    assert maps.breaks([0.0, 0.0]) == [] and maps.legend([]) == []
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

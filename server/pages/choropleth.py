@@ -159,6 +159,8 @@ def colour(value: float, bounds: list[float]) -> str:
 
 
 def legend(bounds: list[float]) -> list[tuple[str, float, float]]:
-    """(colour, lower, upper) per class; the first class starts just above zero."""
+    """(colour, lower, upper) per class; the first class starts just above zero; none without classes."""
+    if not bounds:
+        return []
     lows = [0.0, *bounds[:-1]]
     return [(colour(upper, bounds), low, upper) for low, upper in zip(lows, bounds, strict=True)]

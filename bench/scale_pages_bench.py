@@ -1,0 +1,84 @@
+"""Every page kind's latency on a large published store, uncached (issue 26: p99 < 300 ms at 30
+million triples): `s3kg serve --processes 1` of this checkout, each URL asked once, new to the
+server (a fact sheet under a new query string; a table, map or search with a filter or words it
+has not been asked before), in a row from one client; p50, p99 and the slowest per page kind.
+
+    python bench/scale_pages_bench.py --store bench/out/incremental/store --times 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.sheets_bench import pages, serve  # noqa: E402
+from loaders.core.queries import select_values  # noqa: E402
+from loaders.publish.store import PublishedStore  # noqa: E402
+
+
+def _some(store: ox.Store, query: str, limit: int) -> list[str]:
+    return [row[0] for row in select_values(store, f"{query} LIMIT {limit}")]
+
+
+def urls(store: ox.Store, times: int) -> list[tuple[str, list[str]]]:
+    """(page kind, the URLs asked) for every kind of page the site shows."""
+    kinds: list[tuple[str, list[str]]] = []
+    for kind, path, _ in pages(store):
+        kinds.append((f"fact sheet: {kind} ({path})", [f"{path}?n={n}" for n in range(times)]))
+    projects = _some(store, "SELECT ?p WHERE { ?p a s3:Project ; s3:hasParticipation ?x }", times)
+    kinds.append(("fact sheet: project", ["id/" + p.split("/id/", 1)[1] for p in projects]))
+    programmes = _some(store, "SELECT DISTINCT ?g WHERE { ?p s3:programme ?g }", times)
+    countries = _some(store, "SELECT DISTINCT ?c WHERE { ?o a s3:Organisation ; s3:country ?c }", times)
+    kinds.append(("table: projects, page n", [f"browse/Project?page={n + 1}" for n in range(times)]))
+    kinds.append(("table: projects of a programme", [f"browse/Project?{urlencode({'programme': g})}" for g in programmes]))
+    kinds.append(("table: organisations of a country", [f"browse/Organisation?{urlencode({'country': c})}" for c in countries]))
+    kinds.append(("map: projects of a programme", [f"map?{urlencode({'programme': g})}" for g in programmes]))
+    words = ["energy", "water", "health", "school", "digital", "transport", "research", "tourism", "climate", "training"]
+    kinds.append(("search", [f"search?{urlencode({'q': f'{words[n % len(words)]} {n}'})}" for n in range(times)]))
+    kinds.append(("home", [f"?n={n}" for n in range(times)]))
+    return kinds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--times", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8783)
+    args = parser.parse_args()
+    store = PublishedStore(args.store).open()
+    asked, quads = urls(store, args.times), len(store)
+    del store
+    server = serve(PROJECT, args.store, args.port)
+    base = f"http://127.0.0.1:{args.port}/"
+    try:
+        print(f"{quads:,} quads; `s3kg serve --processes 1`; each URL asked once, in a row\n")
+        print("| page | URLs | p50 | p99 | slowest | statuses |")
+        print("|---|---|---|---|---|---|")
+        for kind, paths in asked:
+            seconds, statuses = [], set()
+            for path in paths:
+                started = time.perf_counter()
+                answer = httpx.get(base + path, headers={"Accept": "text/html"}, timeout=600)
+                seconds.append(time.perf_counter() - started)
+                statuses.add(answer.status_code)
+            seconds.sort()
+            p99 = seconds[min(len(seconds) - 1, round(0.99 * len(seconds)))]
+            cells = " | ".join(f"{v * 1000:,.0f} ms" for v in (statistics.median(seconds), p99, seconds[-1]))
+            print(f"| {kind} | {len(paths)} | {cells} | {', '.join(map(str, sorted(statuses)))} |", flush=True)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    main()
