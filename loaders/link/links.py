@@ -5,7 +5,9 @@ An incremental build carries them over when none of its changed source triples h
 the linking queries read (`loaders.link.reads`), and neither the code, the shapes nor the
 ontology changed: the queries then get the same answers, so the links would be the same. They are
 copied from the earlier build's store after validation, as a full build adds them, so that
-validation sees the same store either way.
+validation sees the same store either way. When the change does reach them, they are made again,
+but from what the earlier build's linking read, patched for the subjects the change reaches
+(`loaders.link.inputs`), rather than from every project read again.
 """
 
 from __future__ import annotations
