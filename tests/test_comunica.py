@@ -30,8 +30,13 @@ def base(built: Any) -> Iterator[str]:
         yield url
 
 
+# Comunica counted the default build's four dumps in 272 s on a quiet 2-core machine, and the JSON-LD
+# one alone took over 300 s on a busy one: a limit on a hung process, not on its speed.
+COMUNICA_SECONDS = 900
+
+
 def _comunica(source: str, query: str) -> list[dict[str, str]]:
-    run = subprocess.run([str(COMUNICA), source, query], capture_output=True, text=True, timeout=300, check=False)
+    run = subprocess.run([str(COMUNICA), source, query], capture_output=True, text=True, timeout=COMUNICA_SECONDS, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     rows: list[dict[str, str]] = json.loads(run.stdout)
     return rows
