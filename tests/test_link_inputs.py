@@ -180,7 +180,7 @@ def test_without_its_reach_a_read_would_miss_a_change_two_steps_away(built: Any,
     assert _rows(seen, (regions,)) == _rows(Inputs.read(store, (regions,)), (regions,))
 
 
-def test_inputs_written_by_other_code_or_missing_are_read_whole(built: Any, tmp_path: Path) -> None:
+def test_inputs_written_by_other_code_missing_or_damaged_are_read_whole(built: Any, tmp_path: Path) -> None:
     store = _copy(built.store)
     reads = links.READS
     missing = Inputs.patched(store, reads, tmp_path / "none.sqlite", tmp_path / "a.sqlite", frozenset())
@@ -191,3 +191,7 @@ def test_inputs_written_by_other_code_or_missing_are_read_whole(built: Any, tmp_
     assert stale.reread == 0 and _rows(stale) == _rows(Inputs.read(store, reads))
     blank = Inputs.patched(store, reads, tmp_path / "a.sqlite", tmp_path / "c.sqlite", frozenset({ox.BlankNode()}))
     assert blank.reread == 0 and _rows(blank) == _rows(Inputs.read(store, reads))
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database " * 100)  # a file damaged or overwritten since
+    damaged = Inputs.patched(store, reads, garbage, tmp_path / "d.sqlite", frozenset())
+    assert damaged.reread == 0 and _rows(damaged) == _rows(Inputs.read(store, reads))

@@ -17,9 +17,13 @@ def code_digest(*modules: str, extra: str = "") -> int:
 
 
 def made_by(path: Path) -> int:
-    """The code digest an SQLite file was written with (0: none recorded)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    """The code digest an SQLite file was written with (0: none recorded, or no file an SQLite
+    database can be read from: a missing, truncated or overwritten file is written whole again)."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError:  # OperationalError (cannot open) included
+        return 0
 
 
 def mark(db: sqlite3.Connection, digest: int) -> None:

@@ -29,17 +29,14 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from loaders.core.provenance import sha256_of
-from loaders.publish.line_diff import line_difference
+from loaders.publish.line_diff import added_once, gone_once, line_difference
 from loaders.publish.staging import Staging
 from loaders.publish.store import BuildInfo, PublishedStore
-
-T = TypeVar("T")
 
 MAX_DROPPED_SHARE = 0.25
 KEPT_CHANGES = 500_000  # changed triples kept for the focus; beyond (reach's limit) validation is full
@@ -145,34 +142,9 @@ def _difference(store: ox.Store, graph: ox.NamedNode, data: Graph | Path | bytes
     """The triples of `graph` in `store` that `data` no longer has, and those it adds (each once,
     however often `data` repeats it); memory holds a digest per triple of the graph, not the triples."""
     before = dict.fromkeys((_key(q.triple) for q in store.quads_for_pattern(None, None, None, graph)), False)
-    added = _new(before, ((_key(triple), triple) for triple in _triples(data)))
-    removed = _gone(before, ((_key(q.triple), q.triple) for q in store.quads_for_pattern(None, None, None, graph)))
+    added = added_once(before, ((_key(triple), triple) for triple in _triples(data)))
+    removed = gone_once(before, ((_key(q.triple), q.triple) for q in store.quads_for_pattern(None, None, None, graph)))
     return removed, added
-
-
-def _new(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
-    """The items whose key `before` lacks, each once; marks in `before` the keys still there."""
-    added: list[T] = []
-    seen: set[bytes] = set()
-    for key, item in items:
-        if key in before:
-            before[key] = True
-        elif key not in seen:
-            seen.add(key)
-            added.append(item)
-    return added
-
-
-def _gone(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
-    """The earlier items whose key was not marked as still there, each once."""
-    if all(before.values()):
-        return []
-    gone: list[T] = []
-    for key, item in items:
-        if before.get(key) is False:
-            before[key] = True
-            gone.append(item)
-    return gone
 
 
 def _kept(kept: list[ox.Triple] | None, more: Iterable[ox.Triple]) -> list[ox.Triple] | None:

@@ -15,8 +15,9 @@ import hashlib
 import mmap
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
+T = TypeVar("T")
 BLOCK = 1 << 20
 FEW = 64  # beyond this many candidate lines, a digest per line of both files is cheaper than byte searches
 
@@ -93,7 +94,8 @@ def _stated(data: mmap.mmap, line: bytes, regions: Iterable[tuple[int, int]]) ->
         if start >= end:
             continue
         first = start + len(line) + 1 <= end and data[start : start + len(line) + 1] == line + b"\n"
-        if first or data[start:end] == line or data.find(b"\n" + line + b"\n", start, end) != -1:
+        alone = end - start == len(line) and data[start:end] == line  # the region is this line, with no end
+        if first or alone or data.find(b"\n" + line + b"\n", start, end) != -1:
             return True
         if end == len(data) and end - len(line) - 1 >= start and data[end - len(line) - 1 : end] == b"\n" + line:
             return True
@@ -108,22 +110,33 @@ def _whole(before: Path, after: Path) -> tuple[list[bytes], list[bytes]]:
     """The difference by a digest of every line of both files."""
     with before.open("rb") as lines:
         old = dict.fromkeys((_key(line) for line in lines), False)
-    added: list[bytes] = []
-    seen: set[bytes] = set()
     with after.open("rb") as lines:
-        for line in lines:
-            key = _key(line)
-            if key in old:
-                old[key] = True
-            elif key not in seen:
-                seen.add(key)
-                added.append(line.rstrip(b"\r\n"))
-    removed: list[bytes] = []
-    if not all(old.values()):
-        with before.open("rb") as lines:
-            for line in lines:
-                key = _key(line)
-                if old.get(key) is False:
-                    old[key] = True
-                    removed.append(line.rstrip(b"\r\n"))
+        added = added_once(old, ((_key(line), line.rstrip(b"\r\n")) for line in lines))
+    with before.open("rb") as lines:
+        removed = gone_once(old, ((_key(line), line.rstrip(b"\r\n")) for line in lines))
     return removed, added
+
+
+def added_once(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
+    """The items whose key `before` lacks, each once; marks in `before` the keys still there."""
+    added: list[T] = []
+    seen: set[bytes] = set()
+    for key, item in items:
+        if key in before:
+            before[key] = True
+        elif key not in seen:
+            seen.add(key)
+            added.append(item)
+    return added
+
+
+def gone_once(before: dict[bytes, bool], items: Iterable[tuple[bytes, T]]) -> list[T]:
+    """The earlier items whose key was not marked as still there, each once."""
+    if all(before.values()):
+        return []
+    gone: list[T] = []
+    for key, item in items:
+        if before.get(key) is False:
+            before[key] = True
+            gone.append(item)
+    return gone
