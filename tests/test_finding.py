@@ -17,8 +17,9 @@ from live_server import live_server
 from openpyxl import load_workbook
 
 from loaders.core.queries import select_values
+from loaders.publish.tables.spec import TABLES
 from server.backends.embedded.backend import EmbeddedBackend
-from server.pages.browse import TABLES, BadFacet, View
+from server.pages.browse import BadFacet, View
 
 NUTS = "http://data.europa.eu/nuts/code/"
 DOWNLOAD = 60  # seconds: a whole table (5,000 projects and their 11,000 partners) is heavier than a page

@@ -28,8 +28,8 @@ from seed_data import seed_data_dir
 from test_cli import s3kg
 from test_serve_sandbox import _children
 
+from loaders.publish.tables.spec import TABLES
 from server.backends.embedded.backend import EmbeddedBackend
-from server.pages.browse import TABLES
 from server.web.observe import route_of
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?c . ?d a ?t }"  # about 2 s on the test build

@@ -24,10 +24,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import NUTS
+from loaders.publish.tables.spec import TABLES
 from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
-from server.pages.browse import TABLES
 from server.pages.spreadsheets import CSV, XLSX, Cell, Sheet, csv_bytes, xlsx_bytes
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild

@@ -21,6 +21,9 @@ from loaders.core.vocab import PREFIXES
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.search_index import SEARCH_FILE
 from loaders.publish.store import NoPublishedStore, PublishedStore
+from loaders.publish.tables.read import TableIndex, open_indexes
+from loaders.publish.tables.spec import TABLES
+from loaders.publish.tables.write import TABLES_FOLDER
 from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
 from server.pages import values
@@ -195,19 +198,24 @@ def add_routes(
             return HTMLResponse(f"Nothing to browse under that name; try one of: {', '.join(BROWSABLE)}.", status_code=404)
         langs = languages(request)
         build, store = await asyncio.to_thread(reader.store)
-        if name not in browsing.TABLES:
+        if name not in TABLES:
             download = request.query_params.get("format")
             if download in ("csv", "xlsx"):
                 return await asyncio.to_thread(listing_download, build, store, name, langs, download)
             return await asyncio.to_thread(listing, build, store, name, langs, page, sort, order)
         client = request.client.host if request.client else "unknown"
         index = published.dumps_dir(build) / SEARCH_FILE if published is not None else None
+        tables = await asyncio.to_thread(views.get, build, "index", partial(table_indexes, build))
         return await render_table(
-            request, store, browsing.TABLES[name], langs, page, addresses,
+            request, store, TABLES[name], langs, page, addresses,
             lambda query, limit: select(query, limit, client),
             lambda key: views.peek(build, key), lambda key, value: views.put(build, key, value),
-            partial(best_hits, index) if index is not None and index.is_file() else None,
+            partial(best_hits, index) if index is not None and index.is_file() else None, tables.get(name),
         )  # fmt: skip
+
+    def table_indexes(build: str) -> dict[str, TableIndex]:
+        """The tables' index the build was published with (none: the tables are read by SPARQL)."""
+        return open_indexes(published.dumps_dir(build) / TABLES_FOLDER, TABLES) if published is not None else {}
 
     def listing_download(build: str, store: Readable, name: str, langs: list[str], kind: str) -> Response:
         """Every member of a class with its label in the reader's language, as CSV or XLSX."""

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import PREFIXES
+from loaders.publish.tables.read import TableIndex
+from loaders.publish.tables.spec import Column, Table
 from server.backends.entities import labels_of
 from server.pages import browse as browsing
 from server.pages import values
@@ -38,7 +40,7 @@ BOUND_LABELS = {"budget_min": "budget from (€)", "budget_max": "budget up to (
 async def render_table(
     request: Request,
     store: Readable,
-    table: browsing.Table,
+    table: Table,
     langs: list[str],
     page: int,
     addresses: Addresses,
@@ -46,11 +48,14 @@ async def render_table(
     kept: Callable[[Hashable], object | None],
     keep: Callable[[Hashable, object], None],
     find: Find | None = None,
+    index: TableIndex | None = None,
 ) -> Response:
     """A table page (or its CSV or XLSX download) for the view the request's parameters ask for.
     Its queries run through `select` (the query workers, with their limits); the count and the
     facets of a filter set are kept for the build (`kept`/`keep`), so that varied facets cost each
-    set once; the labels and the page are made on a thread, never on the event loop."""
+    set once; the labels and the page are made on a thread, never on the event loop. With the
+    build's table index (`index`), the count, the facets and which rows the page shows are read
+    from it, and only the page's rows are asked of the store."""
     try:
         view = browsing.View.from_query(table, list(request.query_params.multi_items()), langs[0])
     except browsing.BadFacet as error:
@@ -64,25 +69,45 @@ async def render_table(
     download = request.query_params.get("format")
     if download in ("csv", "xlsx"):
         return await _download(request, store, table, view, langs, select, download)
-    key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language, view.words, hash(view.found))
-    summary = kept(key)
-    if summary is None:
-        summary = (await browsing.count(select, view), await browsing.facets(select, view))
-        keep(key, summary)
-    total, facets = cast(tuple[int, dict[str, list[tuple[str, int]]]], summary)
+    if index is not None:
+        total, facets, page, found = await _from_index(index, view, page, select)
+    else:
+        key = (table.cls, view.filters, view.ranges, view.chosen, view.today, view.language, view.words, hash(view.found))
+        summary = kept(key)
+        if summary is None:
+            summary = (await browsing.count(select, view), await browsing.facets(select, view))
+            keep(key, summary)
+        total, facets = cast(tuple[int, dict[str, list[tuple[str, int]]]], summary)
+        page = min(max(page, 1), max(1, math.ceil(total / browsing.PAGE_SIZE)))
+        found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
     pages = max(1, math.ceil(total / browsing.PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    found = await browsing.rows(select, view, browsing.PAGE_SIZE, (page - 1) * browsing.PAGE_SIZE)
     html = await asyncio.to_thread(
         _page, request, store, table, view, langs, page, pages, total, found, facets, addresses, matches
     )
     return HTMLResponse(html)
 
 
+async def _from_index(
+    index: TableIndex, view: browsing.View, page: int, select: browsing.Select
+) -> tuple[int, dict[str, list[tuple[str, int]]], int, list[dict[str, str]]]:
+    """The count, facets, page number and rows of a view, as the table index tells which rows
+    (a page past the last shows the last); the rows' columns are read for those rows alone."""
+    offset = (max(page, 1) - 1) * browsing.PAGE_SIZE
+    answer = await asyncio.to_thread(index.answer, view.ask(), offset, browsing.PAGE_SIZE)
+    last = max(1, math.ceil(answer.total / browsing.PAGE_SIZE))
+    if page > last:
+        shown = await asyncio.to_thread(index.answer, view.ask(), (last - 1) * browsing.PAGE_SIZE, browsing.PAGE_SIZE, False)
+        answer = replace(answer, rows=shown.rows)
+    if not answer.rows:
+        return answer.total, answer.facets, min(max(page, 1), last), []
+    read = {row["row"]: row for row in await browsing.rows(select, view.of_rows(answer.rows), len(answer.rows))}
+    return answer.total, answer.facets, min(max(page, 1), last), [read.get(iri, {"row": iri}) for iri in answer.rows]
+
+
 async def _download(
     request: Request,
     store: Readable,
-    table: browsing.Table,
+    table: Table,
     view: browsing.View,
     langs: list[str],
     select: browsing.Select,
@@ -113,7 +138,7 @@ async def _download(
     return Response(body, media_type=media, headers=headers)
 
 
-def _names(store: Readable, columns: list[browsing.Column], found: list[dict[str, str]], langs: list[str]) -> dict[str, str]:
+def _names(store: Readable, columns: list[Column], found: list[dict[str, str]], langs: list[str]) -> dict[str, str]:
     """The labels of the linked values of a download, in the reader's language (IRI → name)."""
     links = [r[c.name] for r in found for c in columns if c.kind == "link" and r.get(c.name)]
     labels = labels_of(store, links)
@@ -145,7 +170,7 @@ def _schemes(store: Readable, iris: list[str], langs: list[str]) -> dict[str, st
 def _page(
     request: Request,
     store: Readable,
-    table: browsing.Table,
+    table: Table,
     view: browsing.View,
     langs: list[str],
     page: int,
@@ -190,7 +215,7 @@ def _page(
 
 
 def _cells(
-    table: browsing.Table,
+    table: Table,
     row: dict[str, str],
     labels: dict[str, list[ox.Literal]],
     langs: list[str],

@@ -1,0 +1,1 @@
+"""The tables a build publishes an index of: their specification and the index."""
