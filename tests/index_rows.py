@@ -31,3 +31,24 @@ def figure_rows(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, 
         ).fetchall()
         totals = db.execute("SELECT iri, kind, n, budget, eu FROM total JOIN entity ON entity.id = owner").fetchall()
     return set(members), set(totals)
+
+
+def table_index(folder: Path) -> dict[str, object]:
+    """Every file of a tables' index (loaders/publish/tables/) as what it holds: arrays as lists,
+    the rows' and facet values' IRIs by number, the description as text."""
+    import numpy as np  # only the table index's tests need it
+
+    found: dict[str, object] = {}
+    for file in sorted(folder.rglob("*")):
+        name = str(file.relative_to(folder))
+        if file.suffix == ".npy":
+            found[name] = np.nan_to_num(np.load(file), nan=-1.0).tolist()
+        elif file.suffix == ".sqlite":
+            with sqlite3.connect(file) as db:
+                found[name] = (
+                    db.execute("SELECT * FROM row ORDER BY id").fetchall(),
+                    db.execute("SELECT * FROM value ORDER BY 1, 2").fetchall(),
+                )
+        elif file.is_file():
+            found[name] = file.read_text(encoding="utf-8")
+    return found

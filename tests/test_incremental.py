@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import PROJECT
-from index_rows import figure_rows, index_rows
+from index_rows import figure_rows, index_rows, table_index
 from rdflib import Graph
 from seed_data import copy_seed_data
 
@@ -35,6 +35,7 @@ from loaders.publish.feed import FEED, STATE, write_feed
 from loaders.publish.figures import FIGURES_FILE, write_figures
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.store import PublishedStore
+from loaders.publish.tables.write import TABLES_FOLDER, write_table_index
 
 TIMES = ("<http://www.w3.org/ns/prov#startedAtTime>", "<http://www.w3.org/ns/prov#endedAtTime>")
 EXPORT = "Poland_CF_2014_2020.csv"
@@ -179,6 +180,8 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
             "a patched search index is the one written whole"
         )
         assert figure_rows(folder / FIGURES_FILE) == figure_rows(tmp_path / "figures.sqlite"), "and so are the figures"
+    write_table_index(PublishedStore(tmp_path / "full").open(), tmp_path / "tables")
+    assert table_index(dumps / TABLES_FOLDER) == table_index(tmp_path / "tables"), "and the tables' index"
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
     assert changes["sources"] == expected_changes["sources"]
     assert changes["sources"], "the edit changed something"
@@ -214,6 +217,9 @@ def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the
         assert (dumps / dump).samefile(earlier / dump), dump
         assert manifest[dump] == earlier_manifest[dump], dump
     assert (dumps / FIGURES_FILE).samefile(earlier / FIGURES_FILE), "nor counted again"
+    assert (dumps / TABLES_FOLDER / "Project" / "facet-region.npy").samefile(
+        earlier / TABLES_FOLDER / "Project" / "facet-region.npy"
+    )
     for entry in manifest.values():
         assert sha256_of(dumps / entry["name"]) == entry["sha256"], entry["name"]
 
@@ -231,6 +237,9 @@ def test_dumps_made_by_other_code_are_written_again(base: Sources, tmp_path: Pat
         assert not (dumps / dump).samefile(earlier_dumps / dump), dump
         assert _lines(dumps / dump) == _lines(earlier_dumps / dump), dump
     assert not (dumps / FIGURES_FILE).samefile(earlier_dumps / FIGURES_FILE)
+    assert not (dumps / TABLES_FOLDER / "Project" / "rows.sqlite").samefile(
+        earlier_dumps / TABLES_FOLDER / "Project" / "rows.sqlite"
+    )
 
 
 LINE = '<https://example.org/{0}> <https://example.org/p> "{0}" .\n'
