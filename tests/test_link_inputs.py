@@ -1,4 +1,4 @@
-"""What the linking reads, kept by subject between builds (`loaders.link.inputs`): patched from the
+"""What the linking reads, kept by subject between builds (`loaders.core.keyed_reads`): patched from the
 earlier build's file for the nodes a change touched, the rows are those of reading the store
 whole, for edits of every shape a read can see: a project's own triples, a partner's region two
 steps away, a removed participation, a programme's area, an organisation's name."""
@@ -13,10 +13,10 @@ import pyoxigraph as ox
 import pytest
 
 from loaders.core.iris import IriMinter
+from loaders.core.keyed_reads import Inputs, Read, _shape
 from loaders.core.queries import select_values
 from loaders.core.vocab import PREFIXES
 from loaders.link import links, matching
-from loaders.link.inputs import Inputs, Read, _shape
 from loaders.link.reads import predicates_read, star_of
 
 S3, DCT = PREFIXES["s3"], PREFIXES["dcterms"]

@@ -10,10 +10,11 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from loaders.core import keyed_reads
 from loaders.core.iris import IriMinter
 from loaders.core.queries import select_values
 from loaders.core.vocab import PREFIXES
-from loaders.link import inputs, links, matching, reconcile
+from loaders.link import links, matching, reconcile
 from loaders.link.reads import predicates_read
 
 S3, RDF_TYPE = PREFIXES["s3"], "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -44,7 +45,7 @@ def test_the_predicates_a_query_reads(query: str, read: set[str] | None) -> None
 
 def test_every_query_the_linking_runs_is_declared(built: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
-    for module in (matching, inputs):
+    for module in (matching, keyed_reads):
         real = module.select_values
 
         def recorded(store: ox.Store, query: str, real: Any = real) -> Iterator[list[str]]:

@@ -7,7 +7,7 @@ ontology changed: the queries then get the same answers, so the links would be t
 copied from the earlier build's store after validation, as a full build adds them, so that
 validation sees the same store either way. When the change does reach them, they are made again,
 but from what the earlier build's linking read, patched for the subjects the change reaches
-(`loaders.link.inputs`), rather than from every project read again.
+(`loaders.core.keyed_reads`), rather than from every project read again.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from loaders.core.iris import IriMinter
+from loaders.core.keyed_reads import Inputs
 from loaders.link import matching, reconcile
-from loaders.link.inputs import Inputs
 from loaders.link.reads import predicates_read
 
 Links = dict[URIRef, Graph | bytes]
@@ -36,7 +36,7 @@ def link_graphs(minter: IriMinter) -> list[URIRef]:
     ]
 
 
-READS = (*reconcile.KEYED, *matching.KEYED)  # what the linking reads by subject (loaders.link.inputs)
+READS = (*reconcile.KEYED, *matching.KEYED)  # what the linking reads by subject (loaders.core.keyed_reads)
 INPUTS_FILE = "link-inputs.sqlite"  # where a build keeps them, for the next one
 
 

@@ -20,10 +20,10 @@ from rdflib import RDF, RDFS, XSD, Graph
 from rdflib.namespace import PROV
 
 from loaders.core.iris import IriMinter
+from loaders.core.keyed_reads import Inputs, Read
 from loaders.core.provenance import describe_rule
 from loaders.core.queries import select_values
 from loaders.core.vocab import NUTS, S3
-from loaders.link.inputs import Inputs, Read
 from loaders.link.text import Corpus, Similar, Terms, similar
 
 RULES = {
@@ -174,7 +174,7 @@ _PRIORITY_TEXTS = """SELECT ?s ?t (lang(?t) AS ?l) WHERE { ?s a s3:S3Domain ; s3
 
 
 # What the matcher reads of each project (and programme), kept by subject between builds
-# (loaders.link.inputs); the priorities, few, are read whole each time.
+# (loaders.core.keyed_reads); the priorities, few, are read whole each time.
 KEYED = (
     Read(
         "regions",

@@ -12,8 +12,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
 from loaders.core.iris import IriMinter, slug
+from loaders.core.keyed_reads import Inputs, Read
 from loaders.core.provenance import describe_rule
-from loaders.link.inputs import Inputs, Read
 
 RULES = {
     "same-pic": "Organisations from different sources with the same Participant Identification Code (PIC) are the same.",
@@ -42,7 +42,7 @@ _PICS = "SELECT ?o ?id WHERE { ?o a s3:Organisation ; dcterms:identifier ?id FIL
 _ACRONYMS = "SELECT ?p ?g ?a WHERE { ?p a s3:Project ; s3:programme ?g ; s3:acronym ?a FILTER isIRI(?p) }"
 _NAMES = "SELECT ?p ?g ?n WHERE { ?p a s3:Project ; s3:programme ?g ; dcterms:title ?n FILTER isIRI(?p) }"
 _ORGANISATION_NAMES = "SELECT ?o ?l ?c WHERE { ?o a s3:Organisation ; rdfs:label ?l ; s3:country ?c FILTER isIRI(?o) }"
-# What reconciliation reads, kept by subject between builds (loaders.link.inputs)
+# What reconciliation reads, kept by subject between builds (loaders.core.keyed_reads)
 KEYED = (Read("pics", _PICS), Read("acronyms", _ACRONYMS), Read("names", _NAMES), Read("organisation-names", _ORGANISATION_NAMES))
 QUERIES = tuple(read.query for read in KEYED)  # every query reconciliation runs (loaders.link.reads)
 

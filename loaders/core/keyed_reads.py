@@ -1,18 +1,19 @@
-"""What the linking reads of the merged sources, kept by subject in an SQLite file beside each
-build, so that an incremental build reads again only the subjects its change can reach instead
-of every project and organisation of the store.
+"""What a build reads of the merged sources, kept by subject in an SQLite file beside each build,
+so that an incremental build reads again only the subjects its change can reach instead of every
+project and organisation of the store: the linking's inputs (loaders/link/links.py) and the
+tables' index (loaders/publish/tables/).
 
 A keyed read (`Read`) is a SELECT whose first variable is the subject its rows belong to. A
 subject's rows can change only when a triple the read matches changes:
 - for a read whose every triple pattern has that subject as its subject (a star, checked from the
-  query's algebra: `loaders.link.reads.star_of`), only a changed triple *of that subject* can;
+  query's algebra: `loaders.link.reads.star_of`; a test checks every read), only a changed triple *of that subject* can;
 - a read that walks further (a project's partners' regions) says how to find, in the new store,
   the subjects a changed node is reached from (`reach`). That is enough: on a path the old store
   had from a subject, the first triple that changed has as its subject either the subject itself
   or a node the unchanged part of the path still reaches.
 
-Whichever way the rows were made (read whole, or patched from the earlier build's file), the
-linking reads them from the file in its key's order (read, subject, values), so a patched build
+Whichever way the rows were made (read whole, or patched from the earlier build's file), a
+build reads them from the file in its key's order (read, subject, values), so a patched build
 computes from exactly the rows, in exactly the order, of a full one.
 """
 
