@@ -43,6 +43,9 @@ def table_index(folder: Path) -> dict[str, object]:
         name = str(file.relative_to(folder))
         if file.suffix == ".npy":
             found[name] = np.nan_to_num(np.load(file), nan=-1.0).tolist()
+        elif file.name == "reads.sqlite":  # what the index read, by read and row (loaders/core/keyed_reads.py)
+            with sqlite3.connect(file) as db:
+                found[name] = db.execute("SELECT * FROM rows ORDER BY 1, 2, 3, 4").fetchall()
         elif file.suffix == ".sqlite":
             with sqlite3.connect(file) as db:
                 found[name] = (

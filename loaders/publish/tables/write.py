@@ -2,7 +2,8 @@
 numbered in IRI order, each facet's values with the rows that have them, each column's sort
 order and each range's bounds, as arrays a page reads by key (loaders/publish/tables/read.py)
 instead of grouping every row of the class on each request (issue 26: a page scans no more than
-it shows). The arrays are the table's own queries' answers, read once per build:
+it shows). The arrays are made from what the table's paths read (loaders/publish/tables/reads.py),
+kept by row in `reads.sqlite` so that the next build reads again only the rows its change reaches:
 
     <folder>/<class>/rows.sqlite          the rows' IRIs by number, the facets' values by number
     <folder>/<class>/facet-<name>.npy      (value, row) pairs, sorted by value then row
@@ -19,16 +20,30 @@ import json
 import shutil
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyoxigraph as ox
 
+from loaders.core import keyed_reads
 from loaders.core.code_digest import code_digest, mark
-from loaders.core.queries import Readable, select_values
-from loaders.publish.tables import spec
-from loaders.publish.tables.spec import ENDS, STARTS, TABLES, Column, Table
+from loaders.core.keyed_reads import Inputs
+from loaders.core.queries import Readable
+from loaders.publish.tables import reads, spec
+from loaders.publish.tables.reads import (
+    READS_FILE,
+    Along,
+    closure_read,
+    column_read,
+    every_read,
+    facet_reads,
+    member_read,
+    range_paths,
+    range_read,
+)
+from loaders.publish.tables.spec import TABLES, Column, Table
 
 TABLES_FOLDER = "tables"  # in a build's dumps folder, beside the figures
 ROWS_FILE = "rows.sqlite"
@@ -43,81 +58,90 @@ CREATE TABLE value (facet TEXT NOT NULL, id INTEGER NOT NULL, iri TEXT NOT NULL,
 def index_code() -> int:
     """The digest of the code that writes the index and of the tables it indexes: a reader uses an
     index only when its own code would have written the same."""
-    return code_digest(__file__, spec.__file__)
+    return code_digest(__file__, spec.__file__, reads.__file__, keyed_reads.__file__)
 
 
-def range_paths(table: Table) -> list[tuple[str, str]]:
-    """The paths whose least and greatest values a table's index keeps, with their kind (number or
-    date), in file order: each range filter's, then (with a status) the start and end dates."""
-    paths = [(bound.path, bound.kind) for bound in table.bounds.values()]
-    if "status" in table.choices:
-        paths += [(STARTS, "date"), (ENDS, "date")]
-    return list(dict.fromkeys(paths))
-
-
-def write_table_index(store: Readable, folder: Path) -> None:
-    """Index every table of `store` into `folder` (replaced as a whole, never half-written)."""
+def write_table_index(store: Readable, folder: Path, earlier: Path | None = None, touched: Collection[str] | None = None) -> int:
+    """Index every table of `store` into `folder` (replaced as a whole, never half-written). With
+    the earlier build's index and the IRIs whose triples changed since (`touched`), its reads are
+    patched: only the rows the change reaches are read again (loaders/core/keyed_reads.py).
+    Returns how many keys were read again (0: the reads were read whole)."""
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    for table in TABLES.values():
-        _write_table(store, table, partial / table.cls)
+    tables = list(TABLES.values())
+    reads = every_read(tables)
+    if earlier is not None and touched is not None:
+        nodes = {ox.NamedNode(iri) for iri in touched}
+        inputs = Inputs.patched(store, reads, earlier / READS_FILE, partial / READS_FILE, nodes)
+    else:
+        inputs = Inputs.read(store, reads, partial / READS_FILE)
+    try:
+        for table in tables:
+            _write_table(inputs, table, partial / table.cls)
+    finally:
+        inputs.close()
     if folder.exists():
         shutil.rmtree(folder)
     partial.rename(folder)
+    return inputs.reread
 
 
-def _write_table(store: Readable, table: Table, folder: Path) -> None:
+def _write_table(inputs: Inputs, table: Table, folder: Path) -> None:
     folder.mkdir()
-    member = f"?row a s3:{table.cls} ."
-    iris = sorted({row for (row,) in select_values(store, f"SELECT ?row WHERE {{ {member} }}")})
+    iris = [row for row, _ in inputs.rows(member_read(table).name)]
     ids = {iri: number for number, iri in enumerate(iris)}
     db = sqlite3.connect(folder / ROWS_FILE)
     try:
         mark(db, index_code())
         db.executescript(_SCHEMA)
         db.executemany("INSERT INTO row VALUES (?, ?)", enumerate(iris))
-        closures: dict[str, dict[str, set[str]]] = {}
-        for name, path in table.facets.items():
-            values = _write_facet(folder / f"facet-{name}.npy", ids, _along(store, path, closures))
+        for name in table.facets:
+            values = _write_facet(folder / f"facet-{name}.npy", ids, _along(inputs, facet_reads(table, name)))
             db.executemany("INSERT INTO value VALUES (?, ?, ?)", ((name, n, iri) for n, iri in enumerate(values)))
         db.commit()
     finally:
         db.close()
     languages: dict[str, list[str]] = {}
     for column in table.columns:
-        languages[column.name] = _write_sort(store, table, column, ids, folder)
-    for number, (path, kind) in enumerate(range_paths(table)):
-        query = f"SELECT ?row ?v WHERE {{ ?row {path} ?v }}"  # rows of other classes left out after
-        np.save(folder / f"range-{number}.npy", _bounds(ids, kind, select_values(store, query)))
+        languages[column.name] = _write_sort(_along(inputs, [column_read(table, column)]), column, ids, folder)
+    for number, (_, kind) in enumerate(range_paths(table)):
+        np.save(folder / f"range-{number}.npy", _bounds(ids, kind, _along(inputs, [range_read(table, number)])))
     meta = {"rows": len(iris), "languages": languages, "ranges": [path for path, _ in range_paths(table)]}
     (folder / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
-def _along(store: Readable, path: str, closures: dict[str, dict[str, set[str]]]) -> Iterator[list[str]]:
-    """The (row, IRI) pairs of a path, rows of any class (those not in the table are left out
-    after). Each alternative is asked on its own and a last step `p*` is taken here from p's
-    closure, read once: Oxigraph walks an alternative or a closure from every row (a project's
-    regions and all they lie in took 5 s for 200,000 pairs at 50,000 projects, 1.8 s so)."""
-    for alternative in path.split("|") if "(" not in path else [path]:
-        head, _, last = alternative.rpartition("/")
-        star = last.endswith("*") and head and not any(mark in last[:-1] for mark in "/^*+?")
-        query = f"SELECT ?row ?v WHERE {{ ?row {head if star else alternative} ?v FILTER isIRI(?v) }}"
-        if not star:
-            yield from select_values(store, query)
+def _along(inputs: Inputs, alternatives: list[Along]) -> Iterator[tuple[str, ...]]:
+    """The (row, value[, language]) rows of a path, over its alternatives: a closure step taken
+    from its closure's rows, a path read from its far end joined to the rows it reaches."""
+    for found in alternatives:
+        values: Iterable[tuple[str, ...]] = inputs.rows(found.read.name) if found.read is not None else ()
+        if found.closure is not None:
+            values = _closed(inputs, found.closure, values)
+        if found.back is None:
+            yield from values
             continue
-        step = last[:-1]
-        if step not in closures:
-            closures[step] = {}
-            for narrower, broader in select_values(store, f"SELECT ?a ?b WHERE {{ ?a {step}+ ?b FILTER isIRI(?b) }}"):
-                closures[step].setdefault(narrower, set()).add(broader)
-        for row, value in select_values(store, query):
-            yield [row, value]
-            for broader in closures[step].get(value, ()):
-                yield [row, broader]
+        of: dict[str, list[tuple[str, ...]]] = {}
+        for key, *rest in values:
+            of.setdefault(key, []).append(tuple(rest))
+        for far, row in inputs.rows(found.back.name):
+            reached: list[tuple[str, ...]] = of.get(far, []) if found.read is not None else [(far,)]
+            for value in reached:
+                yield (row, *value)
 
 
-def _write_facet(path: Path, ids: dict[str, int], found: Iterable[list[str]]) -> list[str]:
+def _closed(inputs: Inputs, step: str, found: Iterable[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    """Each (key, value) and (key, a node the value reaches along `step`)."""
+    closure: dict[str, list[str]] = {}
+    for narrower, broader in inputs.rows(closure_read(step).name):
+        closure.setdefault(narrower, []).append(broader)
+    for key, value, *more in found:
+        yield (key, value, *more)
+        for broader in closure.get(value, ()):
+            yield (key, broader, *more)
+
+
+def _write_facet(path: Path, ids: dict[str, int], found: Iterable[tuple[str, ...]]) -> list[str]:
     """The (value, row) pairs of a facet, each once, sorted; the values' IRIs in order (a value's
     number is its place among them, so that numbers sort as IRIs do)."""
     rows, values, named = array("q"), array("q"), dict[str, int]()
@@ -145,14 +169,13 @@ def _key(column: Column, lexical: str) -> object | None:
     return lexical  # dates as ISO text, texts and IRIs as strings: in code point order, as Oxigraph's
 
 
-def _write_sort(store: Readable, table: Table, column: Column, ids: dict[str, int], folder: Path) -> list[str]:
+def _write_sort(found: Iterable[tuple[str, ...]], column: Column, ids: dict[str, int], folder: Path) -> list[str]:
     """A column's order as each row's rank (0: no value, first in ascending order as in SPARQL);
     a label column's for each language its labels have. Returns those languages."""
-    pattern = column.pattern.replace("?v", "?value")
-    query = f"SELECT ?row ?value (LANG(?value) AS ?language) WHERE {{ {pattern} }}"  # other classes' rows left out
     least: dict[str, dict[int, object]] = {"": {}}  # language ('' any) → row → least key
     counted: dict[int, set[str]] = {}
-    for row, value, language in select_values(store, query):
+    for row, value, *tagged in found:
+        language = tagged[0] if tagged else ""
         number = ids.get(row)
         if number is None:
             continue
@@ -164,10 +187,10 @@ def _write_sort(store: Readable, table: Table, column: Column, ids: dict[str, in
             continue
         keyed = [""] + ([language.split("-", 1)[0].lower()] if column.kind == "label" and language else [])
         for tag in keyed:
-            found = least.setdefault(tag, {})
-            held = found.get(number)
+            kept = least.setdefault(tag, {})
+            held = kept.get(number)
             if held is None or (key > held if column.aggregate == "MAX" else key < held):  # type: ignore[operator]
-                found[number] = key
+                kept[number] = key
     if column.aggregate == "COUNT":  # a row without a value counts 0 (a value, unlike a missing label)
         least[""] = {number: float(len(counted.get(number, ()))) for number in range(len(ids))}
     anyone = least.pop("")
@@ -186,7 +209,7 @@ def _ranks(keys: dict[int, object], rows: int) -> np.ndarray:
     return ranks
 
 
-def _bounds(ids: dict[str, int], kind: str, found: Iterable[list[str]]) -> np.ndarray:
+def _bounds(ids: dict[str, int], kind: str, found: Iterable[tuple[str, ...]]) -> np.ndarray:
     """Each row's least and greatest value along a path: numbers as numbers, dates as day numbers
     (NaN: none, or none that reads as the kind's)."""
     bounds = np.full((len(ids), 2), NONE)
