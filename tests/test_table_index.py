@@ -21,6 +21,7 @@ from live_server import live_server
 from loaders.core.queries import select_values
 from loaders.core.vocab import PREFIXES
 from loaders.publish.store import PublishedStore
+from loaders.publish.tables import read
 from loaders.publish.tables.read import TableIndex, open_indexes
 from loaders.publish.tables.spec import STATUS, TABLES
 from loaders.publish.tables.write import ROWS_FILE, TABLES_FOLDER
@@ -88,7 +89,13 @@ def _expected(store: ox.Store, view: browsing.View, offset: int) -> tuple[int, d
     return total, facets, [row["row"] for row in rows]
 
 
-def test_every_kind_of_view_has_the_count_facets_and_rows_its_queries_give(built: Any, indexes: dict[str, TableIndex]) -> None:
+@pytest.mark.parametrize("share", [read.SORTED_SHARE, 1, 10**9], ids=["as set", "order for all rows only", "order always"])
+def test_every_kind_of_view_has_the_count_facets_and_rows_its_queries_give(
+    built: Any, indexes: dict[str, TableIndex], share: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's rows are read in a column's stored order when the view keeps most rows, else
+    sorted: both ways give the query's rows."""
+    monkeypatch.setattr(read, "SORTED_SHARE", share)
     views = _views(built.store)
     for name, params in views:
         view = _view(name, params)

@@ -23,6 +23,7 @@ from loaders.publish.tables.spec import ENDS, STARTS, Table
 from loaders.publish.tables.write import META_FILE, ROWS_FILE, bound_number, index_code
 
 FACET_VALUES = 30  # the values a facet shows, most rows first (as the table's facet query)
+SORTED_SHARE = 16  # a view keeping at least 1/16 of the rows reads them in the column's stored order
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class TableIndex:
             self._values[name].append(iri)
         self._numbers = {name: {iri: n for n, iri in enumerate(iris)} for name, iris in self._values.items()}
         self._arrays: dict[str, np.ndarray] = {}
+        self._every: dict[str, np.ndarray] = {}  # each facet's counts over every row
         self._lock = threading.Lock()
 
     @classmethod
@@ -89,7 +91,7 @@ class TableIndex:
     def answer(self, ask: Ask, offset: int, limit: int, facets: bool = True) -> Answer:
         """How many rows the view keeps, its facets (with `facets`) and its rows from `offset`."""
         base = self._kept(ask)
-        statuses = self._status(base, ask.today) if self.table.choices else {}
+        statuses = self._status(base, ask.today) if self.table.choices and (facets or ask.chosen) else {}
         kept = base
         if ask.chosen:  # each chosen status must hold
             kept = base[np.logical_and.reduce([statuses[value] for _, value in ask.chosen])]
@@ -135,7 +137,9 @@ class TableIndex:
         return np.asarray(pairs[1][start:end])
 
     def _range(self, path: str, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        bounds = self._array(f"range-{self._ranges[path]}")[kept]
+        bounds = self._array(f"range-{self._ranges[path]}")
+        if len(kept) < self.size:  # (every row kept: read in place, not gathered)
+            bounds = bounds[kept]
         return bounds[:, 0], bounds[:, 1]
 
     def _status(self, kept: np.ndarray, today: str) -> dict[str, np.ndarray]:
@@ -153,8 +157,11 @@ class TableIndex:
         """The facet's values among the kept rows, most rows first, then by IRI."""
         pairs = self._array(f"facet-{name}")
         values = len(self._values[name])
-        if len(kept) == self.size:
-            counts = np.bincount(pairs[0], minlength=values)
+        if len(kept) == self.size:  # every row: counted once per process
+            with self._lock:
+                counts = self._every.get(name)
+                if counts is None:
+                    counts = self._every[name] = np.bincount(pairs[0], minlength=values)
         else:
             mask = np.zeros(self.size, dtype=bool)
             mask[kept] = True
@@ -168,10 +175,19 @@ class TableIndex:
         end = min(offset + limit, len(kept))
         if offset >= end:
             return []
-        ranks = self._array(self._sort_file(ask.sort, ask.language))[kept].astype(np.int64)
-        keys = ((int(ranks.max()) - ranks) if ask.descending else ranks) * (self.size + 1) + kept
-        first = np.argpartition(keys, end - 1)[:end] if end < len(keys) else np.arange(len(keys))
-        ordered = kept[first[np.argsort(keys[first], kind="stable")]][offset:end]
+        column = self._sort_file(ask.sort, ask.language)
+        if len(kept) * SORTED_SHARE >= self.size:  # most rows: the column's order, the others left out
+            order = np.asarray(self._array(f"{column}.{'desc' if ask.descending else 'asc'}"))
+            if len(kept) < self.size:
+                mask = np.zeros(self.size, dtype=bool)
+                mask[kept] = True
+                order = order[mask[order]]
+            ordered = order[offset:end].astype(np.int64)
+        else:  # few: their keys sorted as far as the page
+            ranks = self._array(column)[kept].astype(np.int64)
+            keys = ((int(ranks.max()) - ranks) if ask.descending else ranks) * (self.size + 1) + kept
+            first = np.argpartition(keys, end - 1)[:end] if end < len(keys) else np.arange(len(keys))
+            ordered = kept[first[np.argsort(keys[first], kind="stable")]][offset:end]
         named = dict(self._db.execute(f"SELECT id, iri FROM row WHERE id IN ({','.join(map(str, ordered.tolist()))})").fetchall())
         return [named[n] for n in ordered.tolist()]
 

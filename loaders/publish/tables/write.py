@@ -8,6 +8,7 @@ kept by row in `reads.sqlite` so that the next build reads again only the rows i
     <folder>/<class>/rows.sqlite          the rows' IRIs by number, the facets' values by number
     <folder>/<class>/facet-<name>.npy      (value, row) pairs, sorted by value then row
     <folder>/<class>/sort-<column>[-<language>].npy   each row's rank in the column's order
+    <folder>/<class>/sort-<column>[-<language>].asc.npy, .desc.npy   the rows in that order
     <folder>/<class>/range-<n>.npy        each row's least and greatest value along a range's path
 
 A row's sort key is the column's aggregate over its values as the table's query makes it (MIN,
@@ -194,10 +195,19 @@ def _write_sort(found: Iterable[tuple[str, ...]], column: Column, ids: dict[str,
     if column.aggregate == "COUNT":  # a row without a value counts 0 (a value, unlike a missing label)
         least[""] = {number: float(len(counted.get(number, ()))) for number in range(len(ids))}
     anyone = least.pop("")
-    np.save(folder / f"sort-{column.name}.npy", _ranks(anyone, len(ids)))
+    _save_order(folder / f"sort-{column.name}", _ranks(anyone, len(ids)))
     for tag, keys in least.items():
-        np.save(folder / f"sort-{column.name}-{tag}.npy", _ranks({**anyone, **keys}, len(ids)))
+        _save_order(folder / f"sort-{column.name}-{tag}", _ranks({**anyone, **keys}, len(ids)))
     return sorted(least)
+
+
+def _save_order(stem: Path, ranks: np.ndarray) -> None:
+    """A column's ranks, and its rows in ascending and descending order (ties by row number, that
+    is by IRI, in both), for a page of a view that keeps most rows to read them in order."""
+    np.save(stem.with_name(stem.name + ".npy"), ranks)
+    rows = np.arange(len(ranks))
+    np.save(stem.with_name(stem.name + ".asc.npy"), np.lexsort((rows, ranks)).astype(np.int32))
+    np.save(stem.with_name(stem.name + ".desc.npy"), np.lexsort((rows, -ranks.astype(np.int64))).astype(np.int32))
 
 
 def _ranks(keys: dict[int, object], rows: int) -> np.ndarray:
