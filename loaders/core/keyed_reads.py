@@ -147,5 +147,12 @@ class Inputs:
             for _ in range(n):
                 yield row
 
+    def distinct(self, name: str) -> Iterator[tuple[str, ...]]:
+        """A read's rows in the file's order, each once (as SQLite's cursor gives them: no Python
+        step per row)."""
+        _, width = _shape(self.reads[name].query)
+        columns = "subject, a, b" if width > 2 else "subject, a"
+        return iter(self.db.execute(f"SELECT {columns} FROM rows WHERE read = ? ORDER BY subject, a, b", (name,)))
+
     def close(self) -> None:
         self.db.close()

@@ -90,7 +90,7 @@ def write_table_index(store: Readable, folder: Path, earlier: Path | None = None
 
 def _write_table(inputs: Inputs, table: Table, folder: Path) -> None:
     folder.mkdir()
-    iris = [row for row, _ in inputs.rows(member_read(table).name)]
+    iris = [row for row, _ in inputs.distinct(member_read(table).name)]
     ids = {iri: number for number, iri in enumerate(iris)}
     db = sqlite3.connect(folder / ROWS_FILE)
     try:
@@ -116,7 +116,7 @@ def _along(inputs: Inputs, alternatives: list[Along]) -> Iterator[tuple[str, ...
     """The (row, value[, language]) rows of a path, over its alternatives: a closure step taken
     from its closure's rows, a path read from its far end joined to the rows it reaches."""
     for found in alternatives:
-        values: Iterable[tuple[str, ...]] = inputs.rows(found.read.name) if found.read is not None else ()
+        values: Iterable[tuple[str, ...]] = inputs.distinct(found.read.name) if found.read is not None else ()
         if found.closure is not None:
             values = _closed(inputs, found.closure, values)
         if found.back is None:
@@ -125,7 +125,7 @@ def _along(inputs: Inputs, alternatives: list[Along]) -> Iterator[tuple[str, ...
         of: dict[str, list[tuple[str, ...]]] = {}
         for key, *rest in values:
             of.setdefault(key, []).append(tuple(rest))
-        for far, row in inputs.rows(found.back.name):
+        for far, row in inputs.distinct(found.back.name):
             reached: list[tuple[str, ...]] = of.get(far, []) if found.read is not None else [(far,)]
             for value in reached:
                 yield (row, *value)
@@ -134,7 +134,7 @@ def _along(inputs: Inputs, alternatives: list[Along]) -> Iterator[tuple[str, ...
 def _closed(inputs: Inputs, step: str, found: Iterable[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
     """Each (key, value) and (key, a node the value reaches along `step`)."""
     closure: dict[str, list[str]] = {}
-    for narrower, broader in inputs.rows(closure_read(step).name):
+    for narrower, broader in inputs.distinct(closure_read(step).name):
         closure.setdefault(narrower, []).append(broader)
     for key, value, *more in found:
         yield (key, value, *more)
