@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
 
 def index_rows(path: Path) -> tuple[int, set[tuple[str, ...]]]:
     """Every entity's row of every table, by IRI (the ids differ: a patched index numbers its new
@@ -36,8 +38,6 @@ def figure_rows(path: Path) -> tuple[set[tuple[object, ...]], set[tuple[object, 
 def table_index(folder: Path) -> dict[str, object]:
     """Every file of a tables' index (loaders/publish/tables/) as what it holds: arrays as lists,
     the rows' and facet values' IRIs by number, the description as text."""
-    import numpy as np  # only the table index's tests need it
-
     found: dict[str, object] = {}
     for file in sorted(folder.rglob("*")):
         name = str(file.relative_to(folder))

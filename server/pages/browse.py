@@ -3,7 +3,7 @@ paged, and downloadable as CSV or XLSX. Every view is one SPARQL query, shown on
 reader can take it to /sparql. Facet values enter the query as IRIs checked by Oxigraph, never
 as text. A table is a specification (`Table`, loaders/publish/tables/spec.py); when the build
 published an index of it, the page reads its rows, count and facets from the index instead
-(loaders/publish/tables/index.py), and the query stays the view's definition."""
+(loaders/publish/tables/read.py), and the query stays the view's definition."""
 
 from __future__ import annotations
 

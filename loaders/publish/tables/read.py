@@ -95,12 +95,16 @@ class TableIndex:
         kept = base
         if ask.chosen:  # each chosen status must hold
             kept = base[np.logical_and.reduce([statuses[value] for _, value in ask.chosen])]
+        mask = None
+        if len(kept) < self.size:  # which rows are kept, by row number (every row: none needed)
+            mask = np.zeros(self.size, dtype=bool)
+            mask[kept] = True
         counted: dict[str, list[tuple[str, int]]] = {}
         if facets:
-            counted = {name: self._counts(name, kept) for name in self.table.facets}
+            counted = {name: self._counts(name, mask) for name in self.table.facets}
             for name, choices in self.table.choices.items():  # each value counted with the other filters
                 counted[name] = [(value, int(statuses[value].sum())) for value in choices if statuses[value].any()]
-        return Answer(len(kept), counted, self._page(kept, ask, offset, limit))
+        return Answer(len(kept), counted, self._page(kept, mask, ask, offset, limit))
 
     def _kept(self, ask: Ask) -> np.ndarray:
         """The rows the view's members, facets and ranges keep, as sorted row numbers."""
@@ -153,24 +157,22 @@ class TableIndex:
         dated = ~np.isnan(start_low) | ~np.isnan(end_low)
         return {"completed": completed, "planned": planned, "ongoing": dated & ~completed & ~planned}
 
-    def _counts(self, name: str, kept: np.ndarray) -> list[tuple[str, int]]:
-        """The facet's values among the kept rows, most rows first, then by IRI."""
+    def _counts(self, name: str, mask: np.ndarray | None) -> list[tuple[str, int]]:
+        """The facet's values among the kept rows (`mask`; None: every row), most rows first, then by IRI."""
         pairs = self._array(f"facet-{name}")
         values = len(self._values[name])
-        if len(kept) == self.size:  # every row: counted once per process
+        if mask is None:  # every row: counted once per process
             with self._lock:
                 counts = self._every.get(name)
                 if counts is None:
                     counts = self._every[name] = np.bincount(pairs[0], minlength=values)
         else:
-            mask = np.zeros(self.size, dtype=bool)
-            mask[kept] = True
             counts = np.bincount(pairs[0][mask[pairs[1]]], minlength=values)
         present = np.flatnonzero(counts)
         shown = present[np.lexsort((present, -counts[present]))][:FACET_VALUES]
         return [(self._values[name][n], int(counts[n])) for n in shown]
 
-    def _page(self, kept: np.ndarray, ask: Ask, offset: int, limit: int) -> list[str]:
+    def _page(self, kept: np.ndarray, mask: np.ndarray | None, ask: Ask, offset: int, limit: int) -> list[str]:
         """The rows from `offset` in the view's order (the column's, then by IRI, as numbered)."""
         end = min(offset + limit, len(kept))
         if offset >= end:
@@ -178,9 +180,7 @@ class TableIndex:
         column = self._sort_file(ask.sort, ask.language)
         if len(kept) * SORTED_SHARE >= self.size:  # most rows: the column's order, the others left out
             order = np.asarray(self._array(f"{column}.{'desc' if ask.descending else 'asc'}"))
-            if len(kept) < self.size:
-                mask = np.zeros(self.size, dtype=bool)
-                mask[kept] = True
+            if mask is not None:
                 order = order[mask[order]]
             ordered = order[offset:end].astype(np.int64)
         else:  # few: their keys sorted as far as the page
@@ -194,9 +194,6 @@ class TableIndex:
     def _sort_file(self, column: str, language: str) -> str:
         tag = language.lower()
         return f"sort-{column}-{tag}" if tag in self.languages.get(column, []) else f"sort-{column}"
-
-    def close(self) -> None:
-        self._arrays.clear()
 
 
 def open_indexes(folder: Path, tables: dict[str, Table]) -> dict[str, TableIndex]:

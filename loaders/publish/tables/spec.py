@@ -1,7 +1,7 @@
 """What the site's tables are (/browse/Project, /browse/Organisation): for each, its class, its
 facets (a path from a row to the facet's values), its columns (a pattern and an aggregate each),
 its range filters and choices. The pages query by it (server/pages/browse.py), and each build
-publishes an index of it (loaders/publish/tables/index.py) so that a page reads its rows, count
+publishes an index of it (loaders/publish/tables/write.py, read.py) so that a page reads its rows, count
 and facet counts by key."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Bound:
 
 # A project's status as its fact sheet tells it (factsheet.status): completed once its end date has
 # passed, planned until its start date, ongoing in between. $today is written in as an xsd:date.
-# The table index tells the status from the same two properties (loaders/publish/tables/index.py).
+# The table index tells the status from the same two properties (loaders/publish/tables/read.py).
 STARTS, ENDS = "schema:startDate", "schema:endDate"
 _ENDED = f"?row {ENDS} ?ended FILTER (?ended < $today)"
 _AHEAD = f"?row {STARTS} ?ahead FILTER (?ahead > $today)"
