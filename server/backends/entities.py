@@ -19,6 +19,9 @@ from rdflib.namespace import PROV, SKOS
 from loaders.core.vocab import OA, S3
 from loaders.publish.figures import FIGURES_FILE, Figures, write_figures
 from loaders.publish.store import PublishedStore
+from loaders.publish.tables.read import TableIndex, open_indexes
+from loaders.publish.tables.spec import TABLES
+from loaders.publish.tables.write import TABLES_FOLDER
 from server.backends.port import Readable
 
 LABELS = (
@@ -150,6 +153,7 @@ class EntityReader:
         self._passages_seen: Kept[Passage | None] = Kept()
         self._figures: tuple[str, Figures, Callable[[], object]] | None = None  # build, figures, forget
         self._figures_lock = threading.Lock()
+        self._tables: tuple[str, dict[str, TableIndex]] | None = None  # build, its tables' index by class
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
@@ -182,6 +186,17 @@ class EntityReader:
             else:
                 self._figures = (build, figures, lambda: None)
             return figures
+
+    def tables(self) -> dict[str, TableIndex]:
+        """The table index the build being read was published with, by class (none: the tables
+        and the map are read from the store), opened once per build."""
+        build, _ = self.store()
+        with self._figures_lock:
+            if self._tables is None or self._tables[0] != build:
+                files = self.backend.files()
+                found = open_indexes(files.dumps_dir(build) / TABLES_FOLDER, TABLES) if files is not None else {}
+                self._tables = (build, found)
+            return self._tables[1]
 
     def created(self) -> float | None:
         """When the build being read was published (read once per build, not per request)."""

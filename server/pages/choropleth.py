@@ -1,6 +1,7 @@
-"""What the map shows, as pure functions over the build's facts: which projects a view keeps, each
-region's projects, partners and budget at a NUTS level, and the colour classes of a measure.
-No store, no HTTP: table tests call these directly (tests/test_map.py)."""
+"""What the map shows, as pure functions over the build's facts or its table index: which projects
+a view keeps, each region's projects, partners and budget at a NUTS level, and the colour classes
+of a measure. No store, no HTTP: table tests call these directly (tests/test_map.py,
+tests/test_map_index.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import numpy as np
 import pyoxigraph as ox
+
+from loaders.publish.tables.read import Ask, TableIndex
 
 MEASURES = ("projects", "partners", "budget")
 LEVELS = (0, 1, 2, 3)
@@ -122,6 +126,26 @@ def areas(
         for code, members in projects.items()
     ]
     return sorted(found, key=lambda a: (-a.value(view.measure), a.code)), unplaced
+
+
+def placed_areas(index: TableIndex, view: MapView, only: Mapping[str, str] | None = None) -> tuple[list[Area], int, int]:
+    """What `areas` tells, and how many projects the view keeps, from the build's table index of
+    projects (its places: loaders/publish/tables/places.py) instead of the build's facts."""
+    assert index.places is not None
+    kept = index.rows(Ask(filters=view.filters))
+    mask = None
+    if len(kept) < index.size:
+        mask = np.zeros(index.size, dtype=bool)
+        mask[kept] = True
+    counted = index.places.areas(mask, len(kept), [at_level(code, view.level, only) for code in index.places.codes])
+    found = [
+        Area(code, int(projects), int(partners), float(budget))
+        for code, projects, partners, budget in zip(
+            counted.regions, counted.projects, counted.partners, counted.budget, strict=True
+        )
+        if projects
+    ]
+    return sorted(found, key=lambda a: (-a.value(view.measure), a.code)), counted.unplaced, len(kept)
 
 
 def breaks(values: list[float], classes: int = len(PALETTE)) -> list[float]:

@@ -9,8 +9,10 @@ URL parameters. One view, several forms, all from the same parameters:
     /map.geojson     the view's regions with their figures and shapes (RFC 7946)
     /map?format=csv  the view's table (also xlsx)
 
-A region opens its own page (/region/<code>). What the map reads of a build is read once per
-build (`Facts`), never per request."""
+A region opens its own page (/region/<code>). A map view counts from the build's table index of
+projects (loaders/publish/tables/places.py), in time that grows with the projects it keeps; a
+build without one (older code, a remote engine) is read once into `Facts`, never per request.
+The spreadsheet of a view's projects and partners is made from the facts."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from loaders.core.queries import Readable, select_values
 from loaders.core.vocab import NUTS
+from loaders.publish.tables.read import TableIndex
 from loaders.publish.tables.spec import TABLES
 from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
@@ -87,11 +90,11 @@ def region_names(store: Readable) -> dict[str, str]:
     return dict((code, name) for code, name in select_values(store, _NAMES))
 
 
-def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dict[str, Any]:
-    """Everything a form of the view shows: regions with name, figures, fill and shape."""
+def figures(view: maps.MapView, counted: tuple[list[maps.Area], int, int], names: dict[str, str]) -> dict[str, Any]:
+    """Everything a form of the view shows: regions with name, figures, fill and shape, from its
+    regions' figures, the projects without a region and the projects it keeps (`counted`)."""
     shapes = atlas.shapes(view.level)
-    kept = maps.kept(facts, view)
-    found, unplaced = maps.areas(facts, view, atlas.single_regions(view.level), kept)
+    found, unplaced, kept = counted
     bounds = maps.breaks([a.value(view.measure) for a in found])
     regions = [
         {"code": a.code, "name": shapes[a.code].name if a.code in shapes else names.get(a.code, a.code),
@@ -106,7 +109,7 @@ def figures(facts: maps.Facts, view: maps.MapView, names: dict[str, str]) -> dic
          "title": _title(by_code.get(code), shape.name, code, view.measure)}
         for code, shape in shapes.items() if shape.path
     ]  # fmt: skip
-    return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": len(kept),
+    return {"regions": regions, "drawn": drawn, "bounds": bounds, "unplaced": unplaced, "kept": kept,
             "outlines": atlas.shapes(0) if view.level > 0 else {}}  # fmt: skip
 
 
@@ -195,13 +198,27 @@ def as_xlsx(found: dict[str, Any], view: maps.MapView, more: list[Sheet]) -> byt
     return xlsx_bytes([regions, *more, ("view", ["parameter", "value"], parameters)])
 
 
-def options(store: Readable, facts: maps.Facts, langs: list[str]) -> dict[str, list[tuple[str, str, int]]]:
-    """Each filter's values (IRI, label in the reader's language, projects), most projects first."""
-    counted = {name: Counter(v for vs in facts.facets[name].values() for v in vs) for name in maps.FILTERS}
-    labels = labels_of(store, [iri for counts in counted.values() for iri in counts])
+def facts_areas(facts: maps.Facts, view: maps.MapView) -> tuple[list[maps.Area], int, int]:
+    """The view's regions' figures, projects without a region and projects kept, from the facts."""
+    kept = maps.kept(facts, view)
+    found, unplaced = maps.areas(facts, view, atlas.single_regions(view.level), kept)
+    return found, unplaced, len(kept)
+
+
+def facts_counted(facts: maps.Facts) -> dict[str, list[tuple[str, int]]]:
+    """Each filter's values with their projects, from the facts."""
+    return {name: list(Counter(v for vs in facts.facets[name].values() for v in vs).items()) for name in maps.FILTERS}
+
+
+def options(
+    store: Readable, counted: dict[str, list[tuple[str, int]]], langs: list[str]
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Each filter's values (IRI, label in the reader's language, projects), most projects first,
+    then by label and IRI."""
+    labels = labels_of(store, [iri for counts in counted.values() for iri, _ in counts])
     return {
         name: sorted(((iri, best_label(labels.get(iri, []), langs) or iri.rsplit("/", 1)[-1], n)
-                      for iri, n in counts.items()), key=lambda o: (-o[2], o[1]))
+                      for iri, n in counts), key=lambda o: (-o[2], o[1], o[0]))
         for name, counts in counted.items()
     }  # fmt: skip
 
@@ -212,17 +229,31 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
     def view_of(request: Request) -> maps.MapView:
         return maps.MapView.from_query(list(request.query_params.multi_items()))
 
+    def facts() -> maps.Facts:
+        build, store = reader.store()
+        return per_build.get(build, "facts", lambda: read_facts(store))
+
+    def indexed() -> TableIndex | None:
+        """The build's index of projects with their places (none: the map reads the build's facts)."""
+        index = reader.tables().get("Project")
+        return index if index is not None and index.places is not None else None
+
     def current(view: maps.MapView) -> dict[str, Any]:
         build, store = reader.store()
-        facts = per_build.get(build, "facts", lambda: read_facts(store))
         names = per_build.get(build, "names", lambda: region_names(store))
-        return figures(facts, view, names)
+        index = indexed()
+        if index is not None:
+            return figures(view, maps.placed_areas(index, view, atlas.single_regions(view.level)), names)
+        return figures(view, facts_areas(facts(), view), names)
+
+    def counted() -> dict[str, list[tuple[str, int]]]:
+        index = indexed()
+        return {name: index.counted(name) for name in maps.FILTERS} if index is not None else facts_counted(facts())
 
     def render(request: Request, template: str, view: maps.MapView) -> str:
         langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
         build, store = reader.store()
-        facts = per_build.get(build, "facts", lambda: read_facts(store))
-        choices = per_build.get(build, ("options", langs[0]), lambda: options(store, facts, langs))
+        choices = per_build.get(build, ("options", langs[0]), lambda: options(store, counted(), langs))
         found = current(view)
         labels = {(name, iri): label for name in choices for iri, label, _ in choices[name]}
         removable = [(name, labels.get((name, value), value), "/map?" + view.query(**{name: ""})) for name, value in view.filters]
@@ -259,9 +290,8 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
             if download == "csv":
                 return Response(as_csv(found), media_type=CSV, headers={"Content-Disposition": name})
             langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
-            build, store = await asyncio.to_thread(reader.store)
-            facts = await asyncio.to_thread(per_build.get, build, "facts", lambda: read_facts(store))
-            more = await asyncio.to_thread(view_sheets, store, facts, view, langs)
+            _, store = await asyncio.to_thread(reader.store)
+            more = await asyncio.to_thread(lambda: view_sheets(store, facts(), view, langs))
             body = await asyncio.to_thread(as_xlsx, found, view, more)
             return Response(body, media_type=XLSX, headers={"Content-Disposition": name})
         return HTMLResponse(await asyncio.to_thread(render, request, "map.html", view))

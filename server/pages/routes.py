@@ -21,9 +21,7 @@ from loaders.core.vocab import PREFIXES
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.search_index import SEARCH_FILE
 from loaders.publish.store import NoPublishedStore, PublishedStore
-from loaders.publish.tables.read import TableIndex, open_indexes
 from loaders.publish.tables.spec import TABLES
-from loaders.publish.tables.write import TABLES_FOLDER
 from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
 from server.pages import values
@@ -127,6 +125,8 @@ def add_routes(
         try:
             build, store = reader.store()
             warmed.add(build)
+            for index in reader.tables().values():  # its arrays read once, its every-row counts counted
+                index.warm()
             for key in overview:
                 shared(build, store, key)
             for name in BROWSABLE:
@@ -205,17 +205,13 @@ def add_routes(
             return await asyncio.to_thread(listing, build, store, name, langs, page, sort, order)
         client = request.client.host if request.client else "unknown"
         index = published.dumps_dir(build) / SEARCH_FILE if published is not None else None
-        tables = await asyncio.to_thread(views.get, build, "index", partial(table_indexes, build))
+        tables = await asyncio.to_thread(reader.tables)
         return await render_table(
             request, store, TABLES[name], langs, page, addresses,
             lambda query, limit: select(query, limit, client),
             lambda key: views.peek(build, key), lambda key, value: views.put(build, key, value),
             partial(best_hits, index) if index is not None and index.is_file() else None, tables.get(name),
         )  # fmt: skip
-
-    def table_indexes(build: str) -> dict[str, TableIndex]:
-        """The tables' index the build was published with (none: the tables are read by SPARQL)."""
-        return open_indexes(published.dumps_dir(build) / TABLES_FOLDER, TABLES) if published is not None else {}
 
     def listing_download(build: str, store: Readable, name: str, langs: list[str], kind: str) -> Response:
         """Every member of a class with its label in the reader's language, as CSV or XLSX."""

@@ -10,6 +10,7 @@ share (memory-mapped), in time that grows with the rows kept, not with the store
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -19,8 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from loaders.core.code_digest import made_by
+from loaders.publish.tables.places import Places
 from loaders.publish.tables.spec import ENDS, STARTS, Table
 from loaders.publish.tables.write import META_FILE, ROWS_FILE, bound_number, index_code
+
+log = logging.getLogger(__name__)
 
 FACET_VALUES = 30  # the values a facet shows, most rows first (as the table's facet query)
 SORTED_SHARE = 16  # a view keeping at least 1/16 of the rows reads them in the column's stored order
@@ -63,23 +67,30 @@ class TableIndex:
         for name, _, iri in named:
             self._values[name].append(iri)
         self._numbers = {name: {iri: n for n, iri in enumerate(iris)} for name, iris in self._values.items()}
-        self._arrays: dict[str, np.ndarray] = {}
+        # every array mapped now: a damaged file (cut short, overwritten) fails here, not in a page
+        self._arrays = {file.name[: -len(".npy")]: np.load(file, mmap_mode="r") for file in folder.glob("*.npy")}
+        wanted = {f"facet-{name}" for name in table.facets} | {f"range-{n}" for n in range(len(self._ranges))}
+        wanted |= {f"sort-{column.name}{order}" for column in table.columns for order in ("", ".asc", ".desc")}
+        if missing := sorted(wanted - set(self._arrays)):
+            raise ValueError(f"{folder} has no {', '.join(missing)}")
+        self.places = Places(folder) if table.mapped else None
         self._every: dict[str, np.ndarray] = {}  # each facet's counts over every row
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, folder: Path, table: Table) -> TableIndex | None:
-        """The index in `folder`, or None when there is none or other code wrote it."""
-        if not (folder / META_FILE).is_file() or made_by(folder / ROWS_FILE) != index_code():
+        """The index in `folder`, or None when there is none, other code wrote it, or a file of
+        it cannot be read (logged: the tables are then read by SPARQL)."""
+        try:
+            if not (folder / META_FILE).is_file() or made_by(folder / ROWS_FILE) != index_code():
+                return None
+            return cls(folder, table)
+        except (OSError, ValueError, KeyError, sqlite3.Error) as error:
+            log.warning("table index not used", extra={"folder": str(folder), "error": f"{type(error).__name__}: {error}"})
             return None
-        return cls(folder, table)
 
     def _array(self, name: str) -> np.ndarray:
-        with self._lock:
-            found = self._arrays.get(name)
-            if found is None:
-                found = self._arrays[name] = np.load(self.folder / f"{name}.npy", mmap_mode="r")
-            return found
+        return self._arrays[name]
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -90,7 +101,7 @@ class TableIndex:
 
     def answer(self, ask: Ask, offset: int, limit: int, facets: bool = True) -> Answer:
         """How many rows the view keeps, its facets (with `facets`) and its rows from `offset`."""
-        base = self._kept(ask)
+        base = self.rows(ask)
         statuses = self._status(base, ask.today) if self.table.choices and (facets or ask.chosen) else {}
         kept = base
         if ask.chosen:  # each chosen status must hold
@@ -106,7 +117,7 @@ class TableIndex:
                 counted[name] = [(value, int(statuses[value].sum())) for value in choices if statuses[value].any()]
         return Answer(len(kept), counted, self._page(kept, mask, ask, offset, limit))
 
-    def _kept(self, ask: Ask) -> np.ndarray:
+    def rows(self, ask: Ask) -> np.ndarray:
         """The rows the view's members, facets and ranges keep, as sorted row numbers."""
         postings = []
         if ask.found is not None:
@@ -157,17 +168,31 @@ class TableIndex:
         dated = ~np.isnan(start_low) | ~np.isnan(end_low)
         return {"completed": completed, "planned": planned, "ongoing": dated & ~completed & ~planned}
 
+    def counted(self, name: str) -> list[tuple[str, int]]:
+        """Every value of a facet with its rows among all rows, in IRI order (the map's filters)."""
+        counts = self._every_counts(name)
+        return [(self._values[name][n], int(counts[n])) for n in np.flatnonzero(counts)]
+
+    def warm(self) -> None:
+        """Count what a view of every row counts, so that a process's first page does not."""
+        for name in self.table.facets:
+            self._every_counts(name)
+
+    def _every_counts(self, name: str) -> np.ndarray:
+        """A facet's counts over every row, counted once per process."""
+        with self._lock:
+            counts = self._every.get(name)
+            if counts is None:
+                counts = self._every[name] = np.bincount(self._array(f"facet-{name}")[0], minlength=len(self._values[name]))
+            return counts
+
     def _counts(self, name: str, mask: np.ndarray | None) -> list[tuple[str, int]]:
         """The facet's values among the kept rows (`mask`; None: every row), most rows first, then by IRI."""
-        pairs = self._array(f"facet-{name}")
-        values = len(self._values[name])
-        if mask is None:  # every row: counted once per process
-            with self._lock:
-                counts = self._every.get(name)
-                if counts is None:
-                    counts = self._every[name] = np.bincount(pairs[0], minlength=values)
+        if mask is None:
+            counts = self._every_counts(name)
         else:
-            counts = np.bincount(pairs[0][mask[pairs[1]]], minlength=values)
+            pairs = self._array(f"facet-{name}")
+            counts = np.bincount(pairs[0][mask[pairs[1]]], minlength=len(self._values[name]))
         present = np.flatnonzero(counts)
         shown = present[np.lexsort((present, -counts[present]))][:FACET_VALUES]
         return [(self._values[name][n], int(counts[n])) for n in shown]

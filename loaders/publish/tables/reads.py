@@ -121,10 +121,37 @@ def member_read(table: Table) -> Read:
     return _read(f"SELECT ?row ?t WHERE {{ ?row a ?t FILTER (?t = s3:{table.cls}) }}")
 
 
+EUR = "http://publications.europa.eu/resource/authority/currency/EUR"
+_PARTNERS = "s3:hasParticipation/s3:participant"
+# Two reads, not one with a UNION: Oxigraph ran the UNION once per participation (11 s at 11,000)
+PARTNER_PLACES = (  # (row, organisation, region): where its partners are, or their participation is
+    _read(
+        "SELECT ?row ?o ?r WHERE { ?row s3:hasParticipation ?x . ?x s3:participant ?o . ?o s3:region ?r FILTER isIRI(?r) }",
+        reach_of(f"{_PARTNERS}/s3:region"),
+    ),
+    _read(
+        "SELECT ?row ?o ?r WHERE { ?row s3:hasParticipation ?x . ?x s3:participant ?o ; s3:region ?r FILTER isIRI(?r) }",
+        reach_of("s3:hasParticipation/s3:region"),
+    ),
+)
+OWN_PLACES = along("s3:region", wanted="FILTER isIRI(?v) ").read  # (row, region): the region's facet reads it too
+BUDGETS = _read(  # (row, amount): the total budget in euro
+    f"SELECT ?row ?b WHERE {{ ?row s3:totalBudget ?m . ?m schema:value ?b ; s3:currency <{EUR}> }}",
+    reach_of("s3:totalBudget/schema:value"),
+)
+
+
+def place_reads() -> list[Read]:
+    """The map's reads of a mapped table's rows (loaders/publish/tables/places.py)."""
+    assert OWN_PLACES is not None
+    return [*PARTNER_PLACES, OWN_PLACES, BUDGETS]
+
+
 def every_read(tables: list[Table]) -> list[Read]:
     """Every read of these tables' index, each query once."""
     alongs: list[Along] = []
     reads = [member_read(table) for table in tables]
+    reads += [read for table in tables if table.mapped for read in place_reads()]
     for table in tables:
         alongs += [a for name in table.facets for a in facet_reads(table, name)]
         alongs += [column_read(table, column) for column in table.columns]

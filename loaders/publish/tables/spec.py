@@ -73,6 +73,7 @@ class Table:
     bounds: dict[str, Bound] = field(default_factory=dict)  # range parameter → what it bounds
     choices: dict[str, dict[str, str]] = field(default_factory=dict)  # parameter → its values' patterns (status)
     related: tuple[Related, ...] = ()
+    mapped: bool = False  # its rows are placed on the map (loaders/publish/tables/places.py)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -123,6 +124,7 @@ TABLES = {
             Column("partners", f"?row {PARTNER} ?v", "COUNT", "count"),
         ),
         file_name="projects",
+        mapped=True,
     ),
     "Organisation": Table(
         "Organisation",

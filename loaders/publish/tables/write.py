@@ -10,6 +10,7 @@ kept by row in `reads.sqlite` so that the next build reads again only the rows i
     <folder>/<class>/sort-<column>[-<language>].npy   each row's rank in the column's order
     <folder>/<class>/sort-<column>[-<language>].asc.npy, .desc.npy   the rows in that order
     <folder>/<class>/range-<n>.npy        each row's least and greatest value along a range's path
+    <folder>/<class>/places.json, *.npy   a mapped table's places, partners and budgets (places.py)
 
 A row's sort key is the column's aggregate over its values as the table's query makes it (MIN,
 MAX, COUNT; SAMPLE as the least, so that the order is the same on every build); a label column
@@ -32,7 +33,8 @@ from loaders.core import keyed_reads
 from loaders.core.code_digest import code_digest, mark
 from loaders.core.keyed_reads import Inputs
 from loaders.core.queries import Readable
-from loaders.publish.tables import reads, spec
+from loaders.publish.tables import places, reads, spec
+from loaders.publish.tables.places import write_places
 from loaders.publish.tables.reads import (
     READS_FILE,
     Along,
@@ -59,7 +61,7 @@ CREATE TABLE value (facet TEXT NOT NULL, id INTEGER NOT NULL, iri TEXT NOT NULL,
 def index_code() -> int:
     """The digest of the code that writes the index and of the tables it indexes: a reader uses an
     index only when its own code would have written the same."""
-    return code_digest(__file__, spec.__file__, reads.__file__, keyed_reads.__file__)
+    return code_digest(__file__, spec.__file__, reads.__file__, places.__file__, keyed_reads.__file__)
 
 
 def write_table_index(store: Readable, folder: Path, earlier: Path | None = None, touched: Collection[str] | None = None) -> int:
@@ -108,6 +110,8 @@ def _write_table(inputs: Inputs, table: Table, folder: Path) -> None:
         languages[column.name] = _write_sort(_along(inputs, [column_read(table, column)]), column, ids, folder)
     for number, (_, kind) in enumerate(range_paths(table)):
         np.save(folder / f"range-{number}.npy", _bounds(ids, kind, _along(inputs, [range_read(table, number)])))
+    if table.mapped:
+        write_places(inputs, ids, folder)
     meta = {"rows": len(iris), "languages": languages, "ranges": [path for path, _ in range_paths(table)]}
     (folder / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
