@@ -80,6 +80,7 @@ class Inputs:
     def __init__(self, db: sqlite3.Connection, reads: Sequence[Read]) -> None:
         self.db, self.reads = db, {read.name: read for read in reads}
         self.reread = 0  # subjects read again by key (0 when read whole)
+        self.changed: set[str] | None = None  # the reads whose rows a patch changed (None: read whole)
 
     @classmethod
     def read(cls, store: Readable, reads: Sequence[Read], path: Path | None = None) -> Inputs:
@@ -108,15 +109,20 @@ class Inputs:
         inputs = cls(sqlite3.connect(str(path)), reads)
         nodes = sorted(n.value for n in touched)
         (known,) = inputs.db.execute("SELECT count(DISTINCT subject) FROM rows").fetchone()
+        inputs.changed = set()
         for read in reads:
             subjects = sorted(inputs._reached(store, read, nodes))
             if len(subjects) > WHOLE_SHARE * known:
                 inputs.db.execute("DELETE FROM rows WHERE read = ?", (read.name,))
                 inputs._add(read, select_values(store, read.query))
+                inputs.changed.add(read.name)
                 continue
+            before = inputs._rows_of(read.name, subjects)
             inputs.db.executemany("DELETE FROM rows WHERE read = ? AND subject = ?", ((read.name, s) for s in subjects))
             for chunk in _chunks(subjects):
                 inputs._add(read, select_values(store, _by_key(read.query, chunk)))
+            if inputs._rows_of(read.name, subjects) != before:
+                inputs.changed.add(read.name)
             inputs.reread += len(subjects)
         inputs.db.commit()
         return inputs
@@ -129,6 +135,17 @@ class Inputs:
                 values = " ".join(str(ox.NamedNode(n)) for n in chunk)
                 query = f"SELECT DISTINCT ?subject WHERE {{ VALUES ?node {{ {values} }} {pattern} }}"
                 found.update(subject for (subject,) in select_values(store, query))
+        return found
+
+    def _rows_of(self, name: str, subjects: Sequence[str]) -> set[tuple[str, str, str, int]]:
+        found: set[tuple[str, str, str, int]] = set()
+        for chunk in _chunks(subjects):
+            found.update(
+                self.db.execute(
+                    f"SELECT subject, a, b, n FROM rows WHERE read = ? AND subject IN ({','.join('?' * len(chunk))})",
+                    (name, *chunk),
+                )
+            )
         return found
 
     def _add(self, read: Read, rows: Iterable[list[str]]) -> None:

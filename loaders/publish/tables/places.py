@@ -28,6 +28,7 @@ from loaders.publish.tables.reads import BUDGETS, OWN_PLACES, PARTNER_PLACES
 
 PLACES_FILE = "places.json"
 _ARRAYS = ("places", "orgplaces", "partners", "budget")
+PLACE_FILES = (PLACES_FILE, *(f"{name}.npy" for name in _ARRAYS))
 
 
 def _pairs(first: array[int], second: array[int]) -> np.ndarray:

@@ -30,11 +30,12 @@ import numpy as np
 import pyoxigraph as ox
 
 from loaders.core import keyed_reads
-from loaders.core.code_digest import code_digest, mark
+from loaders.core.code_digest import code_digest, made_by, mark
 from loaders.core.keyed_reads import Inputs
 from loaders.core.queries import Readable
+from loaders.publish.space import share
 from loaders.publish.tables import places, reads, spec
-from loaders.publish.tables.places import write_places
+from loaders.publish.tables.places import PLACE_FILES, write_places
 from loaders.publish.tables.reads import (
     READS_FILE,
     Along,
@@ -43,6 +44,7 @@ from loaders.publish.tables.reads import (
     every_read,
     facet_reads,
     member_read,
+    place_reads,
     range_paths,
     range_read,
 )
@@ -81,7 +83,8 @@ def write_table_index(store: Readable, folder: Path, earlier: Path | None = None
         inputs = Inputs.read(store, reads, partial / READS_FILE)
     try:
         for table in tables:
-            _write_table(inputs, table, partial / table.cls)
+            before = _reusable(inputs, table, earlier / table.cls) if earlier is not None else None
+            _write_table(inputs, table, partial / table.cls, before)
     finally:
         inputs.close()
     if folder.exists():
@@ -90,7 +93,40 @@ def write_table_index(store: Readable, folder: Path, earlier: Path | None = None
     return inputs.reread
 
 
-def _write_table(inputs: Inputs, table: Table, folder: Path) -> None:
+class _Before:
+    """The earlier build's index of a table whose rows a patch left the same (the same numbers):
+    an array whose reads it left the same too is linked from there, not derived again."""
+
+    def __init__(self, folder: Path, changed: set[str]):
+        self.folder, self.changed = folder, changed
+        self.meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+
+    def keeps(self, alongs: Iterable[Along]) -> bool:
+        names: set[str] = set()
+        for found in alongs:
+            names |= {read.name for read in (found.read, found.back) if read is not None}
+            names |= {closure_read(found.closure).name} if found.closure else set()
+        return not names & self.changed
+
+    def link(self, folder: Path, names: Iterable[str]) -> None:
+        for name in names:
+            share(self.folder / name, folder / name)
+
+    def values(self, facet: str) -> list[str]:
+        with sqlite3.connect(f"file:{self.folder / ROWS_FILE}?mode=ro", uri=True) as db:
+            return [iri for (iri,) in db.execute("SELECT iri FROM value WHERE facet = ? ORDER BY id", (facet,))]
+
+
+def _reusable(inputs: Inputs, table: Table, earlier: Path) -> _Before | None:
+    """The earlier index of `table`, when the patch changed none of its rows and this code wrote it."""
+    if inputs.changed is None or member_read(table).name in inputs.changed or not (earlier / META_FILE).is_file():
+        return None
+    if made_by(earlier / ROWS_FILE) != index_code():
+        return None
+    return _Before(earlier, inputs.changed)
+
+
+def _write_table(inputs: Inputs, table: Table, folder: Path, before: _Before | None = None) -> None:
     folder.mkdir()
     iris = [row for row, _ in inputs.distinct(member_read(table).name)]
     ids = {iri: number for number, iri in enumerate(iris)}
@@ -100,18 +136,34 @@ def _write_table(inputs: Inputs, table: Table, folder: Path) -> None:
         db.executescript(_SCHEMA)
         db.executemany("INSERT INTO row VALUES (?, ?)", enumerate(iris))
         for name in table.facets:
-            values = _write_facet(folder / f"facet-{name}.npy", ids, _along(inputs, facet_reads(table, name)))
+            if before is not None and before.keeps(facet_reads(table, name)):
+                before.link(folder, [f"facet-{name}.npy"])
+                values = before.values(name)
+            else:
+                values = _write_facet(folder / f"facet-{name}.npy", ids, _along(inputs, facet_reads(table, name)))
             db.executemany("INSERT INTO value VALUES (?, ?, ?)", ((name, n, iri) for n, iri in enumerate(values)))
         db.commit()
     finally:
         db.close()
     languages: dict[str, list[str]] = {}
     for column in table.columns:
-        languages[column.name] = _write_sort(_along(inputs, [column_read(table, column)]), column, ids, folder)
+        read = column_read(table, column)
+        if before is not None and before.keeps([read]):
+            languages[column.name] = before.meta["languages"][column.name]
+            stems = [f"sort-{column.name}"] + [f"sort-{column.name}-{tag}" for tag in languages[column.name]]
+            before.link(folder, [f"{stem}{end}" for stem in stems for end in (".npy", ".asc.npy", ".desc.npy")])
+        else:
+            languages[column.name] = _write_sort(_along(inputs, [read]), column, ids, folder)
     for number, (_, kind) in enumerate(range_paths(table)):
-        np.save(folder / f"range-{number}.npy", _bounds(ids, kind, _along(inputs, [range_read(table, number)])))
+        if before is not None and before.keeps([range_read(table, number)]):
+            before.link(folder, [f"range-{number}.npy"])
+        else:
+            np.save(folder / f"range-{number}.npy", _bounds(ids, kind, _along(inputs, [range_read(table, number)])))
     if table.mapped:
-        write_places(inputs, ids, folder)
+        if before is not None and before.keeps(Along(read) for read in place_reads()):
+            before.link(folder, PLACE_FILES)
+        else:
+            write_places(inputs, ids, folder)
     meta = {"rows": len(iris), "languages": languages, "ranges": [path for path, _ in range_paths(table)]}
     (folder / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
