@@ -165,3 +165,15 @@ def test_a_missing_bucket_record_means_a_whole_write(tmp_path: Path) -> None:
     _add(store)
     write_triple_dumps(store, patched, len(_triples(store)), Earlier(earlier, frozenset({f"{EX}new"})))
     assert Graph().parse(data=gzip.decompress((patched / NT).read_bytes()), format="nt").isomorphic(_graph(store))
+
+
+def test_buckets_serialised_in_several_processes_give_the_same_bytes(tmp_path: Path) -> None:
+    store = _store(40)
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, processes in ((one, 1), (two, 2)):
+        folder.mkdir()
+        write_triple_dumps(store, folder, len(_triples(store)), processes=processes)
+    assert json.loads((one / BUCKETS_FILE).read_text())["buckets"] == 16
+    for name in (NT, TTL, JSONLD, BUCKETS_FILE):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    assert not [p for p in two.iterdir() if p.is_dir() or p.name.endswith(".partial")], "no bucket or partial file left"

@@ -11,6 +11,10 @@ each file is recorded beside them (`s3kg.buckets.json`):
 - `s3kg.ttl`: the prefixes once, then each bucket's Turtle without them;
 - `s3kg.jsonld`: one JSON array of node objects, each bucket's nodes in turn.
 
+A whole write serialises its buckets in several processes (spawned: the store stays in this
+one), each given a bucket's lines and returning its three parts, which are written in bucket
+order: the bytes are the same however many processes there are.
+
 A patch takes the earlier build's files and `touched`, the subjects of every changed triple: a
 bucket none of them falls in is copied byte for byte; in the others, the lines of untouched
 subjects are kept and the touched subjects' triples read from the store by key.
@@ -21,9 +25,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import multiprocessing
+import os
 import tempfile
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +44,8 @@ NT, TTL, JSONLD = "s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"
 BUCKETS_FILE = "s3kg.buckets.json"  # {"buckets": n, "files": {file: [[offset, length], ...]}}
 TRIPLES_PER_BUCKET = 50_000
 MAX_BUCKETS = 256  # files open at once while the graph is split
+PARALLEL_FROM = 8  # buckets (400,000 triples and more) that a whole write serialises in several processes
+MAX_PROCESSES = 8
 HEADER = "".join(f"@prefix {name}: <{namespace}> .\n" for name, namespace in PREFIXES.items()).encode()
 
 
@@ -122,17 +131,10 @@ class _Writer:
         self.handles[JSONLD].write(b"[")
         self.nodes = 0  # JSON-LD buckets written so far (a comma goes between two)
 
-    def lines(self, lines: list[bytes]) -> None:
-        """A bucket from its N-Triples lines (each ending with a newline)."""
-        lines.sort()
-        text = b"".join(lines)
-        self._put(NT, gzip_member(text, NT))
-        triples = list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES)) if text else []
-        self._put(TTL, _without_prefixes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""))
-        nodes = (ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]").strip()
-        if not (nodes.startswith(b"[") and nodes.endswith(b"]")):
-            raise ValueError("Oxigraph's JSON-LD is no longer an array of node objects")
-        self._put(JSONLD, nodes[1:-1])
+    def parts(self, made: tuple[bytes, bytes, bytes]) -> None:
+        """A bucket's parts of the three files, as `bucket_parts` makes them."""
+        for name, data in zip((NT, TTL, JSONLD), made, strict=True):
+            self._put(name, data)
 
     def copy(self, name: str, source: IO[bytes], place: tuple[int, int]) -> None:
         self._put(name, read_at(source, place))
@@ -158,6 +160,31 @@ class _Writer:
             (self.out_dir / f".{name}.partial").replace(self.out_dir / name)
 
 
+def bucket_parts(lines: list[bytes]) -> tuple[bytes, bytes, bytes]:
+    """A bucket's gzip member, Turtle (without the prefixes) and JSON-LD nodes (without the
+    array's brackets) from its N-Triples lines (each ending with a newline), in their order."""
+    text = b"".join(sorted(lines))
+    triples = list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES)) if text else []
+    turtle = _without_prefixes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"")
+    nodes = (ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]").strip()
+    if not (nodes.startswith(b"[") and nodes.endswith(b"]")):
+        raise ValueError("Oxigraph's JSON-LD is no longer an array of node objects")
+    return gzip_member(text, NT), turtle, nodes[1:-1]
+
+
+def _parts_of_file(path: Path) -> tuple[bytes, bytes, bytes]:
+    """A split bucket's parts (its file removed): what each worker process is given to do."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.unlink()
+    return bucket_parts(lines)
+
+
+def processes_for(buckets: int) -> int:
+    """Processes writing a whole graph's buckets: one per core this process may use, when there
+    are enough buckets for starting them to pay (PARALLEL_FROM)."""
+    return min(len(os.sched_getaffinity(0)), MAX_PROCESSES) if buckets >= PARALLEL_FROM else 1
+
+
 def split(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, scratch: Path, count: int) -> list[Path]:
     """A graph's N-Triples lines, one file per bucket (written by Oxigraph, split here)."""
     whole = scratch / "graph.nt"
@@ -181,17 +208,27 @@ def fresh_lines(store: ox.Store, subjects: Iterable[bytes], graph: ox.NamedNode 
     return lines
 
 
-def write_triple_dumps(store: ox.Store, out_dir: Path, triples: int, earlier: Earlier | None = None) -> None:
+def write_triple_dumps(
+    store: ox.Store, out_dir: Path, triples: int, earlier: Earlier | None = None, processes: int | None = None
+) -> None:
     """Write the default graph's three dumps into `out_dir` (`triples`: its size); with `earlier`,
-    patched from that build's: only the buckets of touched subjects are written again."""
+    patched from that build's: only the buckets of touched subjects are written again. A whole
+    write serialises its buckets in `processes` processes (None: `processes_for`); the bytes
+    are the same however many."""
     known = earlier.places() if earlier is not None else None
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch, ExitStack() as files:
         writer = _Writer(out_dir, files)
         if earlier is None or known is None:
             count = bucket_count(triples)
-            for path in split(store, ox.DefaultGraph(), Path(scratch), count):
-                writer.lines(path.read_bytes().splitlines(keepends=True))
-                path.unlink()
+            paths = split(store, ox.DefaultGraph(), Path(scratch), count)
+            workers = processes if processes is not None else processes_for(count)
+            if workers > 1:  # spawned, not forked: the store's threads stay in this process
+                with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    for made in pool.map(_parts_of_file, paths):  # in bucket order, as they finish
+                        writer.parts(made)
+            else:
+                for path in paths:
+                    writer.parts(_parts_of_file(path))
         else:
             count, places = known
             _patch(store, earlier, count, places, writer, files)
@@ -211,4 +248,4 @@ def _patch(
                 writer.copy(name, source, places[name][index])
             continue
         text = gzip.decompress(read_at(olds[NT], places[NT][index]))
-        writer.lines(kept_lines(text, touched) + fresh_lines(store, touched, ox.DefaultGraph()))
+        writer.parts(bucket_parts(kept_lines(text, touched) + fresh_lines(store, touched, ox.DefaultGraph())))
