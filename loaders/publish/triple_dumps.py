@@ -44,7 +44,7 @@ NT, TTL, JSONLD = "s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"
 BUCKETS_FILE = "s3kg.buckets.json"  # {"buckets": n, "files": {file: [[offset, length], ...]}}
 TRIPLES_PER_BUCKET = 50_000
 MAX_BUCKETS = 256  # files open at once while the graph is split
-PARALLEL_FROM = 8  # buckets (400,000 triples and more) that a whole write serialises in several processes
+PARALLEL_FROM = 32  # buckets (1.6 M triples and more) that a whole write serialises in several processes
 MAX_PROCESSES = 8
 HEADER = "".join(f"@prefix {name}: <{namespace}> .\n" for name, namespace in PREFIXES.items()).encode()
 
