@@ -44,6 +44,10 @@ def urls(store: ox.Store, times: int) -> list[tuple[str, list[str]]]:
     kinds.append(("table: projects of a programme", [f"browse/Project?{urlencode({'programme': g})}" for g in programmes]))
     kinds.append(("table: organisations of a country", [f"browse/Organisation?{urlencode({'country': c})}" for c in countries]))
     kinds.append(("map: projects of a programme", [f"map?{urlencode({'programme': g})}" for g in programmes]))
+    every = [f"map?level={level}&measure={measure}" for measure in ("projects", "partners", "budget") for level in range(4)]
+    kinds.append(("map: every project, a level and measure", every[:times]))
+    geojson = [f"map.geojson?{urlencode({'level': 3, 'measure': 'budget', 'programme': g})}" for g in programmes]
+    kinds.append(("map: GeoJSON of a programme, NUTS 3", geojson))
     words = ["energy", "water", "health", "school", "digital", "transport", "research", "tourism", "climate", "training"]
     kinds.append(("search", [f"search?{urlencode({'q': f'{words[n % len(words)]} {n}'})}" for n in range(times)]))
     kinds.append(("home", [f"?n={n}" for n in range(times)]))
