@@ -80,6 +80,21 @@ def test_every_map_view_counts_from_the_index_what_it_counts_from_the_facts(inde
     assert geo.facts_areas(facts, views[0])[1] > 0, "some projects have no region at a level: unplaced counts are compared too"
 
 
+def test_a_views_list_of_projects_and_partners_is_the_same_from_the_index_as_from_the_facts(
+    index: TableIndex, facts: maps.Facts
+) -> None:
+    views = _views(facts)[::4]  # each filter set, at NUTS 0 (the list does not depend on the level)
+    listed = 0
+    for view in views:
+        expected = maps.facts_listed(facts, view, 100_000)
+        assert maps.placed_listed(index, view, 100_000) == expected, view
+        assert maps.placed_listed(index, view, 7) == maps.facts_listed(facts, view, 7), view
+        listed += len(expected.partners)
+    assert listed > 1000, "the lists name partners"
+    budgets = [budget for _, budget, _ in maps.facts_listed(facts, views[0], 100_000).projects]
+    assert None in budgets and any(budget for budget in budgets), "projects with and without a budget in euro"
+
+
 def test_the_filters_options_are_counted_from_the_index_as_from_the_facts(index: TableIndex, facts: maps.Facts) -> None:
     expected = geo.facts_counted(facts)
     for name in maps.FILTERS:

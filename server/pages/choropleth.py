@@ -148,6 +148,36 @@ def placed_areas(index: TableIndex, view: MapView, only: Mapping[str, str] | Non
     return sorted(found, key=lambda a: (-a.value(view.measure), a.code)), counted.unplaced, len(kept)
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A view's projects as its spreadsheet lists them, in IRI order: (IRI, budget in euro or
+    None, NUTS codes), and their partners: (project, organisation, NUTS code)."""
+
+    projects: list[tuple[str, float | None, list[str]]]
+    partners: list[tuple[str, str, str]]
+
+
+def facts_listed(facts: Facts, view: MapView, most: int) -> Listed:
+    """The first `most` projects the view keeps, from the facts."""
+    chosen = sorted(kept(facts, view))[:most]
+    return Listed(
+        [(p, facts.budget.get(p), sorted(facts.places.get(p, ()))) for p in chosen],
+        [(p, o, code) for p in chosen for o, code in sorted(facts.partners.get(p, ()))],
+    )
+
+
+def placed_listed(index: TableIndex, view: MapView, most: int) -> Listed:
+    """The first `most` projects the view keeps, from the build's table index of projects."""
+    assert index.places is not None
+    rows = index.rows(Ask(filters=view.filters))[:most]
+    listed = index.places.listed(rows)
+    iris = index.iris(rows)
+    return Listed(
+        [(iri, found.budget, found.codes) for iri, found in zip(iris, listed, strict=True)],
+        [(iri, o, code) for iri, found in zip(iris, listed, strict=True) for o, code in found.partners],
+    )
+
+
 def breaks(values: list[float], classes: int = len(PALETTE)) -> list[float]:
     """The upper bounds of up to `classes` colour classes: quantiles of the values above zero,
     rounded up to a readable number and never repeated (ten regions of 1 make one class)."""

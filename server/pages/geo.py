@@ -12,7 +12,7 @@ URL parameters. One view, several forms, all from the same parameters:
 A region opens its own page (/region/<code>). A map view counts from the build's table index of
 projects (loaders/publish/tables/places.py), in time that grows with the projects it keeps; a
 build without one (older code, a remote engine) is read once into `Facts`, never per request.
-The spreadsheet of a view's projects and partners is made from the facts."""
+A view's spreadsheet lists its first DOWNLOAD_ROWS projects (in IRI order) and their partners."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from loaders.publish.tables.spec import TABLES
 from server.backends.entities import EntityReader, labels_of
 from server.pages import atlas, values
 from server.pages import choropleth as maps
+from server.pages.browse import DOWNLOAD_ROWS
 from server.pages.spreadsheets import CSV, XLSX, Cell, Sheet, csv_bytes, xlsx_bytes
 from server.web.languages import best_label, page_language, preferred_languages
 from server.web.per_build import PerBuild
@@ -170,20 +171,18 @@ def as_csv(found: dict[str, Any]) -> bytes:
     return csv_bytes(list(COLUMNS), (list(row) for row in table_rows(found)))
 
 
-def view_sheets(store: Readable, facts: maps.Facts, view: maps.MapView, langs: list[str]) -> list[Sheet]:
+def view_sheets(store: Readable, listed: maps.Listed, view: maps.MapView, langs: list[str]) -> list[Sheet]:
     """The view's projects (name in the reader's language, budget, regions at the view's level)
-    and their partners (by region), as the map counts them."""
-    chosen = sorted(maps.kept(facts, view))
+    and their partners (by region), as the map counts them (`listed`: at most DOWNLOAD_ROWS)."""
     only = atlas.single_regions(view.level)
-    partners = [(p, o, code) for p in chosen for o, code in sorted(facts.partners.get(p, ()))]
-    labels = labels_of(store, [*chosen, *dict.fromkeys(o for _, o, _ in partners)])
+    labels = labels_of(store, [*(p for p, _, _ in listed.projects), *dict.fromkeys(o for _, o, _ in listed.partners)])
     name = {iri: best_label(labels.get(iri, []), langs) or iri for iri in labels}
     projects: list[list[Cell]] = [
-        [p, name.get(p, p), facts.budget.get(p, ""),
-         " ".join(sorted({c for c in (maps.at_level(x, view.level, only) for x in facts.places.get(p, ())) if c}))]
-        for p in chosen
+        [p, name.get(p, p), "" if budget is None else budget,
+         " ".join(sorted({c for c in (maps.at_level(x, view.level, only) for x in codes) if c}))]
+        for p, budget, codes in listed.projects
     ]  # fmt: skip
-    rows: list[list[Cell]] = [[p, name.get(p, p), name.get(o, o), o, code] for p, o, code in partners]
+    rows: list[list[Cell]] = [[p, name.get(p, p), name.get(o, o), o, code] for p, o, code in listed.partners]
     return [
         ("projects", ["project_iri", "project", "budget_eur", f"nuts{view.level}"], projects),
         ("partners", ["project_iri", "project", "organisation", "organisation_iri", "nuts"], rows),
@@ -246,6 +245,12 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
             return figures(view, maps.placed_areas(index, view, atlas.single_regions(view.level)), names)
         return figures(view, facts_areas(facts(), view), names)
 
+    def listed(view: maps.MapView) -> maps.Listed:
+        index = indexed()
+        if index is not None:
+            return maps.placed_listed(index, view, DOWNLOAD_ROWS)
+        return maps.facts_listed(facts(), view, DOWNLOAD_ROWS)
+
     def counted() -> dict[str, list[tuple[str, int]]]:
         index = indexed()
         return {name: index.counted(name) for name in maps.FILTERS} if index is not None else facts_counted(facts())
@@ -291,7 +296,7 @@ def add_routes(app: FastAPI, reader: EntityReader, public_url: str) -> None:
                 return Response(as_csv(found), media_type=CSV, headers={"Content-Disposition": name})
             langs = preferred_languages(request.query_params.get("lang"), request.headers.get("accept-language"))
             _, store = await asyncio.to_thread(reader.store)
-            more = await asyncio.to_thread(lambda: view_sheets(store, facts(), view, langs))
+            more = await asyncio.to_thread(lambda: view_sheets(store, listed(view), view, langs))
             body = await asyncio.to_thread(as_xlsx, found, view, more)
             return Response(body, media_type=XLSX, headers={"Content-Disposition": name})
         return HTMLResponse(await asyncio.to_thread(render, request, "map.html", view))

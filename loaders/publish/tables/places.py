@@ -6,7 +6,8 @@ counts the regions of the rows it keeps without reading the build (server/pages/
     places.npy        (row, code) pairs: the row's own regions and its partners', sorted
     orgplaces.npy     (organisation, code) pairs, sorted: numbered by their place in it
     partners.npy      (row, organisation place) pairs, sorted
-    budget.npy        each row's greatest total budget in euro (0: none)
+    budget.npy        each row's greatest total budget in euro, from 0 (NaN: none)
+    organisations.txt the organisations' IRIs by number (for a view's list of partners)
 
 The regions at a NUTS level are what the reader makes of the codes (a code's region at level 2
 needs the drawn shapes: server/pages/choropleth.py's `at_level`), so the arrays keep the codes
@@ -15,6 +16,7 @@ and `Places.areas` counts with a lookup from code to region."""
 from __future__ import annotations
 
 import json
+import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +29,9 @@ from loaders.core.vocab import NUTS
 from loaders.publish.tables.reads import BUDGETS, OWN_PLACES, PARTNER_PLACES
 
 PLACES_FILE = "places.json"
+ORGANISATIONS_FILE = "organisations.txt"  # the organisations' IRIs, one a line, in number order
 _ARRAYS = ("places", "orgplaces", "partners", "budget")
-PLACE_FILES = (PLACES_FILE, *(f"{name}.npy" for name in _ARRAYS))
+PLACE_FILES = (PLACES_FILE, ORGANISATIONS_FILE, *(f"{name}.npy" for name in _ARRAYS))
 
 
 def _pairs(first: array[int], second: array[int]) -> np.ndarray:
@@ -76,17 +79,19 @@ def write_places(inputs: Inputs, ids: dict[str, int], folder: Path) -> None:
     numbered = (orgplaces[0].astype(np.int64) << 32) | orgplaces[1]
     wanted = (np.frombuffer(orgs, dtype=np.int64) << 32) | np.frombuffer(orgcodes, dtype=np.int64)
     joined = _pairs(partnered, array("q", np.searchsorted(numbered, wanted).tobytes()))
-    budget = np.zeros(len(ids))
+    budget = np.full(len(ids), np.nan)  # NaN: no amount in euro
     for iri, amount in inputs.distinct(BUDGETS.name):
         number = ids.get(iri)
         try:
             value = float(amount)
         except ValueError:
             continue
-        if number is not None:
-            budget[number] = max(float(budget[number]), value)  # as Python's max: NaN never replaces
+        if number is not None:  # from 0, as Python's max: NaN never replaces
+            held = float(budget[number])
+            budget[number] = max(0.0 if np.isnan(held) else held, value)
     for name, found in zip(_ARRAYS, (_pairs(rows, places), orgplaces, joined, budget), strict=True):
         np.save(folder / f"{name}.npy", found)
+    (folder / ORGANISATIONS_FILE).write_text("".join(f"{iri}\n" for iri in sorted(organisations)), encoding="utf-8")
     meta = {"codes": sorted(codes), "organisations": len(organisations)}
     (folder / PLACES_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
@@ -106,8 +111,11 @@ class Places:
     """The map's arrays of one table's index, memory-mapped (shared by a server's processes)."""
 
     def __init__(self, folder: Path):
+        self.folder = folder
         self.codes: list[str] = json.loads((folder / PLACES_FILE).read_text(encoding="utf-8"))["codes"]
         self._arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        self._organisations: list[str] | None = None  # read when a list is first asked for
+        self._lock = threading.Lock()
 
     @classmethod
     def present(cls, folder: Path) -> bool:
@@ -128,7 +136,8 @@ class Places:
         placed = _distinct(rows[keep].astype(np.int64) * width + region[keep])
         placed_rows, placed_regions = placed // width, placed % width
         projects = np.bincount(placed_regions, minlength=len(regions))
-        budget = np.bincount(placed_regions, weights=self._arrays["budget"][placed_rows], minlength=len(regions))
+        amounts = np.nan_to_num(self._arrays["budget"][placed_rows], nan=0.0)
+        budget = np.bincount(placed_regions, weights=amounts, minlength=len(regions))
         unplaced = count - (int(np.count_nonzero(np.diff(placed_rows))) + 1 if len(placed_rows) else 0)
         by, where = self._arrays["partners"]
         orgplaces = self._arrays["orgplaces"]
@@ -137,6 +146,39 @@ class Places:
         organisations, found = orgplaces[0][used].astype(np.int64), lookup[orgplaces[1][used]]
         partners = np.bincount(_distinct(organisations[found >= 0] * width + found[found >= 0]) % width, minlength=len(regions))
         return Counted(regions, projects, partners, budget, unplaced)
+
+    def listed(self, rows: np.ndarray) -> list[Listed]:
+        """What a view's list says of each of `rows` (ascending): its codes, its partners and their
+        codes in IRI then code order, and its budget."""
+        with self._lock:
+            if self._organisations is None:
+                self._organisations = (self.folder / ORGANISATIONS_FILE).read_text(encoding="utf-8").splitlines()
+            organisations = self._organisations
+        by, codes = self._arrays["places"]
+        partnered, where = self._arrays["partners"]
+        orgs, orgcodes = self._arrays["orgplaces"]
+        budget = self._arrays["budget"]
+        spans = [np.searchsorted(array, rows, side=side) for array in (by, partnered) for side in ("left", "right")]
+        found = []
+        for number, row in enumerate(rows.tolist()):
+            held = float(budget[row])
+            places = codes[spans[0][number] : spans[1][number]]
+            joined = where[spans[2][number] : spans[3][number]]
+            found.append(
+                Listed(
+                    [self.codes[c] for c in places.tolist()],
+                    [(organisations[orgs[j]], self.codes[orgcodes[j]]) for j in joined.tolist()],
+                    None if np.isnan(held) else held,
+                )
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class Listed:
+    codes: list[str]
+    partners: list[tuple[str, str]]  # (organisation IRI, NUTS code)
+    budget: float | None
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:

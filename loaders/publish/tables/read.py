@@ -140,6 +140,15 @@ class TableIndex:
             kept = kept[high >= limit] if bound.above else kept[low <= limit]
         return kept
 
+    def iris(self, rows: np.ndarray) -> list[str]:
+        """The IRIs of these rows, in their order."""
+        named: dict[int, str] = {}
+        numbers = rows.tolist()
+        for start in range(0, len(numbers), 10_000):
+            chunk = ",".join(map(str, numbers[start : start + 10_000]))
+            named.update(self._db.execute(f"SELECT id, iri FROM row WHERE id IN ({chunk})").fetchall())
+        return [named[n] for n in numbers]
+
     def _numbers_of(self, iris: tuple[str, ...]) -> np.ndarray:
         found = self._db.execute(
             "SELECT id FROM row WHERE iri IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(iris)),)
