@@ -117,10 +117,6 @@ class Places:
         self._organisations: list[str] | None = None  # read when a list is first asked for
         self._lock = threading.Lock()
 
-    @classmethod
-    def present(cls, folder: Path) -> bool:
-        return (folder / PLACES_FILE).is_file()
-
     def areas(self, kept: np.ndarray | None, count: int, region_of: Sequence[str | None]) -> Counted:
         """The figures of the `count` rows kept (`kept`: a mask over the rows; None: every row),
         with `region_of` each code's region at the level (None: none at that level)."""
