@@ -154,6 +154,7 @@ class EntityReader:
         self._figures: tuple[str, Figures, Callable[[], object]] | None = None  # build, figures, forget
         self._figures_lock = threading.Lock()
         self._tables: tuple[str, dict[str, TableIndex]] | None = None  # build, its tables' index by class
+        self._tables_lock = threading.Lock()  # not the figures': those may be made for minutes
 
     def store(self) -> tuple[str, Readable]:
         build = self.backend.build_id()
@@ -191,7 +192,7 @@ class EntityReader:
         """The table index the build being read was published with, by class (none: the tables
         and the map are read from the store), opened once per build."""
         build, _ = self.store()
-        with self._figures_lock:
+        with self._tables_lock:
             if self._tables is None or self._tables[0] != build:
                 files = self.backend.files()
                 found = open_indexes(files.dumps_dir(build) / TABLES_FOLDER, TABLES) if files is not None else {}
