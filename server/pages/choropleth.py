@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import numpy as np
 import pyoxigraph as ox
 
 from loaders.publish.tables.read import Ask, TableIndex
@@ -133,11 +132,7 @@ def placed_areas(index: TableIndex, view: MapView, only: Mapping[str, str] | Non
     projects (its places: loaders/publish/tables/places.py) instead of the build's facts."""
     assert index.places is not None
     kept = index.rows(Ask(filters=view.filters))
-    mask = None
-    if len(kept) < index.size:
-        mask = np.zeros(index.size, dtype=bool)
-        mask[kept] = True
-    counted = index.places.areas(mask, len(kept), [at_level(code, view.level, only) for code in index.places.codes])
+    counted = index.places.areas(index.mask(kept), len(kept), [at_level(code, view.level, only) for code in index.places.codes])
     found = [
         Area(code, int(projects), int(partners), float(budget))
         for code, projects, partners, budget in zip(

@@ -2,7 +2,7 @@
 placed, who its partners are and where, and its budget in euro, as arrays, so that a map view
 counts the regions of the rows it keeps without reading the build (server/pages/geo.py):
 
-    places.json       the NUTS codes (numbered in code order) and how many organisations
+    places.json       the NUTS codes (numbered in code order)
     places.npy        (row, code) pairs: the row's own regions and its partners', sorted
     orgplaces.npy     (organisation, code) pairs, sorted: numbered by their place in it
     partners.npy      (row, organisation place) pairs, sorted
@@ -34,9 +34,13 @@ _ARRAYS = ("places", "orgplaces", "partners", "budget")
 PLACE_FILES = (PLACES_FILE, ORGANISATIONS_FILE, *(f"{name}.npy" for name in _ARRAYS))
 
 
-def _pairs(first: array[int], second: array[int]) -> np.ndarray:
+def _numbers(found: array[int]) -> np.ndarray:
+    return np.frombuffer(found, dtype=np.int64)
+
+
+def _pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Distinct (a, b) pairs of small numbers, sorted, as a 2×N int32 array."""
-    keys = np.unique((np.frombuffer(first, dtype=np.int64) << 32) | np.frombuffer(second, dtype=np.int64))
+    keys = np.unique((first.astype(np.int64) << 32) | second)
     return np.stack([keys >> 32, keys & 0xFFFFFFFF]).astype(np.int32)
 
 
@@ -75,10 +79,9 @@ def write_places(inputs: Inputs, ids: dict[str, int], folder: Path) -> None:
         partnered.append(row)
         orgs.append(named[organisation])
         orgcodes.append(coded[code])
-    orgplaces = _pairs(orgs, orgcodes)
+    orgplaces = _pairs(_numbers(orgs), _numbers(orgcodes))
     numbered = (orgplaces[0].astype(np.int64) << 32) | orgplaces[1]
-    wanted = (np.frombuffer(orgs, dtype=np.int64) << 32) | np.frombuffer(orgcodes, dtype=np.int64)
-    joined = _pairs(partnered, array("q", np.searchsorted(numbered, wanted).tobytes()))
+    joined = _pairs(_numbers(partnered), np.searchsorted(numbered, (_numbers(orgs) << 32) | _numbers(orgcodes)))
     budget = np.full(len(ids), np.nan)  # NaN: no amount in euro
     for iri, amount in inputs.distinct(BUDGETS.name):
         number = ids.get(iri)
@@ -89,10 +92,10 @@ def write_places(inputs: Inputs, ids: dict[str, int], folder: Path) -> None:
         if number is not None:  # from 0, as Python's max: NaN never replaces
             held = float(budget[number])
             budget[number] = max(0.0 if np.isnan(held) else held, value)
-    for name, found in zip(_ARRAYS, (_pairs(rows, places), orgplaces, joined, budget), strict=True):
+    for name, found in zip(_ARRAYS, (_pairs(_numbers(rows), _numbers(places)), orgplaces, joined, budget), strict=True):
         np.save(folder / f"{name}.npy", found)
     (folder / ORGANISATIONS_FILE).write_text("".join(f"{iri}\n" for iri in sorted(organisations)), encoding="utf-8")
-    meta = {"codes": sorted(codes), "organisations": len(organisations)}
+    meta = {"codes": sorted(codes)}
     (folder / PLACES_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -110,10 +113,13 @@ class Counted:
 class Places:
     """The map's arrays of one table's index, memory-mapped (shared by a server's processes)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, arrays: dict[str, np.ndarray]):
+        """`arrays`: the index's arrays, mapped by name (those of the map among them)."""
         self.folder = folder
         self.codes: list[str] = json.loads((folder / PLACES_FILE).read_text(encoding="utf-8"))["codes"]
-        self._arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        if missing := [name for name in _ARRAYS if name not in arrays]:
+            raise ValueError(f"{folder} has no {', '.join(missing)}")
+        self._arrays = arrays
         self._organisations: list[str] | None = None  # read when a list is first asked for
         self._lock = threading.Lock()
 
@@ -143,7 +149,7 @@ class Places:
         partners = np.bincount(_distinct(organisations[found >= 0] * width + found[found >= 0]) % width, minlength=len(regions))
         return Counted(regions, projects, partners, budget, unplaced)
 
-    def listed(self, rows: np.ndarray) -> list[Listed]:
+    def listed(self, rows: np.ndarray) -> list[PlacedRow]:
         """What a view's list says of each of `rows` (ascending): its codes, its partners and their
         codes in IRI then code order, and its budget."""
         with self._lock:
@@ -161,7 +167,7 @@ class Places:
             places = codes[spans[0][number] : spans[1][number]]
             joined = where[spans[2][number] : spans[3][number]]
             found.append(
-                Listed(
+                PlacedRow(
                     [self.codes[c] for c in places.tolist()],
                     [(organisations[orgs[j]], self.codes[orgcodes[j]]) for j in joined.tolist()],
                     None if np.isnan(held) else held,
@@ -171,7 +177,9 @@ class Places:
 
 
 @dataclass(frozen=True)
-class Listed:
+class PlacedRow:
+    """One row as a view's list names it."""
+
     codes: list[str]
     partners: list[tuple[str, str]]  # (organisation IRI, NUTS code)
     budget: float | None

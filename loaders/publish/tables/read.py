@@ -73,7 +73,7 @@ class TableIndex:
         wanted |= {f"sort-{column.name}{order}" for column in table.columns for order in ("", ".asc", ".desc")}
         if missing := sorted(wanted - set(self._arrays)):
             raise ValueError(f"{folder} has no {', '.join(missing)}")
-        self.places = Places(folder) if table.mapped else None
+        self.places = Places(folder, self._arrays) if table.mapped else None
         self._every: dict[str, np.ndarray] = {}  # each facet's counts over every row
         self._lock = threading.Lock()
 
@@ -106,10 +106,7 @@ class TableIndex:
         kept = base
         if ask.chosen:  # each chosen status must hold
             kept = base[np.logical_and.reduce([statuses[value] for _, value in ask.chosen])]
-        mask = None
-        if len(kept) < self.size:  # which rows are kept, by row number (every row: none needed)
-            mask = np.zeros(self.size, dtype=bool)
-            mask[kept] = True
+        mask = self.mask(kept)
         counted: dict[str, list[tuple[str, int]]] = {}
         if facets:
             counted = {name: self._counts(name, mask) for name in self.table.facets}
@@ -139,6 +136,14 @@ class TableIndex:
             low, high = self._range(bound.path, kept)
             kept = kept[high >= limit] if bound.above else kept[low <= limit]
         return kept
+
+    def mask(self, kept: np.ndarray) -> np.ndarray | None:
+        """Which rows are kept, by row number (None: every row, no mask needed)."""
+        if len(kept) == self.size:
+            return None
+        mask = np.zeros(self.size, dtype=bool)
+        mask[kept] = True
+        return mask
 
     def iris(self, rows: np.ndarray) -> list[str]:
         """The IRIs of these rows, in their order."""
@@ -222,8 +227,7 @@ class TableIndex:
             keys = ((int(ranks.max()) - ranks) if ask.descending else ranks) * (self.size + 1) + kept
             first = np.argpartition(keys, end - 1)[:end] if end < len(keys) else np.arange(len(keys))
             ordered = kept[first[np.argsort(keys[first], kind="stable")]][offset:end]
-        named = dict(self._db.execute(f"SELECT id, iri FROM row WHERE id IN ({','.join(map(str, ordered.tolist()))})").fetchall())
-        return [named[n] for n in ordered.tolist()]
+        return self.iris(ordered)
 
     def _sort_file(self, column: str, language: str) -> str:
         tag = language.lower()
