@@ -32,7 +32,8 @@ from loaders.core.provenance import sha256_of
 from loaders.publish import increment
 from loaders.publish.changes import ADDED, CHANGES, REMOVED
 from loaders.publish.feed import FEED, STATE, write_feed
-from loaders.publish.figures import FIGURES_FILE, write_figures
+from loaders.publish.figures import FIGURES_FILE, Figures, write_figures
+from loaders.publish.overview import OVERVIEW_FILE, count_overview, read_overview
 from loaders.publish.search_index import SEARCH_FILE, write_search_index
 from loaders.publish.store import PublishedStore
 from loaders.publish.tables.write import TABLES_FOLDER, write_table_index
@@ -180,6 +181,8 @@ def test_an_incremental_build_publishes_what_a_full_build_publishes(base: Source
             "a patched search index is the one written whole"
         )
         assert figure_rows(folder / FIGURES_FILE) == figure_rows(tmp_path / "figures.sqlite"), "and so are the figures"
+        with Figures(tmp_path / "figures.sqlite") as figures:
+            assert read_overview(folder / OVERVIEW_FILE) == count_overview(PublishedStore(tmp_path / "full").open(), figures)
     write_table_index(PublishedStore(tmp_path / "full").open(), tmp_path / "tables")
     assert table_index(dumps / TABLES_FOLDER) == table_index(tmp_path / "tables"), "and the tables' index"
     changes, expected_changes = (json.loads((folder / CHANGES).read_text()) for folder in (dumps, expected_dumps))
@@ -217,6 +220,7 @@ def test_a_forced_build_of_unchanged_sources_validates_nothing_and_publishes_the
         assert (dumps / dump).samefile(earlier / dump), dump
         assert manifest[dump] == earlier_manifest[dump], dump
     assert (dumps / FIGURES_FILE).samefile(earlier / FIGURES_FILE), "nor counted again"
+    assert (dumps / OVERVIEW_FILE).samefile(earlier / OVERVIEW_FILE)
     assert (dumps / TABLES_FOLDER / "Project" / "facet-region.npy").samefile(
         earlier / TABLES_FOLDER / "Project" / "facet-region.npy"
     )
@@ -237,6 +241,7 @@ def test_dumps_made_by_other_code_are_written_again(base: Sources, tmp_path: Pat
         assert not (dumps / dump).samefile(earlier_dumps / dump), dump
         assert _lines(dumps / dump) == _lines(earlier_dumps / dump), dump
     assert not (dumps / FIGURES_FILE).samefile(earlier_dumps / FIGURES_FILE)
+    assert not (dumps / OVERVIEW_FILE).samefile(earlier_dumps / OVERVIEW_FILE)
     assert not (dumps / TABLES_FOLDER / "Project" / "rows.sqlite").samefile(
         earlier_dumps / TABLES_FOLDER / "Project" / "rows.sqlite"
     )

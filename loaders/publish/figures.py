@@ -5,7 +5,8 @@ region on each request (issue 26: a page scans no more than it shows).
 
 A region holds what is placed at it or at any of its parts (skos:broader*): the projects and
 portfolios placed there, the organisations placed there and the projects they take part in.
-A programme holds the projects that name it (s3:programme). Projects rank by total budget,
+A programme holds the projects that name it (s3:programme), an S3 domain those that work in it
+(s3:s3Domain). Projects rank by total budget,
 largest first (those without one last), then by IRI; organisations by IRI.
 
 An incremental build patches the build before's figures (`FiguresPatch`): the rows of the members
@@ -36,7 +37,7 @@ from loaders.core.code_digest import code_digest, made_by, mark
 from loaders.core.queries import Readable, select_values
 
 FIGURES_FILE = "figures.sqlite"  # in a build's dumps folder, beside the search index
-PROGRAMME_PROJECTS, REGION_PROJECTS, REGION_ORGANISATIONS = 0, 1, 2
+PROGRAMME_PROJECTS, REGION_PROJECTS, REGION_ORGANISATIONS, DOMAIN_PROJECTS = 0, 1, 2, 3
 # A member row per owner, kind and member, in the order shown (budget known first, largest first,
 # then by IRI): a page reads its first rows by key, and a patch changes only the rows of the
 # members that changed. `entity` numbers the owners.
@@ -73,7 +74,10 @@ SELECT owner, kind, count(*), sum(budget), sum(eu) FROM affected JOIN member USI
 _PROJECT_TYPES = "FILTER (?t IN (s3:Project, s3:Portfolio))"
 # What a member's figures are read from, each query with `{only}` where a patch names its members.
 _AMOUNT = "SELECT ?p (MAX(?v) AS ?value) WHERE {{ {only} ?p {predicate}/schema:value ?v }} GROUP BY ?p"
-_PROGRAMMES = "SELECT ?g ?p WHERE {{ {only} ?p s3:programme ?g }}"
+_OWNERS = {  # kind: what a member names its owners by
+    PROGRAMME_PROJECTS: "SELECT ?g ?p WHERE {{ {only} ?p s3:programme ?g }}",
+    DOMAIN_PROJECTS: "SELECT ?g ?p WHERE {{ {only} ?p s3:s3Domain ?g }}",
+}
 _PLACED = "SELECT ?e ?r WHERE {{ {only} ?e s3:region ?r ; a ?t " + _PROJECT_TYPES + " }}"
 _ORGANISATIONS = "SELECT ?o ?r WHERE {{ {only} ?o s3:region ?r ; a s3:Organisation }}"
 _PARTICIPATIONS = (
@@ -158,8 +162,9 @@ def _stage(db: sqlite3.Connection, store: Readable, ids: _Ids, only: list[str] |
             f"INSERT INTO amount (iri, {column}) VALUES (?, ?) ON CONFLICT (iri) DO UPDATE SET {column} = excluded.{column}",
             ((p, _cents(v)) for p, v in _rows(store, _AMOUNT, "p", only, predicate=predicate)),
         )
-    programmes = _rows(store, _PROGRAMMES, "p", only)
-    db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), PROGRAMME_PROJECTS, p) for g, p in programmes))
+    for kind, query in _OWNERS.items():
+        owned = _rows(store, query, "p", only)
+        db.executemany("INSERT INTO staged VALUES (?, ?, ?)", ((ids(g), kind, p) for g, p in owned))
     up = _upward(store)
     db.executemany(
         "INSERT INTO staged VALUES (?, ?, ?)",
@@ -186,8 +191,9 @@ class FiguresPatch:
         touched = sorted(self.touched)
         with sqlite3.connect(f"file:{self.earlier}?mode=ro", uri=True) as db:
             held = db.execute(
-                f"SELECT 1 FROM entity JOIN total ON total.owner = entity.id AND total.kind != {PROGRAMME_PROJECTS} "
-                f"WHERE entity.iri IN (SELECT value FROM json_each(?)) LIMIT 1",
+                "SELECT 1 FROM entity JOIN total ON total.owner = entity.id "
+                f"AND total.kind IN ({REGION_PROJECTS}, {REGION_ORGANISATIONS}) "
+                "WHERE entity.iri IN (SELECT value FROM json_each(?)) LIMIT 1",
                 (json.dumps(touched),),
             ).fetchone()
         return held is not None or any(_rows(store, "SELECT ?n WHERE {{ {only} ?n skos:broader ?b }} LIMIT 1", "n", touched))
@@ -262,6 +268,18 @@ class Figures:
             "SELECT n, budget, eu FROM total JOIN entity ON entity.id = owner WHERE iri = ? AND kind = ?", (owner, kind)
         ).fetchone()
         return (row[0], _euros(row[1]), _euros(row[2])) if row else (0, None, None)
+
+    def owners(self, kind: int, by_budget: bool, limit: int | None = None) -> list[tuple[str, int, Decimal | None]]:
+        """Every owner of members of that kind (or the first `limit`): its IRI, how many members,
+        their budgets summed; most members first, or (`by_budget`) the largest sum first, owners
+        whose members have no budget left out; then by IRI."""
+        order = "budget DESC" if by_budget else "n DESC"
+        rows = self.db.execute(
+            f"""SELECT iri, n, budget FROM total JOIN entity ON entity.id = owner
+                WHERE kind = ? {"AND budget IS NOT NULL" if by_budget else ""} ORDER BY {order}, iri LIMIT ?""",
+            (kind, -1 if limit is None else limit),
+        ).fetchall()
+        return [(iri, n, _euros(budget)) for iri, n, budget in rows]
 
     def first(self, owner: str, kind: int, limit: int) -> list[Member]:
         """The first `limit` members of `owner` of that kind, in rank order."""

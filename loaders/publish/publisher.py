@@ -15,7 +15,8 @@ from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
 from loaders.publish.dumps import Reuse, write_dumps
 from loaders.publish.feed import FEED, compact, write_feed
-from loaders.publish.figures import FIGURES_FILE, FiguresPatch, write_figures
+from loaders.publish.figures import FIGURES_FILE, Figures, FiguresPatch, write_figures
+from loaders.publish.overview import OVERVIEW_FILE, read_overview, write_overview
 from loaders.publish.remote import RemoteEngine
 from loaders.publish.remote_upload import publish_remote
 from loaders.publish.search_index import SEARCH_FILE, Patch, write_search_index
@@ -29,12 +30,13 @@ from loaders.publish.tables.write import TABLES_FOLDER, write_table_index
 def _publish_files(store: ox.Store, staging: Staging, folder: Path, data_dir: Path, changes: Changes) -> None:
     """What is published beside the store: the dumps (with what the build it was made from
     carried over), the search index (with what changed, the current build's patched), the fact
-    sheets' figures, the tables' index, the quoted documents."""
+    sheets' figures, the home page's, the tables' index, the quoted documents."""
     reuse = _reuse(staging, changes)
     write_dumps(store, folder, reuse)
     write_documents(store, data_dir, folder / DOCUMENTS_FOLDER)
     write_search_index(store, folder / SEARCH_FILE, _index_patch(staging, changes.touched))
     _write_figures(store, folder / FIGURES_FILE, reuse)
+    _write_overview(store, folder, reuse)
     _write_tables(store, folder / TABLES_FOLDER, reuse)
 
 
@@ -65,6 +67,17 @@ def _write_figures(store: ox.Store, path: Path, reuse: Reuse | None) -> None:
         share(earlier, path)
     else:
         write_figures(store, path, FiguresPatch(earlier, reuse.touched))
+
+
+def _write_overview(store: ox.Store, folder: Path, reuse: Reuse | None) -> None:
+    """The home page's figures (after the fact sheets', which they read): the earlier build's when
+    the default graph is the same and the same code counted them, else counted again."""
+    earlier = reuse.folder / OVERVIEW_FILE if reuse is not None and reuse.default_same else None
+    if earlier is not None and read_overview(earlier) is not None:
+        share(earlier, folder / OVERVIEW_FILE)
+        return
+    with Figures(folder / FIGURES_FILE) as figures:
+        write_overview(store, figures, folder / OVERVIEW_FILE)
 
 
 def _reuse(staging: Staging, changes: Changes) -> Reuse | None:

@@ -16,8 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from loaders.core.queries import Readable, select_values
+from loaders.core.queries import Readable
 from loaders.core.vocab import PREFIXES
+from loaders.publish.overview import OVERVIEW_FILE, Overview, count_overview, read_overview
 from loaders.publish.remote import EngineUnavailable, NoRemoteBuild
 from loaders.publish.search_index import SEARCH_FILE
 from loaders.publish.store import NoPublishedStore, PublishedStore
@@ -63,19 +64,6 @@ def _value(term: object) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal | ox.BlankNode) else ""
 
 
-def _counts(store: Readable) -> dict[str, int]:
-    return {_value(r["c"])[len(S3) :]: int(_value(r["n"])) for r in _rows(store, COUNTS)}
-
-
-def _per_programme(store: Readable) -> list[tuple[str, int]]:
-    return [(_value(r["prog"]), int(_value(r["n"]))) for r in _rows(store, PER_PROGRAMME)]
-
-
-def _figures(query: str) -> Callable[[Readable], list[tuple[str, float]]]:
-    """A chart's (IRI, figure) rows from a query selecting just those two."""
-    return lambda store: [(str(iri), float(figure)) for iri, figure in select_values(store, query)]
-
-
 def _members(store: Readable, name: str, language: str | None) -> list[str]:
     """Every member of a class in ascending order: by its label in `language` (any label when
     it has none there, its IRI when it has no label), or by IRI when `language` is None."""
@@ -103,14 +91,12 @@ def add_routes(
     starts the same warm-up in the background."""
     per_build = PerBuild(limit=3 + len(BROWSABLE) * (len(SORT_LANGUAGES) + 1))
     warmed: set[str] = set()
-    overview = {
-        "counts": _counts, "per-programme": _per_programme, "budgets": _figures(BUDGETS),
-        "by-programme": _figures(BUDGET_BY_PROGRAMME), "by-country": _figures(PARTNERS_BY_COUNTRY),
-    }  # fmt: skip
 
-    def shared(build: str, store: Readable, key: str) -> Any:
-        """One of the home page's build-wide figures (see `overview`), computed once per build."""
-        return per_build.get(build, key, lambda: overview[key](store))
+    def overview(build: str, store: Readable) -> Overview:
+        """The home page's build-wide figures: those published with the build, read once per build,
+        or (a build without them) counted once per build."""
+        kept = published.dumps_dir(build) / OVERVIEW_FILE if published is not None else None
+        return per_build.get(build, "overview", lambda: (kept and read_overview(kept)) or count_overview(store, reader.figures()))
 
     def members(build: str, store: Readable, name: str, language: str | None) -> list[str]:
         """A class's members in order, computed once per build and ordering."""
@@ -127,9 +113,8 @@ def add_routes(
             warmed.add(build)
             for index in reader.tables().values():  # its arrays read once, its every-row counts counted
                 index.warm()
-            for key in overview:
-                shared(build, store, key)
-            for name in BROWSABLE:
+            overview(build, store)
+            for name in (name for name in BROWSABLE if name not in TABLES):  # a table's pages read its index
                 members(build, store, name, "en")  # by English label
                 members(build, store, name, None)  # by IRI
         except (NoPublishedStore, NoRemoteBuild, EngineUnavailable):  # nothing to warm (yet); pages say so when asked
@@ -146,7 +131,8 @@ def add_routes(
         langs = languages(request)
         build, store = reader.store()
         warm_in_background(build)
-        counts = shared(build, store, "counts")
+        figures = overview(build, store)
+        counts = figures.counts
         class_labels = labels_of(store, [S3 + name for name in BROWSABLE])
         classes = [
             {
@@ -157,16 +143,15 @@ def add_routes(
             }
             for name in BROWSABLE
         ]
-        per_programme = shared(build, store, "per-programme")
-        labels = labels_of(store, [iri for iri, _ in per_programme])
-        programmes = [{**link(iri, labels, langs), "count": count} for iri, count in per_programme]
+        labels = labels_of(store, [iri for iri, _ in figures.per_programme])
+        programmes = [{**link(iri, labels, langs), "count": count} for iri, count in figures.per_programme]
         charts = [
             _chart("Budgets by programme", "Total budget of the projects of each programme, in euro", True,
-                   shared(build, store, "by-programme"), store, langs),
+                   figures.by_programme, store, langs),
             _chart("Budgets by S3 domain", "Total budget of the projects working in each S3 domain, in euro", True,
-                   shared(build, store, "budgets"), store, langs),
+                   figures.budgets, store, langs),
             _chart("Partners by country", "Organisations in the graph per country", False,
-                   shared(build, store, "by-country"), store, langs),
+                   figures.by_country, store, langs),
         ]  # fmt: skip
         builds = published.recent() if published is not None else []
         cite = citation(addresses.public_url, builds[0]) if builds else None
@@ -356,17 +341,3 @@ def _chart(
         "uniform": uniform and bool(rows),
         "count": len(rows),
     }
-
-
-COUNTS = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER STRSTARTS(STR(?c), STR(s3:)) } GROUP BY ?c"
-PER_PROGRAMME = (
-    "SELECT ?prog (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p s3:programme ?prog } GROUP BY ?prog ORDER BY DESC(?n) LIMIT 20"
-)
-BUDGETS = """SELECT ?domain (SUM(?v) AS ?total) WHERE {
-    ?p s3:s3Domain ?domain ; s3:totalBudget ?b . ?b schema:value ?v ; s3:currency <http://publications.europa.eu/resource/authority/currency/EUR>
-} GROUP BY ?domain ORDER BY DESC(?total)"""
-BUDGET_BY_PROGRAMME = """SELECT ?prog (SUM(?v) AS ?total) WHERE {
-    ?p s3:programme ?prog ; s3:totalBudget ?b . ?b schema:value ?v ; s3:currency <http://publications.europa.eu/resource/authority/currency/EUR>
-} GROUP BY ?prog ORDER BY DESC(?total)"""
-PARTNERS_BY_COUNTRY = """SELECT ?country (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a s3:Organisation ; s3:country ?country }
-GROUP BY ?country ORDER BY DESC(?n) ?country"""
