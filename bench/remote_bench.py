@@ -1,6 +1,10 @@
 """s3kg over remote engines: publishing a build into each, and the endpoint over each beside
 the engine queried directly (issue 12).
 
+Publishing is measured two ways into a fresh engine each (issue 26): over HTTP in chunks of
+50,000 triples (Graph Store Protocol POST, the way into any engine), and by the engine's own bulk
+loader (Oxigraph's `no_transaction` POST, Virtuoso's `ld_add`/`rdf_loader_run` beside the build).
+
 For each size (triples of synthetic projects, in one named graph and the default graph, as a
 build stages them), and each engine (Oxigraph's server, Virtuoso; the embedded store as the
 reference): the time to publish the staged build into it (upload, count check, switch), the
@@ -9,12 +13,14 @@ bench/endpoint_bench.py sent by one client to `s3kg serve` over that engine (ans
 off) and to the engine itself (the same graph named with FROM), and the ratio of latencies.
 
     python bench/remote_bench.py --triples 1000000 6000000 --seconds 8
+    python bench/remote_bench.py --triples 6000000 --publish-only
     python bench/remote_bench.py --report      # the tables again, from bench/out/remote.json
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -110,7 +116,32 @@ def with_from(template: str, graph: str) -> str:
     return f"{head} FROM <{graph}> WHERE {where}" if where else f"{template} FROM <{graph}>"
 
 
-def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, object]:
+TARGET_FIELDS = ("query_url", "update_url", "store_url", "engine", "user", "password", "load_dir", "sql_address")
+
+
+def over_http(target: RemoteTarget) -> RemoteTarget:
+    """The same engine loaded in chunks over HTTP (Graph Store Protocol), not by its bulk loader."""
+    engine = "generic" if target.engine == "oxigraph" else target.engine  # the auth and answers stay the engine's
+    return dataclasses.replace(target, engine=engine, load_dir=None, sql_address=None)
+
+
+def publish_into(name: str, folder: Path, store_path: str, bulk: bool) -> tuple[RunningEngine, dict[str, float]]:
+    """A fresh engine, the staged build published into it (in a process of its own); the engine
+    (running) and the publishing's time and peaks."""
+    shutil.rmtree(folder / name, ignore_errors=True)
+    engine = STARTERS[name](folder / name)
+    target = engine.target if bulk else over_http(engine.target)
+    fields = {k: getattr(target, k) for k in TARGET_FIELDS}
+    child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields)]
+    done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
+    return engine, {
+        **json.loads(done.stdout.splitlines()[-1]),
+        "engine_peak_mib": peak_mib(engine.process.pid),
+        "engine_disk_mib": sum(f.stat().st_size for f in (folder / name).rglob("*") if f.is_file()) / 2**20,
+    }
+
+
+def run(sizes: list[int], seconds: float, engines: list[str], publish_only: bool = False) -> dict[str, object]:
     results: dict[str, object] = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("S3KG_")}
     env |= {"S3KG_CACHE_BYTES": "0", "S3KG_CLIENT_SECONDS_PER_MINUTE": "1e9", "S3KG_CLIENT_CONCURRENCY": "64"}
@@ -124,22 +155,21 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
             row: dict[str, object] = {}
             results[key] = row
             if name == "embedded":
+                if publish_only:
+                    continue
                 process = serve({**env, "S3KG_STORE_DIR": str(published.root)}, 7101)
                 targets = {"s3kg": "http://127.0.0.1:7101/sparql"}
                 engine: RunningEngine | None = None
             else:
-                shutil.rmtree(folder / name, ignore_errors=True)
-                engine = STARTERS[name](folder / name)
+                engine, row["publish over http"] = publish_into(name, folder, store_path, bulk=False)
+                print(key, "publish over http", row["publish over http"], file=sys.stderr)
+                engine.stop()
+                engine, row["publish"] = publish_into(name, folder, store_path, bulk=True)
+                print(key, "publish by the bulk loader", row["publish"], file=sys.stderr)
+                if publish_only:
+                    engine.stop()
+                    continue
                 target = engine.target
-                fields = {k: getattr(target, k) for k in ("query_url", "update_url", "store_url", "engine", "user", "password")}
-                child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields)]
-                done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
-                row["publish"] = {
-                    **json.loads(done.stdout.splitlines()[-1]),
-                    "engine_peak_mib": peak_mib(engine.process.pid),
-                    "engine_disk_mib": sum(f.stat().st_size for f in (folder / name).rglob("*") if f.is_file()) / 2**20,
-                }
-                print(key, "publish", row["publish"], file=sys.stderr)
                 remote_env = {
                     **env,
                     "S3KG_STORE": "sparql",
@@ -180,14 +210,19 @@ def run(sizes: list[int], seconds: float, engines: list[str]) -> dict[str, objec
 def report(results: dict[str, dict[str, dict[str, float]]]) -> str:
     """The two tables of docs/benchmarks.md from bench/out/remote.json."""
     lines = [
-        "| triples | engine | publish s | triples sent/s | s3kg peak MiB | engine peak MiB | engine disk MiB |",
-        "|---|---|---|---|---|---|---|",
+        "| triples | engine | loaded by | publish s | ÷ over HTTP | triples sent/s | s3kg peak MiB | engine peak MiB "
+        "| engine disk MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, row in results.items():
         size, name = key.split()
-        if (done := row.get("publish")) is not None:
+        http = row.get("publish over http")
+        for way, done in (("HTTP chunks", http), ("bulk loader", row.get("publish"))):
+            if done is None:
+                continue
             rate = 2 * int(size) / done["seconds"]
-            cells = [f"{int(size):,}", name, f"{done['seconds']:.0f}", f"{rate:,.0f}", f"{done['peak_mib']:.0f}"]
+            share = f"{done['seconds'] / http['seconds']:.2f}" if http else "–"
+            cells = [f"{int(size):,}", name, way, f"{done['seconds']:.0f}", share, f"{rate:,.0f}", f"{done['peak_mib']:.0f}"]
             lines.append("| " + " | ".join([*cells, f"{done['engine_peak_mib']:.0f}", f"{done['engine_disk_mib']:.0f}"]) + " |")
     lines += ["", "| triples | engine | query | s3kg p50 ms | engine p50 ms | s3kg ÷ engine (p50) | s3kg p99 | engine p99 |"]
     lines.append("|---|---|---|---|---|---|---|---|")
@@ -223,8 +258,9 @@ def main() -> None:
     parser.add_argument("--triples", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--engines", nargs="+", default=["embedded", "oxigraph", "virtuoso"])
+    parser.add_argument("--publish-only", action="store_true", help="publish both ways; no queries")
     args = parser.parse_args()
-    results = run(args.triples, args.seconds, args.engines)
+    results = run(args.triples, args.seconds, args.engines, args.publish_only)
     out = PROJECT / "bench" / "out" / "remote.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report(results))  # type: ignore[arg-type]

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     sparql_password_file: Path | None = None  # or read from this file
     sparql_grace: float = Field(default=5.0, ge=0)  # seconds the previous build stays after a switch
     sparql_poll: float = Field(default=1.0, gt=0)  # seconds a server trusts its idea of the current build
+    # Virtuoso beside the build: its bulk loader reads the graphs from a folder in its DirsAllowed,
+    # run through isql on its SQL port (host:port); else they are uploaded over HTTP
+    sparql_load_dir: Path | None = None
+    virtuoso_sql_address: str | None = None
     # What one source file may ask of a build (loaders.core.file_limits): sizes in MB
     max_yaml_mb: int = Field(default=FileLimits.max_yaml_mb, ge=1)
     max_json_mb: int = Field(default=FileLimits.max_json_mb, ge=1)
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
             self.sparql_user,
             password,
             self.query_timeout,
+            str(self.sparql_load_dir) if self.sparql_load_dir is not None else None,
+            self.virtuoso_sql_address,
         )
 
     @classmethod

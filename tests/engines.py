@@ -141,6 +141,8 @@ MaxQueryCostEstimationTime = 0
         "dba",
         VIRTUOSO_PASSWORD,
         timeout=ENGINE_TIMEOUT,
+        load_dir=str(folder / "load"),  # beside the build: graphs go through its bulk loader
+        sql_address=f"127.0.0.1:{sql_port}",
     )
     return RunningEngine("virtuoso", target, process, folder)
 

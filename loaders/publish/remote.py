@@ -60,6 +60,8 @@ class RemoteTarget:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0  # seconds a query may take; also sent to engines that take it
+    load_dir: str | None = None  # Virtuoso beside the build: a folder in its DirsAllowed, for its bulk loader
+    sql_address: str | None = None  # and its SQL port (host:port), where isql runs the loader
 
     def auth(self) -> httpx.Auth | None:
         if self.user is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, XSD
@@ -31,10 +32,8 @@ from loaders.publish.remote import (
     builds_in,
     current_view,
     default_graph_name,
-    ntriples_chunks,
 )
-
-CHUNK_TRIPLES = 50_000
+from loaders.publish.remote_load import graph_load
 
 
 class UploadIncomplete(Exception):
@@ -92,11 +91,11 @@ def publish_remote(
     parts = ", ".join(f"<{name}>" for name in sources)
     engine.update(f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{node}> <{DCTERMS.hasPart}> {parts} }} }}")
     sent = dict.fromkeys(sources, 0)
-    for index, (name, source) in enumerate(sources.items(), 1):
-        progress(f"uploading graph {index} of {len(sources)} to the engine")
-        for chunk, triples in ntriples_chunks(store.quads_for_pattern(None, None, None, source), CHUNK_TRIPLES):
-            engine.add(name, chunk)
-            sent[name] += triples
+    with closing(graph_load(engine, build_id)) as load:
+        for index, (name, source) in enumerate(sources.items(), 1):
+            progress(f"uploading graph {index} of {len(sources)} to the engine")
+            sent[name] = load.add(name, store.quads_for_pattern(None, None, None, source))
+        load.finish()
     for name, expected in sent.items():  # what the engine holds against what was sent, not a second scan
         if (found := _count(engine, name)) != expected:
             raise UploadIncomplete(f"The engine holds {found:,} triples in {name}, the build has {expected:,}; not made current.")

@@ -1,0 +1,83 @@
+"""How a build's graphs reach a remote engine (loaders/publish/remote_load.py): the engine's own
+bulk loader where s3kg can reach it, HTTP chunks otherwise; each way publishes the same graph,
+and a load the engine refuses publishes nothing. (The session's engines load by their bulk
+loaders: every remote test, `test_remote`'s term-for-term comparison first, goes through them.)"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Built
+from engines import RunningEngine, start_virtuoso
+from test_remote import _triples
+
+from loaders.publish.remote import RemoteEngine, RemoteTarget, current_view
+from loaders.publish.remote_load import BulkLoadFailed, ChunkedUpload, OxigraphBulk, VirtuosoBulk, graph_load
+from loaders.publish.remote_upload import publish_remote
+from server.backends.embedded.backend import EmbeddedBackend
+from server.backends.remote.backend import RemoteBackend
+
+URL = "http://127.0.0.1:1/"
+BESIDE = {"load_dir": "/tmp/s3kg-load", "sql_address": "127.0.0.1:1111"}
+
+
+@pytest.mark.parametrize(
+    ("engine", "settings", "expected"),
+    [
+        ("oxigraph", {"store_url": URL + "store"}, OxigraphBulk),
+        ("oxigraph", {}, ChunkedUpload),  # no Graph Store Protocol: SPARQL Update
+        ("virtuoso", BESIDE, VirtuosoBulk),
+        ("virtuoso", {"store_url": URL + "crud"}, ChunkedUpload),  # not beside the build: over HTTP
+        ("virtuoso", {"load_dir": "/tmp/s3kg-load"}, ChunkedUpload),  # no SQL port to run the loader on
+        ("generic", {"store_url": URL + "store", **BESIDE}, ChunkedUpload),
+    ],
+)
+def test_the_engines_own_loader_is_used_where_s3kg_can_reach_it(engine: str, settings: dict[str, str], expected: type) -> None:
+    target = RemoteTarget(URL + "query", URL + "update", engine=engine, **settings)  # type: ignore[arg-type]
+    assert type(graph_load(RemoteEngine(target), "b1")) is expected
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    engine = start_virtuoso(tmp_path_factory.mktemp("virtuoso-load"))
+    yield engine
+    engine.stop()
+
+
+def _publish(target: RemoteTarget, built: Built, build_id: str) -> None:
+    client = RemoteEngine(target)
+    try:
+        publish_remote(client, built.store, build_id, sorted(built.info.graphs), lambda _: None, grace=0)
+    finally:
+        client.close()
+
+
+def test_http_chunks_and_the_bulk_loader_publish_the_same_graph(virtuoso: RunningEngine, built: Built) -> None:
+    expected = _triples(EmbeddedBackend(built.config.store_dir).open())
+    over_http = dataclasses.replace(virtuoso.target, load_dir=None, sql_address=None)
+    for target, build_id in ((over_http, "20000101T000000000001Z"), (virtuoso.target, "20000101T000000000002Z")):
+        _publish(target, built, build_id)
+        assert current_view(RemoteEngine(target)).build_id == build_id
+        assert _triples(RemoteBackend(target, built.config.store_dir, poll=0.2).open()) == expected, build_id
+    assert virtuoso.target.load_dir is not None
+    assert not any(Path(virtuoso.target.load_dir).iterdir()), "the files given to the loader are removed"
+
+
+def test_a_load_that_fails_publishes_nothing_and_says_why(virtuoso: RunningEngine, built: Built) -> None:
+    _publish(virtuoso.target, built, "20000101T000000000003Z")
+    target = dataclasses.replace(virtuoso.target, sql_address="127.0.0.1:1")  # nothing listens there
+    with pytest.raises(BulkLoadFailed, match=r"bulk loader at 127\.0\.0\.1:1 failed: .+") as failed:
+        _publish(target, built, "20000101T000000000004Z")
+    assert str(virtuoso.target.password) not in str(failed.value)
+    assert current_view(RemoteEngine(virtuoso.target)).build_id == "20000101T000000000003Z", "the build before stays current"
+    assert not (Path(str(target.load_dir)) / "s3kg-20000101T000000000004Z").exists(), "its files are removed"
+
+
+def test_without_isql_the_bulk_loader_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    target = RemoteTarget(URL + "query", URL + "update", engine="virtuoso", load_dir="/tmp/s3kg-load", sql_address="127.0.0.1:1")
+    with pytest.raises(BulkLoadFailed, match=r"isql-vt.*not on the PATH.*sparql_load_dir"):
+        graph_load(RemoteEngine(target), "b1")
