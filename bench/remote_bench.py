@@ -3,7 +3,9 @@ the engine queried directly (issue 12).
 
 Publishing is measured two ways into a fresh engine each (issue 26): over HTTP in chunks of
 50,000 triples (Graph Store Protocol POST, the way into any engine), and by the engine's own bulk
-loader (Oxigraph's `no_transaction` POST, Virtuoso's `ld_add`/`rdf_loader_run` beside the build).
+loader (Oxigraph's `no_transaction` POST, Virtuoso's `ld_add`/`rdf_loader_run` beside the build);
+then, by the bulk loader, two later builds made from the first: one whose default graph changed
+(its named graph is carried over, not uploaded) and one where nothing changed.
 
 For each size (triples of synthetic projects, in one named graph and the default graph, as a
 build stages them), and each engine (Oxigraph's server, Virtuoso; the embedded store as the
@@ -93,16 +95,31 @@ def peak_mib(pid: int) -> float:
     return float("nan")
 
 
-def publish_child(store_path: str, target_json: str) -> None:
-    """Runs in its own process, so that its peak memory is the publishing alone."""
+FIRST = "20260101T000000000000Z"
+# later builds made from the first: (build id, the graphs unchanged since; "default": the merged one)
+LATER = {
+    "later, the default graph changed": ("20260102T000000000000Z", frozenset({GRAPH})),
+    "later, nothing changed": ("20260103T000000000000Z", frozenset({GRAPH, "default"})),
+}
+
+
+def publish_child(store_path: str, target_json: str, later: bool) -> None:
+    """Runs in its own process, so that its peak memory is the publishing alone. With `later`, then
+    two later builds of the same triples, as if one graph or none had changed: each uploads only
+    the graphs not carried over (the previous build is dropped after each, as a build does)."""
     target = RemoteTarget(**json.loads(target_json))
     store = ox.Store.read_only(store_path)
     engine = RemoteEngine(target)
     started = time.monotonic()
-    publish_remote(engine, store, "20260101T000000000000Z", [GRAPH], lambda _: None, grace=0)
-    seconds = time.monotonic() - started
+    publish_remote(engine, store, FIRST, [GRAPH], lambda _: None, grace=0)
+    figures = {"seconds": time.monotonic() - started}
+    base = FIRST
+    for name, (build_id, unchanged) in LATER.items() if later else ():
+        started = time.monotonic()
+        publish_remote(engine, store, build_id, [GRAPH], lambda _: None, 0, None, base, unchanged)
+        figures[name], base = time.monotonic() - started, build_id
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+    print(json.dumps({**figures, "peak_mib": peak}))
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -132,7 +149,7 @@ def publish_into(name: str, folder: Path, store_path: str, bulk: bool) -> tuple[
     engine = STARTERS[name](folder / name)
     target = engine.target if bulk else over_http(engine.target)
     fields = {k: getattr(target, k) for k in TARGET_FIELDS}
-    child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields)]
+    child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields), "later" if bulk else ""]
     done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
     return engine, {
         **json.loads(done.stdout.splitlines()[-1]),
@@ -224,6 +241,10 @@ def report(results: dict[str, dict[str, dict[str, float]]]) -> str:
             share = f"{done['seconds'] / http['seconds']:.2f}" if http else "–"
             cells = [f"{int(size):,}", name, way, f"{done['seconds']:.0f}", share, f"{rate:,.0f}", f"{done['peak_mib']:.0f}"]
             lines.append("| " + " | ".join([*cells, f"{done['engine_peak_mib']:.0f}", f"{done['engine_disk_mib']:.0f}"]) + " |")
+            for later in LATER if way == "bulk loader" else ():
+                if later in done:
+                    share = f"{done[later] / http['seconds']:.2f}" if http else "–"
+                    lines.append(f"| {int(size):,} | {name} | {later} | {done[later]:.0f} | {share} | | | | |")
     lines += ["", "| triples | engine | query | s3kg p50 ms | engine p50 ms | s3kg ÷ engine (p50) | s3kg p99 | engine p99 |"]
     lines.append("|---|---|---|---|---|---|---|---|")
     for key, row in results.items():
@@ -251,8 +272,8 @@ def main() -> None:
     if len(sys.argv) == 2 and sys.argv[1] == "--report":
         print(report(json.loads((PROJECT / "bench" / "out" / "remote.json").read_text(encoding="utf-8"))))
         return
-    if len(sys.argv) == 4 and sys.argv[1] == "--publish-child":
-        publish_child(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--publish-child":
+        publish_child(sys.argv[2], sys.argv[3], sys.argv[4] == "later")
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", type=int, nargs="+", default=[1_000_000])

@@ -94,6 +94,27 @@ def test_a_query_goes_to_the_build_s_graphs_unless_it_chooses_its_own() -> None:
     assert params == [("default-graph-uri", f"urn:x-s3kg:build:B:{G}a")]
 
 
+def test_a_graph_carried_over_from_an_earlier_build_is_asked_for_under_the_name_it_was_uploaded_by() -> None:
+    carried = ((f"{G}a", f"urn:x-s3kg:build:A:{G}a"), ("default", "urn:x-s3kg:build:A:default"))
+    view = BuildView("B", None, (f"{G}a", f"{G}b"), carried)
+    text, params = prepare(view, f"SELECT * {{ GRAPH <{G}a> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} }}", {}, None)
+    assert f"<urn:x-s3kg:build:A:{G}a>" in text
+    assert params == [
+        ("default-graph-uri", "urn:x-s3kg:build:A:default"),
+        ("named-graph-uri", f"urn:x-s3kg:build:A:{G}a"),
+        ("named-graph-uri", f"urn:x-s3kg:build:B:{G}b"),
+    ]
+    assert view.prefixes == ("urn:x-s3kg:build:B:", "urn:x-s3kg:build:A:")
+
+
+@pytest.mark.parametrize("cut", range(1, 70))
+def test_every_build_prefix_comes_out_of_an_answer_cut_anywhere(cut: int) -> None:
+    answer = b'{"g": "urn:x-s3kg:build:B:https://w3id.org/s3kg/id/graph/a"}, {"g": "urn:x-s3kg:build:A:x"} urn:x-s3kg:build:'
+    plain = Unprefix("urn:x-s3kg:build:B:", "urn:x-s3kg:build:A:")
+    got = plain.feed(answer[:cut]) + plain.feed(answer[cut:]) + plain.end()
+    assert got == answer.replace(b"urn:x-s3kg:build:B:", b"").replace(b"urn:x-s3kg:build:A:", b"")
+
+
 @pytest.mark.parametrize("cut", range(1, 40))
 def test_the_build_prefix_comes_out_of_an_answer_cut_anywhere(cut: int) -> None:
     answer = b'{"g": "urn:x-s3kg:build:B:https://w3id.org/s3kg/id/graph/a"}, {"g": "urn:x-s3kg:build:B:x"}'

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from loaders.core.progress import Progress
-from loaders.publish.changes import Changes, write_changes
+from loaders.publish.changes import STATEMENT_GROUPS, Changes, write_changes
 from loaders.publish.documents import FOLDER as DOCUMENTS_FOLDER
 from loaders.publish.documents import write_documents
 from loaders.publish.dumps import Reuse, write_dumps
@@ -126,6 +126,17 @@ def _record_feed(store: ox.Store, staging: Staging, touched: frozenset[str] | No
     compact(feed, set(kept))
 
 
+def _unchanged(staging: Staging, changes: Changes) -> frozenset[str]:
+    """The graphs of the build that are those of the build it was made from ("default": the
+    merged default graph): carried over unchanged, or compared and found equal (the changes list
+    no difference). A passage's statement group is not compared: it is unchanged only if carried."""
+    if changes.previous != staging.base_id or staging.base_id is None:
+        return frozenset()
+    changed = {source.graph for source in changes.sources}
+    compared = {g for g in staging.counts if STATEMENT_GROUPS not in g and g not in changed}
+    return frozenset(staging.same | compared | ({"default"} if not changed else set()))
+
+
 def publisher(
     engine: RemoteEngine | None, staging: Staging, data_dir: Path, grace: float, progress: Progress
 ) -> Callable[[ox.Store, Path], None]:
@@ -136,7 +147,9 @@ def publisher(
         changes = _record_changes(store, staging, folder)  # first: what changed decides what is written again
         _publish_files(store, staging, folder, data_dir, changes)
         _record_feed(store, staging, changes.touched)
-        if engine is not None:
-            publish_remote(engine, store, staging.build_id, sorted(staging.counts), progress, grace)
+        if engine is not None:  # the graphs unchanged since the build it was made from are the engine's already
+            graphs = sorted(staging.counts)
+            unchanged = _unchanged(staging, changes)
+            publish_remote(engine, store, staging.build_id, graphs, progress, grace, None, staging.base_id, unchanged)
 
     return publish

@@ -1,13 +1,15 @@
 """A SPARQL 1.1 engine that holds the published builds (Virtuoso, Oxigraph server, …): how to
 reach it, and how a build's graphs are named in it.
 
-Each build lives in the engine under its own graph names: the stable graph IRI that users see,
-prefixed with `urn:x-s3kg:build:<build id>:` (the merged default graph under `…:default`).
-One small control graph says which build is current and which graphs each build wrote, so a
-build becomes current by changing one triple, and the graphs of a build that never became
-current can be found and dropped. A query is sent to the current build by renaming the graph
-IRIs it names and giving its dataset explicitly; in answers, the prefix is taken out again
-(the server does both: `server.backends.remote.translate`).
+Each build lives in the engine under graph names of its own: the stable graph IRI that users
+see, prefixed with `urn:x-s3kg:build:<build id>:` (the merged default graph under `…:default`).
+A graph a build carries over unchanged from the build before keeps the name it was uploaded
+under: a build's parts may be named after an earlier build. One small control graph says which
+build is current and which graphs are each build's parts, so a build becomes current by changing
+one triple, and the graphs of a build that never became current can be found and dropped (those
+no kept build has as a part). A query is sent to the current build by renaming the graph IRIs it
+names and giving its dataset explicitly; in answers, the prefixes are taken out again (the
+server does both: `server.backends.remote.translate`).
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ def default_graph_name(build_id: str) -> str:
     return build_prefix(build_id) + "default"
 
 
+def stable_name(part: str) -> tuple[str, str]:
+    """The build an engine's graph name was uploaded by, and the stable IRI it holds ("default":
+    the merged default graph)."""
+    build_id, _, stable = part.removeprefix(BUILD).partition(":")
+    return build_id, stable
+
+
 @dataclass(frozen=True)
 class BuildView:
     """The current build as the engine holds it: what to rename a query's graphs to."""
@@ -85,10 +94,25 @@ class BuildView:
     build_id: str
     created: float | None
     graphs: tuple[str, ...]  # the stable IRIs of its named graphs
+    carried: tuple[tuple[str, str], ...] = ()  # (stable IRI, engine's name) of parts uploaded by earlier builds
 
     @property
     def prefix(self) -> str:
         return build_prefix(self.build_id)
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Every build prefix the names of its graphs carry, its own first."""
+        return tuple(dict.fromkeys([self.prefix, *(build_prefix(stable_name(name)[0]) for _, name in self.carried)]))
+
+    def name(self, graph: str) -> str:
+        """The engine's name of a graph of this build ("default": the merged default graph); a
+        graph it does not have gets the build's own prefix (and is empty)."""
+        return dict(self.carried).get(graph, self.prefix + graph)
+
+    def parts(self) -> dict[str, str]:
+        """The engine's name of each of its graphs, the default graph's under "default"."""
+        return {graph: self.name(graph) for graph in ("default", *self.graphs)}
 
 
 class RemoteEngine:
@@ -196,18 +220,19 @@ def current_view(engine: RemoteEngine) -> BuildView:
         OPTIONAL {{ ?build <{DCTERMS.created}> ?created }} OPTIONAL {{ ?build <{DCTERMS.hasPart}> ?part }} }} }}"""
     solutions = engine.select(query)
     assert isinstance(solutions, ox.QuerySolutions)
-    build, created, graphs = None, None, []
+    build, created, names = None, None, {}
     for row in solutions:
         build = row["build"].value
         if (stamp := row["created"]) is not None:
             created = datetime.fromisoformat(stamp.value).timestamp()
-        if (part := row["part"]) is not None and part.value != default_graph_name(build.removeprefix(BUILD)):
-            graphs.append(part.value)
+        if (part := row["part"]) is not None:
+            origin, stable = stable_name(part.value)
+            names[stable] = (origin, part.value)
     if build is None:
         raise NoRemoteBuild(f"The SPARQL engine at {engine.target.query_url} holds no s3kg build yet: run `s3kg build`.")
     build_id = build.removeprefix(BUILD)
-    stable = sorted(g.removeprefix(build_prefix(build_id)) for g in graphs)
-    return BuildView(build_id, created, tuple(stable))
+    carried = tuple(sorted((stable, name) for stable, (origin, name) in names.items() if origin != build_id))
+    return BuildView(build_id, created, tuple(sorted(g for g in names if g != "default")), carried)
 
 
 def builds_in(engine: RemoteEngine) -> dict[str, list[str]]:

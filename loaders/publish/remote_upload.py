@@ -21,6 +21,7 @@ from contextlib import closing
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, XSD
 
+from loaders.core.queries import count_matches
 from loaders.publish.remote import (
     BUILD,
     CONTROL_GRAPH,
@@ -31,7 +32,6 @@ from loaders.publish.remote import (
     build_prefix,
     builds_in,
     current_view,
-    default_graph_name,
 )
 from loaders.publish.remote_load import graph_load
 
@@ -48,13 +48,17 @@ def _current_build(engine: RemoteEngine) -> str | None:
 
 
 def sweep(engine: RemoteEngine, keep: set[str]) -> list[str]:
-    """Drop the graphs of every build in the control graph but `keep`; their ids, dropped."""
+    """Drop the graphs of every build in the control graph but `keep` (those a kept build has as
+    parts too stay); their ids, dropped."""
     dropped = []
-    for build_id, graphs in builds_in(engine).items():
+    builds = builds_in(engine)
+    kept = {graph for build_id in keep for graph in builds.get(build_id, [])}
+    for build_id, graphs in builds.items():
         if build_id in keep:
             continue
         for graph in graphs:
-            engine.update(f"DROP SILENT GRAPH <{graph}>")
+            if graph not in kept:
+                engine.update(f"DROP SILENT GRAPH <{graph}>")
         engine.update(
             f"DELETE WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{BUILD}{build_id}> ?p ?o }} }}"
         )  # the record goes last: a sweep killed part-way is finished by the next one
@@ -69,6 +73,15 @@ def _count(engine: RemoteEngine, graph: str) -> int:
     return int(value.value) if value is not None else 0
 
 
+def _carried(engine: RemoteEngine, previous: str | None, base_id: str | None, unchanged: frozenset[str]) -> dict[str, str]:
+    """The engine's names of the graphs this build carries over unchanged (stable IRI, or "default"
+    for the merged default graph), when the engine's current build is the one it was made from."""
+    if previous is None or previous != base_id or not unchanged:
+        return {}
+    parts = current_view(engine).parts()
+    return {graph: parts[graph] for graph in unchanged if graph in parts}
+
+
 def publish_remote(
     engine: RemoteEngine,
     store: ox.Store,
@@ -77,25 +90,35 @@ def publish_remote(
     progress: Callable[[str], None],
     grace: float = 5.0,
     created: str | None = None,
+    base_id: str | None = None,
+    unchanged: frozenset[str] = frozenset(),
 ) -> None:
     """Upload the staging store's named `graphs` and its default graph as build `build_id`,
-    check them, make the build current, and drop the previous one after `grace` seconds."""
+    check them, make the build current, and drop the previous one after `grace` seconds. The
+    graphs `unchanged` since build `base_id` ("default" for the default graph) are not uploaded
+    again when that build is the engine's current one: the new build has its graphs as parts."""
     previous = _current_build(engine)
     swept = sweep(engine, keep={previous} if previous else set())
     if swept:
         progress(f"dropped the graphs of {len(swept)} unfinished or old build(s) from the engine")
     node = f"{BUILD}{build_id}"
-    names = {graph: build_prefix(build_id) + graph for graph in graphs}
-    sources: dict[str, ox.NamedNode | ox.DefaultGraph] = {names[g]: ox.NamedNode(g) for g in graphs}
-    sources[default_graph_name(build_id)] = ox.DefaultGraph()
-    parts = ", ".join(f"<{name}>" for name in sources)
+    carried = _carried(engine, previous, base_id, unchanged)
+    sources: dict[str, ox.NamedNode | ox.DefaultGraph] = {g: ox.NamedNode(g) for g in graphs}
+    sources["default"] = ox.DefaultGraph()
+    names = {graph: carried.get(graph, build_prefix(build_id) + graph) for graph in sources}
+    parts = ", ".join(f"<{name}>" for name in names.values())
     engine.update(f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{node}> <{DCTERMS.hasPart}> {parts} }} }}")
-    sent = dict.fromkeys(sources, 0)
+    sent: dict[str, int] = {}
+    uploaded = [graph for graph in sources if graph not in carried]
+    if carried:
+        progress(f"{len(carried)} graph(s) unchanged: already in the engine")
     with closing(graph_load(engine, build_id)) as load:
-        for index, (name, source) in enumerate(sources.items(), 1):
-            progress(f"uploading graph {index} of {len(sources)} to the engine")
-            sent[name] = load.add(name, store.quads_for_pattern(None, None, None, source))
+        for index, graph in enumerate(uploaded, 1):
+            progress(f"uploading graph {index} of {len(uploaded)} to the engine")
+            sent[names[graph]] = load.add(names[graph], store.quads_for_pattern(None, None, None, sources[graph]))
         load.finish()
+    for graph in carried:  # counted by the store, not read
+        sent[names[graph]] = count_matches(store, "?s ?p ?o" if graph == "default" else f"GRAPH <{graph}> {{ ?s ?p ?o }}")
     for name, expected in sent.items():  # what the engine holds against what was sent, not a second scan
         if (found := _count(engine, name)) != expected:
             raise UploadIncomplete(f"The engine holds {found:,} triples in {name}, the build has {expected:,}; not made current.")

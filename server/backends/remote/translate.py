@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from loaders.publish.remote import BuildView, Engine, default_graph_name
+from loaders.publish.remote import BuildView, Engine
 from server.sparql.text import rename_graphs, with_prefixes
 
 
@@ -26,35 +26,37 @@ def prepare(
     """The query text to send (our prefixes declared, the base set, graph IRIs renamed) and
     the protocol's dataset parameters: the build's default and named graphs unless the
     query or the request chooses its own."""
-    text, has_from, uses_graph = rename_graphs(query, prefixes, base, view.prefix.__add__)
+    text, has_from, uses_graph = rename_graphs(query, prefixes, base, view.name)
     text = with_prefixes(text, prefixes)
     if base:
         text = f"BASE <{base}>\n{text}"
     default, named = list(default), list(named)
     if default or named:
-        params = [("default-graph-uri", view.prefix + g) for g in default]
-        params += [("named-graph-uri", view.prefix + g) for g in named]
+        params = [("default-graph-uri", view.name(g)) for g in default]
+        params += [("named-graph-uri", view.name(g)) for g in named]
     elif has_from:
         params = []
     else:
-        params = [("default-graph-uri", default_graph_name(view.build_id))]
+        params = [("default-graph-uri", view.name("default"))]
         if uses_graph:  # else the named graphs are not read: not sending them saves ~0.3 ms a query
-            params += [("named-graph-uri", view.prefix + g) for g in view.graphs]
+            params += [("named-graph-uri", view.name(g)) for g in view.graphs]
     return text, params
 
 
 class Unprefix:
-    """Takes the build prefix out of a byte stream (graph IRIs in answers), across chunk ends."""
+    """Takes the build prefixes out of a byte stream (graph IRIs in answers), across chunk ends."""
 
-    def __init__(self, prefix: str):
-        self.prefix = prefix.encode()
+    def __init__(self, *prefixes: str):
+        self.prefixes = [prefix.encode() for prefix in prefixes]
         self.tail = b""
 
     def feed(self, chunk: bytes) -> bytes:
-        data = (self.tail + chunk).replace(self.prefix, b"")
-        keep = 0  # bytes at the end that could start the prefix
-        for size in range(min(len(self.prefix) - 1, len(data)), 0, -1):
-            if self.prefix.startswith(data[-size:]):
+        data = self.tail + chunk
+        for prefix in self.prefixes:
+            data = data.replace(prefix, b"")
+        keep = 0  # bytes at the end that could start a prefix
+        for size in range(min(max(map(len, self.prefixes)) - 1, len(data)), 0, -1):
+            if any(prefix.startswith(data[-size:]) for prefix in self.prefixes):
                 keep = size
                 break
         self.tail = data[len(data) - keep :] if keep else b""
@@ -148,7 +150,7 @@ class AnswerFilter(Protocol):
 def answer_filters(view: BuildView, engine: Engine, xml: bool = True) -> list[AnswerFilter]:
     """What an engine's answer goes through: the build prefix out, then the engine's repairs
     (with `xml`, the answer is SPARQL XML results, whose literals' edges are kept)."""
-    return [Unprefix(view.prefix), *([VirtuosoDates()] if engine == "virtuoso" else []), *([LiteralEdges()] if xml else [])]
+    return [Unprefix(*view.prefixes), *([VirtuosoDates()] if engine == "virtuoso" else []), *([LiteralEdges()] if xml else [])]
 
 
 def filtered(filters: list[AnswerFilter], chunk: bytes, last: bool = False) -> bytes:
