@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from rdflib import URIRef
 
 DEFAULT_BASE_IRI = "https://w3id.org/s3kg/id/"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_UNQUOTED = re.compile(r"[A-Za-z0-9._~-]*")  # what percent-encoding leaves as it is (RFC 3986's unreserved)
+
+
+def _segment(text: str) -> str:
+    return text if _UNQUOTED.fullmatch(text) else quote(text, safe="")
 
 
 def is_valid_id(identifier: str) -> bool:
@@ -22,6 +28,7 @@ def is_valid_id(identifier: str) -> bool:
     return bool(_ID.match(identifier))
 
 
+@lru_cache(maxsize=16384)  # the same names and codes recur on many rows of an export
 def slug(text: str) -> str:
     """A lower-case, dash-separated path segment for free text (names, labels); accents are
     dropped from their letters ("Université" → "universite"), other scripts are kept
@@ -43,7 +50,7 @@ class IriMinter:
 
     def entity(self, collection: str, identifier: str, *parts: str) -> URIRef:
         segments = [collection, identifier, *parts]
-        return URIRef(self.base + "/".join(quote(s, safe="") for s in segments))
+        return URIRef(self.base + "/".join(map(_segment, segments)))
 
     def graph(self, source_id: str) -> URIRef:
         return self.entity("graph", source_id)

@@ -198,6 +198,18 @@ COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 CURRENCY = Namespace("http://publications.europa.eu/resource/authority/currency/")
+
+
+def _resolved(namespace: type[DefinedNamespace]) -> None:
+    """Each declared term kept as a class attribute: rdflib resolves a declared-only term on every
+    access (a mapping reads millions); a term not declared still raises AttributeError."""
+    for name in namespace.__annotations__:
+        setattr(namespace, name, namespace._NS[name])
+
+
+for _namespace in (S3, OA, LDES, TREE, ACTIVITY):
+    _resolved(_namespace)
+
 NUTS = Namespace("http://data.europa.eu/nuts/code/")
 NUTS_SCHEME = URIRef("http://data.europa.eu/nuts/scheme/2021")
 NACE = Namespace("http://data.europa.eu/ux2/nace2/")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, URIRef
@@ -60,9 +61,14 @@ class KohesioLoad:
     origins: dict[URIRef, Origin] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=16384)  # the same dates recur on many rows
+def _parsed_date(text: str) -> date:
+    return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+
+
 def _date(column: str, text: str) -> date:
     try:
-        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+        return _parsed_date(text)
     except ValueError as error:
         raise RowRejected(column, text, "not a date (DD/MM/YYYY).") from error
 
