@@ -129,9 +129,11 @@ def publish_remote(
         engine.update(f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ {new} }} }}")
     else:  # one operation: readers see the old pointer or the new one, never none
         engine.update(f"WITH <{CONTROL_GRAPH}> DELETE {{ {pointer} ?old }} INSERT {{ {new} }} WHERE {{ {pointer} ?old }}")
+    progress(f"build {build_id} is current in the engine")
     if previous is not None and previous != build_id:
         time.sleep(grace)
-        sweep(engine, keep={build_id})
+        sweep(engine, keep={build_id})  # Oxigraph deletes in one transaction: a large graph takes minutes
+        progress("dropped the graphs of the build before that the new one does not have")
 
 
 def check_access(engine: RemoteEngine) -> None:
