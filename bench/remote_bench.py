@@ -158,7 +158,10 @@ def publish_into(name: str, folder: Path, store_path: str, bulk: bool) -> tuple[
     target = engine.target if bulk else over_http(engine.target)
     fields = {k: getattr(target, k) for k in TARGET_FIELDS}
     child = [sys.executable, __file__, "--publish-child", store_path, json.dumps(fields), "later" if bulk else ""]
-    done = subprocess.run(child, capture_output=True, text=True, check=True, cwd=PROJECT)
+    done = subprocess.run(child, capture_output=True, text=True, check=False, cwd=PROJECT)
+    if done.returncode:
+        engine.stop()
+        raise SystemExit(f"publishing into {name} failed:\n{done.stderr[-3000:]}")
     return engine, {
         **json.loads(done.stdout.splitlines()[-1]),
         "engine_peak_mib": peak_mib(engine.process.pid),
@@ -166,7 +169,9 @@ def publish_into(name: str, folder: Path, store_path: str, bulk: bool) -> tuple[
     }
 
 
-def run(sizes: list[int], seconds: float, engines: list[str], publish_only: bool = False) -> dict[str, object]:
+def run(
+    sizes: list[int], seconds: float, engines: list[str], publish_only: bool = False, bulk_only: bool = False
+) -> dict[str, object]:
     results: dict[str, object] = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("S3KG_")}
     env |= {"S3KG_CACHE_BYTES": "0", "S3KG_CLIENT_SECONDS_PER_MINUTE": "1e9", "S3KG_CLIENT_CONCURRENCY": "64"}
@@ -186,9 +191,10 @@ def run(sizes: list[int], seconds: float, engines: list[str], publish_only: bool
                 targets = {"s3kg": "http://127.0.0.1:7101/sparql"}
                 engine: RunningEngine | None = None
             else:
-                engine, row["publish over http"] = publish_into(name, folder, store_path, bulk=False)
-                print(key, "publish over http", row["publish over http"], file=sys.stderr)
-                engine.stop()
+                if not bulk_only:
+                    engine, row["publish over http"] = publish_into(name, folder, store_path, bulk=False)
+                    print(key, "publish over http", row["publish over http"], file=sys.stderr)
+                    engine.stop()
                 engine, row["publish"] = publish_into(name, folder, store_path, bulk=True)
                 print(key, "publish by the bulk loader", row["publish"], file=sys.stderr)
                 if publish_only:
@@ -289,8 +295,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--engines", nargs="+", default=["embedded", "oxigraph", "virtuoso"])
     parser.add_argument("--publish-only", action="store_true", help="publish both ways; no queries")
+    parser.add_argument("--bulk-only", action="store_true", help="publish by the bulk loader only")
     args = parser.parse_args()
-    results = run(args.triples, args.seconds, args.engines, args.publish_only)
+    results = run(args.triples, args.seconds, args.engines, args.publish_only, args.bulk_only)
     out = PROJECT / "bench" / "out" / "remote.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report(results))  # type: ignore[arg-type]

@@ -159,8 +159,10 @@ class RemoteEngine:
         response = self.query(query, [], "application/sparql-results+xml")
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.XML)
 
-    def update(self, update: str) -> None:
-        self.send(self.target.update_url, {"update": update}, "*/*")
+    def update(self, update: str, timeout: float | None = None) -> None:
+        """Run an update; with `timeout`, wait that long for the answer (dropping a graph of
+        millions of triples takes an engine minutes), else the query time limit's."""
+        self.send(self.target.update_url, {"update": update}, "*/*", timeout=timeout)
 
     def add(self, graph: str, ntriples: bytes) -> None:
         """Add N-Triples to a graph: Graph Store Protocol POST where there is one."""

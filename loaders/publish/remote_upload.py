@@ -35,6 +35,8 @@ from loaders.publish.remote import (
 )
 from loaders.publish.remote_load import graph_load
 
+DROP_SECONDS = 3600.0  # an engine may take minutes to drop a large graph (Oxigraph: ~10,000 triples/s)
+
 
 class UploadIncomplete(Exception):
     """The engine holds other counts than the build has: it is not made current."""
@@ -58,7 +60,7 @@ def sweep(engine: RemoteEngine, keep: set[str]) -> list[str]:
             continue
         for graph in graphs:
             if graph not in kept:
-                engine.update(f"DROP SILENT GRAPH <{graph}>")
+                engine.update(f"DROP SILENT GRAPH <{graph}>", timeout=DROP_SECONDS)
         engine.update(
             f"DELETE WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{BUILD}{build_id}> ?p ?o }} }}"
         )  # the record goes last: a sweep killed part-way is finished by the next one
