@@ -66,6 +66,7 @@ def test_http_chunks_and_the_bulk_loader_publish_the_same_graph(virtuoso: Runnin
     for target, build_id in ((over_http, "20000101T000000000001Z"), (virtuoso.target, "20000101T000000000002Z")):
         _publish(target, built, build_id)
         assert current_view(RemoteEngine(target)).build_id == build_id
+        assert set(builds_in(RemoteEngine(target))) == {build_id}, "the build before is dropped"
         assert _triples(RemoteBackend(target, built.config.store_dir, poll=0.2).open()) == expected, build_id
     assert virtuoso.target.load_dir is not None
     assert not any(Path(virtuoso.target.load_dir).iterdir()), "the files given to the loader are removed"
