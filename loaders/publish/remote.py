@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 import httpx
@@ -108,7 +109,11 @@ class BuildView:
     def name(self, graph: str) -> str:
         """The engine's name of a graph of this build ("default": the merged default graph); a
         graph it does not have gets the build's own prefix (and is empty)."""
-        return dict(self.carried).get(graph, self.prefix + graph)
+        return self._carried_names.get(graph, self.prefix + graph)
+
+    @cached_property
+    def _carried_names(self) -> dict[str, str]:  # asked once per graph a query names: made once per view
+        return dict(self.carried)
 
     def parts(self) -> dict[str, str]:
         """The engine's name of each of its graphs, the default graph's under "default"."""
