@@ -28,6 +28,8 @@ from rdflib.namespace import DCTERMS
 CONTROL_GRAPH = "urn:x-s3kg:control"
 CURRENT = "urn:x-s3kg:current"
 BUILD = "urn:x-s3kg:build:"
+DROP_SECONDS = 3600.0  # an engine may take minutes to drop a large graph (Oxigraph: ~10,000 triples/s)
+
 Engine = Literal["oxigraph", "virtuoso", "generic"]
 Form = Mapping[str, str] | Mapping[str, list[str]] | list[tuple[str, str]]
 
@@ -168,6 +170,13 @@ class RemoteEngine:
         """Run an update; with `timeout`, wait that long for the answer (dropping a graph of
         millions of triples takes an engine minutes), else the query time limit's."""
         self.send(self.target.update_url, {"update": update}, "*/*", timeout=timeout)
+
+    def drop(self, graph: str) -> None:
+        """Drop a graph, waiting as long as the engine takes (an hour at most). Virtuoso deletes a
+        graph of millions of triples row by row without a transaction (`sql:log-enable 3`): in
+        one, it stops with "Transaction timed out"."""
+        pragma = "DEFINE sql:log-enable 3 " if self.target.engine == "virtuoso" else ""
+        self.update(f"{pragma}DROP SILENT GRAPH <{graph}>", timeout=DROP_SECONDS)
 
     def add(self, graph: str, ntriples: bytes) -> None:
         """Add N-Triples to a graph: Graph Store Protocol POST where there is one."""

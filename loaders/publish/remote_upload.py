@@ -35,8 +35,6 @@ from loaders.publish.remote import (
 )
 from loaders.publish.remote_load import graph_load
 
-DROP_SECONDS = 3600.0  # an engine may take minutes to drop a large graph (Oxigraph: ~10,000 triples/s)
-
 
 class UploadIncomplete(Exception):
     """The engine holds other counts than the build has: it is not made current."""
@@ -47,13 +45,6 @@ def _current_build(engine: RemoteEngine) -> str | None:
         return current_view(engine).build_id
     except NoRemoteBuild:
         return None
-
-
-def _drop(engine: RemoteEngine, graph: str) -> str:
-    """The update that drops a graph. Virtuoso deletes a graph of millions of triples row by row
-    without a transaction (`sql:log-enable 3`): in one, it stops with "Transaction timed out"."""
-    pragma = "DEFINE sql:log-enable 3 " if engine.target.engine == "virtuoso" else ""
-    return f"{pragma}DROP SILENT GRAPH <{graph}>"
 
 
 def sweep(engine: RemoteEngine, keep: set[str]) -> list[str]:
@@ -67,7 +58,7 @@ def sweep(engine: RemoteEngine, keep: set[str]) -> list[str]:
             continue
         for graph in graphs:
             if graph not in kept:
-                engine.update(_drop(engine, graph), timeout=DROP_SECONDS)
+                engine.drop(graph)
         engine.update(
             f"DELETE WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{BUILD}{build_id}> ?p ?o }} }}"
         )  # the record goes last: a sweep killed part-way is finished by the next one
