@@ -34,14 +34,16 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def _triples(store: Readable) -> tuple[set[tuple[Any, ...]], int]:
-    """The default graph's triples without blank nodes, and how many have one."""
+    """The default graph's triples without blank nodes, and how many have one. Read predicate by
+    predicate: one answer of every triple took a loaded machine's Virtuoso past its 10 s limit."""
     ground, blank = set(), 0
-    for row in store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }"):
-        terms = (row["s"], row["p"], row["o"])
-        if any(isinstance(term, ox.BlankNode) for term in terms):
-            blank += 1
-        else:
-            ground.add(terms)
+    for predicate in [row["p"] for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]:
+        for row in store.query(f"SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}"):
+            terms = (row["s"], predicate, row["o"])
+            if any(isinstance(term, ox.BlankNode) for term in terms):
+                blank += 1
+            else:
+                ground.add(terms)
     return ground, blank
 
 
