@@ -34,6 +34,7 @@ FEED = "feed"
 PAGE_SIZE = 500
 STATE = "state.tsv.gz"
 DELETED = "-"
+LEVEL = 6  # gzip level: 9 (gzip.open's default) takes 3x the time for the same size on N-Quads
 
 
 class FeedOrderError(RuntimeError):
@@ -139,7 +140,7 @@ class _Pages:
             return
         self.pages += 1
         (self.folder / f"page-{self.pages}.jsonl").write_text("\n".join(self.index) + "\n", encoding="utf-8")
-        with gzip.open(self.folder / f"page-{self.pages}.nq.gz", "wt", encoding="utf-8") as handle:
+        with gzip.open(self.folder / f"page-{self.pages}.nq.gz", "wt", encoding="utf-8", compresslevel=LEVEL) as handle:
             handle.writelines(self.quads)
         self.index, self.quads = [], []
 
@@ -188,7 +189,7 @@ def write_feed(
                 pages.add(Member(entity, "Delete"), [])
             after[entity] = (DELETED, version if value != DELETED else changed)
     pages.flush()
-    with gzip.open(partial / STATE, "wt", encoding="utf-8") as handle:
+    with gzip.open(partial / STATE, "wt", encoding="utf-8", compresslevel=LEVEL) as handle:
         handle.writelines(f"{e}\t{v}\t{n}\n" for e, (v, n) in sorted(after.items()))
     record = {"version": version, "build_id": build_id, "created": created, "members": pages.count, "pages": pages.pages}
     (partial / "build.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -220,7 +221,7 @@ def _rewrite_page(index: Path, keep: list[dict[str, str]]) -> None:
     with gzip.open(quads_path, "rt", encoding="utf-8") as handle:
         lines = [line for line in handle if line.rstrip(" .\n").rsplit(" ", 1)[-1] in wanted]
     temporary = quads_path.with_name(quads_path.name + ".partial")
-    with gzip.open(temporary, "wt", encoding="utf-8") as handle:
+    with gzip.open(temporary, "wt", encoding="utf-8", compresslevel=LEVEL) as handle:
         handle.writelines(lines)
     index_temporary = index.with_name(index.name + ".partial")
     index_temporary.write_text("".join(json.dumps(m) + "\n" for m in keep), encoding="utf-8")
