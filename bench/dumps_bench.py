@@ -11,7 +11,6 @@ write in this process, one after the other, one run each.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ sys.path.insert(0, str(PROJECT))
 
 import pyoxigraph as ox  # noqa: E402
 
+from loaders.core.cores import usable_cores  # noqa: E402
 from loaders.publish.triple_dumps import write_triple_dumps  # noqa: E402
 
 S3 = "https://w3id.org/s3kg/ontology#"
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", type=int, default=2_000_000)
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     with tempfile.TemporaryDirectory() as scratch:
         store = ox.Store(Path(scratch) / "store")
         size = synthetic(store, args.triples)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from loaders.core.cores import usable_cores
+
 WORKERS_PER_CORE = 2
 MEMORY_SHARE = 0.75  # of the machine's memory, for the query workers at their cap
 
@@ -25,7 +27,7 @@ class Machine:
     @classmethod
     def here(cls) -> Machine:
         """This machine: the cores this process may run on and the physical memory."""
-        return cls(len(os.sched_getaffinity(0)), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        return cls(usable_cores(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 @dataclass(frozen=True)

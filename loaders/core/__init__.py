@@ -1,2 +1,2 @@
 """What every stage shares: vocabularies, IRIs, errors, origins, N-Triples terms, load records,
-file limits, paths, store queries."""
+file limits, paths, store queries, the usable cores."""

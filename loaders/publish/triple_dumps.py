@@ -26,7 +26,6 @@ import gzip
 import io
 import json
 import multiprocessing
-import os
 import tempfile
 import zlib
 from collections.abc import Iterable
@@ -38,6 +37,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
+from loaders.core.cores import usable_cores
 from loaders.core.vocab import PREFIXES
 
 NT, TTL, JSONLD = "s3kg.nt.gz", "s3kg.ttl", "s3kg.jsonld"
@@ -182,7 +182,7 @@ def _parts_of_file(path: Path) -> tuple[bytes, bytes, bytes]:
 def processes_for(buckets: int) -> int:
     """Processes writing a whole graph's buckets: one per core this process may use, when there
     are enough buckets for starting them to pay (PARALLEL_FROM)."""
-    return min(len(os.sched_getaffinity(0)), MAX_PROCESSES) if buckets >= PARALLEL_FROM else 1
+    return min(usable_cores(), MAX_PROCESSES) if buckets >= PARALLEL_FROM else 1
 
 
 def split(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, scratch: Path, count: int) -> list[Path]:

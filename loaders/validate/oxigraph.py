@@ -12,7 +12,6 @@ through this engine, pyshacl and rudof, and they must agree.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from loaders.core.cores import usable_cores
 from loaders.core.errors import BuildError
 from loaders.validate.findings import Finding, Severity
 
@@ -180,7 +180,7 @@ def _validate(store: ox.Store, compiler: _Compiler) -> list[Finding]:
     query runs), then run on a thread per core: Oxigraph evaluates outside the GIL. The findings
     come in the queries' order, whichever finishes first."""
     queries = list(_compiled(compiler))
-    workers = max(1, min(len(os.sched_getaffinity(0)), MAX_THREADS))
+    workers = max(1, min(usable_cores(), MAX_THREADS))
     with ThreadPoolExecutor(workers) as pool:
         found = pool.map(lambda compiled: _findings(store, compiled), queries)
         return [finding for findings in found for finding in findings]
