@@ -26,6 +26,7 @@ from loaders.core.queries import Readable
 from loaders.publish.remote import BUILD, EngineTimeout, NoRemoteBuild, RemoteEngine, RemoteTarget, builds_in, current_view
 from loaders.publish.remote_upload import publish_remote
 from server.backends.embedded.backend import EmbeddedBackend
+from server.backends.entities import incoming_count
 from server.backends.port import Backend
 from server.backends.remote.backend import RemoteBackend
 from server.backends.remote.translate import LiteralEdges
@@ -50,6 +51,21 @@ def _triples(store: Readable) -> tuple[set[tuple[Any, ...]], int]:
 def test_every_store_holds_the_same_graph_term_for_term(backend: Backend, built: Built) -> None:
     # language tags, decimals, dates and strings come back as the embedded store has them
     assert _triples(backend.open()) == _triples(EmbeddedBackend(built.config.store_dir).open())
+
+
+def test_every_store_counts_an_entitys_incoming_links_up_to_the_bound(backend: Backend, built: Built) -> None:
+    # a page counts a region's links with a bounded COUNT, not by reading them (issue 26); the
+    # entity with the most links is found in the embedded store (a whole-store GROUP BY is not
+    # asked of Virtuoso, which answered it with another count)
+    embedded = EmbeddedBackend(built.config.store_dir).open()
+    query = "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?o) } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 1"
+    (row,) = embedded.query(query)
+    target, links = row["o"], int(row["n"].value)
+    assert links > 100
+    store = backend.open()
+    read = sum(1 for _ in store.quads_for_pattern(None, None, target, ox.DefaultGraph()))
+    assert read == links == incoming_count(store, target, links + 5)
+    assert incoming_count(store, target, links - 1) == links - 1 and incoming_count(store, target, 3) == 3
 
 
 def test_virtuoso_answers_are_rewritten_as_sparql_1_1_json_and_tsv(engines: Engines, built: Built) -> None:

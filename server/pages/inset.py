@@ -74,6 +74,15 @@ def _bounds(level: int, code: str) -> tuple[float, float, float, float] | None:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def prepare() -> None:
+    """Read, project and measure every level's regions once per process (the server's warm-up
+    calls it, so that no reader's first region page pays for it: a second at NUTS 3)."""
+    for level in atlas.LEVELS:
+        atlas.single_regions(level)
+        for code in atlas.shapes(level):
+            _bounds(level, code)
+
+
 def _level(code: str) -> int | None:
     level = len(code) - 2
     return level if level in atlas.LEVELS and code[:2].isalpha() else None

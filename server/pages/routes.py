@@ -25,7 +25,7 @@ from loaders.publish.store import NoPublishedStore, PublishedStore
 from loaders.publish.tables.spec import TABLES
 from server.backends.entities import EntityReader, labels_of
 from server.pages import browse as browsing
-from server.pages import values
+from server.pages import inset, values
 from server.pages.search import best_hits
 from server.pages.tables import render_table
 from server.publication.catalog import Site, citation, read_manifest, schema_dataset
@@ -111,6 +111,7 @@ def add_routes(
         try:
             build, store = reader.store()
             warmed.add(build)
+            inset.prepare()  # the regions' drawings, read once per process
             for index in reader.tables().values():  # its arrays read once, its every-row counts counted
                 index.warm()
             overview(build, store)
