@@ -59,7 +59,9 @@ def test_every_store_counts_an_entitys_incoming_links_up_to_the_bound(backend: B
     # asked of Virtuoso, which answered it with another count)
     embedded = EmbeddedBackend(built.config.store_dir).open()
     query = "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?o) } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 1"
-    (row,) = embedded.query(query)
+    solutions = embedded.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    (row,) = solutions
     target, links = row["o"], int(row["n"].value)
     assert links > 100
     store = backend.open()
