@@ -35,6 +35,9 @@ from loaders.core.vocab import PREFIXES
 
 _TABLE = "CREATE TABLE rows (read TEXT, subject TEXT, a TEXT, b TEXT, n INTEGER, PRIMARY KEY (read, subject, a, b)) WITHOUT ROWID"
 CHUNK = 400  # subjects per query when reading by key
+# SQLite's page cache while the rows are written: with its default (2 MB) the tables' index of
+# 6.3 M triples took 176 s, not 151 s (peak 394 MiB, not 462 MiB)
+CACHE_KIB = 65_536
 WHOLE_SHARE = 0.2  # a read is read whole again when a change reaches more than this share of all subjects kept
 
 
@@ -79,6 +82,7 @@ class Inputs:
 
     def __init__(self, db: sqlite3.Connection, reads: Sequence[Read]) -> None:
         self.db, self.reads = db, {read.name: read for read in reads}
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.reread = 0  # subjects read again by key (0 when read whole)
         self.changed: set[str] | None = None  # the reads whose rows a patch changed (None: read whole)
 
