@@ -55,8 +55,8 @@ def test_every_store_holds_the_same_graph_term_for_term(backend: Backend, built:
 
 def test_every_store_counts_an_entitys_incoming_links_up_to_the_bound(backend: Backend, built: Built) -> None:
     # a page counts a region's links with a bounded COUNT, not by reading them (issue 26); the
-    # entity with the most links is found in the embedded store (a whole-store GROUP BY is not
-    # asked of Virtuoso, which answered it with another count)
+    # entity with the most links is found in the embedded store (Virtuoso answers this GROUP BY
+    # with its FILTER isIRI wrongly: docs/scale-out.md)
     embedded = EmbeddedBackend(built.config.store_dir).open()
     query = "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?o) } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 1"
     solutions = embedded.query(query)
