@@ -19,7 +19,7 @@ class Readable(Protocol):
     def quads_for_pattern(self, subject: Any, predicate: Any, object: Any, graph_name: Any = None) -> Iterator[ox.Quad]: ...
 
 
-def count_matches(store: ox.Store, pattern: str) -> int:
+def count_matches(store: Readable, pattern: str) -> int:
     """How many solutions a graph pattern has, counted by Oxigraph."""
     solutions = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
     assert isinstance(solutions, ox.QuerySolutions)

@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 import pyoxigraph as ox
 from rdflib.namespace import PROV, SKOS
 
+from loaders.core.queries import count_matches
 from loaders.core.vocab import OA, S3
 from loaders.publish.figures import FIGURES_FILE, Figures, write_figures
 from loaders.publish.store import PublishedStore
@@ -277,11 +278,7 @@ def incoming_count(store: Readable, subject: ox.NamedNode, bound: int = COUNTED)
     """How many triples of the default graph have `subject` as object, counted up to `bound` by the
     store: a COUNT reads the index without making a term of each link (7 ms for 10,000 links of a
     NUTS 3 region at 6 M triples, where reading them as quads took 89 ms)."""
-    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?s WHERE {{ ?s ?p {subject} }} LIMIT {bound} }}"
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
-    count = next(iter(solutions))["n"]
-    return int(count.value) if isinstance(count, ox.Literal) else 0
+    return count_matches(store, f"{{ SELECT ?s WHERE {{ ?s ?p {subject} }} LIMIT {bound} }}")
 
 
 def _read_matches(store: Readable, subject: ox.NamedNode) -> tuple[list[MatchShown], int]:
